@@ -1,0 +1,64 @@
+"""Refinery's command line: `python app.py COMMAND --help`.
+
+Each command lives in the module named below; the module defines `cli(parser)`, which adds the
+command's arguments and sets `func` (called with the parsed args; `args.settings` is loaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from settings import Settings
+from storage.errors import UserError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("ui.serve", "start the web app (and a background worker)"),
+    "worker": ("training.worker", "run the background job worker"),
+    "users": ("feedback.accounts", "add, list, disable and reset user accounts"),
+    "tasks": ("feedback.tasks", "list, show, load and add tasks"),
+    "prompts": ("feedback.prompt_import", "import prompts from JSONL, CSV or a saved HF dataset"),
+    "models": ("training.models_cli", "list model specs and versions, install embedded models"),
+    "generate": ("training.generate_job", "generate candidate outputs with named strategies"),
+    "pairs": ("feedback.scheduling", "schedule pairs of outputs for annotation"),
+    "train": ("training.train_job", "train a LoRA adapter with DPO or SFT"),
+    "evaluate": ("training.evaluate_job", "score a model version on a task's eval split"),
+    "experiment": ("training.experiment", "run the paper's weak-to-strong comparison"),
+    "export": ("feedback.export", "export preference pairs or raw votes"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argparse tree; used by main() and by the README drift test."""
+    parser = argparse.ArgumentParser(
+        prog="app.py",
+        description="Refinery: a weak-to-strong alignment studio.",
+    )
+    parser.add_argument("--config", help="TOML settings file (default: $REFINERY_CONFIG)")
+    parser.add_argument("--home", help="data directory (default: $REFINERY_HOME or ~/.local/share/refinery)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module).cli(command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse argv, load settings and run the chosen command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    settings = Settings.load(args.config)
+    if args.home:
+        from pathlib import Path
+
+        settings.home = Path(args.home).expanduser()
+    args.settings = settings
+    try:
+        return int(args.func(args) or 0)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

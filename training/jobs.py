@@ -1,0 +1,89 @@
+"""Job handlers by kind, and the context a handler uses to report progress, log, store metrics and stop.
+
+A handler is `def run(ctx: JobContext) -> dict` registered with `@handler("kind")`; the dict it
+returns becomes the job's result. It must be resumable: it looks in `ctx.workdir` (kept across
+worker restarts) for a checkpoint and skips work already stored.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from settings import Settings
+from storage import jobs, metrics
+from storage.db import Store
+
+HANDLERS: dict[str, Callable[["JobContext"], dict]] = {}
+# modules whose import registers the handlers of each kind
+HANDLER_MODULES = {
+    "generate": "training.generate_job",
+    "train": "training.train_job",
+    "evaluate": "training.evaluate_job",
+    "experiment": "training.experiment",
+}
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler when a researcher asked the job to stop."""
+
+
+def handler(kind: str):
+    """Register the decorated function as the handler of jobs of `kind`."""
+
+    def register(fn):
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def get_handler(kind: str) -> Callable[["JobContext"], dict]:
+    """The handler for `kind`, importing its module on first use."""
+    if kind not in HANDLERS:
+        importlib.import_module(HANDLER_MODULES[kind])
+    return HANDLERS[kind]
+
+
+@dataclass
+class JobContext:
+    """What a running handler sees: its job row, settings and store, and ways to report."""
+
+    store: Store
+    settings: Settings
+    job: dict
+
+    @property
+    def id(self) -> int:
+        return self.job["id"]
+
+    @property
+    def params(self) -> dict:
+        return self.job["params"]
+
+    @property
+    def workdir(self) -> Path:
+        """Checkpoints and scratch files of this job; survives worker restarts."""
+        path = self.settings.jobs_dir / str(self.id)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def progress(self, step: int, total: int, message: str | None = None) -> None:
+        """Record progress (also the heartbeat); raises JobCancelled if a stop was requested."""
+        jobs.heartbeat(self.store, self.id, step, total, message)
+        self.check_cancel()
+
+    def log(self, line: str) -> None:
+        """Append a line to the job's log."""
+        jobs.append_log(self.store, self.id, line)
+
+    def metric(self, step: int, values: dict[str, float]) -> None:
+        """Store named metric values at a step (loss, rewards/margins, ...)."""
+        metrics.record(self.store, job_id=self.id, step=step, values=values)
+
+    def check_cancel(self) -> None:
+        """Raise JobCancelled if a researcher asked this job to stop."""
+        if jobs.cancel_requested(self.store, self.id):
+            raise JobCancelled(f"job {self.id} cancelled")
