@@ -26,6 +26,7 @@ class Settings:
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda"})
     assignment_timeout_s: int = field(default=600, metadata={"help": "seconds before a served, unanswered pair returns to the pool"})
     max_text_chars: int = field(default=20_000, metadata={"help": "longest prompt, output or correction accepted"})
+    model_cache: str = field(default="", metadata={"help": "converted model cache (default: HOME/models); tests share it across data dirs"})
     worker_in_serve: bool = field(default=True, metadata={"help": "serve also starts a background worker process"})
 
     @property
@@ -36,7 +37,7 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         """Converted safetensors caches of embedded and hub models."""
-        return self.home / "models"
+        return Path(self.model_cache).expanduser() if self.model_cache else self.home / "models"
 
     @property
     def adapters_dir(self) -> Path:
