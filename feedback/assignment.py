@@ -1,0 +1,92 @@
+"""Which pair an annotator sees next, on which side, and recording their vote or skip.
+
+Policy (the SQL lives in storage.assignments): each pair wants `votes_wanted` votes from distinct
+annotators; an annotator never gets a pair twice; a pair already promised to as many annotators as
+it needs votes is not served again until one of them answers, skips, or lets the assignment expire
+(`settings.assignment_timeout_s`); pairs with the fewest votes go first. Left/right is drawn at
+random once per pair and annotator and stored, so votes are kept in pair terms.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from storage import assignments, pairs, votes
+from storage.db import Store
+from storage.errors import UserError
+
+# Screen verdicts (what the annotator clicks) and the pair-term choice they mean.
+VERDICTS = ("A is better", "B is better", "Tie", "Both bad")
+
+
+def next_pair(store: Store, user_id: int, task_id: int | None, timeout_s: float, now: float | None = None,
+              rng: random.Random | None = None) -> dict | None:
+    """Serve the user a pair (recording the assignment) as it should appear on screen, or None if none is left.
+
+    The result has pair_id, task_id, prompt_text, swapped, and left/right text, model and strategy
+    (model and strategy are for the reveal after voting, never shown before).
+    """
+    now = time.time() if now is None else now
+    swap = (rng or random).random() < 0.5
+    served = assignments.serve_next(store, user_id, task_id, now=now, cutoff=now - timeout_s, swap=swap)
+    if served is None:
+        return None
+    return on_screen(pairs.get_pair(store, served["pair_id"]), bool(served["swapped"]))
+
+
+def on_screen(pair: dict, swapped: bool) -> dict:
+    """A pair laid out left/right: with swapped, output_b is on the left."""
+    left, right = ("b", "a") if swapped else ("a", "b")
+    view = {
+        "pair_id": pair["id"], "task_id": pair["task_id"], "prompt_text": pair["prompt_text"], "swapped": swapped,
+    }
+    for side, key in (("left", left), ("right", right)):
+        for field in ("text", "model", "strategy"):
+            view[f"{side}_{field}"] = pair[f"{field}_{key}"]
+    return view
+
+
+def to_pair_terms(verdict: str, swapped: bool) -> str:
+    """The stored choice (a, b, tie, both_bad) for a screen verdict, undoing the swap."""
+    if verdict not in VERDICTS:
+        raise UserError(f"choose one of: {', '.join(VERDICTS)}")
+    choice = {"A is better": "left", "B is better": "right", "Tie": "tie", "Both bad": "both_bad"}[verdict]
+    if choice == "left":
+        return "b" if swapped else "a"
+    if choice == "right":
+        return "a" if swapped else "b"
+    return choice
+
+
+def ratings_to_pair_terms(left: dict[str, int | None], right: dict[str, int | None], swapped: bool) -> dict[str, int | None]:
+    """Map {'concept': n, 'content': n} per screen side to votes' concept_a/content_a/concept_b/content_b."""
+    sides = {"a": right, "b": left} if swapped else {"a": left, "b": right}
+    return {f"{kind}_{key}": sides[key].get(kind) for key in ("a", "b") for kind in ("concept", "content")}
+
+
+def submit(store: Store, user_id: int, pair_id: int, verdict: str, left: dict | None = None, right: dict | None = None,
+           correction: str | None = None, now: float | None = None, max_chars: int = 20_000) -> tuple[dict, bool]:
+    """Record the user's vote on a pair served to them; returns (vote, created). A repeat returns the first vote."""
+    assignment = assignments.get(store, pair_id, user_id)
+    if assignment is None:
+        raise UserError(f"pair {pair_id} was not served to you; ask for the next pair")
+    if correction and len(correction) > max_chars:
+        raise UserError(f"the better answer is {len(correction)} characters long; the limit is {max_chars}")
+    swapped = bool(assignment["swapped"])
+    choice = to_pair_terms(verdict, swapped)
+    ratings = ratings_to_pair_terms(left or {}, right or {}, swapped)
+    return votes.record_vote(store, pair_id, user_id, choice, ratings, correction,
+                             now=time.time() if now is None else now)
+
+
+def skip(store: Store, user_id: int, pair_id: int) -> None:
+    """Skip a pair served to the user: it is not served to them again and frees its slot for others."""
+    if not assignments.skip(store, pair_id, user_id):
+        raise UserError(f"pair {pair_id} was not served to you")
+
+
+def pairs_left(store: Store, user_id: int, task_id: int | None, timeout_s: float, now: float | None = None) -> int:
+    """How many pairs the user could still be served now."""
+    now = time.time() if now is None else now
+    return assignments.remaining_for(store, user_id, task_id, cutoff=now - timeout_s)

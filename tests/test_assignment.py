@@ -1,0 +1,101 @@
+"""Assignment: k distinct annotators per pair, never twice, spread, fewest votes first, timeouts, skips."""
+
+import random
+
+import pytest
+
+from feedback import assignment
+from storage import votes
+from storage.errors import UserError
+from tests.fixtures_annotation import make_pairs, make_task, make_users
+
+
+def test_each_pair_gets_k_distinct_annotators_and_never_twice(store):
+    task = make_task(store)
+    pair_ids = make_pairs(store, task, 3, votes_wanted=2)
+    users = make_users(store, 4)
+    served = {u: [] for u in users}
+    for _ in range(3):
+        for user in users:
+            view = assignment.next_pair(store, user, task, timeout_s=600)
+            if view is None:
+                continue
+            served[user].append(view["pair_id"])
+            assignment.submit(store, user, view["pair_id"], "Tie")
+    for user, got in served.items():
+        assert len(got) == len(set(got)), f"user {user} got a pair twice"
+    for pair_id in pair_ids:
+        voters = [v["user_id"] for v in votes.list_votes(store, task) if v["pair_id"] == pair_id]
+        assert len(voters) == 2 and len(set(voters)) == 2
+    assert all(assignment.next_pair(store, u, task, timeout_s=600) is None for u in users)
+
+
+def test_concurrent_annotators_are_spread_over_different_pairs(store):
+    task = make_task(store)
+    make_pairs(store, task, 4, votes_wanted=1)
+    users = make_users(store, 4)
+    got = [assignment.next_pair(store, u, task, timeout_s=600)["pair_id"] for u in users]
+    assert len(set(got)) == 4
+    # The pool is fully promised: a fifth annotator gets nothing until someone answers or times out.
+    extra = make_users(store, 1, prefix="late")[0]
+    assert assignment.next_pair(store, extra, task, timeout_s=600) is None
+
+
+def test_reload_returns_the_same_pair_with_the_same_side(store):
+    task = make_task(store)
+    make_pairs(store, task, 5)
+    user = make_users(store, 1)[0]
+    first = assignment.next_pair(store, user, task, timeout_s=600, rng=random.Random(1))
+    again = assignment.next_pair(store, user, task, timeout_s=600, rng=random.Random(2))
+    assert (again["pair_id"], again["swapped"], again["left_text"]) == (first["pair_id"], first["swapped"], first["left_text"])
+
+
+def test_fewest_votes_first(store):
+    task = make_task(store)
+    pair_ids = make_pairs(store, task, 3, votes_wanted=3)
+    a, b, c = make_users(store, 3)
+    view = assignment.next_pair(store, a, task, timeout_s=600)
+    assignment.submit(store, a, view["pair_id"], "Tie")
+    # b must get a pair with zero votes, not a's.
+    assert assignment.next_pair(store, b, task, timeout_s=600)["pair_id"] != view["pair_id"]
+    assert set(pair_ids) > {view["pair_id"]}
+
+
+def test_unanswered_pair_returns_to_the_pool_after_the_timeout(store):
+    task = make_task(store)
+    (pair_id,) = make_pairs(store, task, 1, votes_wanted=1)
+    a, b = make_users(store, 2)
+    assert assignment.next_pair(store, a, task, timeout_s=60, now=1000.0)["pair_id"] == pair_id
+    assert assignment.next_pair(store, b, task, timeout_s=60, now=1030.0) is None
+    assert assignment.next_pair(store, b, task, timeout_s=60, now=1061.0)["pair_id"] == pair_id
+
+
+def test_skip_frees_the_slot_and_is_not_served_again(store):
+    task = make_task(store)
+    (pair_id,) = make_pairs(store, task, 1, votes_wanted=1)
+    a, b = make_users(store, 2)
+    assert assignment.next_pair(store, a, task, timeout_s=600)["pair_id"] == pair_id
+    assignment.skip(store, a, pair_id)
+    assert assignment.next_pair(store, a, task, timeout_s=600) is None
+    assert assignment.next_pair(store, b, task, timeout_s=600)["pair_id"] == pair_id
+    assert assignment.pairs_left(store, a, task, timeout_s=600) == 0
+
+
+def test_swap_is_undone_in_stored_choice_and_ratings():
+    assert assignment.to_pair_terms("A is better", swapped=True) == "b"
+    assert assignment.to_pair_terms("B is better", swapped=True) == "a"
+    assert assignment.to_pair_terms("A is better", swapped=False) == "a"
+    assert assignment.to_pair_terms("Both bad", swapped=True) == "both_bad"
+    r = assignment.ratings_to_pair_terms({"concept": 5, "content": 1}, {"concept": 2}, swapped=True)
+    assert r == {"concept_a": 2, "content_a": None, "concept_b": 5, "content_b": 1}
+    with pytest.raises(UserError):
+        assignment.to_pair_terms("left", swapped=False)
+
+
+def test_vote_without_assignment_is_refused(store):
+    task = make_task(store)
+    (pair_id,) = make_pairs(store, task, 1)
+    user = make_users(store, 1)[0]
+    with pytest.raises(UserError, match="not served"):
+        assignment.submit(store, user, pair_id, "Tie")
+    assert votes.count_votes(store) == 0

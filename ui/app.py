@@ -1,0 +1,92 @@
+"""The web app's shell: one Blocks with a tab per room, sign-in, and role-based tab visibility."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+import gradio as gr
+
+from settings import Settings
+from storage.db import Store
+from ui import auth
+
+# (label, module, role that may use it). Each module exposes build(ctx), called inside gr.Tab.
+TABS: list[tuple[str, str, str]] = [
+    ("Annotate", "ui.annotate", "annotator"),
+    ("Research", "ui.research", "researcher"),
+    ("Generate", "ui.generate_tab", "researcher"),
+    ("Train", "ui.train_tab", "researcher"),
+    ("Results", "ui.results", "researcher"),
+    ("Demo", "ui.demo", "researcher"),
+]
+
+QUEUE_CONCURRENCY = 16  # at most this many calls of one event at once; writes still go one at a time
+
+CSS = """
+.refinery-text { overflow-wrap: anywhere; }
+.refinery-text pre { white-space: pre-wrap; }
+"""
+
+
+@dataclass
+class UIContext:
+    """What every tab's handlers share: the store and the settings (no per-user state here)."""
+
+    store: Store
+    settings: Settings
+
+
+def _tab_module(name: str) -> ModuleType | None:
+    # A tab whose module is not written yet is left out; any other import error is a real bug.
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name == name:
+            return None
+        raise
+
+
+def build_app(ctx: UIContext) -> gr.Blocks:
+    """Build the app: a header with the signed-in user, then the tabs this user's role may use."""
+    with gr.Blocks(title="Refinery", analytics_enabled=False) as demo:
+        header = gr.Markdown("# Refinery")
+        tabs = []
+        for label, module_name, role in TABS:
+            module = _tab_module(module_name)
+            if module is None:
+                continue
+            # Hidden until the page load shows it to a role that may use it; the handlers check again.
+            with gr.Tab(label, visible=False) as tab:
+                module.build(ctx)
+            tabs.append((tab, role))
+
+        def on_load(request: gr.Request):
+            user = auth.current_user(request, ctx)
+            who = f"signed in as **{user['username']}** ({user['role']}) · [sign out](/logout)" if user else "not signed in"
+            return [gr.Markdown(f"# Refinery\n{who}")] + [gr.Tab(visible=auth.allowed(user, role)) for _, role in tabs]
+
+        demo.load(on_load, inputs=None, outputs=[header] + [tab for tab, _ in tabs], api_visibility="private")
+    # Short handlers (votes, listings) run side by side; a tab with heavy work sets its own limit per event.
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
+    return demo
+
+
+def launch_options(ctx: UIContext) -> dict:
+    """Keyword arguments for Blocks.launch(): sign-in, no API page, no run history, the data directory blocked."""
+    from ui import annotate
+
+    return {
+        "auth": auth.login_checker(ctx.store),
+        "auth_message": "Sign in with the account a researcher gave you.",
+        "footer_links": [],
+        "run_history": False,
+        "enable_monitoring": False,
+        "mcp_server": False,
+        "ssr_mode": False,
+        "blocked_paths": [str(ctx.settings.home.resolve())],
+        "max_file_size": "20mb",
+        "css": CSS,
+        "head": annotate.KEYBOARD_JS,
+    }

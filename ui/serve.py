@@ -1,0 +1,67 @@
+"""`python app.py serve`: sync the shipped tasks, make sure a researcher exists, start the worker, serve the app."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from feedback import accounts
+from storage.db import Store
+
+APP_PY = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def cli(parser) -> None:
+    """Add serve's arguments (defaults from settings) and set its handler."""
+    parser.add_argument("--host", help="address to bind (default: settings.host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: settings.port, 7860)")
+    parser.add_argument("--no-worker", action="store_true", help="do not start a background job worker")
+    parser.set_defaults(func=run)
+
+
+def prepare(store: Store) -> tuple[str, str] | None:
+    """Load the shipped tasks and create the first researcher if none exists; returns its login once."""
+    from feedback import tasks
+
+    tasks.sync_shipped(store)
+    return accounts.ensure_first_researcher(store)
+
+
+def start_worker(settings) -> subprocess.Popen:
+    """Start `app.py worker` as a child process on the same data directory."""
+    return subprocess.Popen([sys.executable, str(APP_PY), "--home", str(settings.home), "worker"])
+
+
+def stop_worker(worker: subprocess.Popen | None) -> None:
+    """Ask the worker to stop, and kill it if it has not within 10 seconds."""
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def run(args) -> int:
+    """Serve the app until interrupted; the worker (unless --no-worker) stops with it."""
+    from ui.app import UIContext, build_app, launch_options
+
+    settings = args.settings
+    host = args.host or settings.host
+    port = args.port or settings.port
+    store = Store(settings.db_path)
+    login = prepare(store)
+    ctx = UIContext(store, settings)
+    demo = build_app(ctx)
+    worker = start_worker(settings) if settings.worker_in_serve and not args.no_worker else None
+    print(f"Refinery at http://{host}:{port}  (data in {settings.home})", flush=True)
+    if login:
+        print(f"first researcher account: {login[0]}  password: {login[1]}  (shown once; keep it)", flush=True)
+    try:
+        demo.launch(server_name=host, server_port=port, quiet=True, **launch_options(ctx))
+    finally:
+        stop_worker(worker)
+    return 0
