@@ -1,0 +1,190 @@
+"""Generation strategies of the weak-to-strong refinement paper: task + prompt + context -> chat messages.
+
+Each strategy is a pure function `build(task, prompt, ctx) -> messages` (a list of
+{"role", "content"} dicts in the tokenizer's chat format) registered in STRATEGIES by name, with
+what it needs from the weak model said up front so a generate job can produce those weak labels
+first:
+
+- `weak`: the weak model with the task's concept instruction; its answers are the weak labels.
+- `strong-base`, `strong-instructed`: the strong model on the plain prompt, without and with the
+  concept instruction (the reference points every evaluation needs).
+- `icl-refine` (Algorithm 1): weak-labelled train prompts as prior chat turns, then the prompt.
+- `infer-and-respond` (Algorithm 2): the strong model first describes the style the weak
+  examples share (`describe`), then answers under that description.
+- `ask-to-improve` (Algorithm 3): the strong model fixes the weak label's content, keeping its style.
+- `correction`: annotators' written answers (stored at vote time, never generated).
+- `model:<version>`: a trained adapter answering the plain prompt.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+from storage.errors import UserError
+
+Messages = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a strategy may need besides the task and the prompt."""
+
+    weak_label: str | None = None  # the weak model's answer to this prompt (ask-to-improve)
+    examples: tuple[tuple[str, str], ...] = ()  # (prompt, weak label) pairs from the train split
+    description: str | None = None  # the inferred style (infer-and-respond, second step)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named way of producing a candidate answer."""
+
+    name: str
+    role: str  # which model runs it: "weak", "strong", "adapter" or "human" (never generated)
+    build: Callable[[dict, str, Context], Messages] | None
+    help: str
+    needs_weak_label: bool = False  # the weak label of the prompt itself
+    needs_examples: bool = False  # weak-labelled train examples
+    describe: Callable[[dict, Context], Messages] | None = field(default=None)  # a first generation step
+
+
+def _system(text: str) -> dict[str, str]:
+    return {"role": "system", "content": text}
+
+
+def _user(text: str) -> dict[str, str]:
+    return {"role": "user", "content": text}
+
+
+def _assistant(text: str) -> dict[str, str]:
+    return {"role": "assistant", "content": text}
+
+
+def weak(task: dict, prompt: str, ctx: Context) -> Messages:
+    """The weak label: the task's concept instruction as system message, then the prompt."""
+    return [_system(task["concept"]), _user(prompt)]
+
+
+def strong_base(task: dict, prompt: str, ctx: Context) -> Messages:
+    """The strong model's own answer: the plain prompt, no instruction."""
+    return [_user(prompt)]
+
+
+def strong_instructed(task: dict, prompt: str, ctx: Context) -> Messages:
+    """The strong model told the concept: the concept instruction as system message, then the prompt."""
+    return [_system(task["concept"]), _user(prompt)]
+
+
+def icl_refine(task: dict, prompt: str, ctx: Context) -> Messages:
+    """Algorithm 1: each weak-labelled example as a user/assistant turn, then the prompt.
+
+    No instruction: the strong model has to pick the concept up from the weak answers alone,
+    while answering from its own knowledge.
+    """
+    if not ctx.examples:
+        raise ValueError("icl-refine needs weak-labelled examples")
+    messages: Messages = []
+    for example_prompt, label in ctx.examples:
+        messages += [_user(example_prompt), _assistant(label)]
+    return messages + [_user(prompt)]
+
+
+def describe_style(task: dict, ctx: Context) -> Messages:
+    """Algorithm 2, first step: ask for a description of the style the weak examples share."""
+    if not ctx.examples:
+        raise ValueError("infer-and-respond needs weak-labelled examples")
+    shown = "\n\n".join(
+        f"### Question {i}\n{example_prompt}\n\n### Answer {i}\n{label}"
+        for i, (example_prompt, label) in enumerate(ctx.examples, start=1)
+    )
+    return [_user(
+        f"Here are {len(ctx.examples)} questions, each followed by an answer from the same writer.\n\n"
+        f"{shown}\n\n"
+        "Describe in one or two sentences the style these answers share: the voice, persona, tone and "
+        "way of explaining. Ignore whether the answers are correct and do not mention their topics. "
+        "Write the description as an instruction to another writer, starting with \"Answer\"."
+    )]
+
+
+def infer_and_respond(task: dict, prompt: str, ctx: Context) -> Messages:
+    """Algorithm 2, second step: answer the prompt in the inferred style, with correct facts."""
+    if not ctx.description:
+        raise ValueError("infer-and-respond needs the style description from its first step")
+    return [_user(
+        f"Write your answer in this style: {ctx.description.strip()}\n"
+        "Make sure every fact in your answer is correct.\n\n"
+        f"{prompt}"
+    )]
+
+
+def ask_to_improve(task: dict, prompt: str, ctx: Context) -> Messages:
+    """Algorithm 3: show the weak label and ask for its content fixed, its style kept."""
+    if ctx.weak_label is None:
+        raise ValueError("ask-to-improve needs the weak label of the prompt")
+    return [_user(
+        "Here is a question and an answer someone wrote.\n\n"
+        f"Question: {prompt}\n\n"
+        f"Answer: {ctx.weak_label.strip()}\n\n"
+        "The answer's facts may be wrong or incomplete. Rewrite the answer so that every fact is "
+        "correct and complete, but keep its style exactly: the same voice, persona, tone, words and "
+        "way of explaining. Reply with the rewritten answer only."
+    )]
+
+
+def adapter(task: dict, prompt: str, ctx: Context) -> Messages:
+    """A trained model version: the plain prompt (the concept should now be in the weights)."""
+    return [_user(prompt)]
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("weak", "weak", weak, "weak model + concept instruction (the weak label)"),
+        Strategy("strong-base", "strong", strong_base, "strong model, plain prompt"),
+        Strategy("strong-instructed", "strong", strong_instructed, "strong model + concept instruction"),
+        Strategy("icl-refine", "strong", icl_refine, "strong model, weak-labelled examples in context (Algorithm 1)",
+                 needs_examples=True),
+        Strategy("infer-and-respond", "strong", infer_and_respond,
+                 "strong model infers the style of the weak examples, then answers in it (Algorithm 2)",
+                 needs_examples=True, describe=describe_style),
+        Strategy("ask-to-improve", "strong", ask_to_improve,
+                 "strong model fixes the weak label's content, keeping its style (Algorithm 3)", needs_weak_label=True),
+        Strategy("correction", "human", None, "annotators' written corrections (stored at vote time)"),
+        Strategy("model", "adapter", adapter, "model:<version>: a trained adapter, plain prompt"),
+    )
+}
+MODEL_PREFIX = "model:"
+
+
+def get_strategy(name: str) -> tuple[Strategy, str | None]:
+    """The strategy called `name`, and the model version for `model:<version>` (else None)."""
+    if name.startswith(MODEL_PREFIX):
+        version = name[len(MODEL_PREFIX):].strip()
+        if not version:
+            raise UserError("model:<version> needs a version name, e.g. model:pirate-dpo-1")
+        return STRATEGIES["model"], version
+    if name not in STRATEGIES or name == "model":
+        known = ", ".join(n for n in STRATEGIES if n != "model")
+        raise UserError(f"unknown strategy {name!r}; known: {known}, model:<version>")
+    return STRATEGIES[name], None
+
+
+def select_examples(pool: list[dict], prompt: dict, n: int, seed: int) -> list[dict]:
+    """Pick `n` ICL examples for `prompt` from `pool` (prompt rows), seeded by (seed, prompt ext_id).
+
+    Only train-split prompts qualify and never the prompt itself (matched by id and by text), so
+    no eval prompt and no answer to the question being asked leaks into the context. The choice
+    depends only on the seed, the prompt and the pool, not on which other prompts a job covers.
+    """
+    eligible = [
+        p for p in pool
+        if p["split"] == "train" and p["id"] != prompt["id"] and p["text"].strip() != prompt["text"].strip()
+    ]
+    if len(eligible) < n:
+        raise UserError(
+            f"need {n} weak-labelled train examples for prompt {prompt['ext_id']!r} but the pool has only "
+            f"{len(eligible)}; lower --n-icl or import more train prompts"
+        )
+    rng = random.Random(f"{seed}/{prompt['ext_id']}")
+    return rng.sample(eligible, n)
