@@ -1,0 +1,112 @@
+"""Pair scheduling: put two strategies' (or model versions') outputs side by side for annotators.
+
+`python app.py pairs --task pirate --a icl-refine --b weak --n 40` pairs the two sides' outputs
+of up to 40 prompts. A side is a strategy name (`weak`, `icl-refine`, `correction`, ...), a model
+version as `model:<version>`, or either with `@<model>` to pick one model's outputs
+(`weak@smollm2-135m`). Only prompts where both sides have an output are used, identical texts
+are never paired, a prompt already paired for the same two outputs is not paired again, and
+which side is shown as A is drawn from a seeded generator.
+"""
+
+from __future__ import annotations
+
+import random
+
+from storage import outputs
+from storage import pairs as pair_store
+from storage import tasks as task_store
+from storage.db import Store
+from storage.errors import UserError
+
+
+def parse_side(side: str) -> tuple[str, str | None]:
+    """(strategy, model or None) from 'strategy', 'strategy@model' or 'model:<version>'."""
+    side = side.strip()
+    if not side:
+        raise UserError("name a strategy or model:<version> for each side")
+    if side.startswith("model:"):
+        return side, side[len("model:"):]
+    strategy, _, model = side.partition("@")
+    return strategy, (model or None)
+
+
+def side_outputs(store: Store, task_id: int, side: str, split: str | None = None) -> dict[int, dict]:
+    """{prompt_id: output} for one side; where a prompt has several (other params or seeds), the newest."""
+    strategy, model = parse_side(side)
+    return {o["prompt_id"]: o for o in outputs.list_outputs(store, task_id, strategy=strategy, model=model, split=split)}
+
+
+def schedule_pairs(
+    store: Store,
+    task_name: str,
+    a: str,
+    b: str,
+    n: int,
+    split: str | None = None,
+    votes_wanted: int | None = None,
+    seed: int = 0,
+) -> dict:
+    """Create up to `n` pairs of side `a` against side `b` on a task's prompts.
+
+    Returns {"created": new pair ids, "skipped_identical": prompts whose two texts are the same,
+    "missing": prompts where only one side has an output}. Prompts already paired for these
+    two outputs are left out before counting towards `n`, so calling again adds new prompts.
+    """
+    task = task_store.get_task(store, task_name)
+    if split not in (None, "train", "eval"):
+        raise UserError(f"split must be 'train' or 'eval', not {split!r}")
+    if n < 1:
+        raise UserError("number of pairs must be at least 1")
+    votes = task["votes_per_pair"] if votes_wanted is None else int(votes_wanted)
+    if votes < 1:
+        raise UserError("votes per pair must be at least 1")
+    side_a, side_b = side_outputs(store, task["id"], a, split), side_outputs(store, task["id"], b, split)
+    if not side_a or not side_b:
+        empty = a if not side_a else b
+        raise UserError(
+            f"no outputs of {empty!r} for task {task_name!r}{f' ({split} split)' if split else ''}; "
+            f"generate them first: python app.py generate --task {task_name} --strategies {parse_side(empty)[0]}"
+        )
+    both = sorted(set(side_a) & set(side_b))
+    missing = len(set(side_a) ^ set(side_b))
+    paired = {frozenset((p["output_a"], p["output_b"])) for p in pair_store.list_pairs(store, task["id"])}
+    rng = random.Random(seed)
+    candidates, identical = [], 0
+    for prompt_id in both:
+        oa, ob = side_a[prompt_id], side_b[prompt_id]
+        if oa["id"] == ob["id"] or oa["text"].strip() == ob["text"].strip():
+            identical += 1
+            continue
+        if frozenset((oa["id"], ob["id"])) in paired:
+            continue
+        first, second = (oa, ob) if rng.random() < 0.5 else (ob, oa)
+        candidates.append((prompt_id, first["id"], second["id"]))
+        if len(candidates) == n:
+            break
+    created = pair_store.create_pairs(store, task["id"], candidates, votes, batch=f"{a} vs {b}")
+    return {"created": created, "skipped_identical": identical, "missing": missing}
+
+
+def cli(parser) -> None:
+    """`pairs --task T --a SIDE --b SIDE --n 40 [--split train|eval] [--votes K] [--seed S]`."""
+    parser.add_argument("--task", required=True, help="task name")
+    parser.add_argument("--a", required=True, help="a strategy (weak, icl-refine, ...), model:<version>, or either @model")
+    parser.add_argument("--b", required=True, help="the other side, same forms as --a")
+    parser.add_argument("--n", type=int, default=40, help="at most this many new pairs (one per prompt)")
+    parser.add_argument("--split", choices=("train", "eval"), help="only prompts of this split")
+    parser.add_argument("--votes", type=int, help="distinct annotators wanted per pair (default: the task's)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the A/B placement")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Schedule the pairs and print what happened."""
+    from feedback.tasks import sync_shipped
+
+    store = Store(args.settings.db_path)
+    sync_shipped(store)
+    result = schedule_pairs(store, args.task, args.a, args.b, args.n, args.split, args.votes, args.seed)
+    print(f"created {len(result['created'])} pairs ({args.a} vs {args.b}); "
+          f"{result['skipped_identical']} prompts skipped for identical texts, "
+          f"{result['missing']} prompts have only one side")
+    return 0
