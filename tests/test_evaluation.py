@@ -1,0 +1,91 @@
+"""Evaluation: bootstrap intervals, scoring by the task's scorers, the report's ratios and README block."""
+
+import numpy as np
+import pytest
+
+from training import report
+from training.evaluation import bootstrap_ci, score_texts, summarize, summarize_scores
+
+
+def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
+    values = np.random.default_rng(3).random(40)
+    mean, lo, hi = bootstrap_ci(values, n=500, seed=1)
+    assert mean == pytest.approx(values.mean())
+    assert lo < mean < hi
+    assert bootstrap_ci(values, n=500, seed=1) == (mean, lo, hi)
+    assert bootstrap_ci(values, n=500, seed=2) != (mean, lo, hi)
+    # roughly mean +- 1.96 standard errors
+    se = values.std(ddof=1) / np.sqrt(values.size)
+    assert hi - lo == pytest.approx(2 * 1.96 * se, rel=0.25)
+
+
+def test_bootstrap_ci_edge_cases():
+    assert bootstrap_ci([0.5]) == (0.5, 0.5, 0.5)
+    assert bootstrap_ci([1.0] * 10) == (1.0, 1.0, 1.0)
+    with pytest.raises(ValueError):
+        bootstrap_ci([])
+    assert summarize([]) is None
+    assert summarize([0.0, 1.0])["n"] == 2
+
+
+def test_score_texts_uses_the_tasks_scorers():
+    task = {"concept_scorer": "pirate", "content_scorer": "key_facts"}
+    prompts = [{"text": "Capital of Australia?", "reference": "Canberra", "key_facts": [["Canberra"]], "answer": None}] * 2
+    texts = ["Arr matey, ye be lookin' fer Canberra, aye!", "The capital of Australia is Sydney."]
+    scores = score_texts(task, prompts, texts)
+    assert scores["concept"][0] > 0.5 > scores["concept"][1]
+    assert scores["content"] == [1.0, 0.0]
+    summary = summarize_scores(scores)
+    assert summary["content"]["mean"] == 0.5
+    assert score_texts({"concept_scorer": "pirate", "content_scorer": None}, prompts, texts)["content"] is None
+    with pytest.raises(ValueError):
+        score_texts(task, prompts, texts[:1])
+
+
+def stat(mean):
+    return {"mean": mean, "lo": mean - 0.1, "hi": mean + 0.1}
+
+
+def test_gap_ratios_follow_the_paper_definitions():
+    rows = report.add_ratios([
+        {"name": "weak model", "concept": stat(0.8), "content": stat(0.2)},
+        {"name": "strong base", "concept": stat(0.0), "content": stat(0.9)},
+        {"name": "sft-refined", "concept": stat(0.6), "content": stat(0.55)},
+        {"name": "no content", "concept": stat(0.4), "content": None},
+    ])
+    by = {r["name"]: r for r in rows}
+    assert by["weak model"]["transferred"] == pytest.approx(1.0) and by["weak model"]["kept"] == pytest.approx(0.0)
+    assert by["strong base"]["transferred"] == pytest.approx(0.0) and by["strong base"]["kept"] == pytest.approx(1.0)
+    assert by["sft-refined"]["transferred"] == pytest.approx(0.75)
+    assert by["sft-refined"]["kept"] == pytest.approx(0.5)
+    assert by["no content"]["kept"] is None
+    assert report.gap_ratio(0.3, 0.5, 0.5) is None  # weak and strong equal: no gap to recover
+
+
+def test_report_table_and_readme_block(tmp_path):
+    rows = report.add_ratios([
+        {"name": "weak model", "concept": stat(0.8), "content": stat(0.2)},
+        {"name": "strong base", "concept": stat(0.1), "content": stat(0.9)},
+    ])
+    text = report.report_markdown("pirate: weak a → strong b", "tiny setup.", rows, "### Details\n\n- x")
+    assert "| weak model | 0.80 [0.70, 0.90] | 0.20 [0.10, 0.30] | 1.00 | 0.00 |" in text
+    for run in ("b-run", "a-run"):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "report.md").write_text(text.replace("pirate", run))
+    block = report.readme_block(tmp_path)
+    assert block.index("a-run") < block.index("b-run") and "Details" not in block
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nintro\n")
+    assert report.update_readme(readme, tmp_path)
+    assert report.readme_results(readme.read_text()) == block
+    assert not report.update_readme(readme, tmp_path)  # already up to date
+    readme.write_text(readme.read_text() + "\n## After\n")
+    (tmp_path / "a-run" / "report.md").write_text(text.replace("pirate", "a-run").replace("0.80", "0.81"))
+    assert report.update_readme(readme, tmp_path)
+    assert "0.81" in readme.read_text() and readme.read_text().endswith("## After\n")
+
+
+def test_plot_writes_png(tmp_path):
+    rows = [{"name": "weak model", "concept": stat(0.8), "content": stat(0.2)}, {"name": "x", "concept": None, "content": None}]
+    report.plot(rows, tmp_path / "r.png", "t")
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"

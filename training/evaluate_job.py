@@ -1,0 +1,133 @@
+"""Evaluate jobs: `python app.py evaluate --task T --model SPEC_OR_VERSION` scores a model on the eval split.
+
+The job generates the model's answers to the first `n` eval prompts (reusing stored outputs),
+scores them with the task's concept and content scorers, and stores means with 95% bootstrap
+intervals in the evaluations table, where the Results tab reads them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from storage import jobs
+from storage.db import Store
+from storage.errors import UserError
+from training import evaluation
+from training.jobs import JobCancelled, JobContext, handler
+
+
+@dataclass
+class EvalJob:
+    """Parameters of an evaluate job (stored as the job's params)."""
+
+    task: str
+    model: str
+    strategy: str = "strong-base"
+    n: int | None = None  # None: the whole eval split
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    seed: int = 0
+    batch_size: int = 16
+
+    def gen_job(self, store: Store, settings):
+        """The generate job that produces the texts; UserError if the task, model or strategy is wrong."""
+        return evaluation.generate_job_for(
+            store, settings, self.task, self.model, self.strategy, self.n, split="eval",
+            max_new_tokens=self.max_new_tokens, temperature=self.temperature, seed=self.seed, batch_size=self.batch_size,
+        )
+
+
+def enqueue(store: Store, settings, params: EvalJob, created_by: str | None = None) -> int:
+    """Validate and queue an evaluate job; returns its id."""
+    if params.n is not None and params.n < 1:
+        raise UserError("--n must be at least 1 (or left out for the whole eval split)")
+    params.gen_job(store, settings)
+    return jobs.enqueue(store, "evaluate", dataclasses.asdict(params), created_by=created_by)
+
+
+@handler("evaluate")
+def run_job(ctx: JobContext) -> dict:
+    """Worker entry point: generate, score and store; the result is the evaluation's summary."""
+    params = EvalJob(**ctx.params)
+    row = evaluation.evaluate(ctx, params.gen_job(ctx.store, ctx.settings))
+    return summary(row)
+
+
+def summary(row: dict) -> dict:
+    """The headline numbers of an evaluations row."""
+    keys = ("id", "model", "strategy", "n", "concept_mean", "concept_lo", "concept_hi", "content_mean", "content_lo", "content_hi")
+    return {k: row[k] for k in keys}
+
+
+def format_summary(row: dict) -> str:
+    """One line per axis: mean [lo, hi]."""
+    lines = [f"{row['model']} ({row['strategy']}), {row['n']} eval prompts:"]
+    for axis in ("concept", "content"):
+        mean = row[f"{axis}_mean"]
+        lines.append(f"  {axis}: " + ("n/a" if mean is None else f"{mean:.3f} [{row[f'{axis}_lo']:.3f}, {row[f'{axis}_hi']:.3f}]"))
+    return "\n".join(lines)
+
+
+def cli(parser) -> None:
+    """`evaluate --task T --model SPEC_OR_VERSION [--strategy S] [--n N] [--wait]`."""
+    parser.add_argument("--task", required=True, help="task name (see `python app.py tasks list`)")
+    parser.add_argument("--model", required=True, help="model spec or trained version name (see `python app.py models list`)")
+    parser.add_argument("--strategy", default="strong-base",
+                        help="how a base model is prompted: strong-base, strong-instructed or weak (versions: plain prompt)")
+    parser.add_argument("--n", type=int, help="first N eval prompts (default: all)")
+    parser.add_argument("--max-new-tokens", type=int, default=256, help="longest answer, in tokens")
+    parser.add_argument("--seed", type=int, default=0, help="generation seed")
+    parser.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass")
+    parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Validate, queue, and with --wait run here and print the scores."""
+    from feedback.tasks import sync_shipped
+
+    store = Store(args.settings.db_path)
+    sync_shipped(store)
+    params = EvalJob(task=args.task, model=args.model, strategy=args.strategy, n=args.n,
+                     max_new_tokens=args.max_new_tokens, seed=args.seed, batch_size=args.batch_size)
+    job_id = enqueue(store, args.settings, params, created_by="cli")
+    if not args.wait:
+        print(f"queued evaluate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
+        return 0
+    result = run_here(store, args.settings, job_id)
+    print(format_summary(result))
+    return 0
+
+
+@dataclass
+class _BarContext(JobContext):
+    """A JobContext that also moves a tqdm bar."""
+
+    bar: object = field(default=None)
+
+    def progress(self, step: int, total: int, message: str | None = None) -> None:
+        self.bar.total = total
+        self.bar.n = step
+        if message:
+            self.bar.set_description(message[:60])
+        self.bar.refresh()
+        super().progress(step, total, message)
+
+
+def run_here(store: Store, settings, job_id: int) -> dict:
+    """Run a queued evaluate job in this process with a tqdm bar; returns its result (UserError if it fails)."""
+    from tqdm import tqdm
+
+    with tqdm(unit="text", desc=f"job {job_id}") as bar:
+        ctx = _BarContext(store, settings, jobs.get(store, job_id), bar)
+        try:
+            result = run_job(ctx)
+        except JobCancelled:
+            jobs.finish(store, job_id, "cancelled", message="cancelled")
+            raise UserError(f"job {job_id} was cancelled") from None
+        except BaseException as err:
+            jobs.finish(store, job_id, "failed", message=f"{type(err).__name__}: {err}")
+            raise
+    jobs.finish(store, job_id, "done", result, message=format_summary(result))
+    return result

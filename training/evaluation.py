@@ -1,0 +1,127 @@
+"""Score a model version on a task's eval split: concept and content means with 95% bootstrap intervals.
+
+The pure parts (`bootstrap_ci`, `score_texts`, `summarize`) are shared with the experiment
+runner; `evaluate` adds generation (reusing outputs already stored for the same prompt, model,
+strategy, parameters and seed) and stores the result in the evaluations table.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from feedback import scorers
+from storage import evaluations as eval_store
+from storage import outputs as out_store
+from storage import tasks as task_store
+from storage.db import Store
+from storage.errors import UserError
+
+
+def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, lo, hi): the mean of `values` and its percentile bootstrap interval from `n` seeded resamples.
+
+    One value gives a zero-width interval; no values raise ValueError.
+    """
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    means = x[np.random.default_rng(seed).integers(0, x.size, (n, x.size))].mean(axis=1)
+    tail = (1.0 - level) / 2 * 100
+    lo, hi = np.percentile(means, [tail, 100 - tail])
+    return float(x.mean()), float(lo), float(hi)
+
+
+def summarize(values: Sequence[float], n: int = 1000, seed: int = 0) -> dict | None:
+    """{mean, lo, hi, n} of `values` (95% bootstrap interval), or None when there are none."""
+    if len(values) == 0:
+        return None
+    mean, lo, hi = bootstrap_ci(values, n=n, seed=seed)
+    return {"mean": mean, "lo": lo, "hi": hi, "n": len(values)}
+
+
+def score_texts(task: dict, prompts: Sequence[dict], texts: Sequence[str]) -> dict[str, list[float] | None]:
+    """Per-text scores {"concept": [...], "content": [...]} by the task's scorers (None for a missing scorer)."""
+    if len(prompts) != len(texts):
+        raise ValueError("one text per prompt")
+    concept, content = task.get("concept_scorer"), task.get("content_scorer")
+    return {
+        "concept": [float(scorers.concept_score(concept, t)) for t in texts] if concept else None,
+        "content": [float(scorers.content_score(content, t, p)) for p, t in zip(prompts, texts)] if content else None,
+    }
+
+
+def summarize_scores(scores: dict[str, list[float] | None], n: int = 1000, seed: int = 0) -> dict[str, dict | None]:
+    """summarize() of each axis of score_texts()' result."""
+    return {axis: (summarize(v, n=n, seed=seed) if v is not None else None) for axis, v in scores.items()}
+
+
+def eval_prompts(store: Store, task: dict, n: int | None = None, split: str = "eval") -> list[dict]:
+    """The first `n` prompts of the task's split (all if n is None); UserError if there are none."""
+    prompts = task_store.list_prompts(store, task["prompt_set"], split=split, limit=n)
+    if not prompts:
+        raise UserError(f"task {task['name']!r} has no {split} prompts in set {task['prompt_set']!r}; import some first")
+    return prompts
+
+
+def generate_job_for(store: Store, settings, task_name: str, model: str, strategy: str, n: int | None, split: str = "eval", **gen):
+    """The generate job (training.generate_job.Job) that produces `model`'s outputs under `strategy` on the split.
+
+    `model` is a base model spec or a trained version name; a version always answers the plain
+    prompt (strategy `model:<version>`), a base spec runs `strategy` as the weak or strong model.
+    """
+    from storage.models import get_model
+    from training import generate_job
+    from training.strategies import get_strategy
+
+    version = get_model(store, model)
+    if version is not None and version.get("kind") == "adapter":
+        strategy = f"model:{model}"
+    spec, _ = get_strategy(strategy)
+    if spec.role == "human":
+        raise UserError(f"strategy {strategy!r} is written by annotators, not generated; evaluate a model strategy")
+    task = task_store.get_task(store, task_name)
+    n = n or task_store.count_prompts(store, task["prompt_set"], split)
+    role = {"weak": {"weak": model}, "strong": {"strong": model}}.get(spec.role, {})
+    return generate_job.make_job(store, settings, task_name, [strategy], n, split=split, **role, **gen)
+
+
+def evaluate(ctx, gen_job) -> dict:
+    """Generate what is missing for `gen_job` (one strategy) inside job `ctx`, score it and store an evaluation.
+
+    Reuses outputs already stored for the same prompt, model, strategy, parameters and seed.
+    Returns the stored evaluations row (with per-prompt scores in details).
+    """
+    import dataclasses
+
+    from training import generate_job
+    from training.strategies import get_strategy
+
+    (strategy,) = gen_job.strategies
+    spec, version = get_strategy(strategy)
+    model = version or (gen_job.weak if spec.role == "weak" else gen_job.strong)
+    # the generate step runs as part of this job: same id, progress and cancellation
+    generate_job.run_job(dataclasses.replace(ctx, job={**ctx.job, "params": dict(gen_job.__dict__)}))
+    store = ctx.store
+    task = task_store.get_task(store, gen_job.task)
+    prompts = eval_prompts(store, task, gen_job.n, gen_job.split)
+    params = generate_job.output_params(gen_job, strategy)
+    found = [out_store.find_output(store, task["id"], p["id"], model, strategy, params, gen_job.seed) for p in prompts]
+    missing = [p["ext_id"] for p, o in zip(prompts, found) if o is None]
+    if missing:
+        raise UserError(f"no output stored for prompts {', '.join(missing[:5])}; the generate step did not finish")
+    scores = score_texts(task, prompts, [o["text"] for o in found])
+    summary = summarize_scores(scores)
+    details = {
+        "params": params,
+        "seed": gen_job.seed,
+        "output_ids": [o["id"] for o in found],
+        "concept_scores": scores["concept"],
+        "content_scores": scores["content"],
+    }
+    eval_id = eval_store.add_evaluation(
+        store, task["id"], model, strategy, len(prompts), summary["concept"], summary["content"],
+        split=gen_job.split, details=details, job_id=ctx.id,
+    )
+    return eval_store.get_evaluation(store, eval_id)

@@ -1,0 +1,154 @@
+"""The experiment report: gap-recovered ratios, the Markdown table, the concept-vs-content figure, and the
+README results block rebuilt from every results/*/report.md.
+
+Pure functions over row dicts {name, concept: {mean, lo, hi}|None, content: {...}|None}; no model code,
+so the README test and the Results tab can use them without torch.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SUMMARY_END = "<!-- end of summary -->"
+README_START = "<!-- results:start -->"
+README_END = "<!-- results:end -->"
+
+
+def gap_ratio(value: float | None, start: float | None, end: float | None) -> float | None:
+    """(value - start) / (end - start): 0 at `start`, 1 at `end`; None when undefined (missing or equal ends)."""
+    if value is None or start is None or end is None or abs(end - start) < 1e-9:
+        return None
+    return (value - start) / (end - start)
+
+
+def add_ratios(rows: list[dict], weak: str = "weak model", strong: str = "strong base") -> list[dict]:
+    """Rows with `transferred` = (concept - strong base)/(weak - strong base) and `kept` = (content - weak)/(strong base - weak).
+
+    Concept transferred is 1 when a row shows the concept as much as the weak teacher, 0 when no more
+    than the untouched strong model; content kept is 1 at the strong model's content, 0 at the weak one's.
+    """
+    by_name = {r["name"]: r for r in rows}
+
+    def mean(row: dict | None, axis: str) -> float | None:
+        return row[axis]["mean"] if row and row.get(axis) else None
+
+    w, s = by_name.get(weak), by_name.get(strong)
+    out = []
+    for r in rows:
+        out.append({
+            **r,
+            "transferred": gap_ratio(mean(r, "concept"), mean(s, "concept"), mean(w, "concept")),
+            "kept": gap_ratio(mean(r, "content"), mean(w, "content"), mean(s, "content")),
+        })
+    return out
+
+
+def _interval(stat: dict | None) -> str:
+    if not stat:
+        return "n/a"
+    return f"{stat['mean']:.2f} [{stat['lo']:.2f}, {stat['hi']:.2f}]"
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The results table: one line per row, concept and content with 95% intervals, and both ratios."""
+    lines = [
+        "| row | concept [95% CI] | content [95% CI] | concept transferred | content kept |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {_interval(r.get('concept'))} | {_interval(r.get('content'))} "
+            f"| {_ratio(r.get('transferred'))} | {_ratio(r.get('kept'))} |"
+        )
+    return "\n".join(lines)
+
+
+def report_markdown(title: str, setup: str, rows: list[dict], details: str = "") -> str:
+    """report.md: a summary (title, setup line, table) that the README copies verbatim, then details."""
+    summary = f"### {title}\n\n{setup}\n\n{markdown_table(rows)}\n"
+    return f"{summary}\n{SUMMARY_END}\n\n{details.strip()}\n" if details.strip() else f"{summary}\n{SUMMARY_END}\n"
+
+
+def summary_of(report_text: str) -> str:
+    """The part of a report.md that goes into the README (everything above the summary marker)."""
+    if SUMMARY_END not in report_text:
+        raise ValueError(f"report has no {SUMMARY_END!r} marker")
+    return report_text.split(SUMMARY_END, 1)[0].strip()
+
+
+def latest_reports(results_root: Path) -> list[Path]:
+    """Every results/<run>/report.md, in run-folder order."""
+    return sorted(Path(results_root).glob("*/report.md"))
+
+
+def readme_block(results_root: Path) -> str:
+    """The README results section: the summaries of all reports, one after another."""
+    return "\n\n".join(summary_of(p.read_text()) for p in latest_reports(results_root))
+
+
+def readme_results(readme_text: str) -> str | None:
+    """What the README holds between the results markers (stripped), or None without markers."""
+    m = re.search(re.escape(README_START) + r"(.*?)" + re.escape(README_END), readme_text, re.S)
+    return m.group(1).strip() if m else None
+
+
+def replace_readme_results(readme_text: str, block: str) -> str:
+    """README text with the results block replaced; appended (with markers) at the end if it had none."""
+    section = f"{README_START}\n{block.strip()}\n{README_END}"
+    if readme_results(readme_text) is None:
+        return readme_text.rstrip() + "\n\n" + section + "\n"
+    return re.sub(
+        re.escape(README_START) + r".*?" + re.escape(README_END), lambda _: section, readme_text, count=1, flags=re.S
+    )
+
+
+def update_readme(readme: Path, results_root: Path) -> bool:
+    """Rewrite README's results block from the reports under `results_root`; True if the file changed."""
+    block = readme_block(results_root)
+    if not block:
+        raise FileNotFoundError(f"no report.md under {results_root}/*/; run `python app.py experiment` first")
+    old = readme.read_text()
+    new = replace_readme_results(old, block)
+    if new != old:
+        readme.write_text(new)
+    return new != old
+
+
+def scatter_figure(rows: list[dict], title: str):
+    """A matplotlib Figure of concept (x) against content (y), one point per row, 95% intervals as error bars."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.8), dpi=120)
+    ax = fig.subplots()
+    for r in rows:
+        c, k = r.get("concept"), r.get("content")
+        if not c or not k:
+            continue
+        ax.errorbar(
+            c["mean"], k["mean"],
+            xerr=[[c["mean"] - c["lo"]], [c["hi"] - c["mean"]]],
+            yerr=[[k["mean"] - k["lo"]], [k["hi"] - k["mean"]]],
+            fmt="o", capsize=3, label=r["name"],
+        )
+        ax.annotate(r["name"], (c["mean"], k["mean"]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xlabel("concept (style score)")
+    ax.set_ylabel("content (capability score)")
+    ax.set_xlim(-0.05, 1.05)
+    ax.set_ylim(-0.05, 1.05)
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    if ax.has_data():
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def plot(rows: list[dict], path: Path, title: str) -> None:
+    """report.png: scatter_figure() saved to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scatter_figure(rows, title).savefig(path)
