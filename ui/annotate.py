@@ -1,0 +1,179 @@
+"""The Annotate tab: one blind pair at a time, a verdict, optional ratings and a better answer, then the reveal."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import gradio as gr
+import nh3
+from markdown_it import MarkdownIt
+
+from feedback import agreement, assignment
+from storage import tasks as task_store
+from storage import votes as vote_store
+from ui import auth
+
+RATING_CHOICES = ["1", "2", "3", "4", "5"]
+ALL_TASKS = "(all tasks)"
+
+# Raw HTML in model text is escaped by markdown-it (html=False), which also refuses javascript:
+# links; nh3 then cleans the rendered HTML again, so a renderer bug cannot let markup through.
+_markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+# Keys 1-4 pick the verdict, Enter submits (or moves on after the reveal), s skips. Keys typed
+# into a text field are left alone, and nothing happens unless the Annotate tab is on screen.
+KEYBOARD_JS = """
+<script>
+document.addEventListener("keydown", (event) => {
+  const t = event.target;
+  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+  if (t && (t.tagName === "TEXTAREA" || t.isContentEditable ||
+            (t.tagName === "INPUT" && !["radio", "checkbox", "button"].includes(t.type)))) return;
+  const shown = (id) => { const el = document.getElementById(id); return el && el.offsetParent !== null ? el : null; };
+  const verdict = shown("refinery-verdict");
+  if (!verdict) return;
+  if (["1", "2", "3", "4"].includes(event.key)) {
+    const options = verdict.querySelectorAll("input[type=radio]");
+    const pick = options[Number(event.key) - 1];
+    if (pick) { pick.click(); event.preventDefault(); }
+  } else if (event.key === "Enter") {
+    const button = shown("refinery-submit") || shown("refinery-next");
+    if (button) { button.click(); event.preventDefault(); }
+  } else if (event.key === "s" || event.key === "S") {
+    const button = shown("refinery-skip");
+    if (button) { button.click(); event.preventDefault(); }
+  }
+});
+</script>
+"""
+
+
+def safe_markdown(text: str) -> str:
+    """Model or prompt text rendered as Markdown to HTML with any HTML in it shown as text, never run."""
+    rendered = _markdown.render(text or "")
+    return nh3.clean(rendered, url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
+
+
+def _box(text: str) -> str:
+    return f'<div class="refinery-text">{safe_markdown(text)}</div>'
+
+
+def _task_id(store, task_name: str | None) -> int | None:
+    if not task_name or task_name == ALL_TASKS:
+        return None
+    return task_store.get_task(store, task_name)["id"]
+
+
+def progress_text(store, user: dict, task_id: int | None, timeout_s: float) -> str:
+    """Votes done, pairs left for the user, and their agreement with the majority so far (Markdown)."""
+    done = vote_store.count_votes(store, user_id=user["id"], task_id=task_id)
+    left = assignment.pairs_left(store, user["id"], task_id, timeout_s)
+    score = agreement.agreement_with_majority(vote_store.list_votes(store, task_id)).get(user["id"])
+    agree = "not yet (no pair shared with others)" if score is None else f"{score:.0%}"
+    return f"### Progress\n- votes done: **{done}**\n- pairs left for you: **{left}**\n- your agreement with the majority: **{agree}**"
+
+
+def reveal_text(view: dict, choice: str) -> str:
+    """Which strategy and model wrote each side, shown after the vote (Markdown, names escaped)."""
+    said = {"a": "output A", "b": "output B", "tie": "a tie", "both_bad": "both bad"}
+    def side(s):
+        return f"`{html.escape(view[f'{s}_strategy'])}` from `{html.escape(view[f'{s}_model'])}`"
+    picked = choice
+    if choice in ("a", "b"):
+        picked = "left" if (choice == "a") != view["swapped"] else "right"
+        picked = {"left": "A", "right": "B"}[picked] + " better"
+    else:
+        picked = said[choice]
+    return f"### Revealed\n- **A** was {side('left')}\n- **B** was {side('right')}\n\nYou voted: **{picked}**. Press Enter for the next pair."
+
+
+def build(ctx) -> None:
+    """Lay out the Annotate tab and wire its handlers (each checks the annotator role itself)."""
+    settings = ctx.settings
+    with gr.Row():
+        with gr.Column(scale=3):
+            task = gr.Dropdown(label="Task", choices=[ALL_TASKS], value=ALL_TASKS, interactive=True)
+            gr.Markdown("#### Prompt")
+            prompt = gr.HTML(_box("Loading…"))
+            with gr.Row(equal_height=False):
+                with gr.Column():
+                    gr.Markdown("#### A")
+                    left = gr.HTML("")
+                    left_concept = gr.Radio(RATING_CHOICES, label="A: concept (1-5, optional)")
+                    left_content = gr.Radio(RATING_CHOICES, label="A: content (1-5, optional)")
+                with gr.Column():
+                    gr.Markdown("#### B")
+                    right = gr.HTML("")
+                    right_concept = gr.Radio(RATING_CHOICES, label="B: concept (1-5, optional)")
+                    right_content = gr.Radio(RATING_CHOICES, label="B: content (1-5, optional)")
+            verdict = gr.Radio(list(assignment.VERDICTS), label="Which is better? (keys 1-4)", elem_id="refinery-verdict")
+            with gr.Accordion("Write a better answer (optional)", open=False):
+                correction = gr.Textbox(label="Better answer", lines=4, max_length=settings.max_text_chars)
+            with gr.Row():
+                submit = gr.Button("Submit (Enter)", variant="primary", elem_id="refinery-submit")
+                skip = gr.Button("Skip (s)", elem_id="refinery-skip")
+                next_btn = gr.Button("Next pair (Enter)", variant="primary", visible=False, elem_id="refinery-next")
+            reveal = gr.Markdown("", elem_id="refinery-reveal")
+        with gr.Column(scale=1):
+            progress = gr.Markdown("", elem_id="refinery-progress")
+            guidelines = gr.Markdown("")
+    current = gr.State(None)  # the pair on screen, kept server-side per session
+
+    screen = [current, prompt, left, right, verdict, left_concept, left_content, right_concept, right_content,
+              correction, reveal, submit, skip, next_btn, progress, guidelines]
+
+    def show_next(task_name: str, request: gr.Request) -> dict:
+        user = auth.require(request, ctx, "annotator")
+        with auth.user_errors():
+            task_id = _task_id(ctx.store, task_name)
+            view = assignment.next_pair(ctx.store, user["id"], task_id, settings.assignment_timeout_s)
+        cleared = {c: None for c in (verdict, left_concept, left_content, right_concept, right_content)}
+        out = {**cleared, correction: "", reveal: "", next_btn: gr.Button(visible=False),
+               progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
+        if view is None:
+            return {**out, current: None, prompt: _box("**Nothing left to annotate here.** Thank you! Try another task or come back later."),
+                    left: "", right: "", submit: gr.Button(visible=False), skip: gr.Button(visible=False), guidelines: ""}
+        guide = task_store.get_task_by_id(ctx.store, view["task_id"])
+        return {**out, current: {**view, "shown_at": time.time()}, prompt: _box(view["prompt_text"]),
+                left: _box(view["left_text"]), right: _box(view["right_text"]),
+                submit: gr.Button(visible=True), skip: gr.Button(visible=True),
+                guidelines: f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}"}
+
+    def vote(view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request: gr.Request) -> dict:
+        user = auth.require(request, ctx, "annotator")
+        if not view:
+            raise gr.Error("There is no pair on screen; press Next pair.")
+        if not verdict_value:
+            raise gr.Error("Pick a verdict first (keys 1-4).")
+        as_int = lambda v: int(v) if v else None  # noqa: E731
+        with auth.user_errors():
+            stored, _ = assignment.submit(
+                ctx.store, user["id"], view["pair_id"], verdict_value,
+                left={"concept": as_int(lc), "content": as_int(lct)}, right={"concept": as_int(rc), "content": as_int(rct)},
+                correction=correction_text, max_chars=settings.max_text_chars,
+            )
+            task_id = _task_id(ctx.store, task_name)
+        return {reveal: reveal_text(view, stored["choice"]), submit: gr.Button(visible=False), skip: gr.Button(visible=False),
+                next_btn: gr.Button(visible=True), progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
+
+    def skip_pair(view, task_name: str, request: gr.Request) -> dict:
+        user = auth.require(request, ctx, "annotator")
+        if view:
+            with auth.user_errors():
+                assignment.skip(ctx.store, user["id"], view["pair_id"])
+        return show_next(task_name, request)
+
+    def task_choices(request: gr.Request):
+        auth.require(request, ctx, "annotator")
+        names = [t["name"] for t in task_store.list_tasks(ctx.store)]
+        return gr.Dropdown(choices=[ALL_TASKS, *names])
+
+    gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next",
+          concurrency_limit=None)
+    submit.click(vote, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
+                 outputs=[reveal, submit, skip, next_btn, progress], api_name="annotate_submit", concurrency_limit=None)
+    skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", concurrency_limit=None)
+    task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
+    # Show the first pair as soon as the page opens (the root Blocks is the one being built).
+    gr.context.Context.root_block.load(show_next, inputs=[task], outputs=screen, api_visibility="private")
