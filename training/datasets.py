@@ -1,0 +1,172 @@
+"""Turn stored feedback and outputs into training examples, TRL datasets and a data snapshot.
+
+Examples are plain dicts, the same for every caller (train jobs, the experiment runner):
+- preference (dpo, dpo-refined): {"id", "prompt", "chosen", "rejected", "agreement"}
+- sft (sft-weak, sft-refined):   {"id", "prompt", "completion"}
+- kto:                           {"id", "prompt", "completion", "label"}  (label True = desirable)
+The prompt is the bare question: the model learns the concept without being told it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+
+from datasets import Dataset
+
+from storage import outputs as output_store
+from storage import tasks as task_store
+from storage import votes as vote_store
+from storage.db import Store
+from storage.errors import UserError
+from training.config import PREFERENCE_METHODS, SFT_METHODS, TrainConfig
+
+
+def to_trl_dataset(method: str, examples: list[dict]) -> Dataset:
+    """A conversational TRL dataset for `method`, shortest examples first.
+
+    Sorting by length makes the reference log-prob pass (run in dataset order) pad little; the
+    training sampler reshuffles batches of similar length.
+    """
+
+    def user(text):
+        return [{"role": "user", "content": text}]
+
+    def assistant(text):
+        return [{"role": "assistant", "content": text}]
+
+    if method in PREFERENCE_METHODS:
+        records = [{"prompt": user(e["prompt"]), "chosen": assistant(e["chosen"]), "rejected": assistant(e["rejected"])} for e in examples]
+        size = [len(e["prompt"]) + max(len(e["chosen"]), len(e["rejected"])) for e in examples]
+    elif method in SFT_METHODS:
+        records = [{"prompt": user(e["prompt"]), "completion": assistant(e["completion"])} for e in examples]
+        size = [len(e["prompt"]) + len(e["completion"]) for e in examples]
+    elif method == "kto":
+        # KTO rotates completions within a batch for its KL estimate, so keep the given order
+        records = [{"prompt": user(e["prompt"]), "completion": assistant(e["completion"]), "label": bool(e["label"])} for e in examples]
+        size = [0] * len(examples)
+    else:
+        raise UserError(f"unknown method {method!r}")
+    order = sorted(range(len(records)), key=lambda i: size[i])
+    return Dataset.from_list([records[i] for i in order])
+
+
+def snapshot(examples: list[dict]) -> dict:
+    """What a model version was trained on: example ids, count and a hash of the exact texts."""
+    canonical = json.dumps(examples, sort_keys=True, ensure_ascii=False).encode()
+    return {"ids": [e["id"] for e in examples], "n": len(examples), "hash": hashlib.sha256(canonical).hexdigest()}
+
+
+def preference_examples(store: Store, task_name: str, config: TrainConfig) -> list[dict]:
+    """Majority-vote preference pairs of a task, filtered by agreement, gold trust and split."""
+    from feedback.preferences import preference_pairs
+
+    pairs = preference_pairs(
+        store, task_name, min_agreement=config.min_agreement, exclude_failed_gold=config.exclude_failed_gold, split=config.split
+    )
+    return [
+        {"id": p["pair_id"], "prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"], "agreement": p["agreement"]}
+        for p in pairs
+        if p["chosen"].strip() and p["rejected"].strip() and p["chosen"] != p["rejected"]
+    ]
+
+
+def latest_outputs(store: Store, task_id: int, strategy: str, split: str) -> dict[int, dict]:
+    """{prompt_id: newest non-empty output of `strategy`} for a task's prompts in `split`."""
+    newest: dict[int, dict] = {}
+    for row in output_store.list_outputs(store, task_id, strategy=strategy, split=split):
+        if row["text"].strip():
+            newest[row["prompt_id"]] = row  # list_outputs is oldest first
+    return newest
+
+
+def label_examples(store: Store, task_name: str, strategy: str, config: TrainConfig) -> list[dict]:
+    """SFT examples: the bare prompt and the newest output of `strategy` for each prompt of the split."""
+    task = task_store.get_task(store, task_name)
+    rows = latest_outputs(store, task["id"], strategy, config.split)
+    return [{"id": r["id"], "prompt": r["prompt_text"], "completion": r["text"]} for _, r in sorted(rows.items())]
+
+
+def refined_pair_examples(store: Store, task_name: str, config: TrainConfig) -> list[dict]:
+    """dpo-refined pairs: chosen = the refined output, rejected = the weak label, per prompt that has both."""
+    task = task_store.get_task(store, task_name)
+    refined = latest_outputs(store, task["id"], config.refined_strategy, config.split)
+    weak = latest_outputs(store, task["id"], config.weak_strategy, config.split)
+    return [
+        {
+            "id": f"{refined[p]['id']}>{weak[p]['id']}",
+            "prompt": refined[p]["prompt_text"],
+            "chosen": refined[p]["text"],
+            "rejected": weak[p]["text"],
+            "agreement": None,
+        }
+        for p in sorted(set(refined) & set(weak))
+        if refined[p]["text"] != weak[p]["text"]
+    ]
+
+
+def rating_examples(store: Store, task_name: str, config: TrainConfig) -> list[dict]:
+    """KTO examples from 1-5 ratings: each rated output's mean concept+content rating over annotators,
+    desirable at or above kto_threshold, undesirable at or below 6 - kto_threshold, else left out."""
+    task = task_store.get_task(store, task_name)
+    ratings: dict[int, list[float]] = defaultdict(list)
+    for vote in vote_store.list_votes(store, task["id"], split=config.split):
+        for side in ("a", "b"):
+            given = [vote[f"{axis}_{side}"] for axis in ("concept", "content") if vote[f"{axis}_{side}"] is not None]
+            if given:
+                ratings[vote[f"output_{side}"]].append(sum(given) / len(given))
+    examples = []
+    for output_id, values in sorted(ratings.items()):
+        mean = sum(values) / len(values)
+        if config.kto_threshold > mean > 6 - config.kto_threshold:
+            continue
+        row = output_store.get_output(store, output_id)
+        examples.append({"id": output_id, "prompt": row["prompt_text"], "completion": row["text"], "label": mean >= config.kto_threshold})
+    return examples
+
+
+def _nothing_left(task_name: str, method: str, config: TrainConfig) -> str:
+    if method == "dpo":
+        what = (
+            f"no preference pairs with votes for task {task_name!r} in the {config.split} split"
+            f" (min agreement {config.min_agreement}, annotators failing gold checks "
+            f"{'excluded' if config.exclude_failed_gold else 'kept'})"
+        )
+        fix = "collect votes in the Annotate tab, or lower --min-agreement / turn off --exclude-failed-gold"
+    elif method == "dpo-refined":
+        what = f"no prompt of task {task_name!r} ({config.split} split) has both a {config.refined_strategy!r} and a {config.weak_strategy!r} output"
+        fix = f"generate both first: python app.py generate --task {task_name} --strategy {config.refined_strategy} (and {config.weak_strategy})"
+    elif method == "kto":
+        what = f"no output of task {task_name!r} ({config.split} split) has 1-5 ratings clearly above or below the middle"
+        fix = "ask annotators to rate concept and content, or change --kto-threshold"
+    else:
+        strategy = config.weak_strategy if method == "sft-weak" else config.refined_strategy
+        what = f"no {strategy!r} outputs for task {task_name!r} in the {config.split} split"
+        fix = f"generate them first: python app.py generate --task {task_name} --strategy {strategy}"
+    return f"nothing to train on: {what}; {fix}"
+
+
+def build(store: Store, task_name: str, method: str, config: TrainConfig) -> tuple[list[dict], dict]:
+    """The examples for `method` on a task after the config's filters, and their snapshot.
+
+    Raises UserError saying what was missing and how to get it when no example is left.
+    """
+    task_store.get_task(store, task_name)  # a clear error for an unknown task before anything else
+    if method == "dpo":
+        examples = preference_examples(store, task_name, config)
+    elif method == "dpo-refined":
+        examples = refined_pair_examples(store, task_name, config)
+    elif method == "sft-weak":
+        examples = label_examples(store, task_name, config.weak_strategy, config)
+    elif method == "sft-refined":
+        examples = label_examples(store, task_name, config.refined_strategy, config)
+    elif method == "kto":
+        examples = rating_examples(store, task_name, config)
+    else:
+        raise UserError(f"unknown method {method!r}")
+    if config.max_examples > 0:
+        examples = examples[: config.max_examples]
+    if not examples:
+        raise UserError(_nothing_left(task_name, method, config))
+    return examples, snapshot(examples)
