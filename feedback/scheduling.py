@@ -30,10 +30,13 @@ def parse_side(side: str) -> tuple[str, str | None]:
     return strategy, (model or None)
 
 
-def side_outputs(store: Store, task_id: int, side: str, split: str | None = None) -> dict[int, dict]:
-    """{prompt_id: output} for one side; where a prompt has several (other params or seeds), the newest."""
+def side_outputs(store: Store, task_id: int, side: str, split: str | None = None, source: str | None = None) -> dict[int, dict]:
+    """{prompt_id: output} for one side (of one source if given); where a prompt has several, the newest."""
     strategy, model = parse_side(side)
-    return {o["prompt_id"]: o for o in outputs.list_outputs(store, task_id, strategy=strategy, model=model, split=split)}
+    return {
+        o["prompt_id"]: o for o in outputs.list_outputs(store, task_id, strategy=strategy, model=model, split=split)
+        if source is None or o["source"] == source
+    }
 
 
 def schedule_pairs(
@@ -45,9 +48,11 @@ def schedule_pairs(
     split: str | None = None,
     votes_wanted: int | None = None,
     seed: int = 0,
+    source: str | None = None,
 ) -> dict:
     """Create up to `n` pairs of side `a` against side `b` on a task's prompts.
 
+    `source` ('model', 'human' or 'seed') restricts both sides to outputs of that origin.
     Returns {"created": new pair ids, "skipped_identical": prompts whose two texts are the same,
     "missing": prompts where only one side has an output}. Prompts already paired for these
     two outputs are left out before counting towards `n`, so calling again adds new prompts.
@@ -60,7 +65,7 @@ def schedule_pairs(
     votes = task["votes_per_pair"] if votes_wanted is None else int(votes_wanted)
     if votes < 1:
         raise UserError("votes per pair must be at least 1")
-    side_a, side_b = side_outputs(store, task["id"], a, split), side_outputs(store, task["id"], b, split)
+    side_a, side_b = (side_outputs(store, task["id"], side, split, source) for side in (a, b))
     if not side_a or not side_b:
         empty = a if not side_a else b
         raise UserError(
