@@ -1,0 +1,62 @@
+"""Results and Demo tabs: their pure view functions, and the vote outcomes they read from real SQLite."""
+
+import time
+
+from feedback import ranking
+from storage import assignments, evaluations, votes
+from tests.fixtures_annotation import make_pairs, make_task, make_users
+from ui import demo, results
+
+
+def test_box_never_renders_model_html():
+    html = demo.box("base: <b>m</b>", "<script>alert(1)</script> **bold** <img src=x onerror=alert(1)>", done=True)
+    assert "<script" not in html and "<img" not in html and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
+    assert "<strong>bold</strong>" in html and "&lt;b&gt;m&lt;/b&gt;" in html
+
+
+def test_interleave_advances_streams_in_turn_until_all_end():
+    streams = {"base": iter(["a", "ab", "abc"]), "version": iter(["x"])}
+    states = list(demo.interleave(streams))
+    assert states[0] == {"base": ("a", False), "version": ("", False)}
+    assert states[-1] == {"base": ("abc", True), "version": ("x", True)}
+
+
+def stat(e, model, strategy, concept, content, job_id=1, details=None):
+    return {"model": model, "strategy": strategy, "n": 4, "concept_mean": concept, "concept_lo": concept - 0.1,
+            "concept_hi": concept + 0.1, "content_mean": content, "content_lo": content - 0.1, "content_hi": content + 0.1,
+            "created_at": "t", "job_id": job_id, "details": details or {}}
+
+
+def test_evaluation_rows_and_scatter_points():
+    evals = [
+        stat(1, "v1", "model:v1", 0.7, 0.6),
+        stat(2, "qwen", "strong-instructed", 0.3, 0.9, details={"experiment": "results/x"}),
+        stat(3, "qwen", "strong-base", 0.1, 0.9),
+    ]
+    rows = results.evaluation_rows(evals)
+    assert [r[:2] for r in rows] == [["qwen", "strong-base"], ["qwen", "strong-instructed"], ["v1", "model:v1"]]
+    assert rows[0][3] == "0.10 [0.00, 0.20]" and rows[1][6] == "experiment" and rows[0][6] == "job 1"
+    points = results.scatter_rows(evals)
+    assert [p["name"] for p in points] == ["v1", "qwen (strong-instructed)", "qwen"]
+    assert results.ranking_figure([{"item": "a", "theta": 0.5, "lo": 0.1, "hi": 0.9, "n": 3}], "t") is not None
+
+
+def test_before_after_and_ranking_from_stored_votes(store):
+    task_id = make_task(store, "ba")
+    pair_ids = make_pairs(store, task_id, 6, strategies=("model:v1", "strong-base"), split="eval")
+    users = make_users(store, 2)
+    now = time.time()
+    for user in users:
+        for _ in pair_ids:
+            pair = assignments.serve_next(store, user, task_id, now, now - 600, swap=False)
+            choice = "a" if pair["pair_id"] != pair_ids[0] else "b"  # the version wins 5 of 6 pairs
+            votes.record_vote(store, pair["pair_id"], user, choice)
+    outcomes = evaluations.vote_outcomes(store, task_id)
+    assert len(outcomes) == 12
+    table = results.before_after_rows(outcomes)
+    assert len(table) == 1
+    base, version, interval, n, counts = table[0]
+    assert (base, version, n, counts) == ("m-weak", "m-strong", 12, "10 / 0 / 2")
+    assert interval.startswith("0.83 [")
+    ranked = results.ranking_rows(ranking.ranking(store, task_id, n_boot=100))
+    assert ranked[0][1] == "model:v1 [m-strong]" and ranked[1][1] == "strong-base [m-weak]"

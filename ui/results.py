@@ -1,0 +1,214 @@
+"""The Results tab (researchers): evaluations per task as a before/after table and a concept-vs-content
+scatter, blind before/after win rates, a Bradley-Terry ranking of everything annotators compared, and
+forms to queue an evaluate job or before/after pairs.
+
+Handlers check the researcher role themselves, then call storage, feedback and training; the
+worker process does the generating.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from feedback import ranking
+from feedback.before_after import queue_before_after
+from storage import evaluations as eval_store
+from storage import tasks as task_store
+from training import evaluate_job, report
+from ui.auth import require, user_errors
+
+EVAL_COLUMNS = ["model", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source"]
+WIN_COLUMNS = ["base", "version", "version wins [95% CI]", "votes", "wins / ties / losses"]
+RANK_COLUMNS = ["rank", "strategy [model]", "strength [95% CI]", "comparisons"]
+EVAL_STRATEGIES = ["strong-base", "strong-instructed", "weak"]
+N_BOOT = 1000
+
+
+def _interval(mean, lo, hi) -> str:
+    return "n/a" if mean is None else f"{mean:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def evaluation_rows(evaluations: list[dict]) -> list[list]:
+    """Table rows of the latest evaluation per (model, strategy), strong-base first within a model."""
+    ordered = sorted(evaluations, key=lambda e: (e["model"], e["strategy"] != "strong-base", e["strategy"]))
+    return [
+        [
+            e["model"], e["strategy"], e["n"],
+            _interval(e["concept_mean"], e["concept_lo"], e["concept_hi"]),
+            _interval(e["content_mean"], e["content_lo"], e["content_hi"]),
+            e["created_at"], "experiment" if e["details"].get("experiment") else f"job {e['job_id']}",
+        ]
+        for e in ordered
+    ]
+
+
+def scatter_rows(evaluations: list[dict]) -> list[dict]:
+    """One point per evaluation in training.report's row format."""
+    return [
+        {
+            "name": e["model"] if e["strategy"] in ("strong-base",) or e["strategy"].startswith("model:") else f"{e['model']} ({e['strategy']})",
+            "concept": None if e["concept_mean"] is None else {"mean": e["concept_mean"], "lo": e["concept_lo"], "hi": e["concept_hi"]},
+            "content": None if e["content_mean"] is None else {"mean": e["content_mean"], "lo": e["content_lo"], "hi": e["content_hi"]},
+        }
+        for e in evaluations
+    ]
+
+
+def before_after_rows(votes: list[dict]) -> list[list]:
+    """Win rate of each trained version against the base model it was voted against, from blind votes."""
+    matchups = sorted({
+        (v[f"model_{base}"], v[f"model_{after}"])
+        for v in votes for base, after in (("a", "b"), ("b", "a"))
+        if v[f"strategy_{after}"].startswith("model:") and not v[f"strategy_{base}"].startswith("model:")
+    })
+    out = []
+    for base, version in matchups:
+        scores = []
+        for v in votes:
+            s = ranking.CHOICE_SCORE[v["choice"]]
+            if (v["model_a"], v["model_b"]) == (version, base):
+                scores.append(s)
+            elif (v["model_a"], v["model_b"]) == (base, version):
+                scores.append(1.0 - s)
+        w = ranking.win_rate(scores, n_boot=N_BOOT)
+        out.append([base, version, _interval(w["rate"], w["lo"], w["hi"]), w["n"], f"{w['wins']} / {w['ties']} / {w['losses']}"])
+    return out
+
+
+def ranking_rows(rows: list[dict]) -> list[list]:
+    """Table rows of a Bradley-Terry ranking."""
+    return [[i, r["item"], _interval(r["theta"], r["lo"], r["hi"]), r["n"]] for i, r in enumerate(rows, start=1)]
+
+
+def ranking_figure(rows: list[dict], title: str):
+    """Horizontal error bars: Bradley-Terry log-strength with its 95% bootstrap interval, best on top."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 0.6 + 0.4 * max(len(rows), 1)), dpi=110)
+    ax = fig.subplots()
+    for y, r in enumerate(reversed(rows)):
+        ax.errorbar(r["theta"], y, xerr=[[r["theta"] - r["lo"]], [r["hi"] - r["theta"]]], fmt="o", capsize=3)
+    ax.set_yticks(range(len(rows)), [r["item"] for r in reversed(rows)], fontsize=8)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel("Bradley-Terry log-strength (0 = average)")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def task_view(ctx, task_name: str) -> dict:
+    """Everything the tab shows for one task."""
+    task = task_store.get_task(ctx.store, task_name)
+    evaluations = eval_store.list_evaluations(ctx.store, task["id"])
+    votes = eval_store.vote_outcomes(ctx.store, task["id"])
+    ranked = ranking.bradley_terry(ranking.comparisons_from_votes(votes), n_boot=N_BOOT)
+    return {
+        "evaluations": evaluation_rows(evaluations),
+        "scatter": report.scatter_figure(scatter_rows(evaluations), f"{task_name}: concept vs content (eval split)") if evaluations else None,
+        "before_after": before_after_rows(votes),
+        "ranking": ranking_rows(ranked),
+        "ranking_plot": ranking_figure(ranked, f"{task_name}: ranking from {len(votes)} blind votes") if ranked else None,
+    }
+
+
+def _model_choices(ctx) -> tuple[list[str], list[str]]:
+    """(every model name, trained version names) known to the database, plus the configured base models."""
+    from storage.models import list_models
+
+    found = list_models(ctx.store)
+    names = list(dict.fromkeys([ctx.settings.strong_model, ctx.settings.weak_model] + [m["name"] for m in found]))
+    return names, [m["name"] for m in found if m.get("kind") == "adapter"]
+
+
+def build(ctx) -> None:
+    """Lay out the Results tab inside the current gr.Tab."""
+    with gr.Row():
+        task = gr.Dropdown([], label="Task", interactive=True)
+        refresh = gr.Button("Refresh", size="sm")
+    gr.Markdown("### Evaluations (eval split)\nLatest score of each model and prompting strategy; "
+                "means with 95% bootstrap intervals.")
+    evaluations = gr.Dataframe(headers=EVAL_COLUMNS, interactive=False, wrap=True)
+    with gr.Row():
+        scatter = gr.Plot(label="Concept vs content: one point per model or method")
+        ranking_plot = gr.Plot(label="Bradley-Terry ranking from blind votes")
+    gr.Markdown("### Blind before/after votes\nShare of votes the trained version won against its base "
+                "(a tie or 'both bad' counts half).")
+    before_after = gr.Dataframe(headers=WIN_COLUMNS, interactive=False)
+    gr.Markdown("### Ranking of every strategy and model version annotators compared")
+    ranked = gr.Dataframe(headers=RANK_COLUMNS, interactive=False)
+
+    with gr.Accordion("Evaluate a model", open=False):
+        with gr.Row():
+            eval_model = gr.Dropdown([], label="Model spec or trained version", allow_custom_value=True)
+            eval_strategy = gr.Dropdown(EVAL_STRATEGIES, value="strong-base", label="Prompting (base models)")
+            eval_n = gr.Number(None, label="Eval prompts (empty: all)", precision=0, minimum=1)
+            eval_tokens = gr.Number(256, label="Max new tokens", precision=0, minimum=1)
+        eval_go = gr.Button("Queue evaluate job", variant="primary")
+        eval_msg = gr.Markdown()
+    with gr.Accordion("Queue blind before/after pairs", open=False):
+        with gr.Row():
+            ba_version = gr.Dropdown([], label="Trained version", allow_custom_value=True)
+            ba_base = gr.Textbox("", label="Base model (empty: the version's base)")
+            ba_n = gr.Number(20, label="Eval prompts", precision=0, minimum=1)
+            ba_votes = gr.Number(None, label="Votes per pair (empty: the task's)", precision=0, minimum=1)
+        ba_go = gr.Button("Queue pairs", variant="primary")
+        ba_msg = gr.Markdown()
+
+    view_outputs = [evaluations, scatter, before_after, ranked, ranking_plot]
+
+    def on_load(task_name, request: gr.Request):
+        require(request, ctx, "researcher")
+        names = [t["name"] for t in task_store.list_tasks(ctx.store)]
+        task_name = task_name if task_name in names else (names[0] if names else None)
+        models, versions = _model_choices(ctx)
+        return (gr.Dropdown(choices=names, value=task_name), gr.Dropdown(choices=models, value=models[0] if models else None),
+                gr.Dropdown(choices=versions, value=versions[0] if versions else None))
+
+    def on_task(task_name, request: gr.Request):
+        require(request, ctx, "researcher")
+        if not task_name:
+            return [], None, [], [], None
+        with user_errors():
+            v = task_view(ctx, task_name)
+        return v["evaluations"], v["scatter"], v["before_after"], v["ranking"], v["ranking_plot"]
+
+    def on_evaluate(task_name, model, strategy, n, tokens, request: gr.Request):
+        user = require(request, ctx, "researcher")
+        if not task_name or not model:
+            raise gr.Error("Pick a task and a model first.")
+        with user_errors():
+            params = evaluate_job.EvalJob(task=task_name, model=model.strip(), strategy=strategy,
+                                          n=None if n in (None, "") else int(n), max_new_tokens=int(tokens or 256))
+            job_id = evaluate_job.enqueue(ctx.store, ctx.settings, params, created_by=user["username"])
+        return f"Queued evaluate job **{job_id}**; its scores appear here when the worker has run it (press Refresh)."
+
+    def on_before_after(task_name, version, base, n, votes, request: gr.Request):
+        user = require(request, ctx, "researcher")
+        if not task_name or not version:
+            raise gr.Error("Pick a task and a trained version first.")
+        with user_errors():
+            result = queue_before_after(
+                ctx.store, task_name, version.strip(), int(n or 0), ctx.settings.weak_model, base=(base or "").strip() or None,
+                votes_wanted=None if votes in (None, "") else int(votes), created_by=user["username"],
+            )
+        text = f"Created **{len(result['pairs'])}** new pairs; {result['ready']} prompts have both answers."
+        if result["jobs"]:
+            text += (f" Missing answers (before: {result['missing']['before']}, after: {result['missing']['after']}) are being "
+                     f"generated by job(s) {', '.join(map(str, result['jobs']))}; queue again when they are done.")
+        return text
+
+    refresh.click(on_load, [task], [task, eval_model, ba_version], api_visibility="private")
+    task.change(on_task, [task], view_outputs, api_visibility="private")  # also fires when on_load sets it
+    eval_go.click(on_evaluate, [task, eval_model, eval_strategy, eval_n, eval_tokens], [eval_msg], api_visibility="private")
+    ba_go.click(on_before_after, [task, ba_version, ba_base, ba_n, ba_votes], [ba_msg], api_visibility="private")
+    # Filled when a researcher opens the tab: a page-load event would also fire for annotators.
+    on_open(on_load, [task], [task, eval_model, ba_version])
+
+
+def on_open(fn, inputs, outputs) -> None:
+    """Run `fn` when the enclosing tab is selected (or on page load outside a tab)."""
+    block = gr.context.Context.block
+    if isinstance(block, gr.Tab):
+        block.select(fn, inputs, outputs, api_visibility="private")
+    else:
+        gr.context.Context.root_block.load(fn, inputs, outputs, api_visibility="private")
