@@ -111,7 +111,9 @@ def update_readme(readme: Path, results_root: Path) -> bool:
     """Rewrite README's results block from the reports under `results_root`; True if the file changed."""
     block = readme_block(results_root)
     if not block:
-        raise FileNotFoundError(f"no report.md under {results_root}/*/; run `python app.py experiment` first")
+        from storage.errors import UserError
+
+        raise UserError(f"no report.md under {results_root}/*/; run `python app.py experiment` first")
     old = readme.read_text()
     new = replace_readme_results(old, block)
     if new != old:

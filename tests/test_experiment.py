@@ -1,0 +1,105 @@
+"""The experiment runner: the simulated annotator, training data, and a full run on tiny random models."""
+
+import json
+
+import pytest
+
+from storage import evaluations, tasks
+from storage.errors import UserError
+from training import experiment
+from training.experiment import ExperimentConfig, preference_examples, sft_examples, simulated_verdicts
+
+
+def test_simulated_annotator_prefers_higher_utility_and_flips_at_the_noise_rate():
+    utilities = [(1.0, 0.0)] * 4000
+    clean = simulated_verdicts(utilities, noise=0.0, seed=0)
+    assert all(v["prefers_a"] and not v["flipped"] for v in clean)
+    noisy = simulated_verdicts(utilities, noise=0.25, seed=1)
+    flipped = sum(not v["prefers_a"] for v in noisy) / len(noisy)
+    assert flipped == pytest.approx(0.25, abs=0.03)
+    assert noisy == simulated_verdicts(utilities, noise=0.25, seed=1)
+    ties = simulated_verdicts([(0.5, 0.5)] * 1000, noise=0.0, seed=2)
+    assert 0.4 < sum(v["prefers_a"] for v in ties) / 1000 < 0.6
+    assert experiment.utility(0.5, None) == 0.5
+
+
+def test_training_examples_use_the_bare_prompt_and_skip_identical_pairs():
+    prompts = [{"id": 1, "text": "Q1?"}, {"id": 2, "text": "Q2?"}]
+    assert sft_examples(prompts, ["a1", "a2"]) == [
+        {"id": 1, "prompt": "Q1?", "completion": "a1"}, {"id": 2, "prompt": "Q2?", "completion": "a2"},
+    ]
+    pairs = preference_examples(prompts, ["good", "same "], ["bad", "same"])
+    assert [(p["id"], p["chosen"], p["rejected"]) for p in pairs] == [(1, "good", "bad")]
+
+
+def test_config_validation_and_pinned_results_folder(tmp_path, settings):
+    with pytest.raises(UserError, match="noise"):
+        ExperimentConfig(noise=0.5).resolved(settings)
+    with pytest.raises(UserError, match="n-train"):
+        ExperimentConfig(n_train=3, n_icl=4).resolved(settings)
+    cfg = ExperimentConfig(out=str(tmp_path / "run")).resolved(settings)
+    assert cfg.strong == settings.strong_model and cfg.weak == settings.weak_model
+    assert ExperimentConfig().resolved(settings).out.endswith(f"results/pirate-{settings.strong_model}")
+    experiment.check_config(tmp_path / "run", cfg)
+    experiment.check_config(tmp_path / "run", cfg)  # same settings: resumes
+    with pytest.raises(UserError, match="noise"):
+        experiment.check_config(tmp_path / "run", ExperimentConfig(noise=0.1, out=cfg.out).resolved(settings))
+
+
+PIRATE_QA = [
+    ("What is the capital of Australia?", "Canberra"), ("What is the largest planet?", "Jupiter"),
+    ("Who wrote Hamlet?", "Shakespeare"), ("What gas do plants take in?", "carbon dioxide"),
+    ("How many legs has a spider?", "eight"), ("What is frozen water called?", "ice"),
+    ("What colour is the sky on a clear day?", "blue"), ("What is the boiling point of water in Celsius?", "100"),
+]
+
+
+@pytest.fixture
+def tiny_task(store):
+    """A pirate task over its own 6 train and 2 eval prompts."""
+    tasks.upsert_task(store, {
+        "name": "tiny-pirate", "title": "Tiny pirate", "concept": "Answer like a pirate.", "guidelines": "Pirate and correct.",
+        "prompt_set": "tiny-general", "concept_scorer": "pirate", "content_scorer": "key_facts",
+    })
+    tasks.insert_prompts(store, "tiny-general", [
+        {"ext_id": f"q{i}", "text": q, "reference": a, "key_facts": [[a]], "split": "train" if i < 6 else "eval"}
+        for i, (q, a) in enumerate(PIRATE_QA)
+    ])
+    return "tiny-pirate"
+
+
+@pytest.mark.timeout(900)
+def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, store, tiny_task):
+    from tests.fixtures_trainer import make_tiny_model
+
+    spec = make_tiny_model(tmp_path / "tiny")
+    out = tmp_path / "results" / "tiny-run"
+    cfg = ExperimentConfig(task=tiny_task, weak=spec, strong=spec, n_train=6, n_eval=2, n_icl=2, noise=0.2,
+                           max_new_tokens=6, batch_size=4, train_steps=1, out=str(out))
+    seen = []
+    result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
+    names = [r["name"] for r in result["rows"]]
+    assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo", "dpo-refined"]
+    for r in result["rows"]:
+        assert 0.0 <= r["concept"]["lo"] <= r["concept"]["mean"] <= r["concept"]["hi"] <= 1.0
+    stages = 6 + 2 * len(experiment.METHODS) + 1  # generations and judge, train + eval per method, report
+    assert {n for _, n, _ in seen} == {stages} and max(i for i, _, _ in seen) == stages - 1
+    text = (out / "report.md").read_text()
+    assert "| sft-refined |" in text and "concept transferred" in text
+    assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
+    for method in experiment.METHODS:
+        assert (out / "adapters" / method / "adapter" / "adapter_config.json").is_file()
+    judge = json.loads((out / "stages" / "judge.json").read_text())
+    assert len(judge["verdicts"]) == 6
+    stored = evaluations.list_evaluations(store, tasks.get_task(store, tiny_task)["id"])
+    assert {e["model"] for e in stored} >= {spec, "tiny-run/sft-refined"}
+
+    # resume: every stage is read back; only what was deleted runs again
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "stages").glob("*.json")}
+    (out / "stages" / "dpo-eval.json").unlink()
+    again = experiment.run_experiment(cfg, settings, store)
+    assert [r["concept"] for r in again["rows"]] == [r["concept"] for r in result["rows"]]
+    for name, stamp in stamps.items():
+        if name != "dpo-eval.json":
+            assert (out / "stages" / name).stat().st_mtime_ns == stamp, name
+    assert "Stage times this run (s): dpo-eval" in (out / "report.md").read_text()
