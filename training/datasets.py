@@ -13,22 +13,20 @@ import hashlib
 import json
 from collections import defaultdict
 
-from datasets import Dataset
-
 from storage import outputs as output_store
 from storage import tasks as task_store
-from storage import votes as vote_store
 from storage.db import Store
 from storage.errors import UserError
 from training.config import PREFERENCE_METHODS, SFT_METHODS, TrainConfig
 
 
-def to_trl_dataset(method: str, examples: list[dict]) -> Dataset:
+def to_trl_dataset(method: str, examples: list[dict]):
     """A conversational TRL dataset for `method`, shortest examples first.
 
     Sorting by length makes the reference log-prob pass (run in dataset order) pad little; the
-    training sampler reshuffles batches of similar length.
+    training sampler reshuffles batches of similar length. Returns a datasets.Dataset.
     """
+    from datasets import Dataset  # heavy import, only where a run needs it
 
     def user(text):
         return [{"role": "user", "content": text}]
@@ -109,9 +107,11 @@ def refined_pair_examples(store: Store, task_name: str, config: TrainConfig) -> 
 def rating_examples(store: Store, task_name: str, config: TrainConfig) -> list[dict]:
     """KTO examples from 1-5 ratings: each rated output's mean concept+content rating over annotators,
     desirable at or above kto_threshold, undesirable at or below 6 - kto_threshold, else left out."""
+    from feedback.preferences import trusted_votes
+
     task = task_store.get_task(store, task_name)
     ratings: dict[int, list[float]] = defaultdict(list)
-    for vote in vote_store.list_votes(store, task["id"], split=config.split):
+    for vote in trusted_votes(store, task, config.exclude_failed_gold, config.split):
         for side in ("a", "b"):
             given = [vote[f"{axis}_{side}"] for axis in ("concept", "content") if vote[f"{axis}_{side}"] is not None]
             if given:

@@ -112,7 +112,7 @@ def _common_args(config: TrainConfig, method: str, output_dir: Path, device: str
         save_steps=config.save_steps,
         save_total_limit=config.save_total_limit,
         seed=config.seed,
-        gradient_checkpointing=config.gradient_checkpointing,
+        activation_checkpointing=config.gradient_checkpointing,
         bf16=dtype == torch.bfloat16,
         fp16=False,
         use_cpu=device == "cpu",

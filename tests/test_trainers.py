@@ -1,0 +1,148 @@
+"""Trainers on tiny random models: LoRA weights move, base weights stay, adapters reload identically;
+datasets from stored feedback; two DPO steps on the embedded weak model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from storage.errors import UserError
+from tests.fixtures_trainer import make_tiny_model, preference_examples, task_with_outputs, vote_all
+from training import datasets as tds
+from training import trainers
+from training.config import TrainConfig
+from training.loading import load_uncached
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+def examples_for(method: str, n: int = 8) -> list[dict]:
+    prefs = preference_examples(n)
+    if method in ("dpo", "dpo-refined"):
+        return prefs
+    if method == "kto":
+        return [{"id": e["id"], "prompt": e["prompt"], "completion": e["chosen"] if e["id"] % 2 else e["rejected"], "label": bool(e["id"] % 2)} for e in prefs]
+    return [{"id": e["id"], "prompt": e["prompt"], "completion": e["chosen"]} for e in prefs]
+
+
+def logits(model, tokenizer):
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": "Question 1?"}], add_generation_prompt=True, return_tensors="pt")
+    ids = ids["input_ids"] if not torch.is_tensor(ids) else ids
+    with torch.no_grad():
+        return model(input_ids=ids).logits
+
+
+@pytest.mark.parametrize("method", ["dpo", "sft-weak", "kto"])
+def test_method_moves_lora_keeps_base_and_reloads(method, tiny, settings, tmp_path):
+    from peft import PeftModel
+
+    model, tokenizer = load_uncached(tiny, settings, device="cpu")
+    base = {name: p.detach().clone() for name, p in model.named_parameters()}
+    config = TrainConfig(max_steps=3, batch_size=2, learning_rate=1e-2, warmup_ratio=0.0, save_steps=100, device="cpu")
+    logged = []
+    result = trainers.train(tiny, method, examples_for(method), config, tmp_path / "run", settings=settings,
+                            model=model, tokenizer=tokenizer, on_log=lambda step, values: logged.append((step, values)))
+
+    assert result.global_step == 3 and result.resumed_from_step == 0
+    assert [s for s, _ in logged] == [1, 2, 3] and all("loss" in v and "learning_rate" in v for _, v in logged)
+    if method == "dpo":
+        assert all("rewards/margins" in v and "rewards/accuracies" in v for _, v in logged)
+    lora = {n: p for n, p in model.named_parameters() if "lora_" in n}
+    assert lora and all(p.requires_grad for p in lora.values())
+    assert any(p.abs().max() > 0 for n, p in lora.items() if "lora_B" in n), "LoRA B starts at zero and must have moved"
+    for name, p in model.named_parameters():
+        if "lora_" not in name:
+            assert torch.equal(p, base[name.replace(".base_layer", "")]), f"base weight {name} changed"
+
+    fresh, _ = load_uncached(tiny, settings, device="cpu")
+    base_logits = logits(fresh, tokenizer)
+    reloaded = PeftModel.from_pretrained(fresh, str(result.adapter_dir)).eval()
+    model.eval()
+    assert torch.allclose(logits(model, tokenizer), logits(reloaded, tokenizer), atol=1e-6)
+    assert not torch.equal(base_logits, logits(reloaded, tokenizer)), "the adapter must change the model"
+
+
+def test_label_smoothing_comes_from_disagreement():
+    cfg = TrainConfig()
+    assert trainers.label_smoothing_for(cfg, [{"agreement": 1.0}, {"agreement": 0.5}]) == pytest.approx(0.25)
+    assert trainers.label_smoothing_for(cfg, [{"agreement": 0.5}]) == pytest.approx(0.4)  # clipped
+    assert trainers.label_smoothing_for(cfg, [{"agreement": None}]) == 0.0  # dpo-refined: no votes
+    assert trainers.label_smoothing_for(TrainConfig(label_smoothing=0.1), [{"agreement": 0.5}]) == 0.1
+
+
+def test_trl_dataset_is_conversational_and_length_sorted():
+    examples = [{"id": 1, "prompt": "long question?", "chosen": "a" * 50, "rejected": "b"}, {"id": 2, "prompt": "q?", "chosen": "c", "rejected": "d"}]
+    ds = tds.to_trl_dataset("dpo", examples)
+    assert ds[0]["prompt"] == [{"role": "user", "content": "q?"}]
+    assert ds[1]["chosen"] == [{"role": "assistant", "content": "a" * 50}]
+    sft = tds.to_trl_dataset("sft-weak", [{"id": 1, "prompt": "q", "completion": "c"}])
+    assert set(sft.column_names) == {"prompt", "completion"}
+    with pytest.raises(UserError):
+        tds.to_trl_dataset("nope", examples)
+
+
+def test_snapshot_names_ids_and_hashes_texts():
+    a = tds.snapshot(preference_examples(3))
+    changed = preference_examples(3)
+    changed[0]["chosen"] += "!"
+    assert a["ids"] == [0, 1, 2] and a["n"] == 3
+    assert a["hash"] == tds.snapshot(preference_examples(3))["hash"] != tds.snapshot(changed)["hash"]
+
+
+def test_build_from_outputs_and_votes(store):
+    task_id = task_with_outputs(store, n=4, votes_wanted=2)
+    cfg = TrainConfig()
+    weak, snap = tds.build(store, "toy", "sft-weak", cfg)
+    assert [e["completion"] for e in weak] == [f"Answer {i} maybe." for i in range(4)] and snap["n"] == 4
+    refined, _ = tds.build(store, "toy", "sft-refined", cfg)
+    assert refined[0]["completion"] == "Arr, answer 0 be right." and refined[0]["prompt"] == "Question 0?"
+    pairs, _ = tds.build(store, "toy", "dpo-refined", cfg)
+    assert (pairs[1]["chosen"], pairs[1]["rejected"]) == ("Arr, answer 1 be right.", "Answer 1 maybe.")
+
+    with pytest.raises(UserError, match="no preference pairs with votes.*collect votes"):
+        tds.build(store, "toy", "dpo", cfg)
+    vote_all(store, task_id, 1, choice="a", prefix="x")
+    vote_all(store, task_id, 1, choice="b", prefix="y")  # every pair split 1:1 -> no majority
+    with pytest.raises(UserError, match="nothing to train on"):
+        tds.build(store, "toy", "dpo", cfg)
+
+
+def test_build_dpo_filters_by_agreement(store):
+    task_id = task_with_outputs(store, n=3, votes_wanted=3)
+    vote_all(store, task_id, 2, choice="a", prefix="x")
+    prefs, snap = tds.build(store, "toy", "dpo", TrainConfig())
+    assert len(prefs) == 3 and all(p["chosen"].startswith("Arr") and p["agreement"] == 1.0 for p in prefs)
+    vote_all(store, task_id, 1, choice="b", prefix="y")
+    prefs, _ = tds.build(store, "toy", "dpo", TrainConfig(min_agreement=0.6))
+    assert len(prefs) == 3 and prefs[0]["agreement"] == pytest.approx(2 / 3)
+    with pytest.raises(UserError, match="min agreement 0.9"):
+        tds.build(store, "toy", "dpo", TrainConfig(min_agreement=0.9))
+    assert trainers.label_smoothing_for(TrainConfig(), prefs) == pytest.approx(1 / 3)
+
+
+def test_build_refuses_unknown_task_and_eval_split_without_data(store):
+    task_with_outputs(store, n=2)
+    with pytest.raises(UserError, match="unknown task"):
+        tds.build(store, "nope", "sft-weak", TrainConfig())
+    with pytest.raises(UserError, match="eval split"):
+        tds.build(store, "toy", "sft-weak", TrainConfig(split="eval"))
+
+
+@pytest.mark.embedded
+def test_two_dpo_steps_on_embedded_weak_model(settings, tmp_path):
+    model, tokenizer = load_uncached("smollm2-135m", settings, device="cpu")
+    base = {n: p.detach().clone() for n, p in model.named_parameters()}
+    examples = [
+        {"id": 0, "prompt": "What is the capital of France?", "chosen": "Arr, Paris be the capital, matey!", "rejected": "Lyon.", "agreement": 1.0},
+        {"id": 1, "prompt": "How many legs has a spider?", "chosen": "Eight legs, ye landlubber!", "rejected": "Six.", "agreement": 1.0},
+    ]
+    config = TrainConfig(max_steps=2, batch_size=1, learning_rate=1e-3, warmup_ratio=0.0, save_steps=100, device="cpu")
+    result = trainers.train("smollm2-135m", "dpo", examples, config, tmp_path / "run", settings=settings, model=model, tokenizer=tokenizer)
+    assert result.global_step == 2 and (result.adapter_dir / "adapter_config.json").is_file()
+    assert any(p.abs().max() > 0 for n, p in model.named_parameters() if "lora_B" in n)
+    for name, p in model.named_parameters():
+        if "lora_" not in name:
+            assert torch.equal(p, base[name.replace(".base_layer", "")]), f"base weight {name} changed"

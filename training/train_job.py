@@ -1,0 +1,214 @@
+"""Train jobs: `python app.py train ...` queues one, the worker runs it, a model version comes out.
+
+A train job fixes its examples on its first attempt (workdir/examples.json), so a job resumed by
+another worker trains on exactly the same data, from its last checkpoint. When it ends, the
+adapter is registered as a model version with its base, method, config, data snapshot and metrics.
+
+Several GPUs: run the same command under accelerate, which trains in every process without the
+queue (rank 0 registers the adapter):
+    accelerate launch app.py train --task pirate --method dpo --direct [TrainConfig flags]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+
+from storage import jobs
+from storage import tasks as task_store
+from storage.db import Store
+from storage.errors import UserError
+from training import config as train_config
+from training import datasets as tds
+from training.config import METHODS, TrainConfig
+from training.jobs import JobContext, handler
+
+
+def version_name(task_name: str, method: str, job_id: int | None) -> str:
+    """The model-version name of a train job's adapter, e.g. 'pirate-dpo-12'."""
+    return f"{task_name}-{method}-{job_id}" if job_id is not None else f"{task_name}-{method}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def job_params(task: str, method: str, config: TrainConfig) -> dict:
+    """The params of a train job (what `train` enqueues and the handler reads)."""
+    if method not in METHODS:
+        raise UserError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    return {"task": task, "method": method, "config": config.validate().to_dict()}
+
+
+def enqueue(store: Store, task: str, method: str, config: TrainConfig, created_by: str | None = None) -> int:
+    """Check the task exists and queue a train job; returns its id."""
+    task_store.get_task(store, task)
+    return jobs.enqueue(store, "train", job_params(task, method, config), created_by=created_by)
+
+
+def _fixed_examples(workdir, build) -> tuple[list[dict], dict]:
+    """The examples of this job: read back if an earlier attempt chose them, else built and saved."""
+    path = workdir / "examples.json"
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        return saved["examples"], saved["snapshot"]
+    examples, snap = build()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"examples": examples, "snapshot": snap}))
+    tmp.replace(path)  # atomic: a killed worker leaves either no file or a whole one
+    return examples, snap
+
+
+def train_and_register(store: Store, settings, params: dict, workdir, job_id: int | None = None, on_step=None, on_log=None,
+                       log=print, register: bool = True) -> dict:
+    """Build the data, train, and register the adapter as a model version; returns the job result."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from storage import models as model_store
+    from training import trainers
+
+    config = TrainConfig.from_dict(params["config"]).validate()
+    task_name, method = params["task"], params["method"]
+    task = task_store.get_task(store, task_name)
+    spec = config.model or settings.strong_model
+    examples, snap = _fixed_examples(workdir, lambda: tds.build(store, task_name, method, config))
+    name = version_name(task_name, method, job_id)
+    if any(m["name"] == name for m in model_store.list_models(store)):
+        return {"model": name, "note": "already registered by an earlier attempt"}
+    checkpoints = workdir / "checkpoints"
+    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    smoothing = trainers.label_smoothing_for(config, examples) if method in ("dpo", "dpo-refined") else None
+    log(
+        f"{method} on task {task_name}: {snap['n']} examples (data hash {snap['hash'][:12]}), model {spec}"
+        + (f", label smoothing {smoothing:.3f}" if smoothing is not None else "")
+        + (f"; resuming from {os.path.basename(last)}" if last else "")
+    )
+    adapter_dir = settings.adapters_dir / name
+    result = trainers.train(
+        spec, method, examples, config, workdir, settings=settings, adapter_dir=adapter_dir, on_step=on_step, on_log=on_log
+    )
+    metrics = {k: v for k, v in result.metrics.items() if k in trainers.REPORTED or k in ("train_loss", "train_runtime", "global_step", "n_examples")}
+    if smoothing is not None:
+        metrics["label_smoothing"] = smoothing
+    model_id = None
+    if register:
+        model_id = model_store.register_adapter(
+            store, name, base_spec=spec, path=str(adapter_dir), method=method, config=config.to_dict(),
+            data_snapshot=snap, metrics=metrics, job_id=job_id, task_id=task["id"],
+        )
+        log(f"registered model version {name} ({adapter_dir})")
+    return {
+        "model": name, "model_id": model_id, "adapter_dir": str(adapter_dir), "global_step": result.global_step,
+        "resumed_from_step": result.resumed_from_step, "metrics": metrics, "data": {k: snap[k] for k in ("n", "hash")},
+    }
+
+
+@handler("train")
+def run_job(ctx: JobContext) -> dict:
+    """The worker's entry for train jobs: progress and metrics go to the job and metrics tables."""
+    return train_and_register(
+        ctx.store, ctx.settings, ctx.params, ctx.workdir, job_id=ctx.id,
+        on_step=lambda step, total: ctx.progress(step, total, f"step {step}/{total}"),
+        on_log=ctx.metric, log=ctx.log,
+    )
+
+
+# --- command line ---
+
+
+def cli(parser) -> None:
+    """`train --task T --method M [flags] [--config FILE] [--wait]`, `train cancel JOB`, `train list`."""
+    parser.add_argument("action", nargs="?", default="start", choices=("start", "cancel", "list"),
+                        help="start a train job (default), cancel one, or list recent ones")
+    parser.add_argument("job_id", nargs="?", type=int, help="job to cancel")
+    parser.add_argument("--task", help="task whose feedback or outputs to train on")
+    parser.add_argument("--method", choices=METHODS, default="dpo", help="training method (default dpo)")
+    parser.add_argument("--config", dest="train_config", metavar="FILE", help="TOML file of TrainConfig settings (flags override it)")
+    parser.add_argument("--wait", action="store_true", help="run or await the job here, with a progress bar")
+    parser.add_argument("--direct", action="store_true",
+                        help="train in this process without the job queue (what `accelerate launch` needs)")
+    train_config.add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Dispatch the train sub-actions."""
+    store = Store(args.settings.db_path)
+    try:
+        if args.action == "cancel":
+            if args.job_id is None:
+                raise UserError("give the job id: python app.py train cancel JOB_ID")
+            job = jobs.get(store, args.job_id)
+            if job["kind"] != "train":
+                raise UserError(f"job {args.job_id} is a {job['kind']} job, not a train job")
+            job = jobs.request_cancel(store, args.job_id)
+            print(f"job {job['id']}: {'cancelled' if job['status'] == 'cancelled' else 'cancel requested; it stops at its next step'}")
+            return 0
+        if args.action == "list":
+            for job in jobs.list_jobs(store, kind="train", limit=20):
+                p = job["params"]
+                print(f"{job['id']:>5}  {job['status']:<9}  {p.get('task', '?')}/{p.get('method', '?')}  step {job['step']}/{job['total']}  {job['message']}")
+            return 0
+        if not args.task:
+            raise UserError("give --task (see python app.py tasks list)")
+        config = train_config.from_args(args, args.train_config)
+        if args.direct or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            return _run_direct(store, args.settings, args.task, args.method, config)
+        job_id = enqueue(store, args.task, args.method, config, created_by=os.environ.get("USER"))
+        print(f"queued train job {job_id}: {args.method} on {args.task}")
+        if args.wait:
+            return _wait(store, args.settings, job_id)
+        print("a running worker picks it up (python app.py worker, or serve); follow it with python app.py train list")
+        return 0
+    finally:
+        store.close()
+
+
+def _run_direct(store: Store, settings, task: str, method: str, config: TrainConfig) -> int:
+    """Train in this process (every rank under accelerate); only the main process registers."""
+    from accelerate import PartialState
+
+    state = PartialState()
+    params = job_params(task, method, config)
+    workdir = settings.jobs_dir / f"direct-{task}-{method}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    say = print if state.is_main_process else (lambda *_: None)
+    result = train_and_register(store, settings, params, workdir, log=say, register=state.is_main_process,
+                                on_step=lambda s, t: say(f"step {s}/{t}"))
+    say(json.dumps(result, indent=2))
+    return 0
+
+
+def _wait(store: Store, settings, job_id: int) -> int:
+    """Run train jobs in a background worker thread here until `job_id` ends, showing its progress."""
+    from tqdm import tqdm
+
+    from training.worker import run_worker
+
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=run_worker, kwargs=dict(settings=settings, kinds=("train",), stop=stop, poll_s=1.0,
+                                       until=lambda: jobs.get(store, job_id)["status"] in jobs.FINISHED),
+        daemon=True,
+    )
+    worker.start()
+    bar = tqdm(desc=f"job {job_id}", unit="step")
+    try:
+        while True:
+            job = jobs.get(store, job_id)
+            bar.total = job["total"] or None
+            bar.n = job["step"]
+            bar.set_postfix_str(job["status"])
+            if job["status"] in jobs.FINISHED:
+                break
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        jobs.request_cancel(store, job_id)
+        print(f"\ncancel requested for job {job_id}")
+    finally:
+        stop.set()
+        bar.close()
+        worker.join()
+    job = jobs.get(store, job_id)
+    print(f"job {job_id}: {job['status']}: {job['message']}")
+    if job["status"] == "done":
+        print(json.dumps(job["result"], indent=2))
+    return 0 if job["status"] == "done" else 1
