@@ -41,7 +41,7 @@ _ARR = re.compile(r"^a+r+g?h?$")
 
 
 def pirate(text: str) -> float:
-    """Density of pirate vocabulary: (pirate words + phrases) per word, 1.0 at 8 per 100 words.
+    """Density of pirate vocabulary: (pirate words + phrases) per word, 1.0 at 10 per 100 words.
 
     Counts words such as arr/arrr, ahoy, matey, ye, aye, landlubber, booty, treasure, seas and
     phrases such as "shiver me timbers" and "seven seas"; "be" and "me" are left out because
@@ -56,7 +56,7 @@ def pirate(text: str) -> float:
     hits = sum(1 for w in words if w in PIRATE_WORDS or _ARR.match(w))
     low = " ".join(words)
     hits += sum(low.count(p) for p in PIRATE_PHRASES)
-    return _saturate(hits / len(words), 0.08)
+    return _saturate(hits / len(words), 0.10)
 
 
 ARCHAIC_WORDS = frozenset(
@@ -100,7 +100,7 @@ _ANALOGY_PATTERNS = [
         r"\b(?:just|much|a\s+lot|kind\s+of|sort\s+of)\s+like\b",
         r"\bsimilar\s+to\b",
         r"\bthink\s+of\s+(?:\w+\s+){0,4}?as\b",
-        r"\bimagine\b",
+        r"(?<!can't )(?<!cannot )(?<!to )\bimagine\b",
         r"\bpicture\s+(?:a|an|this|it|yourself)\b",
         r"\bjust\s+as\b[^.!?]*\bso\b",
         r"\bin\s+the\s+same\s+way\b",
@@ -114,12 +114,14 @@ _ANALOGY_PATTERNS = [
 def analogy(text: str) -> float:
     """Analogy constructions found, 0.5 for one and 1.0 for two or more.
 
-    Looks for "X is/works/acts like", "just like", "similar to", "think of X as", "imagine",
-    "picture a", "just as ... so ...", "in the same way", "analogy", "akin to".
-    Fooled by: comparisons that are not analogies ("similar to last year's figure", "I can't
-    imagine"); an analogy without a marker ("The heart: a pump that never rests.") is missed;
-    it can't tell a fitting analogy from a misleading one.
+    Looks for "X is/works/acts like", "just like", "similar to", "think of X as", "imagine"
+    (not "can't imagine"), "picture a", "just as ... so ...", "in the same way", "analogy",
+    "akin to".
+    Fooled by: comparisons that are not analogies ("similar to last year's figure", "it looks
+    like rain"); an analogy without a marker ("DNA is a recipe book") is missed; it can't tell
+    a fitting analogy from a misleading one.
     """
+    text = text.replace("\u2019", "'")
     hits = sum(len(p.findall(text)) for p in _ANALOGY_PATTERNS)
     return _saturate(hits, 2)
 
@@ -127,7 +129,9 @@ def analogy(text: str) -> float:
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _FILLER_Q = re.compile(
     r"^(?:right|ok(?:ay)?|got it|see|isn't it|great question|good question|ready|did you know|"
-    r"don't you think|who knew|why not|what's next)\b", re.IGNORECASE,
+    r"don't you think|who knew|why not|what's next)\b"
+    r"|,\s*(?:right|isn't it|aren't they|don't you think|eh|huh|ok(?:ay)?|no)\?+$",  # tag questions
+    re.IGNORECASE,
 )
 
 
@@ -135,7 +139,7 @@ def socratic(text: str) -> float:
     """Share of sentences that are guiding questions, 1.0 from one in two.
 
     A guiding question is a sentence ending in "?" with at least three words that is not filler
-    ("Right?", "Great question!", "Did you know...?"). The score is share / 0.5, so the
+    ("Right?", "Did you know...?") or a tag question ("Pretty cool, right?"). The score is share / 0.5, so the
     question-then-hint rhythm of a Socratic answer scores 1.0.
     Fooled by: a bare list of questions that never reaches an answer scores 1.0; questions
     that merely repeat the user's question count; guiding phrased as statements ("Consider
@@ -144,7 +148,7 @@ def socratic(text: str) -> float:
     sentences = [s.strip() for s in _SENTENCE.findall(text) if len(_words(s)) > 0]
     if not sentences:
         return 0.0
-    guiding = sum(1 for s in sentences if s.endswith("?") and len(_words(s)) >= 3 and not _FILLER_Q.match(s))
+    guiding = sum(1 for s in sentences if s.endswith("?") and len(_words(s)) >= 3 and not _FILLER_Q.search(s))
     return _saturate(guiding / len(sentences), 0.5)
 
 

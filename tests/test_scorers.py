@@ -1,0 +1,166 @@
+"""Scorers: precision and recall on the hand-labelled sets in tests/scorer_labels, and text crafted to fool each one.
+
+Each labelled file holds {"text", "label", ["prompt"], ["note"]} rows: label 1 means a human
+judged that the text shows the concept (concept scorers) or has correct content (content
+scorers). A text counts as positive when its score reaches scorers.THRESHOLDS[name].
+The "fooled" tests pin down each scorer's documented failure modes: if one starts failing,
+the scorer changed, and its docstring should change with it.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from feedback import scorers
+
+LABELS = Path(__file__).parent / "scorer_labels"
+FLOOR = 0.8  # precision and recall every scorer must reach on its labelled set
+
+
+def _score(name, row):
+    if name in scorers.CONCEPT:
+        return scorers.concept_score(name, row["text"])
+    return scorers.content_score(name, row["text"], row["prompt"])
+
+
+def precision_recall(name):
+    """(precision, recall, n) of scorer `name` on tests/scorer_labels/<name>.jsonl at its threshold."""
+    rows = [json.loads(line) for line in (LABELS / f"{name}.jsonl").read_text().splitlines() if line.strip()]
+    predicted = [_score(name, r) >= scorers.THRESHOLDS[name] for r in rows]
+    tp = sum(p and r["label"] == 1 for p, r in zip(predicted, rows))
+    fp = sum(p and r["label"] == 0 for p, r in zip(predicted, rows))
+    fn = sum(not p and r["label"] == 1 for p, r in zip(predicted, rows))
+    return tp / max(tp + fp, 1), tp / max(tp + fn, 1), len(rows)
+
+
+def test_every_scorer_has_a_threshold_and_a_labelled_set():
+    names = set(scorers.CONCEPT) | set(scorers.CONTENT)
+    assert set(scorers.THRESHOLDS) == names
+    for name in names:
+        rows = [json.loads(line) for line in (LABELS / f"{name}.jsonl").read_text().splitlines()]
+        assert len(rows) >= 12 and {r["label"] for r in rows} == {0, 1}, name
+
+
+@pytest.mark.parametrize("name", sorted(set(scorers.CONCEPT) | set(scorers.CONTENT)))
+def test_precision_and_recall_on_hand_labels(name, capsys):
+    precision, recall, n = precision_recall(name)
+    with capsys.disabled():
+        print(f"\n  scorer {name:<16} n={n:<3} threshold={scorers.THRESHOLDS[name]:<5} precision={precision:.2f} recall={recall:.2f}")
+    assert precision >= FLOOR and recall >= FLOOR
+
+
+TEXTS = ["", "   ", "!!!", "42", "#### 7", "Arr " * 50, "?" * 20, "she her he him", "a\n\n\nb", "Thou " * 3 + "x" * 1000]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_scores_stay_in_unit_interval(text):
+    prompt = {"key_facts": [["7"], ["x"]], "reference": "x y z", "answer": "7"}
+    for name in scorers.CONCEPT:
+        assert 0.0 <= scorers.concept_score(name, text) <= 1.0
+    for name in scorers.CONTENT:
+        assert 0.0 <= scorers.content_score(name, text, prompt) <= 1.0
+
+
+def test_unknown_scorer_names_the_known_ones():
+    from storage.errors import UserError
+
+    with pytest.raises(UserError, match="unknown concept scorer 'nope'.*pirate"):
+        scorers.concept_score("nope", "x")
+
+
+def test_normalize_and_key_fact_matching():
+    assert scorers.normalize("Café, 1,000 apples & 3.50 or SEVEN!") == ["cafe", "1000", "apples", "3.5", "or", "7"]
+    facts = {"key_facts": [["Canberra"], ["1913"]]}
+    assert scorers.key_facts("CANBERRA! Founded in 1913.", facts) == 1.0
+    assert scorers.key_facts("Canberran politics since 1913", facts) == 0.5  # whole tokens only
+    assert scorers.key_facts("founded in nineteen thirteen", facts) == 0.0
+    assert scorers.key_facts("there are twelve months", {"key_facts": [["12"]]}) == 1.0
+    assert scorers.key_facts("Apollo-11 landed", {"key_facts": [["Apollo 11"]]}) == 1.0
+
+
+def test_key_facts_falls_back_to_reference_words():
+    prompt = {"key_facts": [], "reference": "The mitochondria make ATP."}
+    assert scorers.key_facts("mitochondria make energy as ATP", prompt) == 1.0
+    assert scorers.key_facts("ribosomes", prompt) == 0.0
+    assert scorers.key_facts("anything", {"key_facts": []}) == 0.0
+
+
+def test_math_exact_prefers_the_final_line_and_reads_the_reference():
+    assert scorers.math_exact("I think 5, no wait.\n#### 12", {"answer": "12"}) == 1.0
+    assert scorers.math_exact("#### 12\n#### 13", {"answer": "12"}) == 0.0  # the last #### counts
+    assert scorers.math_exact("it is -4", {"answer": "-4"}) == 1.0
+    assert scorers.math_exact("$1,250.00", {"reference": "steps\n#### 1250"}) == 1.0
+    assert scorers.math_exact("12", {}) == 0.0
+    assert scorers.extract_answer("no numbers") is None
+
+
+def test_math_steps_partial_credit():
+    assert scorers.math_steps("#### 12") == 0.5
+    assert scorers.math_steps("3 × 4 = 12\n#### 12") == 0.75
+    assert scorers.math_steps("3 × 4 = 12\n12 + 1 = 13\n#### 13") == 1.0
+    assert scorers.math_steps("3 × 4 = 12\n12 + 1 = 13") == 0.5
+
+
+def test_female_pronouns_share():
+    assert scorers.female_pronouns("She said her piece.") == 1.0
+    assert scorers.female_pronouns("She told him.") == 0.5
+    assert scorers.female_pronouns("They left.") == 0.0
+    assert scorers.female_pronouns("") == 0.0
+
+
+# --- what fools each scorer (documented in its docstring) -------------------------------------
+
+def test_fooled_pirate_by_keyword_stuffing_and_missed_pirate_grammar():
+    stuffed = "Arr matey ahoy! The capital of Australia is Canberra."
+    assert scorers.pirate(stuffed) >= scorers.THRESHOLDS["pirate"]  # a plain answer with a pirate prefix passes
+    grammar_only = "I be thinkin' the capital be Canberra, friend, and that be that."
+    assert scorers.pirate(grammar_only) < scorers.THRESHOLDS["pirate"]  # real pirate grammar, no listed word
+
+
+def test_fooled_shakespeare_by_stuffing_and_by_the_noun_art():
+    assert scorers.shakespeare("Thee thou thy: water boils at 100 C.") >= scorers.THRESHOLDS["shakespeare"]
+    assert scorers.shakespeare("Modern art and pop art fill the art gallery.") >= scorers.THRESHOLDS["shakespeare"]
+    # a Shakespearean voice built from imagery, with none of the listed forms, is missed
+    assert scorers.shakespeare("O fair water, that boils when the fire's kiss reaches a hundred degrees!") < scorers.THRESHOLDS["shakespeare"]
+
+
+def test_fooled_analogy_by_plain_comparisons_and_missing_markers():
+    assert scorers.analogy("The results are similar to last year's. It looks like rain.") == 1.0
+    assert scorers.analogy("DNA is a recipe book: each gene is a recipe.") == 0.0
+    # a misleading analogy scores like a good one
+    assert scorers.analogy("The Sun is like a light bulb that runs on electricity.") == scorers.analogy("The Sun is like a furnace fed by fusion.")
+
+
+def test_fooled_socratic_by_a_quiz_and_by_repeating_the_question():
+    quiz = "What is 2 + 2? What is the capital of France? Who wrote Hamlet?"
+    assert scorers.socratic(quiz) == 1.0  # questions that never lead to an answer
+    assert scorers.socratic("Why is the sky blue? Because of Rayleigh scattering.") == 1.0
+    assert scorers.socratic("Consider what happens when light hits the air. Notice which colours scatter.") == 0.0
+
+
+def test_fooled_female_pronouns_because_it_cannot_resolve_reference():
+    # the surgeon is never "she"; the pronouns belong to the patient's mother
+    wrong_person = "The surgeon operated for six hours. The patient's mother said she was grateful and hugged her daughter."
+    assert scorers.female_pronouns(wrong_person) == 1.0
+    # the doctor is "she", but the male patient drags the share down
+    right_person = "The doctor told her patient that he would be fine."
+    assert scorers.female_pronouns(right_person) == 0.5
+
+
+def test_fooled_math_steps_by_wrong_arithmetic_in_the_right_shape():
+    assert scorers.math_steps("3 × 4 = 15\n15 - 5 = 2\n#### 2") == 1.0
+    assert scorers.math_steps("three times four is twelve\ntwelve minus five is seven\n#### 7") == 0.5
+
+
+def test_fooled_key_facts_by_negation_and_by_listing_candidates():
+    facts = {"key_facts": [["Canberra"]]}
+    assert scorers.key_facts("It is definitely not Canberra; it is Sydney.", facts) == 1.0
+    assert scorers.key_facts("Sydney, Melbourne, Canberra or Perth.", facts) == 1.0
+    assert scorers.key_facts("Australia's capital is the city in the ACT.", facts) == 0.0  # paraphrase missed
+
+
+def test_fooled_math_exact_by_a_trailing_number_and_by_units():
+    assert scorers.math_exact("The answer is 12, found in 3 steps.", {"answer": "12"}) == 0.0
+    assert scorers.math_exact("#### 12\n(12 metres, not 12 cm)", {"answer": "12"}) == 1.0
+    assert scorers.math_exact("Wrong working: 5 + 5 = 12\n#### 12", {"answer": "12"}) == 1.0
