@@ -1,8 +1,9 @@
 """How much annotators agree and whom to trust: Krippendorff's alpha, agreement with the majority,
 time per vote, gold accuracy, and strategy-vs-strategy win rates with bootstrap intervals.
 
-All functions take vote rows as returned by storage.votes.list_votes (choice in pair terms, with
-user_id, username, pair_id, gold, strategy_a/strategy_b) and are pure.
+The functions take vote rows as returned by storage.votes.list_votes (choice in pair terms, with
+user_id, username, pair_id, gold, strategy_a/strategy_b) and are pure, except `task_overview`,
+which reads them from the store.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import krippendorff
 import numpy as np
 
 from feedback.ranking import CHOICE_SCORE, win_rate
+from storage import pairs as pair_store
+from storage import tasks as task_store
+from storage import votes as vote_store
+from storage.db import Store
 from storage.votes import CHOICES
 
 
@@ -127,3 +132,20 @@ def strategy_win_rates(votes: Iterable[dict], n_boot: int = 1000, seed: int = 0)
         {"strategy": a, "opponent": b, **win_rate(values, n_boot=n_boot, seed=seed)}
         for (a, b), values in sorted(scores.items())
     ]
+
+
+def task_overview(store: Store) -> list[dict]:
+    """One row per task: pairs, votes, votes wanted, coverage (share of pairs with all their votes), Krippendorff's alpha."""
+    out = []
+    for task in task_store.list_tasks(store):
+        pairs = pair_store.list_pairs(store, task["id"])
+        votes = vote_store.list_votes(store, task["id"])
+        wanted = sum(p["votes_wanted"] for p in pairs)
+        full = sum(1 for p in pairs if p["n_votes"] >= p["votes_wanted"])
+        alpha = krippendorff_alpha(votes)
+        out.append({
+            "task": task["name"], "pairs": len(pairs), "votes": len(votes), "votes_wanted": wanted,
+            "coverage": (full / len(pairs)) if pairs else None, "gold_pairs": sum(1 for p in pairs if p["gold"]),
+            "alpha": alpha,
+        })
+    return out

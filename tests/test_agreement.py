@@ -57,3 +57,17 @@ def test_strategy_win_rates_both_directions_with_intervals():
     assert rows[("weak", "icl-refine")]["rate"] == pytest.approx(0.2)
     r = rows[("icl-refine", "weak")]
     assert r["lo"] <= 0.8 <= r["hi"] and r["hi"] - r["lo"] > 0
+
+
+def test_task_overview(store):
+    from feedback import assignment
+    from tests.fixtures_annotation import make_pairs, make_task, make_users
+
+    task = make_task(store)
+    make_pairs(store, task, 2, votes_wanted=2)
+    for user in make_users(store, 2):
+        view = assignment.next_pair(store, user, task, timeout_s=600)
+        assignment.submit(store, user, view["pair_id"], "Tie")
+    (row,) = [r for r in agreement.task_overview(store) if r["task"] == "toy"]
+    assert (row["pairs"], row["votes"], row["votes_wanted"]) == (2, 2, 4)
+    assert row["coverage"] == 0.0  # fewest votes first: one vote on each pair, none full yet

@@ -93,7 +93,7 @@ def build(ctx) -> None:
     settings = ctx.settings
     with gr.Row():
         with gr.Column(scale=3):
-            task = gr.Dropdown(label="Task", choices=[ALL_TASKS], value=ALL_TASKS, interactive=True)
+            task = gr.Dropdown(label="Task", choices=[ALL_TASKS], value=ALL_TASKS, interactive=True, allow_custom_value=True)
             gr.Markdown("#### Prompt")
             prompt = gr.HTML(_box("Loading…"))
             with gr.Row(equal_height=False):

@@ -1,0 +1,166 @@
+"""The Research tab: coverage and agreement per task, annotator quality, strategy win rates,
+user management, gold marking and the export download. Every handler requires a researcher."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from feedback import accounts, agreement, export  # noqa: E402
+from storage import pairs as pair_store  # noqa: E402
+from storage import tasks as task_store  # noqa: E402
+from storage import users as user_store  # noqa: E402
+from storage import votes as vote_store  # noqa: E402
+from ui import auth  # noqa: E402
+
+GOLD_CHOICES = ["a", "b", "tie", "both_bad", "(clear)"]
+OVERVIEW_COLUMNS = ["task", "pairs", "votes", "votes_wanted", "coverage", "gold_pairs", "alpha"]
+ANNOTATOR_COLUMNS = ["username", "votes", "median_seconds", "agreement", "gold_accuracy", "gold_votes"]
+USER_COLUMNS = ["username", "role", "active", "created_at"]
+PAIR_COLUMNS = ["id", "prompt", "strategy_a", "strategy_b", "n_votes", "votes_wanted", "gold"]
+
+
+def _table(rows: list[dict], columns: list[str]) -> list[list]:
+    def cell(value):
+        return round(value, 3) if isinstance(value, float) else ("" if value is None else value)
+    return [[cell(r.get(c)) for c in columns] for r in rows]
+
+
+def win_rate_figure(rows: list[dict]):
+    """Horizontal bars: each strategy's win rate against each opponent with its 95% bootstrap interval."""
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(1, len(rows))))
+    if not rows:
+        ax.text(0.5, 0.5, "no votes between different strategies yet", ha="center", va="center")
+        ax.axis("off")
+        return fig
+    labels = [f"{r['strategy']} vs {r['opponent']} (n={r['n']})" for r in rows]
+    rates = [r["rate"] for r in rows]
+    err = [[r["rate"] - r["lo"] for r in rows], [r["hi"] - r["rate"] for r in rows]]
+    ax.barh(range(len(rows)), rates, xerr=err, capsize=3, color="#4c72b0")
+    ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
+    ax.set_yticks(range(len(rows)), labels)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("win rate (tie and both-bad count half), 95% bootstrap interval")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def build(ctx) -> None:
+    """Lay out the Research tab and wire its handlers."""
+    store = ctx.store
+    with gr.Row():
+        task = gr.Dropdown(label="Task", choices=[], interactive=True, allow_custom_value=True, scale=3)
+        refresh = gr.Button("Refresh", scale=1)
+    overview = gr.Dataframe(headers=OVERVIEW_COLUMNS, label="Tasks: pairs, votes, coverage, Krippendorff's alpha", interactive=False)
+    annotators = gr.Dataframe(headers=ANNOTATOR_COLUMNS, label="Annotators in this task", interactive=False)
+    plot = gr.Plot(label="Strategy win rates")
+    with gr.Accordion("Gold checks", open=False):
+        pair_table = gr.Dataframe(headers=PAIR_COLUMNS, label="Pairs of this task", interactive=False)
+        with gr.Row():
+            gold_pair = gr.Number(label="Pair id", precision=0)
+            gold_value = gr.Dropdown(GOLD_CHOICES, label="Known answer (pair terms)", value="a")
+            gold_btn = gr.Button("Mark gold")
+        gold_msg = gr.Markdown()
+    with gr.Accordion("Export preferences", open=False):
+        with gr.Row():
+            min_agreement = gr.Slider(0, 1, value=0, step=0.05, label="Minimum agreement")
+            exclude_gold = gr.Checkbox(label="Exclude annotators below the task's gold threshold")
+            raw = gr.Checkbox(label="Raw votes (one row per vote)")
+        export_btn = gr.Button("Prepare JSONL export")
+        export_file = gr.File(label="Download", interactive=False)
+    with gr.Accordion("Users", open=False):
+        users_table = gr.Dataframe(headers=USER_COLUMNS, label="Accounts", interactive=False)
+        with gr.Row():
+            username = gr.Textbox(label="Username")
+            role = gr.Radio(["annotator", "researcher"], value="annotator", label="Role (for new accounts)")
+        with gr.Row():
+            add_btn = gr.Button("Add")
+            disable_btn = gr.Button("Disable")
+            enable_btn = gr.Button("Enable")
+            reset_btn = gr.Button("Reset password")
+        user_msg = gr.Markdown()
+
+    def load(task_name: str | None, request: gr.Request) -> dict:
+        auth.require(request, ctx, "researcher")
+        names = [t["name"] for t in task_store.list_tasks(store)]
+        overview_rows = agreement.task_overview(store)
+        if task_name not in names:
+            with_votes = [r["task"] for r in overview_rows if r["votes"]] or names
+            task_name = with_votes[0] if with_votes else None
+        if task_name is None:
+            votes, pairs = [], []
+        else:
+            task_id = task_store.get_task(store, task_name)["id"]
+            votes, pairs = vote_store.list_votes(store, task_id), pair_store.list_pairs(store, task_id)
+        pair_rows = [{**p, "prompt": p["prompt_text"][:80]} for p in pairs]
+        return {
+            task: gr.Dropdown(choices=names, value=task_name),
+            overview: _table(overview_rows, OVERVIEW_COLUMNS),
+            annotators: _table(agreement.annotator_table(votes), ANNOTATOR_COLUMNS),
+            plot: win_rate_figure(agreement.strategy_win_rates(votes)),
+            pair_table: _table(pair_rows, PAIR_COLUMNS),
+            users_table: _table(user_store.list_users(store), USER_COLUMNS),
+        }
+
+    def mark_gold(pair_id, value, request: gr.Request) -> str:
+        auth.require(request, ctx, "researcher")
+        if pair_id is None:
+            raise gr.Error("Enter a pair id from the table.")
+        with auth.user_errors():
+            pair_store.set_gold(store, int(pair_id), None if value == "(clear)" else value)
+        return f"Pair {int(pair_id)}: gold answer {'cleared' if value == '(clear)' else value!r}."
+
+    def make_export(task_name, min_agree, exclude, raw_votes, request: gr.Request) -> str:
+        auth.require(request, ctx, "researcher")
+        if not task_name:
+            raise gr.Error("Pick a task first.")
+        out = Path(tempfile.mkdtemp(prefix="refinery-export-")) / f"{task_name}-{'votes' if raw_votes else 'preferences'}.jsonl"
+        with auth.user_errors():
+            path, _ = export.export(store, task_name, "jsonl", out, float(min_agree or 0), bool(exclude), bool(raw_votes))
+        return str(path)
+
+    def add_user(name, new_role, request: gr.Request) -> str:
+        auth.require(request, ctx, "researcher")
+        with auth.user_errors():
+            password = accounts.create_user(store, name or "", new_role)
+        return f"Created {new_role} **{name.strip()}** with password `{password}` — shown once, pass it on now."
+
+    def set_active(active: bool):
+        def handler(name, request: gr.Request) -> str:
+            me = auth.require(request, ctx, "researcher")
+            if not active and (name or "").strip() == me["username"]:
+                raise gr.Error("You cannot disable your own account.")
+            with auth.user_errors():
+                user_store.set_active(store, (name or "").strip(), active)
+            return f"**{name.strip()}** is now {'enabled' if active else 'disabled'}."
+        return handler
+
+    def reset(name, request: gr.Request) -> str:
+        auth.require(request, ctx, "researcher")
+        with auth.user_errors():
+            password = accounts.reset_password(store, (name or "").strip())
+        return f"New password for **{name.strip()}**: `{password}` — shown once, pass it on now."
+
+    views = [task, overview, annotators, plot, pair_table, users_table]
+    gr.on([refresh.click, task.input], load, inputs=[task], outputs=views, api_name="research_refresh")
+    gold_btn.click(mark_gold, [gold_pair, gold_value], gold_msg, api_name="research_mark_gold").then(load, [task], views, api_visibility="private")
+    export_btn.click(make_export, [task, min_agreement, exclude_gold, raw], export_file, api_name="research_export")
+    for button, fn, name in ((add_btn, add_user, "research_add_user"), (disable_btn, set_active(False), "research_disable_user"),
+                             (enable_btn, set_active(True), "research_enable_user"), (reset_btn, reset, "research_reset_password")):
+        inputs = [username, role] if fn is add_user else [username]
+        button.click(fn, inputs, user_msg, api_name=name).then(load, [task], views, api_visibility="private")
+
+    def on_open(task_name, request: gr.Request) -> dict:
+        # Every page load runs this; annotators get nothing (and no error toast), the tab is hidden for them.
+        if not auth.allowed(auth.current_user(request, ctx), "researcher"):
+            return {}
+        return load(task_name, request)
+
+    gr.context.Context.root_block.load(on_open, inputs=[task], outputs=views, api_visibility="private")
