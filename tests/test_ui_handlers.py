@@ -1,0 +1,100 @@
+"""Handlers through gradio_client against the app launched on a free port: sign-in, votes, dedupe, role refusal."""
+
+import httpx
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
+
+from storage import users, votes
+from tests.fixtures_app import PASSWORDS, running_app
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("ui") / "home") as (url, store):
+        yield url, store
+
+
+def client(url, name):
+    return Client(url, auth=(name, PASSWORDS[name]), verbose=False)
+
+
+def test_unauthenticated_requests_are_refused(app):
+    url, store = app
+    before = votes.count_votes(store)
+    for path in ("/config", "/gradio_api/info"):
+        assert httpx.get(url + path).status_code == 401
+    response = httpx.post(url + "/gradio_api/call/annotate_next", json={"data": ["(all tasks)"]})
+    assert response.status_code == 401
+    response = httpx.post(url + "/gradio_api/queue/join", json={"data": [], "fn_index": 0, "session_hash": "x"})
+    assert response.status_code == 401
+    assert httpx.post(url + "/login", data={"username": "ann", "password": "wrong"}).status_code == 400
+    assert votes.count_votes(store) == before
+
+
+def test_vote_reveal_and_progress(app):
+    url, store = app
+    ann = client(url, "ann")
+    shown = ann.predict("toy", api_name="/annotate_next")
+    prompt_html, progress = shown[0], shown[-2]
+    assert "Question" in prompt_html and "pairs left for you: **4**" in progress
+    reveal, progress = ann.predict("A is better", "5", None, None, "2", "", "toy", api_name="/annotate_submit")
+    assert "icl-refine" in reveal and "weak" in reveal
+    assert "votes done: **1**" in progress and "pairs left for you: **3**" in progress
+    user = users.get_user(store, "ann")
+    (vote,) = [v for v in votes.list_votes(store) if v["user_id"] == user["id"]]
+    left = "b" if vote["swapped"] else "a"
+    right = "a" if left == "b" else "b"
+    assert vote["choice"] == left and vote[f"concept_{left}"] == 5 and vote[f"content_{right}"] == 2
+
+
+def test_double_submit_stores_one_vote(app):
+    url, store = app
+    ann = client(url, "ann2")
+    ann.predict("toy", api_name="/annotate_next")
+    first = ann.predict("Tie", None, None, None, None, "", "toy", api_name="/annotate_submit")
+    second = ann.predict("Tie", None, None, None, None, "", "toy", api_name="/annotate_submit")
+    assert first == second
+    user = users.get_user(store, "ann2")
+    assert votes.count_votes(store, user_id=user["id"]) == 1
+
+
+def test_annotator_cannot_call_researcher_endpoints(app):
+    url, store = app
+    ann = client(url, "ann")
+    before = users.list_users(store)
+    for endpoint, args in (("/research_add_user", ("eve", "researcher")), ("/research_reset_password", ("res",)),
+                           ("/research_disable_user", ("res",)), ("/research_mark_gold", (1, "a")),
+                           ("/research_export", ("toy", 0, False, True)), ("/research_refresh", ("toy",))):
+        with pytest.raises(AppError, match="researcher account"):
+            ann.predict(*args, api_name=endpoint)
+    assert users.list_users(store) == before
+    assert all(p["gold"] is None for p in __import__("storage.pairs", fromlist=["x"]).list_pairs(store))
+
+
+def test_researcher_manages_users_and_disabled_accounts_lose_access(app):
+    url, store = app
+    res = client(url, "res")
+    message = res.predict("carol", "annotator", api_name="/research_add_user")
+    password = message.split("`")[1]
+    carol = Client(url, auth=("carol", password), verbose=False)
+    carol.predict("toy", api_name="/annotate_next")
+    res.predict("carol", api_name="/research_disable_user")
+    with pytest.raises(AppError, match="disabled"):
+        carol.predict("toy", api_name="/annotate_next")  # her open session is refused at once
+    assert httpx.post(url + "/login", data={"username": "carol", "password": password}).status_code == 400
+    res.predict("carol", api_name="/research_enable_user")
+    new = res.predict("carol", api_name="/research_reset_password").split("`")[1]
+    assert new != password
+    assert httpx.post(url + "/login", data={"username": "carol", "password": new}).status_code == 200
+
+
+def test_researcher_marks_gold_and_exports(app):
+    url, store = app
+    res = client(url, "res")
+    res.predict(1, "a", api_name="/research_mark_gold")
+    from storage import pairs
+
+    assert pairs.get_pair(store, 1)["gold"] == "a"
+    path = res.predict("toy", 0, False, True, api_name="/research_export")
+    assert open(path).read().count("\n") == votes.count_votes(store)
