@@ -1,0 +1,357 @@
+"""Generate jobs: run named strategies on a task's prompts and store every output.
+
+`python app.py generate --task pirate --strategies weak,icl-refine --n 40` queues a job (a worker
+runs it; `--wait` runs it here with a progress bar). The job
+
+1. takes the first `n` prompts of the task's prompt set (of one split if given);
+2. makes sure every weak label the strategies need exists: the prompts' own (`weak`,
+   `ask-to-improve`) and those of the ICL examples (`icl-refine`, `infer-and-respond`), reusing
+   stored ones and generating the rest with the weak model first;
+3. runs each strategy's conversations through its model, loaded once, in length-sorted chunks
+   of a few batches so progress, cancellation and resumption work at chunk granularity.
+
+Outputs already stored for the same (prompt, model, strategy, params, seed) are skipped, so a
+re-run, or a worker taking over a dead job, only does what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage import jobs, outputs
+from storage import tasks as task_store
+from storage.db import Store
+from storage.errors import UserError
+from training.jobs import JobContext, handler
+from training.specs import resolve
+from training.strategies import STRATEGIES, Context, get_strategy, select_examples
+
+DEFAULT_N_ICL = 4  # weak examples in context: enough to show the style, short enough for a CPU prefill
+DEFAULT_ICL_POOL = 16  # ICL examples come from the first 16 train prompts, so few extra weak labels are needed
+CHUNK_BATCHES = 2  # batches per generate call between progress reports, cancel checks and stores
+
+
+@dataclass
+class Job:
+    """The validated parameters of a generate job (what goes in the jobs table)."""
+
+    task: str
+    strategies: list[str]
+    n: int
+    weak: str
+    strong: str
+    split: str | None = None
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    n_icl: int = DEFAULT_N_ICL
+    icl_pool: int = DEFAULT_ICL_POOL
+    batch_size: int = 16
+
+    def gen_params(self):
+        """The GenParams of every generation step of this job."""
+        from training.generation import GenParams
+
+        return GenParams(
+            max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p,
+            seed=self.seed, batch_size=self.batch_size,
+        )
+
+
+def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: int, split: str | None = None,
+             weak: str | None = None, strong: str | None = None, **gen) -> Job:
+    """Validate generate parameters against the database; UserError says what is wrong, before anything is queued."""
+    if isinstance(strategies, str):
+        strategies = [s.strip() for s in strategies.split(",") if s.strip()]
+    if not strategies:
+        raise UserError("name at least one strategy, e.g. --strategies weak,icl-refine")
+    job = Job(task=task, strategies=list(dict.fromkeys(strategies)), n=int(n), split=split or None,
+              weak=weak or settings.weak_model, strong=strong or settings.strong_model,
+              **{k: v for k, v in gen.items() if v is not None})
+    task_row = task_store.get_task(store, job.task)
+    for name in job.strategies:
+        spec, version = get_strategy(name)
+        if version is not None:
+            _adapter(store, version)
+        if spec.role == "weak" or spec.needs_weak_label or spec.needs_examples:
+            resolve(job.weak)
+        if spec.role == "strong":
+            resolve(job.strong)
+    if job.n < 1:
+        raise UserError("--n must be at least 1")
+    if job.split not in (None, "train", "eval"):
+        raise UserError(f"split must be 'train' or 'eval', not {job.split!r}")
+    if not 0.0 <= job.temperature <= 5.0 or not 0.0 < job.top_p <= 1.0 or job.max_new_tokens < 1:
+        raise UserError("need temperature in [0, 5], top-p in (0, 1] and max-new-tokens >= 1")
+    if not task_store.count_prompts(store, task_row["prompt_set"], job.split):
+        raise UserError(f"task {job.task!r} has no {job.split or ''} prompts in set {task_row['prompt_set']!r}")
+    if any(get_strategy(s)[0].needs_examples for s in job.strategies):
+        if not 1 <= job.n_icl < job.icl_pool:
+            raise UserError("--n-icl must be at least 1 and below --icl-pool (one pool prompt may be the prompt itself)")
+        if task_store.count_prompts(store, task_row["prompt_set"], "train") <= job.n_icl:
+            raise UserError(f"icl-refine and infer-and-respond need more than {job.n_icl} train prompts in set "
+                            f"{task_row['prompt_set']!r}; lower --n-icl or import train prompts")
+    return job
+
+
+def enqueue(store: Store, job: Job, created_by: str | None = None) -> int:
+    """Queue a validated generate job; returns its id."""
+    return jobs.enqueue(store, "generate", job.__dict__, created_by=created_by)
+
+
+def _adapter(store: Store, version: str) -> dict:
+    from storage.models import get_model
+
+    row = get_model(store, version)
+    if row is None or row.get("kind") != "adapter":
+        raise UserError(f"no trained model version {version!r}; see `python app.py models list`")
+    return row
+
+
+def output_params(job: Job, strategy: str) -> dict:
+    """The params stored with (and identifying) an output of `strategy` in this job.
+
+    Sampling controls always; the weak model and the ICL settings too where the strategy's text
+    depends on them, so changing those is a new output rather than a skipped one.
+    """
+    params = {k: v for k, v in job.gen_params().to_dict().items() if k not in ("seed", "batch_size")}
+    spec, _ = get_strategy(strategy)
+    if spec.needs_weak_label or spec.needs_examples:
+        params["weak"] = job.weak
+    if spec.needs_examples:
+        params.update(n_icl=job.n_icl, icl_pool=job.icl_pool)
+    return params
+
+
+class _Runner:
+    """One job's run: models loaded once each, progress counted over every text generated."""
+
+    def __init__(self, ctx: JobContext, job: Job):
+        self.ctx, self.job, self.store = ctx, job, ctx.store
+        self.task = task_store.get_task(self.store, job.task)
+        self.gen = job.gen_params()
+        self.done = self.total = 0
+
+    def generate(self, key: str, spec: str, conversations: list, on_chunk, adapter_path: str | None = None) -> None:
+        """Generate `conversations` (a list of (item, messages)) in length-sorted chunks; on_chunk(items, texts) stores them."""
+        if not conversations:
+            return
+        from training.generation import generate
+        from training.loading import load
+
+        self.ctx.log(f"loading {key}")
+        model, tokenizer = load(spec, self.ctx.settings, device=self.ctx.settings.device, adapter_path=adapter_path)
+        ordered = sorted(conversations, key=lambda c: sum(len(m["content"]) for m in c[1]))
+        size = self.gen.batch_size * CHUNK_BATCHES
+        for start in range(0, len(ordered), size):
+            self.ctx.check_cancel()
+            chunk = ordered[start:start + size]
+            texts = generate(model, tokenizer, [messages for _, messages in chunk], self.gen)
+            on_chunk([item for item, _ in chunk], texts)
+            self.done += len(chunk)
+            self.ctx.progress(self.done, self.total, f"{key}: {self.done}/{self.total} texts")
+
+    def store_output(self, prompt: dict, model: str, strategy: str, text: str, extra: dict | None = None) -> int:
+        return outputs.add_output(
+            self.store, self.task["id"], prompt["id"], model, strategy, output_params(self.job, strategy),
+            self.job.seed, text, extra=extra, job_id=self.ctx.id,
+        )
+
+    def find(self, prompt: dict, model: str, strategy: str) -> dict | None:
+        return outputs.find_output(
+            self.store, self.task["id"], prompt["id"], model, strategy, output_params(self.job, strategy), self.job.seed
+        )
+
+
+def _model_of(job: Job, strategy: str) -> str:
+    spec, version = get_strategy(strategy)
+    return {"weak": job.weak, "strong": job.strong, "adapter": version, "human": "human"}[spec.role]
+
+
+@handler("generate")
+def run_job(ctx: JobContext) -> dict:
+    """Run a generate job described by ctx.params; returns counts and the ids of the outputs it covers."""
+    job = Job(**ctx.params)
+    r = _Runner(ctx, job)
+    prompt_set = r.task["prompt_set"]
+    targets = task_store.list_prompts(ctx.store, prompt_set, job.split, limit=job.n)
+    specs = {name: get_strategy(name)[0] for name in job.strategies}
+
+    examples: dict[int, list[dict]] = {}
+    if any(s.needs_examples for s in specs.values()):
+        pool = task_store.list_prompts(ctx.store, prompt_set, "train", limit=job.icl_pool)
+        examples = {p["id"]: select_examples(pool, p, job.n_icl, job.seed) for p in targets}
+
+    # what is still missing, per strategy, before any model is loaded
+    todo = {
+        name: [p for p in targets if r.find(p, _model_of(job, name), name) is None]
+        for name, spec in specs.items() if spec.role != "human"
+    }
+    need_weak = {p["id"]: p for name, ps in todo.items() if name == "weak" or specs[name].needs_weak_label for p in ps}
+    need_weak.update({e["id"]: e for name, ps in todo.items() if specs[name].needs_examples for p in ps for e in examples[p["id"]]})
+    weak_labels = {pid: found["text"] for pid, p in need_weak.items() if (found := r.find(p, job.weak, "weak"))}
+    weak_todo = [p for pid, p in need_weak.items() if pid not in weak_labels]
+    r.total = len(weak_todo) + sum(len(ps) * (2 if specs[n].describe else 1) for n, ps in todo.items() if n != "weak")
+    skipped = sum(len(targets) - len(ps) for ps in todo.values())
+    ctx.progress(0, r.total, f"{r.total} texts to generate, {skipped} outputs already stored")
+
+    def store_weak(items, texts):
+        for p, text in zip(items, texts):
+            r.store_output(p, job.weak, "weak", text)
+            weak_labels[p["id"]] = text
+
+    r.generate("weak model " + job.weak, job.weak, [(p, STRATEGIES["weak"].build(r.task, p["text"], Context())) for p in weak_todo], store_weak)
+
+    for name, spec in specs.items():
+        if spec.role in ("weak", "human") or not todo[name]:
+            continue
+        model, version = _model_of(job, name), get_strategy(name)[1]
+        key, spec_str, adapter_path = (f"strong model {job.strong}", job.strong, None)
+        if version is not None:
+            row = _adapter(ctx.store, version)
+            key, spec_str, adapter_path = f"model version {version}", row["base_spec"], row["path"]
+
+        def context(p: dict, description: str | None = None) -> Context:
+            shots = tuple((e["text"], weak_labels[e["id"]]) for e in examples.get(p["id"], ()))
+            return Context(weak_label=weak_labels.get(p["id"]), examples=shots, description=description)
+
+        descriptions: dict[int, str] = {}
+        if spec.describe:
+            def store_descriptions(items, texts):
+                descriptions.update({p["id"]: text for p, text in zip(items, texts)})
+
+            r.generate(key, spec_str, [(p, spec.describe(r.task, context(p))) for p in todo[name]], store_descriptions, adapter_path)
+
+        def store_answers(items, texts, name=name, spec=spec, model=model):
+            for p, text in zip(items, texts):
+                extra = {}
+                if spec.needs_examples:
+                    extra["examples"] = [e["ext_id"] for e in examples[p["id"]]]
+                if spec.describe:
+                    extra["description"] = descriptions[p["id"]]
+                r.store_output(p, model, name, text, extra)
+
+        r.generate(key, spec_str, [(p, spec.build(r.task, p["text"], context(p, descriptions.get(p["id"])))) for p in todo[name]],
+                   store_answers, adapter_path)
+
+    target_ids = [p["id"] for p in targets]
+    covered = [found["id"] for name, spec in specs.items() if spec.role != "human"
+               for p in targets if (found := r.find(p, _model_of(job, name), name))]
+    corrections = (outputs.list_outputs(ctx.store, r.task["id"], strategy="correction", prompt_ids=target_ids)
+                   if "correction" in specs else [])
+    ctx.log(f"generated {r.done} texts; {skipped} outputs were already stored; {len(corrections)} corrections listed")
+    return {"generated": r.done, "skipped": skipped, "outputs": covered, "corrections": [o["id"] for o in corrections]}
+
+
+def export_outputs(store: Store, output_ids: list[int], path: str | Path) -> int:
+    """Write outputs as JSON lines (task, prompt ext_id and text, model, strategy, params, seed, text, extra).
+
+    The format `training.seed.load_seed` reads; returns the number of lines written.
+    """
+    lines = []
+    for output_id in output_ids:
+        o = outputs.get_output(store, output_id)
+        prompt = task_store.get_prompt(store, o["prompt_id"])
+        task = task_store.get_task_by_id(store, o["task_id"])
+        lines.append(json.dumps({
+            "task": task["name"], "prompt_set": prompt["prompt_set"], "prompt_ext_id": prompt["ext_id"],
+            "prompt": prompt["text"], "split": prompt["split"], "model": o["model"], "strategy": o["strategy"],
+            "params": o["params"], "seed": o["seed"], "text": o["text"], "extra": o["extra"],
+        }, ensure_ascii=False, sort_keys=True))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return len(lines)
+
+
+def cli(parser) -> None:
+    """`generate --task T --strategies a,b --n 40 [...] [--wait [--export FILE]]`."""
+    names = ", ".join(n for n in STRATEGIES if n != "model") + ", model:<version>"
+    parser.add_argument("--task", required=True, help="task name (see `python app.py tasks list`)")
+    parser.add_argument("--strategies", required=True, help=f"comma-separated strategies: {names}")
+    parser.add_argument("--n", type=int, default=40, help="how many prompts (the first n of the set or split)")
+    parser.add_argument("--split", choices=("train", "eval"), help="only prompts of this split (default: both)")
+    parser.add_argument("--weak", help="weak model spec (default: settings weak_model)")
+    parser.add_argument("--strong", help="strong model spec (default: settings strong_model)")
+    parser.add_argument("--max-new-tokens", type=int, default=256, help="longest answer, in tokens")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass")
+    parser.add_argument("--seed", type=int, default=0, help="sampling and ICL-example seed")
+    parser.add_argument("--n-icl", type=int, default=DEFAULT_N_ICL, help="weak-labelled examples in context")
+    parser.add_argument("--icl-pool", type=int, default=DEFAULT_ICL_POOL,
+                        help="examples are drawn from this many first train prompts")
+    parser.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass")
+    parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
+    parser.add_argument("--export", metavar="FILE", help="with --wait: also write the outputs to FILE as JSON lines (seed format)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Validate, queue the job, and with --wait run it here."""
+    from feedback.tasks import sync_shipped
+
+    if args.export and not args.wait:
+        raise UserError("--export needs --wait (the outputs exist only once the job has run)")
+    store = Store(args.settings.db_path)
+    sync_shipped(store)
+    job = make_job(
+        store, args.settings, args.task, args.strategies, args.n, args.split, args.weak, args.strong,
+        max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+        n_icl=args.n_icl, icl_pool=args.icl_pool, batch_size=args.batch_size,
+    )
+    job_id = enqueue(store, job, created_by="cli")
+    if not args.wait:
+        print(f"queued generate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
+        return 0
+    result = run_here(store, args.settings, job_id)
+    print(f"job {job_id}: generated {result['generated']} texts, {result['skipped']} outputs already stored, "
+          f"{len(result['outputs'])} outputs in all")
+    if args.export:
+        print(f"wrote {export_outputs(store, result['outputs'], args.export)} outputs to {args.export}")
+    return 0
+
+
+def run_here(store: Store, settings, job_id: int) -> dict:
+    """Run queued generate job `job_id` in this process, with a tqdm bar; returns its result.
+
+    Claims generate jobs like a worker would until it holds this one (older queued generate jobs
+    are run first, as a worker would have), so a worker running alongside never runs it twice.
+    UserError if the job fails or is cancelled.
+    """
+    import threading
+
+    from tqdm import tqdm
+
+    from training.worker import run_job as run_claimed, worker_name
+
+    while True:
+        job = jobs.claim(store, worker_name(), kinds=("generate",))
+        if job is None:
+            raise UserError(f"job {job_id} was taken by another worker; follow it with `python app.py worker` logs")
+        if job["id"] == job_id:
+            break
+        print(f"running older queued generate job {job['id']} first")
+        run_claimed(store, settings, job)
+    stop = threading.Event()
+
+    def follow(bar):
+        while not stop.wait(1.0):
+            row = jobs.get(store, job_id)
+            bar.total, bar.n = row["total"], row["step"]
+            bar.set_postfix_str(row["message"][:60], refresh=True)
+
+    with tqdm(unit="text", desc=f"job {job_id}") as bar:
+        watcher = threading.Thread(target=follow, args=(bar,), daemon=True)
+        watcher.start()
+        try:
+            status = run_claimed(store, settings, job)
+        finally:
+            stop.set()
+            watcher.join()
+    row = jobs.get(store, job_id)
+    if status != "done":
+        raise UserError(f"job {job_id} {status}: {row['message']}")
+    return row["result"]

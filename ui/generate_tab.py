@@ -1,0 +1,150 @@
+"""The Generate tab (researchers): queue a generate job and watch or cancel it; schedule pairs for annotation.
+
+Handlers are thin: they check the role, then call training.generate_job (validation and the
+queue) and feedback.scheduling; the worker process does the generating.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from feedback.scheduling import schedule_pairs
+from storage import jobs, outputs
+from storage import tasks as task_store
+from training.generate_job import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
+from training.strategies import STRATEGIES
+from ui.auth import require, user_errors
+
+POLL_S = 2.0  # how often a watched job's progress is refreshed
+GENERATED = [n for n, s in STRATEGIES.items() if s.role in ("weak", "strong")]
+SIDES = [n for n in STRATEGIES if n != "model"]
+
+
+def _task_names(ctx) -> list[str]:
+    return [t["name"] for t in task_store.list_tasks(ctx.store)]
+
+
+def job_status(job: dict) -> str:
+    """A job's state as Markdown: status, progress, message and the end of its log."""
+    total = job["total"] or 0
+    pct = f" ({100 * job['step'] / total:.0f}%)" if total else ""
+    log_tail = "\n".join(job["log"].splitlines()[-5:])
+    text = f"**Job {job['id']}**: {job['status']} · {job['step']}/{total} texts{pct}"
+    if job["message"]:
+        text += f" · {job['message']}"
+    if job["status"] == "done":
+        result = job["result"]
+        text += f"\n\nGenerated {result.get('generated', 0)} texts; {len(result.get('outputs', []))} outputs in all."
+    return text + (f"\n\n```\n{log_tail}\n```" if log_tail else "")
+
+
+def output_counts(ctx, task_name: str | None) -> str:
+    """Markdown list of how many outputs each strategy has for a task."""
+    if not task_name:
+        return ""
+    counts = outputs.count_by_strategy(ctx.store, task_store.get_task(ctx.store, task_name)["id"])
+    if not counts:
+        return f"No outputs stored for **{task_name}** yet."
+    return f"Outputs stored for **{task_name}**: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+
+
+def build(ctx) -> None:
+    """Lay out the Generate tab inside the current gr.Tab."""
+    tasks = _task_names(ctx)
+    gr.Markdown("### Generate candidates\nRuns in the background worker; weak labels needed by the "
+                "refinement strategies are generated first.")
+    with gr.Row():
+        task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task")
+        refresh = gr.Button("Refresh tasks", size="sm")
+    counts = gr.Markdown()
+    strategies = gr.CheckboxGroup(GENERATED, value=["weak", "icl-refine"], label="Strategies")
+    versions = gr.Textbox(label="Trained model versions to run too (comma-separated, optional)", placeholder="pirate-dpo-1")
+    with gr.Row():
+        n = gr.Number(40, label="Prompts", precision=0, minimum=1)
+        split = gr.Radio(["both", "train", "eval"], value="train", label="Split")
+        n_icl = gr.Number(DEFAULT_N_ICL, label="ICL examples", precision=0, minimum=1)
+    with gr.Row():
+        max_new_tokens = gr.Number(256, label="Max new tokens", precision=0, minimum=1)
+        temperature = gr.Number(0.0, label="Temperature (0 = greedy)", minimum=0)
+        top_p = gr.Number(1.0, label="Top-p", minimum=0, maximum=1)
+        seed = gr.Number(0, label="Seed", precision=0)
+    with gr.Row():
+        weak = gr.Textbox(ctx.settings.weak_model, label="Weak model spec")
+        strong = gr.Textbox(ctx.settings.strong_model, label="Strong model spec")
+    with gr.Row():
+        start = gr.Button("Queue generate job", variant="primary")
+        cancel = gr.Button("Cancel job", variant="stop")
+    job_id = gr.Number(None, label="Watching job", precision=0)
+    status = gr.Markdown()
+    timer = gr.Timer(POLL_S, active=False)
+
+    gr.Markdown("### Schedule pairs for annotation\nOnly prompts where both sides have an output; identical texts are skipped.")
+    with gr.Row():
+        pair_task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task")
+        side_a = gr.Dropdown(SIDES, value="icl-refine", allow_custom_value=True, label="A (strategy or model:<version>)")
+        side_b = gr.Dropdown(SIDES, value="weak", allow_custom_value=True, label="B")
+    with gr.Row():
+        pair_n = gr.Number(40, label="Pairs", precision=0, minimum=1)
+        pair_split = gr.Radio(["both", "train", "eval"], value="train", label="Split")
+        votes = gr.Number(None, label="Votes per pair (empty: the task's)", precision=0, minimum=1)
+    schedule = gr.Button("Create pairs", variant="primary")
+    pair_result = gr.Markdown()
+
+    def on_refresh(request: gr.Request):
+        require(request, ctx, "researcher")
+        names = _task_names(ctx)
+        return gr.Dropdown(choices=names), gr.Dropdown(choices=names)
+
+    def on_task(task_name, request: gr.Request):
+        require(request, ctx, "researcher")
+        with user_errors():
+            return output_counts(ctx, task_name)
+
+    def on_start(task_name, chosen, extra_versions, n_value, split_value, n_icl_value, max_new, temp, top, seed_value,
+                 weak_spec, strong_spec, request: gr.Request):
+        user = require(request, ctx, "researcher")
+        names = list(chosen or []) + [f"model:{v.strip()}" for v in (extra_versions or "").split(",") if v.strip()]
+        with user_errors():
+            job = make_job(
+                ctx.store, ctx.settings, task_name, names, int(n_value or 0), None if split_value == "both" else split_value,
+                weak_spec.strip() or None, strong_spec.strip() or None, max_new_tokens=int(max_new or 0),
+                temperature=float(temp or 0), top_p=float(top or 0), seed=int(seed_value or 0), n_icl=int(n_icl_value or 0),
+                icl_pool=max(DEFAULT_ICL_POOL, int(n_icl_value or 0) + 1),
+            )
+            new_id = enqueue(ctx.store, job, created_by=user["username"])
+        return new_id, job_status(jobs.get(ctx.store, new_id)), gr.Timer(active=True)
+
+    def on_tick(watched, request: gr.Request):
+        require(request, ctx, "researcher")
+        if not watched:
+            return "", gr.Timer(active=False)
+        with user_errors():
+            job = jobs.get(ctx.store, int(watched))
+        return job_status(job), gr.Timer(active=job["status"] not in jobs.FINISHED)
+
+    def on_cancel(watched, request: gr.Request):
+        require(request, ctx, "researcher")
+        if not watched:
+            raise gr.Error("No job to cancel: queue one first or enter its id.")
+        with user_errors():
+            job = jobs.request_cancel(ctx.store, int(watched))
+        return job_status(job)
+
+    def on_schedule(task_name, a, b, n_value, split_value, votes_value, request: gr.Request):
+        require(request, ctx, "researcher")
+        with user_errors():
+            result = schedule_pairs(
+                ctx.store, task_name, a, b, int(n_value or 0), None if split_value == "both" else split_value,
+                None if votes_value in (None, "") else int(votes_value),
+            )
+        return (f"Created **{len(result['created'])}** pairs ({a} vs {b}); {result['skipped_identical']} prompts "
+                f"skipped for identical texts; {result['missing']} prompts have only one side.")
+
+    refresh.click(on_refresh, None, [task, pair_task])
+    task.change(on_task, task, counts)
+    start.click(on_start, [task, strategies, versions, n, split, n_icl, max_new_tokens, temperature, top_p, seed, weak, strong],
+                [job_id, status, timer])
+    job_id.submit(on_tick, job_id, [status, timer])
+    timer.tick(on_tick, job_id, [status, timer])
+    cancel.click(on_cancel, job_id, status)
+    schedule.click(on_schedule, [pair_task, side_a, side_b, pair_n, pair_split, votes], pair_result)
