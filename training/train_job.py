@@ -60,9 +60,6 @@ def _fixed_examples(workdir, build) -> tuple[list[dict], dict]:
 def train_and_register(store: Store, settings, params: dict, workdir, job_id: int | None = None, on_step=None, on_log=None,
                        log=print, register: bool = True) -> dict:
     """Build the data, train, and register the adapter as a model version; returns the job result."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    from storage import models as model_store
     from training import trainers
 
     config = TrainConfig.from_dict(params["config"]).validate()
@@ -70,16 +67,17 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     task = task_store.get_task(store, task_name)
     spec = config.model or settings.strong_model
     examples, snap = _fixed_examples(workdir, lambda: tds.build(store, task_name, method, config))
+    from storage import models as model_store
+
     name = version_name(task_name, method, job_id)
     if any(m["name"] == name for m in model_store.list_models(store)):
         return {"model": name, "note": "already registered by an earlier attempt"}
-    checkpoints = workdir / "checkpoints"
-    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    last = trainers.last_checkpoint(workdir / "checkpoints")
     smoothing = trainers.label_smoothing_for(config, examples) if method in ("dpo", "dpo-refined") else None
     log(
         f"{method} on task {task_name}: {snap['n']} examples (data hash {snap['hash'][:12]}), model {spec}"
         + (f", label smoothing {smoothing:.3f}" if smoothing is not None else "")
-        + (f"; resuming from {os.path.basename(last)}" if last else "")
+        + (f"; resuming from {last.name}" if last else "")
     )
     adapter_dir = settings.adapters_dir / name
     result = trainers.train(

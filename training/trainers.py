@@ -17,7 +17,7 @@ import torch
 from peft import LoraConfig
 from transformers import PrinterCallback, TrainerCallback
 from transformers.trainer_pt_utils import LengthGroupedSampler
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer, SFTConfig, SFTTrainer
 
 from storage.errors import UserError
@@ -123,7 +123,7 @@ def _common_args(config: TrainConfig, method: str, output_dir: Path, device: str
     )
 
 
-def _lora(config: TrainConfig) -> LoraConfig:
+def lora_config(config: TrainConfig) -> LoraConfig:
     targets = config.lora_target_modules.strip()
     return LoraConfig(
         r=config.lora_r,
@@ -138,7 +138,7 @@ def build_trainer(method: str, model, tokenizer, examples: list[dict], config: T
     """The TRL trainer for `method` over `examples` (Refinery's plain dicts), with a fresh LoRA adapter."""
     dataset = tds.to_trl_dataset(method, examples)
     common = _common_args(config, method, output_dir, device, model.dtype)
-    kwargs = dict(model=model, processing_class=tokenizer, train_dataset=dataset, peft_config=_lora(config), callbacks=list(callbacks))
+    kwargs = dict(model=model, processing_class=tokenizer, train_dataset=dataset, peft_config=lora_config(config), callbacks=list(callbacks))
     if method in PREFERENCE_METHODS:
         args = DPOConfig(
             **common,
@@ -164,6 +164,17 @@ def build_trainer(method: str, model, tokenizer, examples: list[dict], config: T
         )
         return KTOTrainer(args=args, **kwargs)
     raise ValueError(f"unknown method {method!r}")
+
+
+def last_checkpoint(folder: str | Path) -> Path | None:
+    """The newest complete checkpoint in `folder`, or None.
+
+    Transformers writes trainer_state.json last, so a directory without it was cut off mid-write
+    (the worker was killed while saving) and is skipped.
+    """
+    folder = Path(folder)
+    done = [p for p in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if (p / "trainer_state.json").is_file()] if folder.is_dir() else []
+    return max(done, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
 
 
 def final_metrics(log_history: list[dict]) -> dict:
@@ -213,14 +224,14 @@ def train(
         tokenizer.pad_token = tokenizer.eos_token
     trainer = build_trainer(method, model, tokenizer, examples, config, checkpoints, device, callbacks=[_Reporter(on_step, on_log)])
     trainer.remove_callback(PrinterCallback)  # metrics go to on_log, not stdout
-    last = get_last_checkpoint(str(checkpoints)) if resume else None
-    trainer.train(resume_from_checkpoint=last)
+    last = last_checkpoint(checkpoints) if resume else None
+    trainer.train(resume_from_checkpoint=str(last) if last else None)
     trainer.save_model(str(adapter_dir))
     metrics = final_metrics(trainer.state.log_history)
     metrics.update(global_step=trainer.state.global_step, n_examples=len(examples))
     return TrainResult(
         adapter_dir=adapter_dir,
         global_step=trainer.state.global_step,
-        resumed_from_step=int(Path(last).name.split("-")[-1]) if last else 0,
+        resumed_from_step=int(last.name.rsplit("-", 1)[1]) if last else 0,
         metrics=metrics,
     )

@@ -1,0 +1,136 @@
+"""The job worker: failures end as `failed` with a readable message, cancel stops a job, and a
+SIGKILLed worker's train job is resumed by the next worker from its last checkpoint."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from storage import jobs, metrics
+from storage.errors import UserError
+from tests.fixtures_trainer import make_tiny_model, task_with_outputs
+from training import train_job
+from training.config import TrainConfig
+from training.jobs import HANDLERS, JobCancelled
+from training.worker import failure_message, run_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+def tiny_config(tiny: str, **overrides) -> TrainConfig:
+    values = dict(model=tiny, batch_size=1, learning_rate=1e-3, warmup_ratio=0.0, device="cpu", logging_steps=1)
+    return TrainConfig(**{**values, **overrides})
+
+
+def wait_for(predicate, timeout: float, every: float = 0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s")
+
+
+def test_failure_messages_are_for_researchers():
+    assert failure_message(UserError("nothing to train on: x")) == "nothing to train on: x"
+    assert "smaller --batch-size" in failure_message(RuntimeError("CUDA out of memory. Tried to allocate"))
+    assert failure_message(ValueError("bad")).startswith("ValueError: bad")
+
+
+def test_job_without_data_fails_with_a_clear_message(settings, store):
+    task_with_outputs(store, n=2)
+    job_id = train_job.enqueue(store, "toy", "dpo", TrainConfig(min_agreement=0.8))
+    assert run_worker(settings, once=True) == 1
+    job = jobs.get(store, job_id)
+    assert job["status"] == "failed"
+    assert "nothing to train on" in job["message"] and "min agreement 0.8" in job["message"]
+    assert "Traceback" not in job["log"]
+
+
+def test_crashing_handler_fails_job_and_worker_carries_on(settings, store, monkeypatch):
+    def boom(ctx):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(HANDLERS, "evaluate", boom)
+    bad = jobs.enqueue(store, "evaluate", {})
+    assert run_worker(settings, once=True) == 1
+    job = jobs.get(store, bad)
+    assert job["status"] == "failed" and "RuntimeError: disk on fire" in job["message"] and "Traceback" in job["log"]
+
+
+def test_handler_raising_jobcancelled_ends_cancelled(settings, store, monkeypatch):
+    def stops(ctx):
+        raise JobCancelled("stop")
+
+    monkeypatch.setitem(HANDLERS, "evaluate", stops)
+    job_id = jobs.enqueue(store, "evaluate", {})
+    run_worker(settings, once=True)
+    assert jobs.get(store, job_id)["status"] == "cancelled"
+
+
+def test_cancel_queued_job_never_runs(settings, store):
+    task_with_outputs(store, n=2)
+    job_id = train_job.enqueue(store, "toy", "sft-weak", TrainConfig())
+    jobs.request_cancel(store, job_id)
+    assert run_worker(settings, once=True) == 0
+    assert jobs.get(store, job_id)["status"] == "cancelled"
+
+
+def test_cancel_running_train_job(settings, store, tiny):
+    task_with_outputs(store, n=4)
+    job_id = train_job.enqueue(store, "toy", "sft-weak", tiny_config(tiny, max_steps=500, save_steps=1000))
+    worker = threading.Thread(target=run_worker, kwargs=dict(settings=settings, once=True), daemon=True)
+    worker.start()
+    wait_for(lambda: jobs.get(store, job_id)["step"] >= 2 or jobs.get(store, job_id)["status"] in jobs.FINISHED, timeout=240)
+    assert jobs.get(store, job_id)["status"] == "running", jobs.get(store, job_id)["message"]
+    jobs.request_cancel(store, job_id)
+    worker.join(timeout=60)
+    job = jobs.get(store, job_id)
+    assert job["status"] == "cancelled" and job["step"] < 500
+
+
+def test_killed_worker_job_resumes_from_checkpoint(settings, store, tiny):
+    task_with_outputs(store, n=8)
+    total = 40
+    job_id = train_job.enqueue(store, "toy", "dpo-refined", tiny_config(tiny, max_steps=total, save_steps=4))
+    env = {**os.environ, "REFINERY_HOME": str(settings.home)}
+    cmd = [sys.executable, str(ROOT / "app.py"), "worker", "--poll", "0.2"]
+    first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = settings.jobs_dir / str(job_id) / "checkpoints" / "checkpoint-4" / "trainer_state.json"
+    try:
+        wait_for(lambda: checkpoint.is_file() or first.poll() is not None or jobs.get(store, job_id)["status"] in jobs.FINISHED,
+                 timeout=300, every=0.02)
+        assert checkpoint.is_file(), jobs.get(store, job_id)["message"]
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    finally:
+        if first.poll() is None:
+            first.kill()
+    killed = jobs.get(store, job_id)
+    assert killed["status"] == "running" and killed["step"] < total, "the job must be cut off mid-run"
+
+    time.sleep(1.5)  # let its heartbeat go stale
+    second = subprocess.run(cmd + ["--once", "--stale-after", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    job = jobs.get(store, job_id)
+    assert job["status"] == "done", job["message"] + job["log"][-2000:]
+    assert job["attempts"] == 2 and "resuming from checkpoint-" in job["log"]
+    assert job["result"]["global_step"] == total and job["result"]["resumed_from_step"] >= 4
+    steps = [s for s, _ in metrics.series(store, job_id)["loss"]]
+    assert sorted(set(steps)) == list(range(1, total + 1))
+    # steps up to the checkpoint were trained once: the second worker did not start over at step 1
+    assert steps.count(1) == 1 and all(steps.count(s) == 1 for s in range(1, job["result"]["resumed_from_step"] + 1))
+    assert job["result"]["model"] == f"toy-dpo-refined-{job_id}"

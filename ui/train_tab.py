@@ -1,0 +1,186 @@
+"""The Train tab (researchers): start a DPO/SFT/KTO job, watch its progress and curves live, cancel
+it, and compare the trained model versions. The worker process does the training; handlers only
+check the role, validate, queue and read."""
+
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+import pandas as pd
+
+from storage import jobs, metrics
+from storage import tasks as task_store
+from training import train_job
+from training.config import METHODS, TrainConfig
+from ui.auth import allowed, current_user, require, user_errors
+
+POLL_S = 2.0  # how often the watched job's progress and plots refresh
+PLOTS = (("loss", "Loss"), ("rewards/margins", "Reward margin (chosen - rejected)"), ("rewards/accuracies", "Reward accuracy"))
+VERSION_COLUMNS = ["name", "task", "method", "base", "examples", "steps", "loss", "reward acc.", "reward margin", "created"]
+DEFAULTS = TrainConfig()
+
+
+def job_choices(store) -> list[tuple[str, int]]:
+    """(label, id) of the recent train jobs, newest first."""
+    return [
+        (f"#{j['id']} {j['params'].get('task', '?')}/{j['params'].get('method', '?')} · {j['status']}", j["id"])
+        for j in jobs.list_jobs(store, kind="train", limit=30)
+    ]
+
+
+def progress_html(job: dict) -> str:
+    """The job's status, a progress bar and the end of its log, as escaped HTML."""
+    total, step = job["total"] or 0, job["step"] or 0
+    bar = f'<progress value="{step}" max="{total}" style="width:100%"></progress>' if total else '<progress style="width:100%"></progress>'
+    head = f"<b>Job {job['id']}</b>: {html.escape(job['status'])} · step {step}/{total or '?'}"
+    if job["message"]:
+        head += f" · {html.escape(job['message'])}"
+    if job["status"] == "done" and job["result"].get("model"):
+        head += f" · model version <code>{html.escape(job['result']['model'])}</code>"
+    log_tail = html.escape("\n".join(job["log"].splitlines()[-6:]))
+    return f"<div>{head}</div>{bar}" + (f"<pre class='refinery-text'>{log_tail}</pre>" if log_tail else "")
+
+
+def metric_frame(store, job_id: int, name: str) -> pd.DataFrame:
+    """One metric of a job as a (step, value) frame; a step logged twice (after a resume) keeps its last value."""
+    points = dict(metrics.series(store, job_id).get(name, []))
+    return pd.DataFrame({"step": list(points), "value": list(points.values())})
+
+
+def version_rows(store) -> list[list]:
+    """A row per trained model version, newest first, with its headline metrics."""
+    from storage import models as model_store
+
+    def num(value):
+        return round(value, 4) if isinstance(value, (int, float)) else ""
+
+    names = {t["id"]: t["name"] for t in task_store.list_tasks(store)}
+    rows = []
+    for m in model_store.list_models(store):
+        if m.get("kind") != "adapter":
+            continue
+        met = m.get("metrics") or {}
+        snap = m.get("data_snapshot") or {}
+        rows.append([
+            m["name"], names.get(m.get("task_id"), ""), m.get("method") or "", m.get("base_spec") or "",
+            snap.get("n", ""), met.get("global_step", ""), num(met.get("train_loss", met.get("loss"))),
+            num(met.get("rewards/accuracies")), num(met.get("rewards/margins")), m.get("created_at", ""),
+        ])
+    return list(reversed(rows))
+
+
+def config_from_form(values: dict) -> TrainConfig:
+    """A validated TrainConfig from the form's values (blank numbers fall back to the defaults)."""
+    clean = {k: v for k, v in values.items() if v not in (None, "")}
+    return TrainConfig.from_dict(clean).validate()
+
+
+def build(ctx) -> None:
+    """Lay out the Train tab inside the current gr.Tab and wire its handlers."""
+    store = ctx.store
+    tasks = [t["name"] for t in task_store.list_tasks(store)]
+    gr.Markdown("### Train the strong model\nDPO on annotators' preferences, or the paper's SFT baselines; "
+                "runs in the background worker, resumes if the worker restarts.")
+    with gr.Row():
+        task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task", allow_custom_value=True)
+        method = gr.Radio(list(METHODS), value="dpo", label="Method")
+        model = gr.Textbox(ctx.settings.strong_model, label="Model spec to train")
+    with gr.Accordion("Data filters", open=False):
+        with gr.Row():
+            min_agreement = gr.Slider(0, 1, value=DEFAULTS.min_agreement, step=0.05, label="Minimum annotator agreement (dpo)")
+            exclude_gold = gr.Checkbox(DEFAULTS.exclude_failed_gold, label="Exclude annotators failing gold checks")
+            split = gr.Radio(["train", "eval"], value=DEFAULTS.split, label="Prompt split")
+        with gr.Row():
+            refined = gr.Textbox(DEFAULTS.refined_strategy, label="Refined strategy (sft-refined, dpo-refined)")
+            weak = gr.Textbox(DEFAULTS.weak_strategy, label="Weak strategy (sft-weak, dpo-refined)")
+            max_examples = gr.Number(DEFAULTS.max_examples, label="Max examples (0 = all)", precision=0, minimum=0)
+    with gr.Accordion("Hyperparameters", open=False):
+        with gr.Row():
+            lr = gr.Number(DEFAULTS.learning_rate, label="Learning rate (0 = method default)", minimum=0)
+            epochs = gr.Number(DEFAULTS.num_train_epochs, label="Epochs", minimum=0)
+            max_steps = gr.Number(DEFAULTS.max_steps, label="Max steps (-1 = epochs decide)", precision=0)
+            batch = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0, minimum=1)
+        with gr.Row():
+            lora_r = gr.Number(DEFAULTS.lora_r, label="LoRA rank", precision=0, minimum=1)
+            loss_type = gr.Dropdown(["robust", "sigmoid", "ipo", "hinge"], value=DEFAULTS.loss_type, label="DPO loss", allow_custom_value=True)
+            beta = gr.Number(DEFAULTS.beta, label="DPO beta", minimum=0)
+            smoothing = gr.Number(DEFAULTS.label_smoothing, label="Label smoothing (-1 = measured disagreement)")
+        with gr.Row():
+            save_steps = gr.Number(DEFAULTS.save_steps, label="Checkpoint every N steps", precision=0, minimum=1)
+            max_length = gr.Number(DEFAULTS.max_length, label="Max tokens per example", precision=0, minimum=17)
+    start = gr.Button("Start training", variant="primary")
+    with gr.Row():
+        watched = gr.Dropdown([], value=None, label="Watching job", scale=3)
+        refresh = gr.Button("Refresh", scale=1)
+        cancel = gr.Button("Cancel job", variant="stop", scale=1)
+    status = gr.HTML()
+    with gr.Row():
+        plots = {name: gr.LinePlot(x="step", y="value", title=title, height=240) for name, title in PLOTS}
+    timer = gr.Timer(POLL_S, active=False)
+    gr.Markdown("### Model versions")
+    versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Trained adapters (pick one in the Demo tab to try it)")
+
+    form = [model, min_agreement, exclude_gold, split, refined, weak, max_examples, lr, epochs, max_steps, batch, lora_r,
+            loss_type, beta, smoothing, save_steps, max_length]
+    keys = ["model", "min_agreement", "exclude_failed_gold", "split", "refined_strategy", "weak_strategy", "max_examples",
+            "learning_rate", "num_train_epochs", "max_steps", "batch_size", "lora_r", "loss_type", "beta", "label_smoothing",
+            "save_steps", "max_length"]
+    views = [status, timer, *plots.values()]
+
+    def show(job_id) -> dict:
+        if not job_id:
+            return {status: "", timer: gr.Timer(active=False), **{p: None for p in plots.values()}}
+        with user_errors():
+            job = jobs.get(store, int(job_id))
+        return {
+            status: progress_html(job),
+            timer: gr.Timer(active=job["status"] not in jobs.FINISHED),
+            **{plot: metric_frame(store, job["id"], name) for name, plot in plots.items()},
+        }
+
+    def on_start(task_name, method_name, *values, request: gr.Request):
+        user = require(request, ctx, "researcher")
+        if not task_name:
+            raise gr.Error("Pick a task first.")
+        with user_errors():
+            config = config_from_form(dict(zip(keys, values)))
+            job_id = train_job.enqueue(store, task_name, method_name, config, created_by=user["username"])
+        return {watched: gr.Dropdown(choices=job_choices(store), value=job_id), **show(job_id)}
+
+    def on_tick(job_id, request: gr.Request):
+        require(request, ctx, "researcher")
+        return show(job_id)
+
+    def on_refresh(job_id, request: gr.Request):
+        require(request, ctx, "researcher")
+        choices = job_choices(store)
+        if not job_id and choices:
+            job_id = choices[0][1]
+        return {
+            watched: gr.Dropdown(choices=choices, value=job_id),
+            versions: version_rows(store),
+            task: gr.Dropdown(choices=[t["name"] for t in task_store.list_tasks(store)]),
+            **show(job_id),
+        }
+
+    def on_cancel(job_id, request: gr.Request):
+        require(request, ctx, "researcher")
+        if not job_id:
+            raise gr.Error("No job selected: start one or pick it from the list.")
+        with user_errors():
+            jobs.request_cancel(store, int(job_id))
+        return show(job_id)
+
+    def on_open(job_id, request: gr.Request):
+        # every page load runs this; for annotators the tab is hidden and nothing is shown (no error toast)
+        if not allowed(current_user(request, ctx), "researcher"):
+            return {}
+        return on_refresh(job_id, request)
+
+    gr.context.Context.root_block.load(on_open, watched, [watched, versions, task, *views], api_visibility="private")
+    start.click(on_start, [task, method, *form], [watched, *views], api_name="train_start")
+    watched.input(on_tick, watched, views, api_visibility="private")
+    timer.tick(on_tick, watched, views, api_visibility="private")
+    refresh.click(on_refresh, watched, [watched, versions, task, *views], api_name="train_refresh")
+    cancel.click(on_cancel, watched, views, api_name="train_cancel")
