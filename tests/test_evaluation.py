@@ -89,3 +89,48 @@ def test_plot_writes_png(tmp_path):
     rows = [{"name": "weak model", "concept": stat(0.8), "content": stat(0.2)}, {"name": "x", "concept": None, "content": None}]
     report.plot(rows, tmp_path / "r.png", "t")
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.fixture
+def scored_task(store):
+    """A pirate-scored task over its own 4 train and 3 eval prompts."""
+    from storage import tasks
+
+    tasks.upsert_task(store, {
+        "name": "toy-eval", "title": "Toy", "concept": "Answer like a pirate.", "guidelines": "Pirate and correct.",
+        "prompt_set": "toy-eval-q", "concept_scorer": "pirate", "content_scorer": "key_facts",
+    })
+    tasks.insert_prompts(store, "toy-eval-q", [
+        {"ext_id": f"q{i}", "text": f"Question {i}?", "reference": "Canberra", "key_facts": [["Canberra"]],
+         "split": "eval" if i >= 4 else "train"}
+        for i in range(7)
+    ])
+    return "toy-eval"
+
+
+@pytest.mark.timeout(600)
+def test_evaluate_command_scores_stores_and_reuses_outputs(tmp_path, settings, store, scored_task, capsys):
+    import app
+    from storage import evaluations, jobs, outputs, tasks
+    from tests.fixtures_trainer import make_tiny_model
+
+    spec = make_tiny_model(tmp_path / "tiny")
+    argv = ["evaluate", "--task", scored_task, "--model", spec, "--n", "2", "--max-new-tokens", "4", "--wait"]
+    assert app.main(argv) == 0
+    assert "concept:" in capsys.readouterr().out
+    task_id = tasks.get_task(store, scored_task)["id"]
+    (row,) = evaluations.list_evaluations(store, task_id)
+    assert (row["model"], row["strategy"], row["n"]) == (spec, "strong-base", 2)
+    assert row["concept_lo"] <= row["concept_mean"] <= row["concept_hi"]
+    assert len(row["details"]["concept_scores"]) == 2
+    assert len(outputs.list_outputs(store, task_id, strategy="strong-base", split="eval")) == 2
+    job = jobs.list_jobs(store, kind="evaluate")[0]
+    assert job["status"] == "done" and job["result"]["id"] == row["id"]
+
+    assert app.main(argv) == 0  # a second evaluation reuses the stored outputs
+    assert len(outputs.list_outputs(store, task_id, strategy="strong-base", split="eval")) == 2
+    assert len(evaluations.list_evaluations(store, task_id, latest_only=False)) == 2
+
+    assert app.main(["evaluate", "--task", scored_task, "--model", "no-such-model", "--wait"]) == 2
+    assert "unknown model spec" in capsys.readouterr().err
+    assert len(jobs.list_jobs(store, kind="evaluate")) == 2  # nothing queued for the bad spec

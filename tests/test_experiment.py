@@ -82,7 +82,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo", "dpo-refined"]
     for r in result["rows"]:
         assert 0.0 <= r["concept"]["lo"] <= r["concept"]["mean"] <= r["concept"]["hi"] <= 1.0
-    stages = 6 + 2 * len(experiment.METHODS) + 1  # generations and judge, train + eval per method, report
+    stages = len(experiment.Runner.PLAN)  # generations and judge, train + eval per method, report
     assert {n for _, n, _ in seen} == {stages} and max(i for i, _, _ in seen) == stages - 1
     text = (out / "report.md").read_text()
     assert "| sft-refined |" in text and "concept transferred" in text
@@ -102,4 +102,5 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     for name, stamp in stamps.items():
         if name != "dpo-eval.json":
             assert (out / "stages" / name).stat().st_mtime_ns == stamp, name
-    assert "Stage times this run (s): dpo-eval" in (out / "report.md").read_text()
+    timings = json.loads((out / "timings.json").read_text())
+    assert set(timings) == {s for s in experiment.Runner.PLAN if s != "report"}

@@ -78,6 +78,10 @@ def generate_job_for(store: Store, settings, task_name: str, model: str, strateg
     version = get_model(store, model)
     if version is not None and version.get("kind") == "adapter":
         strategy = f"model:{model}"
+    else:
+        from training.specs import resolve
+
+        resolve(model)  # UserError naming the accepted forms, before anything is queued
     spec, _ = get_strategy(strategy)
     if spec.role == "human":
         raise UserError(f"strategy {strategy!r} is written by annotators, not generated; evaluate a model strategy")

@@ -171,6 +171,12 @@ def check_config(out: Path, cfg: ExperimentConfig) -> None:
 class Runner:
     """One experiment run: stages in order, each skipped when its file exists."""
 
+    PLAN = (
+        ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "judge"]
+        + [s for m in METHODS for s in (f"train-{m}", f"{m}-eval")]
+        + ["report"]
+    )
+
     def __init__(self, cfg: ExperimentConfig, settings, store: Store, progress: Callable[[int, int, str], None] | None = None):
         self.cfg, self.settings, self.store = cfg, settings, store
         self.out = Path(cfg.out)
@@ -184,12 +190,8 @@ class Runner:
                 f"asked for --n-train {cfg.n_train} and --n-eval {cfg.n_eval}"
             )
         self.report_progress = progress
-        self.timings: dict[str, float] = {}
-        self.plan = (
-            ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "judge"]
-            + [s for m in METHODS for s in (f"train-{m}", f"{m}-eval")]
-            + ["report"]
-        )
+        self.timings_path = self.out / "timings.json"
+        self.timings: dict[str, float] = json.loads(self.timings_path.read_text()) if self.timings_path.is_file() else {}
         self.done = 0
 
     # -- helpers --
@@ -202,11 +204,12 @@ class Runner:
     def step(self, name: str, fn: Callable[[], dict], cached: bool) -> dict:
         """Run one stage (or read it back), advance progress, record its time."""
         if self.report_progress:
-            self.report_progress(self.done, len(self.plan), f"{name}{' (cached)' if cached else ''}")
+            self.report_progress(self.done, len(self.PLAN), f"{name}{' (cached)' if cached else ''}")
         start = time.perf_counter()
         value = fn()
-        if not cached:
+        if not cached and name != "report":
             self.timings[name] = round(time.perf_counter() - start, 1)
+            self.timings_path.write_text(json.dumps(self.timings, indent=1))
         self.done += 1
         return value
 
@@ -232,7 +235,7 @@ class Runner:
                     texts += generate(model, tokenizer, conversations[start:start + params.batch_size], params)
                     bar.update(min(params.batch_size, len(conversations) - start))
                     if self.report_progress:
-                        self.report_progress(self.done, len(self.plan), f"{name}: {len(texts)}/{len(conversations)} texts")
+                        self.report_progress(self.done, len(self.PLAN), f"{name}: {len(texts)}/{len(conversations)} texts")
             return self.stages.put(name, {"model": spec, "adapter": str(adapter) if adapter else None, "texts": texts})
 
         return self.step(name, run, cached=False)["texts"]
@@ -298,13 +301,13 @@ class Runner:
             ),
             "dpo-refined": preference_examples(self.train, refined, weak_train),
         }
+        from training.loading import clear_cache
+
+        clear_cache()  # from here on each stage loads its own copy of the strong model; keep one in memory
         plain = self.messages("strong-base", self.eval)
         for method in METHODS:
             adapter = self.trained(method, data[method])
             evals[method] = self.texts(f"{method}-eval", cfg.strong, plain, adapter=adapter)
-            from training.loading import clear_cache
-
-            clear_cache()  # a merged adapter model is as big as the base; hold one at a time
 
         return self.step("report", lambda: self.write_report(evals, judge, {m: len(d) for m, d in data.items()}), cached=False)
 
@@ -351,7 +354,8 @@ class Runner:
             "(rest: TrainConfig defaults; dpo uses label smoothing = noise, clipped to 0.4).",
             "- Concept transferred = (concept − strong base) / (weak − strong base); "
             "content kept = (content − weak) / (strong base − weak).",
-            "- Stage times this run (s): " + (", ".join(f"{k} {v}" for k, v in self.timings.items()) or "all cached") + ".",
+            f"- Stage times (s, when each stage last ran; total {sum(self.timings.values()) / 60:.1f} min): "
+            + ", ".join(f"{k} {v}" for k, v in self.timings.items()) + ".",
         ])
         (self.out / "report.md").write_text(report.report_markdown(title, setup, rows, details))
         report.plot(rows, self.out / "report.png", title)
