@@ -7,11 +7,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test install browser models-default models-weak
 
-# Reinstall only when requirements.txt changed since the last install.
-$(STAMP): requirements.txt
+# Reinstall only when a requirements file changed since the last install.
+$(STAMP): requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
-	cp requirements.txt $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	cat requirements.txt requirements-nodeps.txt > $(STAMP)
 
 install: $(STAMP)
 
