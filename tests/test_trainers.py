@@ -7,16 +7,17 @@ import pytest
 import torch
 
 from storage.errors import UserError
-from tests.fixtures_trainer import make_tiny_model, preference_examples, task_with_outputs, vote_all
+from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
+from tests.fixtures_trainer import preference_examples, task_with_outputs, vote_all
 from training import datasets as tds
 from training import trainers
 from training.config import TrainConfig
 from training.loading import load_uncached
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return make_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+@pytest.fixture
+def tiny(tiny_model_dir) -> str:
+    return str(tiny_model_dir)
 
 
 def examples_for(method: str, n: int = 8) -> list[dict]:

@@ -15,7 +15,8 @@ import pytest
 
 from storage import jobs, metrics
 from storage.errors import UserError
-from tests.fixtures_trainer import make_tiny_model, task_with_outputs
+from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
+from tests.fixtures_trainer import task_with_outputs
 from training import train_job
 from training.config import TrainConfig
 from training.jobs import HANDLERS, JobCancelled
@@ -24,9 +25,9 @@ from training.worker import failure_message, run_worker
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return make_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+@pytest.fixture
+def tiny(tiny_model_dir) -> str:
+    return str(tiny_model_dir)
 
 
 def tiny_config(tiny: str, **overrides) -> TrainConfig:

@@ -86,6 +86,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     metrics = {k: v for k, v in result.metrics.items() if k in trainers.REPORTED or k in ("train_loss", "train_runtime", "global_step", "n_examples")}
     if smoothing is not None:
         metrics["label_smoothing"] = smoothing
+    log(f"trained {result.global_step} steps on {result.device} in {result.dtype}")
     model_id = None
     if register:
         model_id = model_store.register_adapter(
@@ -95,7 +96,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
         log(f"registered model version {name} ({adapter_dir})")
     return {
         "model": name, "model_id": model_id, "adapter_dir": str(adapter_dir), "global_step": result.global_step,
-        "resumed_from_step": result.resumed_from_step, "metrics": metrics, "data": {k: snap[k] for k in ("n", "hash")},
+        "resumed_from_step": result.resumed_from_step, "device": result.device, "dtype": result.dtype, "metrics": metrics, "data": {k: snap[k] for k in ("n", "hash")},
     }
 
 

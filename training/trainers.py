@@ -42,6 +42,8 @@ class TrainResult:
     adapter_dir: Path
     global_step: int
     resumed_from_step: int  # 0 when the run started fresh
+    device: str = "cpu"
+    dtype: str = "torch.float32"
     metrics: dict = field(default_factory=dict)
 
 
@@ -55,7 +57,8 @@ def label_smoothing_for(config: TrainConfig, examples: list[dict]) -> float:
         return config.label_smoothing
     if not examples:
         return 0.0
-    mean_agreement = sum(float(e.get("agreement", 1.0) if e.get("agreement") is not None else 1.0) for e in examples) / len(examples)
+    agreements = [1.0 if e.get("agreement") is None else float(e["agreement"]) for e in examples]
+    mean_agreement = sum(agreements) / len(agreements)
     return min(max(1.0 - mean_agreement, 0.0), MAX_LABEL_SMOOTHING)
 
 
@@ -91,9 +94,8 @@ class LengthGroupedDPOTrainer(DPOTrainer):
     """
 
     def _get_train_sampler(self, train_dataset=None):
-        return LengthGroupedSampler(
-            self.args.train_batch_size * self.args.gradient_accumulation_steps, lengths=_pair_lengths(self.train_dataset)
-        )
+        dataset = self.train_dataset if train_dataset is None else train_dataset
+        return LengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps, lengths=_pair_lengths(dataset))
 
 
 def _common_args(config: TrainConfig, method: str, output_dir: Path, device: str, dtype: torch.dtype) -> dict:
@@ -233,5 +235,7 @@ def train(
         adapter_dir=adapter_dir,
         global_step=trainer.state.global_step,
         resumed_from_step=int(last.name.rsplit("-", 1)[1]) if last else 0,
+        device=str(next(model.parameters()).device),
+        dtype=str(model.dtype),
         metrics=metrics,
     )

@@ -1,0 +1,100 @@
+"""`python app.py train`: queueing with TOML + flag precedence, cancel, --wait end to end on a tiny
+model (adapter registered and loadable), and the `accelerate launch ... --direct` entry point."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import app
+from storage import jobs, metrics
+from tests.fixtures_trainer import task_with_outputs
+from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
+from training.config import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_cli_queues_job_with_toml_then_flags(settings, store, tmp_path, capsys):
+    task_with_outputs(store, n=2)
+    toml = tmp_path / "train.toml"
+    toml.write_text("[train]\nbeta = 0.3\nlora_r = 4\nsave_steps = 2\n")
+    assert app.main(["train", "--task", "toy", "--method", "sft-weak", "--config", str(toml), "--beta", "0.2", "--no-group-by-length"]) == 0
+    job = jobs.list_jobs(store, kind="train")[0]
+    assert job["status"] == "queued" and job["params"]["task"] == "toy" and job["params"]["method"] == "sft-weak"
+    config = TrainConfig.from_dict(job["params"]["config"])
+    assert (config.beta, config.lora_r, config.save_steps, config.group_by_length) == (0.2, 4, 2, False)
+    assert config.batch_size == TrainConfig().batch_size
+    assert f"queued train job {job['id']}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--task", "nope"], "unknown task"),
+    (["train", "--task", "toy", "--lora-r", "0"], "lora_r must be positive"),
+    (["train", "cancel"], "give the job id"),
+    (["train", "cancel", "999"], "no job with id 999"),
+])
+def test_cli_refuses_mistakes(settings, store, argv, message, capsys):
+    task_with_outputs(store, n=1)
+    assert app.main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert jobs.list_jobs(store, kind="train") == []
+
+
+def test_cli_refuses_unknown_toml_setting(settings, store, tmp_path, capsys):
+    task_with_outputs(store, n=1)
+    toml = tmp_path / "bad.toml"
+    toml.write_text("betta = 0.3\n")
+    assert app.main(["train", "--task", "toy", "--config", str(toml)]) == 2
+    assert "unknown training settings: betta" in capsys.readouterr().err
+
+
+def test_cli_cancel(settings, store, capsys):
+    task_with_outputs(store, n=1)
+    app.main(["train", "--task", "toy", "--method", "sft-weak"])
+    job_id = jobs.list_jobs(store, kind="train")[0]["id"]
+    assert app.main(["train", "cancel", str(job_id)]) == 0
+    assert jobs.get(store, job_id)["status"] == "cancelled"
+    assert app.main(["train", "list"]) == 0
+    assert "cancelled" in capsys.readouterr().out
+
+
+def test_wait_trains_registers_and_adapter_loads(settings, store, tiny_model_dir):
+    from peft import PeftModel
+
+    from storage import models as model_store
+    from training.loading import load_uncached
+
+    task_with_outputs(store, n=4)
+    argv = ["train", "--task", "toy", "--method", "dpo-refined", "--model", str(tiny_model_dir), "--max-steps", "3",
+            "--batch-size", "2", "--device", "cpu", "--wait"]
+    assert app.main(argv) == 0
+    job = jobs.list_jobs(store, kind="train")[0]
+    assert job["status"] == "done" and (job["step"], job["total"]) == (3, 3)
+    version = model_store.get_model(store, f"toy-dpo-refined-{job['id']}")
+    assert version["method"] == "dpo-refined" and version["base_spec"] == str(tiny_model_dir)
+    snapshot = version["data_snapshot"] if isinstance(version["data_snapshot"], dict) else __import__("json").loads(version["data_snapshot"])
+    assert snapshot["n"] == 4 and len(snapshot["hash"]) == 64
+    assert {"loss", "rewards/margins", "rewards/accuracies", "learning_rate"} <= set(metrics.series(store, job["id"]))
+    base, _ = load_uncached(str(tiny_model_dir), settings, device="cpu")
+    PeftModel.from_pretrained(base, version["path"])  # a plain PEFT directory
+
+
+@pytest.mark.skipif(shutil.which("accelerate", path=str(Path(sys.executable).parent)) is None, reason="accelerate CLI not installed")
+def test_accelerate_launch_runs_direct_training(settings, store, tiny_model_dir):
+    from storage import models as model_store
+
+    task_with_outputs(store, n=2)
+    accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent))
+    cmd = [accelerate, "launch", "--num_processes", "1", "--cpu", "--mixed_precision", "no", str(ROOT / "app.py"),
+           "train", "--task", "toy", "--method", "sft-refined", "--direct", "--model", str(tiny_model_dir), "--max-steps", "1"]
+    env = {**os.environ, "REFINERY_HOME": str(settings.home)}
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert any(m["method"] == "sft-refined" for m in model_store.list_models(store))
+    assert jobs.list_jobs(store, kind="train") == []  # trained in the launched process, not queued
