@@ -98,3 +98,30 @@ def test_accelerate_launch_runs_direct_training(settings, store, tiny_model_dir)
     assert done.returncode == 0, done.stderr[-3000:]
     assert any(m["method"] == "sft-refined" for m in model_store.list_models(store))
     assert jobs.list_jobs(store, kind="train") == []  # trained in the launched process, not queued
+
+
+def test_train_tab_is_for_researchers_and_queues_and_cancels(tmp_path):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    from tests.fixtures_app import PASSWORDS, running_app
+
+    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", 0.1, -1.0, 8, 256]
+    with running_app(tmp_path / "home") as (url, store):
+        annotator = Client(url, auth=("ann", PASSWORDS["ann"]), verbose=False, analytics_enabled=False)
+        for api, args in (("/train_start", ["toy", "sft-weak", *form]), ("/train_cancel", [None]), ("/train_refresh", [None])):
+            with pytest.raises(AppError, match="researcher"):
+                annotator.predict(*args, api_name=api)
+        assert jobs.list_jobs(store, kind="train") == []
+
+        researcher = Client(url, auth=("res", PASSWORDS["res"]), verbose=False, analytics_enabled=False)
+        researcher.predict("toy", "sft-weak", *form, api_name="/train_start")
+        (job,) = jobs.list_jobs(store, kind="train")
+        config = TrainConfig.from_dict(job["params"]["config"])
+        assert (config.max_steps, config.batch_size, config.lora_r, config.max_length) == (3, 2, 4, 256)
+        assert job["created_by"] == "res" and config.model == ""
+        researcher.predict(job["id"], api_name="/train_cancel")
+        assert jobs.get(store, job["id"])["status"] == "cancelled"
+        with pytest.raises(AppError, match="label_smoothing must be below 0.5"):
+            researcher.predict("toy", "dpo", *form[:14], 0.6, *form[15:], api_name="/train_start")
+        assert len(jobs.list_jobs(store, kind="train")) == 1

@@ -139,13 +139,14 @@ def build(ctx) -> None:
             **{plot: metric_frame(store, job["id"], name) for name, plot in plots.items()},
         }
 
-    def on_start(task_name, method_name, *values, request: gr.Request):
+    def on_start(data: dict, request: gr.Request):
+        # inputs given as a set: `data` maps each component to its value
         user = require(request, ctx, "researcher")
-        if not task_name:
+        if not data[task]:
             raise gr.Error("Pick a task first.")
         with user_errors():
-            config = config_from_form(dict(zip(keys, values)))
-            job_id = train_job.enqueue(store, task_name, method_name, config, created_by=user["username"])
+            config = config_from_form({key: data[component] for component, key in zip(form, keys)})
+            job_id = train_job.enqueue(store, data[task], data[method], config, created_by=user["username"])
         return {watched: gr.Dropdown(choices=job_choices(store), value=job_id), **show(job_id)}
 
     def on_tick(job_id, request: gr.Request):
@@ -179,7 +180,7 @@ def build(ctx) -> None:
         return on_refresh(job_id, request)
 
     gr.context.Context.root_block.load(on_open, watched, [watched, versions, task, *views], api_visibility="private")
-    start.click(on_start, [task, method, *form], [watched, *views], api_name="train_start")
+    start.click(on_start, {task, method, *form}, [watched, *views], api_name="train_start")
     watched.input(on_tick, watched, views, api_visibility="private")
     timer.tick(on_tick, watched, views, api_visibility="private")
     refresh.click(on_refresh, watched, [watched, versions, task, *views], api_name="train_refresh")
