@@ -112,9 +112,9 @@ def scored_task(store):
 def test_evaluate_command_scores_stores_and_reuses_outputs(tmp_path, settings, store, scored_task, capsys):
     import app
     from storage import evaluations, jobs, outputs, tasks
-    from tests.fixtures_trainer import make_tiny_model
+    from tests.tiny import make_tiny_model
 
-    spec = make_tiny_model(tmp_path / "tiny")
+    spec = str(make_tiny_model(tmp_path / "tiny"))
     argv = ["evaluate", "--task", scored_task, "--model", spec, "--n", "2", "--max-new-tokens", "4", "--wait"]
     assert app.main(argv) == 0
     assert "concept:" in capsys.readouterr().out

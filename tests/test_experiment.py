@@ -70,9 +70,9 @@ def tiny_task(store):
 
 @pytest.mark.timeout(900)
 def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, store, tiny_task):
-    from tests.fixtures_trainer import make_tiny_model
+    from tests.tiny import make_tiny_model
 
-    spec = make_tiny_model(tmp_path / "tiny")
+    spec = str(make_tiny_model(tmp_path / "tiny"))
     out = tmp_path / "results" / "tiny-run"
     cfg = ExperimentConfig(task=tiny_task, weak=spec, strong=spec, n_train=6, n_eval=2, n_icl=2, noise=0.2,
                            max_new_tokens=6, batch_size=4, train_steps=1, out=str(out))

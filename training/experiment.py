@@ -88,6 +88,7 @@ class ExperimentConfig:
 
 
 def _slug(spec: str) -> str:
+    """A short name of a model spec: an embedded name as is, the last part of a hub id or path."""
     return spec.rstrip("/").split("/")[-1].replace(" ", "_")
 
 
@@ -229,13 +230,14 @@ class Runner:
                 model, tokenizer = load(spec, self.settings, device=self.settings.device)
             else:
                 model, tokenizer = load_uncached(spec, self.settings, device=self.settings.device, adapter_path=adapter)
-            params, texts = self.gen_params(), []
             with tqdm(total=len(conversations), desc=name, unit="text", leave=False) as bar:
-                for start in range(0, len(conversations), params.batch_size):
-                    texts += generate(model, tokenizer, conversations[start:start + params.batch_size], params)
-                    bar.update(min(params.batch_size, len(conversations) - start))
+
+                def advance(done: int, total: int) -> None:
+                    bar.update(done - bar.n)
                     if self.report_progress:
-                        self.report_progress(self.done, len(self.PLAN), f"{name}: {len(texts)}/{len(conversations)} texts")
+                        self.report_progress(self.done, len(self.PLAN), f"{name}: {done}/{total} texts")
+
+                texts = generate(model, tokenizer, conversations, self.gen_params(), progress=advance)
             return self.stages.put(name, {"model": spec, "adapter": str(adapter) if adapter else None, "texts": texts})
 
         return self.step(name, run, cached=False)["texts"]
@@ -335,7 +337,7 @@ class Runner:
             rows.append({"name": ROW_NAMES.get(key, key), "key": key, **summary})
         rows = report.add_ratios(rows)
         cfg = self.cfg
-        title = f"{cfg.task}: weak {cfg.weak} → strong {cfg.strong}"
+        title = f"{cfg.task}: weak {_slug(cfg.weak)} → strong {_slug(cfg.strong)}"
         setup = (
             f"{cfg.n_train} train / {cfg.n_eval} eval prompts, simulated annotator noise {cfg.noise}, "
             f"{cfg.n_icl} ICL examples, {cfg.train_steps} LoRA steps per trained row, greedy, "

@@ -120,31 +120,29 @@ def build(ctx) -> None:
 
 def open_streams(ctx, task_name, text, base_spec, version_name, weak_too, max_new, temp, top, seed):
     """({"base"|"version"|"weak": iterator of growing text}, {key: column title}) for one demo request."""
+    from storage.errors import UserError
     from storage.models import get_model
-    from training.generation import GenParams, stream
+    from training.generation import GenParams, Generator
     from training.loading import load
     from training.strategies import STRATEGIES, Context
 
     params = GenParams(max_new_tokens=max_new, temperature=temp, top_p=top, seed=seed, batch_size=1)
     plain = [{"role": "user", "content": text}]
     device = ctx.settings.device
-    model, tokenizer = load(base_spec, ctx.settings, device=device)
-    streams, titles = {"base": stream(model, tokenizer, plain, params)}, {"base": f"base: {base_spec}"}
+
+    def stream(spec, messages, adapter_path=None):
+        model, tokenizer = load(spec, ctx.settings, device=device, adapter_path=adapter_path)
+        return Generator(model, tokenizer, backend="transformers").stream(messages, params)
+
+    streams, titles = {"base": stream(base_spec, plain)}, {"base": f"base: {base_spec}"}
     if version_name:
         row = get_model(ctx.store, version_name)
         if row is None or row.get("kind") != "adapter":
-            from storage.errors import UserError
-
             raise UserError(f"no trained model version {version_name!r}")
-        model, tokenizer = load(row["base_spec"], ctx.settings, device=device, adapter_path=row["path"])
-        streams["version"], titles["version"] = stream(model, tokenizer, plain, params), f"trained: {version_name}"
+        streams["version"], titles["version"] = stream(row["base_spec"], plain, row["path"]), f"trained: {version_name}"
     if weak_too:
         if not task_name:
-            from storage.errors import UserError
-
             raise UserError("pick a task: the weak model answers with the task's concept instruction")
-        task = task_store.get_task(ctx.store, task_name)
-        model, tokenizer = load(ctx.settings.weak_model, ctx.settings, device=device)
-        messages = STRATEGIES["weak"].build(task, text, Context())
-        streams["weak"], titles["weak"] = stream(model, tokenizer, messages, params), f"weak: {ctx.settings.weak_model}"
+        messages = STRATEGIES["weak"].build(task_store.get_task(ctx.store, task_name), text, Context())
+        streams["weak"], titles["weak"] = stream(ctx.settings.weak_model, messages), f"weak: {ctx.settings.weak_model}"
     return streams, titles
