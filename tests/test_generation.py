@@ -1,0 +1,120 @@
+"""The batched generator on a tiny random model: batching, order, seeds, EOS, streaming, backends."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+import torch
+
+from settings import Settings
+from storage.errors import UserError
+from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
+from training import generation
+from training.generation import GenParams, Generator, decode_batch, encode, generate, length_buckets
+from training.loading import load
+
+QUESTIONS = [
+    "hi",
+    "What is the capital of France?",
+    "Explain like a pirate why the sea is salty, in a few long sentences please.",
+    "7 times 8?",
+    "She is a doctor. Tell me about her day at the hospital and her patients.",
+    "ok",
+]
+CONVERSATIONS = [[{"role": "user", "content": q}] for q in QUESTIONS]
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir, tmp_path_factory):  # noqa: F811
+    return load(str(tiny_model_dir), Settings(home=tmp_path_factory.mktemp("home")), device="cpu")
+
+
+def test_params_hash_is_stable_and_ignores_seed_and_batch_size():
+    base = GenParams()
+    assert base.hash() == GenParams().hash() == "1602ede24d8bef10"
+    assert GenParams(seed=5, batch_size=2).hash() == base.hash()
+    assert GenParams(temperature=0.7).hash() != base.hash()
+    assert GenParams(max_new_tokens=12).to_dict() == {"max_new_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": 0, "batch_size": 16}
+
+
+@pytest.mark.parametrize("bad", [{"max_new_tokens": 0}, {"temperature": -1}, {"top_p": 0}, {"top_p": 1.5}, {"batch_size": 0}])
+def test_params_refuse_nonsense(bad):
+    with pytest.raises(UserError):
+        GenParams(**bad)
+
+
+def test_length_buckets_sort_and_cover_every_index():
+    buckets = length_buckets([5, 1, 9, 3, 7], 2)
+    assert buckets == [[1, 3], [0, 4], [2]]
+
+
+def test_batched_greedy_matches_model_generate_one_by_one_in_order(tiny):
+    model, tokenizer = tiny
+    params = GenParams(max_new_tokens=12, batch_size=4)
+    batched = generate(model, tokenizer, CONVERSATIONS, params)
+    reference = []
+    for conv in CONVERSATIONS:
+        ids = torch.tensor([encode(tokenizer, conv)])
+        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=12, do_sample=False)
+        reference.append(tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True))
+    assert batched == reference
+    assert len(set(batched)) > 1  # the prompts really got different answers
+    assert generate(model, tokenizer, CONVERSATIONS, GenParams(max_new_tokens=12, batch_size=1)) == batched
+
+
+def test_order_follows_the_input(tiny):
+    model, tokenizer = tiny
+    params = GenParams(max_new_tokens=8, batch_size=3)
+    forward = generate(model, tokenizer, CONVERSATIONS, params)
+    backward = generate(model, tokenizer, CONVERSATIONS[::-1], params)
+    assert backward == forward[::-1]
+
+
+def test_sampling_is_reproducible_per_seed_and_independent_of_batching(tiny):
+    model, tokenizer = tiny
+    sample = GenParams(max_new_tokens=10, temperature=1.0, top_p=0.9, seed=3, batch_size=4)
+    first = generate(model, tokenizer, CONVERSATIONS, sample)
+    assert generate(model, tokenizer, CONVERSATIONS, sample) == first
+    assert generate(model, tokenizer, CONVERSATIONS, GenParams(**{**sample.to_dict(), "batch_size": 1})) == first
+    assert generate(model, tokenizer, CONVERSATIONS, GenParams(**{**sample.to_dict(), "seed": 4})) != first
+    assert first != generate(model, tokenizer, CONVERSATIONS, GenParams(max_new_tokens=10))
+
+
+def test_decoding_stops_at_eos_and_at_max_new_tokens(tiny):
+    model, tokenizer = tiny
+    prompts = [encode(tokenizer, c) for c in CONVERSATIONS[:3]]
+    pad = tokenizer.pad_token_id
+    free = decode_batch(model, prompts, GenParams(max_new_tokens=10), pad, stop=set())
+    assert [len(ids) for ids in free] == [10, 10, 10]
+    stop_token = free[1][3]  # pretend the 4th token of the second answer is EOS
+    stopped = decode_batch(model, prompts, GenParams(max_new_tokens=10), pad, stop={stop_token})
+    for full, cut in zip(free, stopped):
+        expected = full[: full.index(stop_token)] if stop_token in full else full
+        assert cut == expected
+    assert len(stopped[1]) <= 3
+
+
+def test_stream_yields_growing_text_ending_in_the_generated_answer(tiny):
+    model, tokenizer = tiny
+    params = GenParams(max_new_tokens=12)
+    pieces = list(Generator(model, tokenizer).stream(CONVERSATIONS[2], params))
+    assert len(pieces) > 1
+    assert all(b.startswith(a) for a, b in zip(pieces, pieces[1:]))
+    assert pieces[-1] == generate(model, tokenizer, [CONVERSATIONS[2]], params)[0]
+
+
+def test_raw_prompt_strings_skip_the_chat_template(tiny):
+    model, tokenizer = tiny
+    assert encode(tokenizer, "hi") == tokenizer("hi", add_special_tokens=False)["input_ids"]
+    assert len(generate(model, tokenizer, ["The capital of France is"], GenParams(max_new_tokens=4))) == 1
+
+
+def test_vllm_backend_is_refused_cleanly_when_unavailable(tiny, monkeypatch):
+    model, tokenizer = tiny
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real(name, *a))
+    assert not generation.vllm_available()
+    assert Generator(model, tokenizer).backend == "transformers"
+    with pytest.raises(UserError, match="vllm"):
+        Generator(model, tokenizer, backend="vllm")
