@@ -110,3 +110,13 @@ def test_select_examples_is_seeded_per_prompt():
 def test_select_examples_refuses_a_pool_too_small():
     with pytest.raises(UserError, match="need 3 weak-labelled train examples"):
         select_examples([_prompt(1), _prompt(2), _prompt(3, "eval")], _prompt(1), 3, 0)
+
+
+def test_strategies_marked_task_free_ignore_the_task():
+    """Outputs of these are shared between tasks, so their messages must not depend on the task."""
+    other = {"name": "analogy", "concept": "Explain with an analogy."}
+    free = {name for name, spec in STRATEGIES.items() if not spec.uses_task}
+    assert free == {"strong-base", "model"}
+    for name in free:
+        assert STRATEGIES[name].build(TASK, PROMPT, Context()) == STRATEGIES[name].build(other, PROMPT, Context())
+    assert build("weak") != STRATEGIES["weak"].build(other, PROMPT, Context())

@@ -8,7 +8,8 @@ runs it; `--wait` runs it here with a progress bar). The job
    `ask-to-improve`) and those of the ICL examples (`icl-refine`, `infer-and-respond`), reusing
    stored ones and generating the rest with the weak model first;
 3. runs each strategy's conversations through its model, loaded once, in length-sorted chunks
-   of a few batches so progress, cancellation and resumption work at chunk granularity.
+   of a few batches: progress and cancellation are checked after every batch, outputs stored
+   after every chunk, so a cancelled or crashed job loses at most one chunk.
 
 Outputs already stored for the same (prompt, model, strategy, params, seed) are skipped, so a
 re-run, or a worker taking over a dead job, only does what is missing.
@@ -30,7 +31,7 @@ from training.strategies import STRATEGIES, Context, get_strategy, select_exampl
 
 DEFAULT_N_ICL = 4  # weak examples in context: enough to show the style, short enough for a CPU prefill
 DEFAULT_ICL_POOL = 16  # ICL examples come from the first 16 train prompts, so few extra weak labels are needed
-CHUNK_BATCHES = 2  # batches per generate call between progress reports, cancel checks and stores
+CHUNK_BATCHES = 4  # batches per generate call (progress and cancel checks come after every batch; stores after every call)
 
 
 @dataclass
@@ -149,16 +150,27 @@ class _Runner:
         for start in range(0, len(ordered), size):
             self.ctx.check_cancel()
             chunk = ordered[start:start + size]
-            texts = generate(model, tokenizer, [messages for _, messages in chunk], self.gen)
+            texts = generate(model, tokenizer, [messages for _, messages in chunk], self.gen,
+                             lambda n, _: self.ctx.progress(self.done + n, self.total, f"{key}: {self.done + n}/{self.total} texts"))
             on_chunk([item for item, _ in chunk], texts)
             self.done += len(chunk)
-            self.ctx.progress(self.done, self.total, f"{key}: {self.done}/{self.total} texts")
 
     def store_output(self, prompt: dict, model: str, strategy: str, text: str, extra: dict | None = None) -> int:
         return outputs.add_output(
             self.store, self.task["id"], prompt["id"], model, strategy, output_params(self.job, strategy),
             self.job.seed, text, extra=extra, job_id=self.ctx.id,
         )
+
+    def copy_from_other_task(self, prompt: dict, model: str, strategy: str) -> bool:
+        """Store another task's output of this prompt with the same identity as this task's; False if none."""
+        params = output_params(self.job, strategy)
+        for other in task_store.list_tasks(self.store):
+            if other["id"] != self.task["id"] and other["prompt_set"] == self.task["prompt_set"]:
+                found = outputs.find_output(self.store, other["id"], prompt["id"], model, strategy, params, self.job.seed)
+                if found is not None:
+                    self.store_output(prompt, model, strategy, found["text"], {**found["extra"], "copied_from": found["id"]})
+                    return True
+        return False
 
     def find(self, prompt: dict, model: str, strategy: str) -> dict | None:
         return outputs.find_output(
@@ -190,13 +202,19 @@ def run_job(ctx: JobContext) -> dict:
         name: [p for p in targets if r.find(p, _model_of(job, name), name) is None]
         for name, spec in specs.items() if spec.role != "human"
     }
+    shared = 0
+    for name, ps in todo.items():
+        if not specs[name].uses_task:  # same messages in every task: take another task's output of this prompt
+            copied = [p for p in ps if r.copy_from_other_task(p, _model_of(job, name), name)]
+            todo[name] = [p for p in ps if p not in copied]
+            shared += len(copied)
     need_weak = {p["id"]: p for name, ps in todo.items() if name == "weak" or specs[name].needs_weak_label for p in ps}
     need_weak.update({e["id"]: e for name, ps in todo.items() if specs[name].needs_examples for p in ps for e in examples[p["id"]]})
     weak_labels = {pid: found["text"] for pid, p in need_weak.items() if (found := r.find(p, job.weak, "weak"))}
     weak_todo = [p for pid, p in need_weak.items() if pid not in weak_labels]
     r.total = len(weak_todo) + sum(len(ps) * (2 if specs[n].describe else 1) for n, ps in todo.items() if n != "weak")
-    skipped = sum(len(targets) - len(ps) for ps in todo.values())
-    ctx.progress(0, r.total, f"{r.total} texts to generate, {skipped} outputs already stored")
+    skipped = sum(len(targets) - len(ps) for ps in todo.values()) - shared
+    ctx.progress(0, r.total, f"{r.total} texts to generate, {skipped} outputs already stored, {shared} shared from other tasks")
 
     def store_weak(items, texts):
         for p, text in zip(items, texts):
@@ -242,8 +260,10 @@ def run_job(ctx: JobContext) -> dict:
                for p in targets if (found := r.find(p, _model_of(job, name), name))]
     corrections = (outputs.list_outputs(ctx.store, r.task["id"], strategy="correction", prompt_ids=target_ids)
                    if "correction" in specs else [])
-    ctx.log(f"generated {r.done} texts; {skipped} outputs were already stored; {len(corrections)} corrections listed")
-    return {"generated": r.done, "skipped": skipped, "outputs": covered, "corrections": [o["id"] for o in corrections]}
+    ctx.log(f"generated {r.done} texts; {skipped} outputs were already stored, {shared} shared from other tasks; "
+            f"{len(corrections)} corrections listed")
+    return {"generated": r.done, "skipped": skipped, "shared": shared, "outputs": covered,
+            "corrections": [o["id"] for o in corrections]}
 
 
 def export_outputs(store: Store, output_ids: list[int], path: str | Path) -> int:
@@ -308,7 +328,7 @@ def run(args) -> int:
         return 0
     result = run_here(store, args.settings, job_id)
     print(f"job {job_id}: generated {result['generated']} texts, {result['skipped']} outputs already stored, "
-          f"{len(result['outputs'])} outputs in all")
+          f"{result['shared']} shared from other tasks, {len(result['outputs'])} outputs in all")
     if args.export:
         print(f"wrote {export_outputs(store, result['outputs'], args.export)} outputs to {args.export}")
     return 0

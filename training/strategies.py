@@ -47,6 +47,7 @@ class Strategy:
     needs_weak_label: bool = False  # the weak label of the prompt itself
     needs_examples: bool = False  # weak-labelled train examples
     describe: Callable[[dict, Context], Messages] | None = field(default=None)  # a first generation step
+    uses_task: bool = True  # False: the same messages for every task, so outputs can be shared between tasks
 
 
 def _system(text: str) -> dict[str, str]:
@@ -141,7 +142,7 @@ STRATEGIES: dict[str, Strategy] = {
     s.name: s
     for s in (
         Strategy("weak", "weak", weak, "weak model + concept instruction (the weak label)"),
-        Strategy("strong-base", "strong", strong_base, "strong model, plain prompt"),
+        Strategy("strong-base", "strong", strong_base, "strong model, plain prompt", uses_task=False),
         Strategy("strong-instructed", "strong", strong_instructed, "strong model + concept instruction"),
         Strategy("icl-refine", "strong", icl_refine, "strong model, weak-labelled examples in context (Algorithm 1)",
                  needs_examples=True),
@@ -151,7 +152,7 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy("ask-to-improve", "strong", ask_to_improve,
                  "strong model fixes the weak label's content, keeping its style (Algorithm 3)", needs_weak_label=True),
         Strategy("correction", "human", None, "annotators' written corrections (stored at vote time)"),
-        Strategy("model", "adapter", adapter, "model:<version>: a trained adapter, plain prompt"),
+        Strategy("model", "adapter", adapter, "model:<version>: a trained adapter, plain prompt", uses_task=False),
     )
 }
 MODEL_PREFIX = "model:"
