@@ -78,8 +78,8 @@ def test_wait_trains_registers_and_adapter_loads(settings, store, tiny_model_dir
     assert job["status"] == "done" and (job["step"], job["total"]) == (3, 3)
     version = model_store.get_model(store, f"toy-dpo-refined-{job['id']}")
     assert version["method"] == "dpo-refined" and version["base_spec"] == str(tiny_model_dir)
-    snapshot = version["data_snapshot"] if isinstance(version["data_snapshot"], dict) else __import__("json").loads(version["data_snapshot"])
-    assert snapshot["n"] == 4 and len(snapshot["hash"]) == 64
+    assert version["data_snapshot"]["n"] == 4 and len(version["data_snapshot"]["hash"]) == 64
+    assert version["config"]["max_steps"] == 3 and version["metrics"]["global_step"] == 3
     assert {"loss", "rewards/margins", "rewards/accuracies", "learning_rate"} <= set(metrics.series(store, job["id"]))
     base, _ = load_uncached(str(tiny_model_dir), settings, device="cpu")
     PeftModel.from_pretrained(base, version["path"])  # a plain PEFT directory

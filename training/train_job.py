@@ -70,7 +70,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     from storage import models as model_store
 
     name = version_name(task_name, method, job_id)
-    if any(m["name"] == name for m in model_store.list_models(store)):
+    if model_store.get_model(store, name) is not None:
         return {"model": name, "note": "already registered by an earlier attempt"}
     last = trainers.last_checkpoint(workdir / "checkpoints")
     smoothing = trainers.label_smoothing_for(config, examples) if method in ("dpo", "dpo-refined") else None

@@ -57,15 +57,12 @@ def version_rows(store) -> list[list]:
 
     names = {t["id"]: t["name"] for t in task_store.list_tasks(store)}
     rows = []
-    for m in model_store.list_models(store):
-        if m.get("kind") != "adapter":
-            continue
-        met = m.get("metrics") or {}
-        snap = m.get("data_snapshot") or {}
+    for m in model_store.list_models(store, kind="adapter"):
+        met, snap = m["metrics"], m["data_snapshot"]
         rows.append([
-            m["name"], names.get(m.get("task_id"), ""), m.get("method") or "", m.get("base_spec") or "",
+            m["name"], names.get(m["task_id"], ""), m["method"] or "", m["base_spec"],
             snap.get("n", ""), met.get("global_step", ""), num(met.get("train_loss", met.get("loss"))),
-            num(met.get("rewards/accuracies")), num(met.get("rewards/margins")), m.get("created_at", ""),
+            num(met.get("rewards/accuracies")), num(met.get("rewards/margins")), m["created_at"],
         ])
     return list(reversed(rows))
 
