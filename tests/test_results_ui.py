@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from feedback import ranking
 from storage import assignments, evaluations, votes
 from tests.fixtures_annotation import make_pairs, make_task, make_users
@@ -60,3 +62,36 @@ def test_before_after_and_ranking_from_stored_votes(store):
     assert interval.startswith("0.83 [")
     ranked = results.ranking_rows(ranking.ranking(store, task_id, n_boot=100))
     assert ranked[0][1] == "model:v1 [m-strong]" and ranked[1][1] == "strong-base [m-weak]"
+
+
+def test_before_after_queues_generation_then_pairs_once(store):
+    from feedback.before_after import queue_before_after
+    from storage import jobs, models, outputs, pairs, tasks
+    from storage.errors import UserError
+
+    task_id = make_task(store, "ba2")
+    tasks.insert_prompts(store, "ba2-prompts", [{"ext_id": f"e{i}", "text": f"Q{i}?", "split": "eval"} for i in range(3)]
+                         + [{"ext_id": "t0", "text": "T?", "split": "train"}])
+    models.register_adapter(store, "ba2-dpo-1", "base-spec", "/nowhere", "dpo")
+    with pytest.raises(UserError, match="no trained model version"):
+        queue_before_after(store, "ba2", "base-spec", 3, "weak-spec")
+
+    first = queue_before_after(store, "ba2", "ba2-dpo-1", 3, "weak-spec", created_by="res")
+    assert first["pairs"] == [] and first["missing"] == {"before": 3, "after": 3} and len(first["jobs"]) == 2
+    params = [jobs.get(store, j)["params"] for j in first["jobs"]]
+    assert [p["strategies"] for p in params] == [["strong-base"], ["model:ba2-dpo-1"]]
+    assert all(p["split"] == "eval" and p["n"] == 3 and p["strong"] == "base-spec" for p in params)
+    # asking again while those jobs are unfinished queues nothing new
+    assert queue_before_after(store, "ba2", "ba2-dpo-1", 3, "weak-spec")["jobs"] == first["jobs"]
+
+    for p in tasks.list_prompts(store, "ba2-prompts", "eval"):
+        outputs.add_output(store, task_id, p["id"], "base-spec", "strong-base", {}, 0, f"plain {p['text']}")
+        outputs.add_output(store, task_id, p["id"], "ba2-dpo-1", "model:ba2-dpo-1", {}, 0, f"arr {p['text']}")
+    for j in first["jobs"]:
+        jobs.finish(store, j, "done")
+    second = queue_before_after(store, "ba2", "ba2-dpo-1", 3, "weak-spec")
+    assert len(second["pairs"]) == 3 and second["jobs"] == [] and second["ready"] == 3
+    made = pairs.list_pairs(store, task_id)
+    assert {(p["model_a"], p["model_b"]) for p in made} == {("base-spec", "ba2-dpo-1")}
+    assert {p["split"] for p in made} == {"eval"} and {p["votes_wanted"] for p in made} == {2}
+    assert queue_before_after(store, "ba2", "ba2-dpo-1", 3, "weak-spec")["pairs"] == []  # never duplicated
