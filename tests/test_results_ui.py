@@ -95,3 +95,40 @@ def test_before_after_queues_generation_then_pairs_once(store):
     assert {(p["model_a"], p["model_b"]) for p in made} == {("base-spec", "ba2-dpo-1")}
     assert {p["split"] for p in made} == {"eval"} and {p["votes_wanted"] for p in made} == {2}
     assert queue_before_after(store, "ba2", "ba2-dpo-1", 3, "weak-spec")["pairs"] == []  # never duplicated
+
+
+@pytest.mark.timeout(300)
+def test_results_and_demo_handlers_check_the_role_and_work_for_researchers(tmp_path):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    from storage import jobs, tasks
+    from tests.fixtures_app import PASSWORDS, running_app
+    from tests.tiny import make_tiny_model
+
+    spec = str(make_tiny_model(tmp_path / "tiny"))
+    calls = {
+        "/results_view": ["toy"],
+        "/results_evaluate": ["toy", spec, "strong-base", 2, 4],
+        "/results_before_after": ["toy", "v1", "", 2, None],
+        "/demo_examples": ["toy"],
+        "/demo_generate": ["toy", "Hi <b>there</b>", spec, "(none: base model only)", False, 16, 0.0, 1.0, 0],
+    }
+    with running_app(tmp_path / "home") as (url, store):
+        tasks.insert_prompts(store, "toy-prompts", [{"ext_id": f"e{i}", "text": f"Eval {i}?", "split": "eval"} for i in range(2)])
+        annotator = Client(url, auth=("ann", PASSWORDS["ann"]), verbose=False, analytics_enabled=False)
+        for api, args in calls.items():
+            with pytest.raises(AppError, match="researcher"):
+                annotator.predict(*args, api_name=api)
+        assert jobs.list_jobs(store) == []
+
+        researcher = Client(url, auth=("res", PASSWORDS["res"]), verbose=False, analytics_enabled=False)
+        message = researcher.predict(*calls["/results_evaluate"], api_name="/results_evaluate")
+        (job,) = jobs.list_jobs(store, kind="evaluate")
+        assert f"job **{job['id']}**" in message and job["params"]["model"] == spec and job["created_by"] == "res"
+        with pytest.raises(AppError, match="no trained model version"):
+            researcher.predict(*calls["/results_before_after"], api_name="/results_before_after")
+        table = researcher.predict("toy", api_name="/results_view")[0]
+        assert table["data"] in ([], [[]]) or table["data"][0][0] == ""  # nothing evaluated yet
+        base, version, weak = researcher.predict(*calls["/demo_generate"], api_name="/demo_generate")
+        assert f"base: {spec}" in base and "<b>there" not in base and version == "" and weak == ""

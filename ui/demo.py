@@ -55,12 +55,13 @@ def build(ctx) -> None:
     from ui.results import on_open
 
     with gr.Row():
-        task = gr.Dropdown([], label="Task (for example prompts and the weak model's instruction)")
-        examples = gr.Dropdown([], label="Example prompts", allow_custom_value=False)
+        # names are checked by the handlers; the lists are refreshed when the tab opens
+        task = gr.Dropdown([], label="Task (for example prompts and the weak model's instruction)", allow_custom_value=True)
+        examples = gr.Dropdown([], label="Example prompts", allow_custom_value=True)
     prompt = gr.Textbox(label="Prompt", lines=3, max_length=ctx.settings.max_text_chars)
     with gr.Row():
         base = gr.Textbox(ctx.settings.strong_model, label="Base model spec")
-        version = gr.Dropdown([NO_VERSION], value=NO_VERSION, label="Trained version")
+        version = gr.Dropdown([NO_VERSION], value=NO_VERSION, label="Trained version", allow_custom_value=True)
         show_weak = gr.Checkbox(False, label=f"Also the weak model ({ctx.settings.weak_model}, with the task's instruction)")
     with gr.Accordion("Generation settings", open=False):
         with gr.Row():
@@ -111,11 +112,11 @@ def build(ctx) -> None:
             yield outputs["base"], outputs["version"], outputs["weak"]
 
     on_open(on_load, [task], [task, version])
-    task.change(on_task, [task], [examples], api_visibility="private")
+    task.change(on_task, [task], [examples], api_name="demo_examples")
     examples.change(on_example, [examples], [prompt], api_visibility="private")
     # one demo generation at a time: each holds up to three models busy on a shared CPU
     go.click(on_generate, [task, prompt, base, version, show_weak, max_new_tokens, temperature, top_p, seed],
-             [out_base, out_version, out_weak], api_visibility="private", concurrency_limit=1, concurrency_id="demo")
+             [out_base, out_version, out_weak], api_name="demo_generate", concurrency_limit=1, concurrency_id="demo")
 
 
 def open_streams(ctx, task_name, text, base_spec, version_name, weak_too, max_new, temp, top, seed):
