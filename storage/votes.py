@@ -70,9 +70,16 @@ def get_vote(store: Store, pair_id: int, user_id: int) -> dict | None:
     return one(store.read(), "SELECT * FROM votes WHERE pair_id = ? AND user_id = ?", (pair_id, user_id))
 
 
-def list_votes(store: Store, task_id: int | None = None, split: str | None = None) -> list[dict]:
-    """Votes (of one task and prompt split, if given) with the annotator's name and both sides' strategy and model."""
+def list_votes(store: Store, task_id: int | None = None, split: str | None = None, on_pairs_of: int | None = None) -> list[dict]:
+    """Votes with the annotator's name and both sides' strategy and model.
+
+    Filters, each if given: one task, one prompt split, only pairs the user `on_pairs_of` voted on
+    (everyone's votes on them, which is what that user's agreement needs).
+    """
     where, params = [], []
+    if on_pairs_of is not None:
+        where.append("v.pair_id IN (SELECT pair_id FROM votes WHERE user_id = ?)")
+        params.append(on_pairs_of)
     if task_id is not None:
         where.append("pr.task_id = ?")
         params.append(task_id)

@@ -16,7 +16,7 @@ def app(tmp_path_factory):
 
 
 def client(url, name):
-    return Client(url, auth=(name, PASSWORDS[name]), verbose=False)
+    return Client(url, auth=(name, PASSWORDS[name]), verbose=False, analytics_enabled=False)
 
 
 def test_unauthenticated_requests_are_refused(app):
@@ -77,7 +77,7 @@ def test_researcher_manages_users_and_disabled_accounts_lose_access(app):
     res = client(url, "res")
     message = res.predict("carol", "annotator", api_name="/research_add_user")
     password = message.split("`")[1]
-    carol = Client(url, auth=("carol", password), verbose=False)
+    carol = Client(url, auth=("carol", password), verbose=False, analytics_enabled=False)
     carol.predict("toy", api_name="/annotate_next")
     res.predict("carol", api_name="/research_disable_user")
     with pytest.raises(AppError, match="disabled"):

@@ -38,7 +38,8 @@ document.addEventListener("keydown", (event) => {
     const pick = options[Number(event.key) - 1];
     if (pick) { pick.click(); event.preventDefault(); }
   } else if (event.key === "Enter") {
-    const button = shown("refinery-submit") || shown("refinery-next");
+    const revealed = (shown("refinery-reveal") || {innerText: ""}).innerText.includes("Revealed");
+    const button = shown(revealed ? "refinery-next" : "refinery-submit");
     if (button) { button.click(); event.preventDefault(); }
   } else if (event.key === "s" || event.key === "S") {
     const button = shown("refinery-skip");
@@ -69,7 +70,7 @@ def progress_text(store, user: dict, task_id: int | None, timeout_s: float) -> s
     """Votes done, pairs left for the user, and their agreement with the majority so far (Markdown)."""
     done = vote_store.count_votes(store, user_id=user["id"], task_id=task_id)
     left = assignment.pairs_left(store, user["id"], task_id, timeout_s)
-    score = agreement.agreement_with_majority(vote_store.list_votes(store, task_id)).get(user["id"])
+    score = agreement.agreement_with_majority(vote_store.list_votes(store, task_id, on_pairs_of=user["id"])).get(user["id"])
     agree = "not yet (no pair shared with others)" if score is None else f"{score:.0%}"
     return f"### Progress\n- votes done: **{done}**\n- pairs left for you: **{left}**\n- your agreement with the majority: **{agree}**"
 
@@ -113,15 +114,16 @@ def build(ctx) -> None:
             with gr.Row():
                 submit = gr.Button("Submit (Enter)", variant="primary", elem_id="refinery-submit")
                 skip = gr.Button("Skip (s)", elem_id="refinery-skip")
-                next_btn = gr.Button("Next pair (Enter)", variant="primary", visible=False, elem_id="refinery-next")
+                next_btn = gr.Button("Next pair (Enter after the reveal)", elem_id="refinery-next")
             reveal = gr.Markdown("", elem_id="refinery-reveal")
         with gr.Column(scale=1):
             progress = gr.Markdown("", elem_id="refinery-progress")
             guidelines = gr.Markdown("")
     current = gr.State(None)  # the pair on screen, kept server-side per session
 
+    # Buttons stay put (no visibility updates: each one costs Gradio a component rebuild per call).
     screen = [current, prompt, left, right, verdict, left_concept, left_content, right_concept, right_content,
-              correction, reveal, submit, skip, next_btn, progress, guidelines]
+              correction, reveal, progress, guidelines]
 
     def show_next(task_name: str, request: gr.Request) -> dict:
         user = auth.require(request, ctx, "annotator")
@@ -129,15 +131,14 @@ def build(ctx) -> None:
             task_id = _task_id(ctx.store, task_name)
             view = assignment.next_pair(ctx.store, user["id"], task_id, settings.assignment_timeout_s)
         cleared = {c: None for c in (verdict, left_concept, left_content, right_concept, right_content)}
-        out = {**cleared, correction: "", reveal: "", next_btn: gr.Button(visible=False),
+        out = {**cleared, correction: "", reveal: "",
                progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
         if view is None:
             return {**out, current: None, prompt: _box("**Nothing left to annotate here.** Thank you! Try another task or come back later."),
-                    left: "", right: "", submit: gr.Button(visible=False), skip: gr.Button(visible=False), guidelines: ""}
+                    left: "", right: "", guidelines: ""}
         guide = task_store.get_task_by_id(ctx.store, view["task_id"])
         return {**out, current: {**view, "shown_at": time.time()}, prompt: _box(view["prompt_text"]),
                 left: _box(view["left_text"]), right: _box(view["right_text"]),
-                submit: gr.Button(visible=True), skip: gr.Button(visible=True),
                 guidelines: f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}"}
 
     def vote(view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request: gr.Request) -> dict:
@@ -154,8 +155,8 @@ def build(ctx) -> None:
                 correction=correction_text, max_chars=settings.max_text_chars,
             )
             task_id = _task_id(ctx.store, task_name)
-        return {reveal: reveal_text(view, stored["choice"]), submit: gr.Button(visible=False), skip: gr.Button(visible=False),
-                next_btn: gr.Button(visible=True), progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
+        return {reveal: reveal_text(view, stored["choice"]),
+                progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
 
     def skip_pair(view, task_name: str, request: gr.Request) -> dict:
         user = auth.require(request, ctx, "annotator")
@@ -172,7 +173,7 @@ def build(ctx) -> None:
     gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next",
           concurrency_limit=None)
     submit.click(vote, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
-                 outputs=[reveal, submit, skip, next_btn, progress], api_name="annotate_submit", concurrency_limit=None)
+                 outputs=[reveal, progress], api_name="annotate_submit", concurrency_limit=None)
     skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", concurrency_limit=None)
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
     # Show the first pair as soon as the page opens (the root Blocks is the one being built).

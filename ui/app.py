@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -68,8 +69,12 @@ def build_app(ctx: UIContext) -> gr.Blocks:
             return [gr.Markdown(f"# Refinery\n{who}")] + [gr.Tab(visible=auth.allowed(user, role)) for _, role in tabs]
 
         demo.load(on_load, inputs=None, outputs=[header] + [tab for tab, _ in tabs], api_visibility="private")
-    # Short handlers (votes, listings) run side by side; a tab with heavy work sets its own limit per event.
-    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY)
+    # Gradio rebuilds a pandas summary of its last 10,000 events after every event, for a monitoring
+    # page this app turns off; at 50 annotators that was a large share of the CPU. Rebuild it rarely.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    # Short handlers (votes, listings) run side by side; a tab with heavy work sets its own limit per
+    # event. api_open=False: every call goes through the queue and its limits, none around it.
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, api_open=False)
     return demo
 
 

@@ -1,0 +1,279 @@
+"""Benchmark: many annotators voting at once through the web app's HTTP API.
+
+Starts `app.py serve --no-worker` on a temporary data directory and a free port, then
+1. one annotator casts --baseline-votes votes (the baseline latency; alone, its pause between
+   votes does not change its latency, so it pauses only --baseline-think seconds),
+2. --annotators annotators cast --votes votes each, all at once,
+3. with --during-training, a train job runs in a worker process while the same load is repeated.
+Each simulated annotator signs in and keeps its own session on Gradio's HTTP API (raw HTTP, the
+same /gradio_api/call routes gradio_client uses, without its 50 ms client-side polling, so the
+figures are the server's), fetches a pair, "reads" for
+--think seconds on average (people reading two answers take 10-60 s per vote; 5 s is
+a fast annotator; with no pause the run would measure the queue of a closed loop that no human
+crowd produces, not latency), votes, and with --retry-rate re-sends the same vote as a
+client would after a lost response. Prints votes stored / expected, duplicates, p50 and p99 vote
+latency, and the ratio p99(N annotators) / p99(1 annotator).
+
+    .venv/bin/python bench/votes.py                      # 50 x 20 votes
+    .venv/bin/python bench/votes.py --during-training    # also under a running train job
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from feedback import accounts  # noqa: E402
+from settings import Settings  # noqa: E402
+from storage import jobs, outputs, pairs, tasks  # noqa: E402
+from storage.db import Store, one  # noqa: E402
+
+TASK = "bench"
+PASSWORD = "bench-password"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def seed_database(store: Store, n_pairs: int, usernames: list[str]) -> None:
+    """A bench task with n_pairs pairs (one per prompt, two strategies) and annotator accounts."""
+    task_id = tasks.upsert_task(store, {
+        "name": TASK, "title": "Benchmark", "concept": "Answer like a pirate.", "guidelines": "Pick the better answer.",
+        "prompt_set": TASK, "votes_per_pair": 2,
+    })
+    tasks.insert_prompts(store, TASK, [
+        {"ext_id": f"b{i}", "text": f"Benchmark question {i}: what is {i} plus {i}?", "split": "train"} for i in range(n_pairs)
+    ])
+    rows = []
+    for i, prompt in enumerate(tasks.list_prompts(store, TASK)):
+        a = outputs.add_output(store, task_id, prompt["id"], "bench-strong", "icl-refine", {}, 0, f"Arr, {i} plus {i} be {2 * i}, matey.")
+        b = outputs.add_output(store, task_id, prompt["id"], "bench-weak", "weak", {}, 0, f"{i} plus {i} is {2 * i + 1}.")
+        rows.append((prompt["id"], a, b))
+    pairs.create_pairs(store, task_id, rows, votes_wanted=2)
+    for name in usernames:
+        accounts.create_user(store, name, "annotator", PASSWORD)
+
+
+def start_server(home: Path, port: int) -> subprocess.Popen:
+    """`app.py serve --no-worker` on the bench's data directory; returns once it answers."""
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--home", str(home), "serve", "--port", str(port), "--no-worker"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the app exited early:\n{proc.stdout.read()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/gradio_api/login_check", timeout=2).status_code in (200, 401):
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("the app did not start within 180 s")
+
+
+class ApiSession:
+    """A signed-in browser-like session: a cookie, a session hash (for per-session state) and API calls."""
+
+    def __init__(self, url: str, username: str, password: str):
+        self.http = httpx.Client(base_url=url, timeout=120)
+        self.session_hash = uuid.uuid4().hex[:12]
+        response = self.http.post("/login", data={"username": username, "password": password})
+        response.raise_for_status()
+
+    def call(self, api_name: str, *data) -> list:
+        """Run an event by its api_name and return its output values; RuntimeError with the app's message on error."""
+        posted = self.http.post(f"/gradio_api/call/{api_name}", json={"data": list(data), "session_hash": self.session_hash})
+        posted.raise_for_status()
+        stream = self.http.get(f"/gradio_api/call/{api_name}/{posted.json()['event_id']}")
+        event = None
+        for line in stream.text.splitlines():
+            if line.startswith("event: "):
+                event = line[len("event: "):]
+            elif line.startswith("data: ") and event in ("complete", "error"):
+                payload = json.loads(line[len("data: "):])
+                if event == "error":
+                    raise RuntimeError(payload)
+                return payload
+        raise RuntimeError(f"no result in {stream.text[:200]!r}")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.http.close()
+
+
+def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float, seed: int, start: threading.Barrier,
+             latencies: list[float], acks: list[tuple], errors: list[str]) -> None:
+    """One simulated annotator: sign in, then fetch, pause, vote (sometimes twice) n_votes times."""
+    rng = random.Random(seed)
+    try:
+        client = ApiSession(url, name, PASSWORD)
+    except Exception as err:  # noqa: BLE001 - reported in the summary
+        errors.append(f"{name}: sign-in failed: {err}")
+        start.wait()
+        return
+    start.wait()
+    for _ in range(n_votes):
+        try:
+            shown = client.call("annotate_next", TASK)
+            if "Nothing left" in json.dumps(shown):
+                errors.append(f"{name}: ran out of pairs")
+                return
+            time.sleep(rng.uniform(0, 2 * think))
+            verdict = rng.choice(["A is better", "B is better", "Tie", "Both bad"])
+            t0 = time.perf_counter()
+            ack = client.call("annotate_submit", verdict, None, None, None, None, "", TASK)
+            latencies.append(time.perf_counter() - t0)
+            acks.append((name, ack))
+            if rng.random() < retry_rate:
+                client.call("annotate_submit", verdict, None, None, None, None, "", TASK)
+        except Exception as err:  # noqa: BLE001 - reported in the summary
+            errors.append(f"{name}: {err}")
+    client.close()
+
+
+def run_load(url: str, names: list[str], n_votes: int, think: float, retry_rate: float, seed: int) -> dict:
+    """All `names` annotate at once; returns latencies, acknowledgements and errors."""
+    latencies: list[float] = []
+    acks: list[tuple] = []
+    errors: list[str] = []
+    start = threading.Barrier(len(names))
+    threads = [
+        threading.Thread(target=annotate, args=(url, n, n_votes, think, retry_rate, seed + i, start, latencies, acks, errors))
+        for i, n in enumerate(names)
+    ]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"latencies": latencies, "acks": acks, "errors": errors, "wall": time.perf_counter() - t0}
+
+
+def stored_votes(store: Store, names: list[str]) -> tuple[int, int, int]:
+    """(votes stored by these annotators, duplicate (pair, user) votes, pairs with more votes than wanted)."""
+    marks = ",".join("?" for _ in names)
+    db = store.read()
+    n = one(db, f"SELECT COUNT(*) AS n FROM votes v JOIN users u ON u.id = v.user_id WHERE u.username IN ({marks})", tuple(names))["n"]
+    dups = one(db, "SELECT COUNT(*) - COUNT(DISTINCT pair_id || '-' || user_id) AS n FROM votes")["n"]
+    over = one(db, "SELECT COUNT(*) AS n FROM pairs p WHERE (SELECT COUNT(*) FROM votes v WHERE v.pair_id = p.id) > p.votes_wanted")["n"]
+    return n, dups, over
+
+
+def report(label: str, result: dict, store: Store, names: list[str], expected: int) -> float:
+    """Print one run's figures; returns its p99 latency in seconds."""
+    lat = result["latencies"]
+    n, dups, over = stored_votes(store, names)
+    p50, p99 = percentile(lat, 50) * 1000, percentile(lat, 99) * 1000
+    print(f"{label}: votes stored {n}/{expected}, duplicates {dups}, overfilled pairs {over}, "
+          f"acknowledged {len(result['acks'])}, p50 {p50:.0f} ms, p99 {p99:.0f} ms, wall {result['wall']:.1f} s"
+          + (f", errors {len(result['errors'])} (first: {result['errors'][0]})" if result["errors"] else ""), flush=True)
+    return p99
+
+
+def start_training(home: Path, store: Store, model: str, steps: int) -> tuple[subprocess.Popen, int]:
+    """Queue a DPO train job on the bench votes and start a worker for it; returns once the job runs."""
+    from training import train_job
+    from training.config import TrainConfig
+
+    config = TrainConfig(model=model, max_steps=steps, batch_size=2, save_steps=1000)
+    job_id = train_job.enqueue(store, TASK, "dpo", config, created_by="bench")
+    worker = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--home", str(home), "worker", "--kind", "train"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        job = jobs.get(store, job_id)
+        if job["status"] in ("failed", "cancelled", "done"):
+            raise SystemExit(f"train job {job_id} ended before the load ran: {job['status']} {job['message']}")
+        if job["status"] == "running" and job["step"] >= 1:  # model loaded, optimizer steps under way
+            return worker, job_id
+        time.sleep(1)
+    raise SystemExit("the train job did not start within 600 s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--annotators", type=int, default=50, help="simulated annotators voting at once (default 50)")
+    parser.add_argument("--votes", type=int, default=20, help="votes per annotator (default 20)")
+    parser.add_argument("--baseline-votes", type=int, default=100, help="votes of the lone baseline annotator (default 100)")
+    parser.add_argument("--baseline-think", type=float, default=0.2, help="mean pause of the baseline annotator (default 0.2)")
+    parser.add_argument("--think", type=float, default=5.0, help="mean seconds an annotator reads before voting (default 5)")
+    parser.add_argument("--retry-rate", type=float, default=0.1, help="share of votes sent twice (default 0.1)")
+    parser.add_argument("--during-training", action="store_true", help="repeat the load while a train job runs in a worker")
+    parser.add_argument("--train-model", default="smollm2-135m", help="model spec the train job trains (default smollm2-135m)")
+    parser.add_argument("--train-steps", type=int, default=200, help="max steps of the train job (it is cancelled after the load)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    rounds = 2 if args.during_training else 1
+    main_names = [f"ann{i:02d}" for i in range(args.annotators)]
+    n_pairs = (rounds * args.annotators * args.votes + args.baseline_votes) // 2 + args.annotators * 2
+    home = Path(tempfile.mkdtemp(prefix="refinery-bench-"))
+    settings = Settings.load(env={"REFINERY_HOME": str(home)})
+    store = Store(settings.db_path)
+    seed_database(store, n_pairs, ["baseline", *main_names])
+    port = free_port()
+    server = start_server(home, port)
+    url = f"http://127.0.0.1:{port}"
+    worker = None
+    print(f"app at {url}, {n_pairs} pairs, think {args.think:.1f} s, retry rate {args.retry_rate}", flush=True)
+    try:
+        base = run_load(url, ["baseline"], args.baseline_votes, args.baseline_think, args.retry_rate, args.seed)
+        p99_one = report("1 annotator", base, store, ["baseline"], args.baseline_votes)
+        load = run_load(url, main_names, args.votes, args.think, args.retry_rate, args.seed + 1000)
+        p99_many = report(f"{args.annotators} annotators", load, store, main_names, args.annotators * args.votes)
+        print(f"ratio p99({args.annotators}) / p99(1) = {p99_many / p99_one:.2f}  (target <= 3)", flush=True)
+        if args.during_training:
+            worker, job_id = start_training(home, store, args.train_model, args.train_steps)
+            before = jobs.get(store, job_id)["step"]
+            during = run_load(url, main_names, args.votes, args.think, args.retry_rate, args.seed + 2000)
+            job = jobs.get(store, job_id)
+            p99_train = report(f"{args.annotators} annotators during training", during, store, main_names,
+                               2 * args.annotators * args.votes)
+            print(f"train job {job_id} was {job['status']}, steps {before} -> {job['step']} during the load", flush=True)
+            print(f"p99 idle {p99_many * 1000:.0f} ms vs during training {p99_train * 1000:.0f} ms "
+                  f"(ratio {p99_train / p99_many:.2f}); during-training p99 / p99(1) = {p99_train / p99_one:.2f}", flush=True)
+            jobs.request_cancel(store, job_id)
+    finally:
+        for proc in (worker, server):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
