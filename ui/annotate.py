@@ -176,5 +176,13 @@ def build(ctx) -> None:
                  outputs=[reveal, progress], api_name="annotate_submit", concurrency_limit=None)
     skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", concurrency_limit=None)
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
-    # Show the first pair as soon as the page opens (the root Blocks is the one being built).
-    gr.context.Context.root_block.load(show_next, inputs=[task], outputs=screen, api_visibility="private")
+    def on_open(task_name: str, request: gr.Request) -> dict:
+        # Annotators get their first pair as the page opens; a researcher opening the app for
+        # another tab should not hold a pair, so they press Next pair to start.
+        user = auth.current_user(request, ctx)
+        if user is None or user["role"] != "annotator":
+            return {prompt: _box("Press **Next pair** to start annotating.")}
+        return show_next(task_name, request)
+
+    # The root Blocks is the one being built: run on_open on every page load.
+    gr.context.Context.root_block.load(on_open, inputs=[task], outputs=screen, api_visibility="private")

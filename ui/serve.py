@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +29,15 @@ def prepare(store: Store) -> tuple[str, str] | None:
     return accounts.ensure_first_researcher(store)
 
 
-def start_worker(settings) -> subprocess.Popen:
-    """Start `app.py worker` as a child process on the same data directory."""
-    return subprocess.Popen([sys.executable, str(APP_PY), "--home", str(settings.home), "worker"])
+def start_worker(settings, config_path: str | None = None) -> subprocess.Popen:
+    """Start `app.py worker` as a child process with the same settings file and data directory."""
+    config = ["--config", config_path] if config_path else []
+    return subprocess.Popen([sys.executable, str(APP_PY), *config, "--home", str(settings.home), "worker"])
+
+
+def _interrupt(signum, frame) -> None:
+    # SIGTERM ends serve like Ctrl-C does, so Gradio closes and the `finally` stops the worker.
+    raise KeyboardInterrupt
 
 
 def stop_worker(worker: subprocess.Popen | None) -> None:
@@ -56,7 +63,8 @@ def run(args) -> int:
     login = prepare(store)
     ctx = UIContext(store, settings)
     demo = build_app(ctx)
-    worker = start_worker(settings) if settings.worker_in_serve and not args.no_worker else None
+    signal.signal(signal.SIGTERM, _interrupt)
+    worker = start_worker(settings, args.config) if settings.worker_in_serve and not args.no_worker else None
     print(f"Refinery at http://{host}:{port}  (data in {settings.home})", flush=True)
     if login:
         print(f"first researcher account: {login[0]}  password: {login[1]}  (shown once; keep it)", flush=True)
