@@ -1,7 +1,6 @@
 """Export: TRL conversational preferences from majority votes (jsonl and hf), filters, raw votes,
 and two DPOTrainer steps on the exported file, unchanged."""
 
-import copy
 import json
 
 import datasets
@@ -11,6 +10,7 @@ from feedback import assignment, export
 from storage import pairs as pair_store
 from storage.errors import UserError
 from tests.fixtures_annotation import make_pairs, make_task, make_users
+from tests.tiny import make_tiny_model
 
 
 def vote_all(store, task, users, verdict_for):
@@ -84,32 +84,6 @@ def test_empty_export_is_refused_and_writes_nothing(store, tmp_path):
         export.export(store, "nope", "jsonl", tmp_path / "x.jsonl")
 
 
-def _tiny_model_and_tokenizer():
-    """A tiny random Qwen2 and a small word-level tokenizer with a chat template."""
-    try:
-        from tests import tiny
-
-        return tiny.tiny_model(), tiny.tiny_tokenizer()
-    except ImportError:
-        pass
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-
-    words = "question answer by icl-refine weak user assistant 0 1 2 3 ? . <|im_start|> <|im_end|> <pad>".split()
-    vocab = {w: i for i, w in enumerate(["<unk>", *words])}
-    raw = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    raw.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="<unk>", pad_token="<pad>", eos_token="<|im_end|>")
-    tok.chat_template = (
-        "{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['content'] }} <|im_end|> {% endfor %}"
-        "{% if add_generation_prompt %}<|im_start|> assistant {% endif %}"
-    )
-    config = Qwen2Config(vocab_size=len(vocab), hidden_size=8, num_hidden_layers=2, num_attention_heads=4,
-                         num_key_value_heads=2, intermediate_size=32, pad_token_id=tok.pad_token_id,
-                         eos_token_id=tok.eos_token_id)
-    return Qwen2ForCausalLM(config), tok
-
-
 @pytest.mark.parametrize("fmt", ["jsonl", "hf"])
 def test_export_trains_two_dpo_steps_unchanged(voted, tmp_path, fmt):
     from trl import DPOConfig, DPOTrainer
@@ -117,11 +91,15 @@ def test_export_trains_two_dpo_steps_unchanged(voted, tmp_path, fmt):
     store, *_ = voted
     path, _ = export.export(store, "toy", fmt, tmp_path / f"prefs.{fmt}")
     data = datasets.load_dataset("json", data_files=str(path), split="train") if fmt == "jsonl" else datasets.load_from_disk(str(path))
-    model, tok = _tiny_model_and_tokenizer()
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model_dir = make_tiny_model(tmp_path / "tiny")
+    model, tok = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     args = DPOConfig(output_dir=str(tmp_path / "dpo"), max_steps=2, per_device_train_batch_size=2, learning_rate=1e-2,
                      report_to="none", use_cpu=True, logging_steps=1, save_strategy="no", disable_tqdm=True)
-    trainer = DPOTrainer(model=model, ref_model=copy.deepcopy(model), args=args, processing_class=tok, train_dataset=data)
+    trainer = DPOTrainer(model=model, ref_model=AutoModelForCausalLM.from_pretrained(model_dir), args=args,
+                         processing_class=tok, train_dataset=data)
     trainer.train()
     assert trainer.state.global_step == 2
     assert any(not (p.detach() == before[n]).all() for n, p in model.named_parameters())
