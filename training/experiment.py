@@ -406,7 +406,8 @@ def cli(parser) -> None:
     """`experiment`: run the comparison here (with a progress bar), or rewrite README's results block."""
     for f in dataclasses.fields(ExperimentConfig):
         flag = "--" + f.name.replace("_", "-")
-        parser.add_argument(flag, type=type(f.default), default=f.default, help=f.metadata["help"])
+        shown = f" (default: {f.default})" if f.default != "" else ""
+        parser.add_argument(flag, type=type(f.default), default=f.default, help=f.metadata["help"] + shown)
     parser.add_argument(
         "--update-readme", action="store_true",
         help="instead of running, rewrite README.md's results block from every results/*/report.md",
