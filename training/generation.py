@@ -198,21 +198,22 @@ class Generator:
 
     def generate(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None) -> list[str]:
         """One answer per conversation, in order. `progress(done, total)` is called after each batch."""
-        if not conversations:
-            return []
         if self.backend == "vllm":
-            return _vllm_generate(self.model, self.tokenizer, conversations, params)
+            return _vllm_generate(self.model, self.tokenizer, conversations, params) if conversations else []
+        return [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in self.generate_ids(conversations, params, progress)]
+
+    def generate_ids(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None) -> list[list[int]]:
+        """New token ids per conversation (EOS excluded), in order; transformers backend."""
         prompts = [encode(self.tokenizer, c) for c in conversations]
-        texts: list[str] = [""] * len(prompts)
+        out: list[list[int]] = [[] for _ in prompts]
         done = 0
         for batch in length_buckets([len(p) for p in prompts], params.batch_size):
-            new = decode_batch(self.model, [prompts[i] for i in batch], params, self.pad_id, self.stop)
-            for i, ids in zip(batch, new):
-                texts[i] = self.tokenizer.decode(ids, skip_special_tokens=True)
+            for i, ids in zip(batch, decode_batch(self.model, [prompts[i] for i in batch], params, self.pad_id, self.stop)):
+                out[i] = ids
             done += len(batch)
             if progress is not None:
                 progress(done, len(prompts))
-        return texts
+        return out
 
     def stream(self, conversation: Conversation, params: GenParams) -> Iterator[str]:
         """Yield the growing answer text for one conversation as tokens arrive (same text as generate)."""

@@ -1,0 +1,169 @@
+"""Benchmark: Refinery's generator against plain `model.generate`, in one process (issue 4).
+
+    .venv/bin/python bench/generate.py [--model smollm2-135m] [--max-new-tokens 128] [--batch-size 16]
+
+On the embedded weak model, greedy, stopping at EOS, 32 prompts of mixed length (one-word
+answers, short explanations, long multi-paragraph requests), it measures generated tokens per
+second of
+  (a) loop:    one `model.generate` call per prompt,
+  (b) batched: `model.generate` on left-padded batches of 16, in the prompts' order,
+  (c) refinery: training.generation.Generator (length buckets, finished rows leave the batch),
+and prints the three figures, ratio_vs_loop = c/a, ratio_vs_batched = c/b, and how many texts of
+(b) and (c) differ from the loop's. Tokens are counted up to (not including) EOS for all three.
+The load average is printed too: on a shared machine other processes skew wall-clock figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from settings import Settings  # noqa: E402
+from training.generation import GenParams, Generator, encode, eos_ids  # noqa: E402
+from training.loading import load  # noqa: E402
+
+ONE_WORD = [
+    "What is the capital of France? Answer in one word.",
+    "Name the largest planet in the solar system. One word only.",
+    "What color is the sky on a clear day? One word.",
+    "How many legs does a spider have? Answer with a number.",
+    "What is the chemical symbol for gold?",
+    "Which animal is known as the king of the jungle? One word.",
+    "What is 7 times 8? Just the number.",
+    "Who wrote Romeo and Juliet? Give only the surname.",
+    "What is the opposite of hot? One word.",
+    "Which ocean is the largest? One word.",
+    "What gas do plants absorb from the air? Short answer.",
+]
+SHORT = [
+    "Explain in two sentences why the sea is salty.",
+    "Briefly explain what photosynthesis is.",
+    "In a few sentences, what causes the seasons on Earth?",
+    "Explain what a prime number is, briefly.",
+    "Why do we have leap years? Keep it short.",
+    "What does a thermometer measure and how does it work? Briefly.",
+    "Describe in two sentences what a volcano is.",
+    "Briefly, why do cats purr?",
+    "What is the difference between weather and climate? Two sentences.",
+    "Explain gravity to a child in a few sentences.",
+    "Briefly explain what a computer virus is.",
+]
+LONG = [
+    "Write a detailed, multi-paragraph essay about the history of the printing press, its inventor, how it spread "
+    "across Europe, and how it changed education, religion and politics. Cover at least four paragraphs.",
+    "I am planning a two-week trip to Japan in spring. Please write a long, detailed itinerary covering Tokyo, "
+    "Kyoto, Osaka and Hiroshima, with suggestions for food, transport, etiquette and budget, in several paragraphs.",
+    "Explain in depth how the human immune system works, including innate and adaptive immunity, the role of white "
+    "blood cells, antibodies, vaccines and memory cells. Write several paragraphs with examples.",
+    "Write a long short story of several paragraphs about a lighthouse keeper who discovers a message in a bottle "
+    "that changes his life. Include dialogue and a twist at the end.",
+    "Compare and contrast renewable and non-renewable energy sources in a detailed multi-paragraph answer: solar, "
+    "wind, hydro, coal, oil, gas and nuclear, with their costs, benefits and environmental impact.",
+    "Describe, in several detailed paragraphs, the causes, main events and consequences of the French Revolution, "
+    "and explain why historians still debate its legacy today.",
+    "Write a comprehensive beginner's guide to starting a vegetable garden: choosing a site, preparing soil, "
+    "selecting crops, planting schedules, watering, pests and harvesting. Use multiple paragraphs.",
+    "Explain how the internet works, from physical cables and routers to IP addresses, DNS, TCP, HTTP and web "
+    "browsers, in a long multi-paragraph explanation suitable for a curious teenager.",
+    "Write a detailed letter of several paragraphs to a city council arguing for more bicycle lanes, covering "
+    "safety, health, environment, economy and answering common objections.",
+    "Discuss in several paragraphs the benefits and risks of artificial intelligence for society, including jobs, "
+    "healthcare, education, privacy and safety, and suggest how governments should respond.",
+]
+
+
+def prompts(n: int = 32, seed: int = 0) -> list[str]:
+    """n prompts of mixed kinds in a fixed shuffled order (the order a job might receive them in)."""
+    mixed = (ONE_WORD + SHORT + LONG)[:n]
+    random.Random(seed).shuffle(mixed)
+    return mixed
+
+
+def _until_eos(ids: list[int], stop: set[int]) -> list[int]:
+    for i, token in enumerate(ids):
+        if token in stop:
+            return ids[:i]
+    return ids
+
+
+@torch.inference_mode()
+def plain_generate(model, tokenizer, batch: list[list[int]], max_new_tokens: int, stop: set[int]) -> list[list[int]]:
+    """`model.generate` greedy on one left-padded batch; new ids per prompt up to EOS."""
+    width = max(len(p) for p in batch)
+    pad = tokenizer.pad_token_id
+    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in batch], device=model.device)
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch], device=model.device)
+    out = model.generate(input_ids=input_ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False)
+    return [_until_eos(row[width:].tolist(), stop) for row in out]
+
+
+def timed(fn):
+    start = time.perf_counter()
+    ids = fn()
+    return ids, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run (a), (b), (c) and print their tok/s, the two ratios and the text differences."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="smollm2-135m", help="model spec (default: the embedded weak model)")
+    ap.add_argument("--max-new-tokens", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--n", type=int, default=32, help="number of prompts (at most 32)")
+    ap.add_argument("--device", default="auto")
+    args = ap.parse_args(argv)
+
+    settings = Settings.load()
+    model, tokenizer = load(args.model, settings, device=args.device)
+    convs = [[{"role": "user", "content": p}] for p in prompts(args.n)]
+    ids = [encode(tokenizer, c) for c in convs]
+    stop = eos_ids(model, tokenizer)
+    params = GenParams(max_new_tokens=args.max_new_tokens, temperature=0.0, batch_size=args.batch_size)
+    generator = Generator(model, tokenizer, backend="transformers")
+    print(f"model {args.model} on {model.device} in {str(model.dtype).replace('torch.', '')}, {torch.get_num_threads()} threads, "
+          f"{len(ids)} prompts ({min(map(len, ids))}-{max(map(len, ids))} tokens), greedy, max {args.max_new_tokens} new tokens")
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
+    plain_generate(model, tokenizer, ids[:2], 4, stop)  # warm-up: first calls allocate and pick kernels
+
+    runs = {}
+    runs["loop"] = timed(lambda: [plain_generate(model, tokenizer, [p], args.max_new_tokens, stop)[0] for p in ids])
+    _report("a) loop", runs["loop"])
+    runs["batched"] = timed(
+        lambda: [row for i in range(0, len(ids), args.batch_size) for row in plain_generate(model, tokenizer, ids[i : i + args.batch_size], args.max_new_tokens, stop)]
+    )
+    _report("b) batched", runs["batched"])
+    runs["refinery"] = timed(lambda: generator.generate_ids(convs, params))
+    _report("c) refinery", runs["refinery"])
+
+    rate = {k: sum(map(len, v[0])) / v[1] for k, v in runs.items()}
+    texts = {k: [tokenizer.decode(x, skip_special_tokens=True) for x in v[0]] for k, v in runs.items()}
+    result = {
+        "tok_s": {k: round(v, 1) for k, v in rate.items()},
+        "ratio_vs_loop": round(rate["refinery"] / rate["loop"], 2),
+        "ratio_vs_batched": round(rate["refinery"] / rate["batched"], 2),
+        "batched_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["batched"])),
+        "refinery_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["refinery"])),
+    }
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print(f"ratio_vs_loop = {result['ratio_vs_loop']}  ratio_vs_batched = {result['ratio_vs_batched']}")
+    print(f"texts differing from the loop's: batched {result['batched_texts_differing_from_loop']}/{len(ids)}, "
+          f"refinery {result['refinery_texts_differing_from_loop']}/{len(ids)}")
+    return result
+
+
+def _report(name: str, run) -> None:
+    out, seconds = run
+    tokens = sum(map(len, out))
+    print(f"{name:12s} {tokens:5d} tokens in {seconds:6.1f} s = {tokens / seconds:6.1f} tok/s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
