@@ -11,7 +11,7 @@ from settings import Settings
 from storage.errors import UserError
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
 from training import generation
-from training.generation import GenParams, Generator, decode_batch, encode, generate, length_buckets
+from training.generation import GenParams, Generator, decode, encode, generate, longest_first
 from training.loading import load
 
 QUESTIONS = [
@@ -44,9 +44,8 @@ def test_params_refuse_nonsense(bad):
         GenParams(**bad)
 
 
-def test_length_buckets_sort_and_cover_every_index():
-    buckets = length_buckets([5, 1, 9, 3, 7], 2)
-    assert buckets == [[1, 3], [0, 4], [2]]
+def test_longest_prompts_are_admitted_first():
+    assert longest_first([5, 1, 9, 3, 9]) == [2, 4, 0, 3, 1]
 
 
 def test_batched_greedy_matches_model_generate_one_by_one_in_order(tiny):
@@ -85,14 +84,33 @@ def test_decoding_stops_at_eos_and_at_max_new_tokens(tiny):
     model, tokenizer = tiny
     prompts = [encode(tokenizer, c) for c in CONVERSATIONS[:3]]
     pad = tokenizer.pad_token_id
-    free = decode_batch(model, prompts, GenParams(max_new_tokens=10), pad, stop=set())
+    free = decode(model, prompts, GenParams(max_new_tokens=10), pad, stop=set())
     assert [len(ids) for ids in free] == [10, 10, 10]
     stop_token = free[1][3]  # pretend the 4th token of the second answer is EOS
-    stopped = decode_batch(model, prompts, GenParams(max_new_tokens=10), pad, stop={stop_token})
+    stopped = decode(model, prompts, GenParams(max_new_tokens=10), pad, stop={stop_token})
     for full, cut in zip(free, stopped):
         expected = full[: full.index(stop_token)] if stop_token in full else full
         assert cut == expected
     assert len(stopped[1]) <= 3
+
+
+def test_prompts_joining_a_running_batch_get_the_same_answers(tiny, monkeypatch):
+    """Continuous batching: rows that finish early are replaced mid-run, and nothing changes."""
+    model, tokenizer = tiny
+    prompts = [encode(tokenizer, c) for c in CONVERSATIONS]
+    pad = tokenizer.pad_token_id
+    free = decode(model, prompts, GenParams(max_new_tokens=12, batch_size=1), pad, stop=set())
+    # a stop token that ends the answers at different steps, so slots free up at different times
+    stop = {free[0][2], free[3][5]}
+    alone = decode(model, prompts, GenParams(max_new_tokens=12, batch_size=1), pad, stop=stop)
+    assert len({len(ids) for ids in alone}) > 2
+    merges = []
+    real_extend = generation._Batch.extend
+    monkeypatch.setattr(generation._Batch, "extend", lambda self, other: merges.append(len(other.rows)) or real_extend(self, other))
+    finished = []
+    together = decode(model, prompts, GenParams(max_new_tokens=12, batch_size=2), pad, stop=stop, order=longest_first([len(p) for p in prompts]), on_finish=finished.append)
+    assert together == alone
+    assert merges and sorted(finished) == list(range(len(prompts)))
 
 
 def test_stream_yields_growing_text_ending_in_the_generated_answer(tiny):

@@ -99,73 +99,142 @@ def row_generator(seed: int, prompt_ids: Sequence[int], device) -> torch.Generat
     return gen
 
 
-def length_buckets(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Indices sorted by length and cut into batches of at most batch_size."""
-    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+def longest_first(lengths: Sequence[int]) -> list[int]:
+    """Indices by decreasing length (stable): the admission order of `decode`."""
+    return sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
 
 
 class _Sampler:
-    """Chooses each row's next token: argmax, or temperature/top-p sampling with per-row generators."""
+    """Chooses each row's next token: argmax, or temperature/top-p sampling with per-prompt generators."""
 
-    def __init__(self, params: GenParams, generators: list[torch.Generator] | None):
+    def __init__(self, params: GenParams, prompts: list[list[int]], device):
         from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopPLogitsWarper
 
-        self.params = params
-        self.generators = generators
+        self.greedy = params.greedy
         self.warpers = LogitsProcessorList()
-        if not params.greedy:
+        self.generators = []
+        if not self.greedy:
             self.warpers.append(TemperatureLogitsWarper(params.temperature))
             if params.top_p < 1.0:
                 self.warpers.append(TopPLogitsWarper(params.top_p))
+            self.generators = [row_generator(params.seed, p, device) for p in prompts]
 
     def __call__(self, logits: torch.Tensor, rows: list[int]) -> torch.Tensor:
-        if self.params.greedy:
+        if self.greedy:
             return logits.argmax(dim=-1)
         probs = torch.softmax(self.warpers(None, logits.float()), dim=-1)
         return torch.cat([torch.multinomial(probs[i], 1, generator=self.generators[r]) for i, r in enumerate(rows)])
 
 
-@torch.inference_mode()
-def decode_batch(model, prompts: list[list[int]], params: GenParams, pad_id: int, stop: set[int], on_token: Callable[[int, int], None] | None = None) -> list[list[int]]:
-    """New token ids for each prompt (EOS excluded): one prefill, then one forward pass per step.
+class _Batch:
+    """The live rows of a decode: their prompt index, KV cache, attention mask, next position and logits."""
 
-    Rows that finish are dropped from the batch and its KV cache. `on_token(row, token_id)` is
-    called for every kept token (streaming).
-    """
+    def __init__(self, rows: list[int], cache, mask: torch.Tensor, positions: torch.Tensor, logits: torch.Tensor):
+        self.rows, self.cache, self.mask, self.positions, self.logits = rows, cache, mask, positions, logits
+
+    def select(self, keep: list[int]) -> None:
+        """Keep only the rows at these batch indices (finished rows leave, and their cache rows with them)."""
+        if len(keep) == len(self.rows):
+            return
+        index = torch.tensor(keep, device=self.mask.device)
+        self.cache.batch_select_indices(index)
+        self.rows = [self.rows[i] for i in keep]
+        self.mask, self.positions, self.logits = self.mask[index], self.positions[index], self.logits[index]
+
+    def extend(self, other: "_Batch") -> None:
+        """Append another batch's rows; both caches are left-padded to a common length first."""
+        width = max(self.mask.shape[1], other.mask.shape[1])
+        for mine, theirs in zip(self.cache.layers, other.cache.layers):
+            mine.keys = torch.cat([_left_pad(mine.keys, width, -2), _left_pad(theirs.keys, width, -2)])
+            mine.values = torch.cat([_left_pad(mine.values, width, -2), _left_pad(theirs.values, width, -2)])
+        self.mask = torch.cat([_left_pad(self.mask, width, -1), _left_pad(other.mask, width, -1)])
+        self.rows = self.rows + other.rows
+        self.positions = torch.cat([self.positions, other.positions])
+        self.logits = torch.cat([self.logits, other.logits])
+
+
+def _left_pad(x: torch.Tensor, width: int, dim: int) -> torch.Tensor:
+    """Zeros prepended along `dim` up to `width` (masked-out positions: their values never matter)."""
+    missing = width - x.shape[dim]
+    if missing == 0:
+        return x
+    shape = list(x.shape)
+    shape[dim] = missing
+    return torch.cat([x.new_zeros(shape), x], dim=dim)
+
+
+def _can_merge(cache) -> bool:
+    from transformers.cache_utils import DynamicLayer
+
+    return all(type(layer) is DynamicLayer for layer in cache.layers)
+
+
+def _prefill(model, prompts: list[list[int]], rows: list[int], pad_id: int) -> _Batch:
+    """One forward pass over the left-padded prompts of `rows`; returns them as a live batch."""
     from transformers import DynamicCache
 
     device = model.device
-    width = max(len(p) for p in prompts)
-    input_ids = torch.tensor([[pad_id] * (width - len(p)) + list(p) for p in prompts], device=device)
-    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
+    width = max(len(prompts[r]) for r in rows)
+    input_ids = torch.tensor([[pad_id] * (width - len(prompts[r])) + list(prompts[r]) for r in rows], device=device)
+    mask = torch.tensor([[0] * (width - len(prompts[r])) + [1] * len(prompts[r]) for r in rows], device=device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     cache = DynamicCache(config=model.config)
-    sampler = _Sampler(params, None if params.greedy else [row_generator(params.seed, p, device) for p in prompts])
-    rows = list(range(len(prompts)))  # which prompt each live batch row belongs to
+    out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1)
+    return _Batch(rows, cache, mask, positions[:, -1:] + 1, out.logits[:, -1])
+
+
+@torch.inference_mode()
+def decode(
+    model,
+    prompts: list[list[int]],
+    params: GenParams,
+    pad_id: int,
+    stop: set[int],
+    order: Sequence[int] | None = None,
+    on_token: Callable[[int, int], None] | None = None,
+    on_finish: Callable[[int], None] | None = None,
+) -> list[list[int]]:
+    """New token ids for each prompt (EOS excluded), decoding up to `params.batch_size` prompts at once.
+
+    Prompts join in `order` (default: as given). A row that emits EOS or reaches max_new_tokens
+    leaves the batch at once, and once a quarter of the slots is free the next prompts are
+    prefilled and join the running batch (continuous batching on a DynamicCache): every forward
+    pass works on live rows only. `on_token(prompt_index, token_id)` sees each kept token
+    (streaming), `on_finish(prompt_index)` each finished prompt.
+    """
+    sampler = _Sampler(params, prompts, model.device)
+    pending = list(order if order is not None else range(len(prompts)))[::-1]  # pop() takes the next one
+    slots = params.batch_size
     out: list[list[int]] = [[] for _ in prompts]
-    logits = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
-    next_pos = positions[:, -1:] + 1
-    for step in range(params.max_new_tokens):
-        tokens = sampler(logits, rows)
+    live: _Batch | None = None
+    while pending or live is not None:
+        free = slots - (len(live.rows) if live else 0)
+        if pending and (live is None or (free >= max(1, slots // 4) and _can_merge(live.cache))):
+            joining = _prefill(model, prompts, [pending.pop() for _ in range(min(free, len(pending)))], pad_id)
+            if live is None:
+                live = joining
+            else:
+                live.extend(joining)
+        tokens = sampler(live.logits, live.rows)
         keep = []
-        for i, (row, token) in enumerate(zip(rows, tokens.tolist())):
-            if token in stop:
-                continue
-            out[row].append(token)
-            if on_token is not None:
-                on_token(row, token)
-            keep.append(i)
-        if not keep or step == params.max_new_tokens - 1:
-            break
-        if len(keep) < len(rows):
-            index = torch.tensor(keep, device=device)
-            cache.batch_select_indices(index)
-            mask, next_pos, tokens = mask[index], next_pos[index], tokens[index]
-            rows = [rows[i] for i in keep]
-        mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=-1)
-        logits = model(input_ids=tokens[:, None], attention_mask=mask, position_ids=next_pos, cache=cache, use_cache=True).logits[:, -1]
-        next_pos = next_pos + 1
+        for i, (row, token) in enumerate(zip(live.rows, tokens.tolist())):
+            if token not in stop:
+                out[row].append(token)
+                if on_token is not None:
+                    on_token(row, token)
+            if token in stop or len(out[row]) >= params.max_new_tokens:
+                if on_finish is not None:
+                    on_finish(row)
+            else:
+                keep.append(i)
+        if not keep:
+            live = None
+            continue
+        live.select(keep)
+        tokens = tokens[keep] if len(keep) < len(tokens) else tokens
+        live.mask = torch.cat([live.mask, live.mask.new_ones(len(live.rows), 1)], dim=-1)
+        live.logits = model(input_ids=tokens[:, None], attention_mask=live.mask, position_ids=live.positions, cache=live.cache, use_cache=True).logits[:, -1]
+        live.positions = live.positions + 1
     return out
 
 
@@ -179,7 +248,7 @@ def vllm_available() -> bool:
 class Generator:
     """Generates answers for many conversations with one (model, tokenizer).
 
-    backend "transformers" runs `decode_batch`; "vllm" hands the prompts to vLLM, which
+    backend "transformers" runs `decode`; "vllm" hands the prompts to vLLM, which
     loads the weights from `model.refinery_weights_dir` (set by training.loading for models without
     a merged adapter); "auto" (default) picks vLLM when that is possible and the model sits on CUDA.
     """
@@ -197,7 +266,7 @@ class Generator:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.stop)
 
     def generate(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None) -> list[str]:
-        """One answer per conversation, in order. `progress(done, total)` is called after each batch."""
+        """One answer per conversation, in order. `progress(done, total)` is called as answers finish."""
         if self.backend == "vllm":
             return _vllm_generate(self.model, self.tokenizer, conversations, params) if conversations else []
         return [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in self.generate_ids(conversations, params, progress)]
@@ -205,15 +274,14 @@ class Generator:
     def generate_ids(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None) -> list[list[int]]:
         """New token ids per conversation (EOS excluded), in order; transformers backend."""
         prompts = [encode(self.tokenizer, c) for c in conversations]
-        out: list[list[int]] = [[] for _ in prompts]
-        done = 0
-        for batch in length_buckets([len(p) for p in prompts], params.batch_size):
-            for i, ids in zip(batch, decode_batch(self.model, [prompts[i] for i in batch], params, self.pad_id, self.stop)):
-                out[i] = ids
-            done += len(batch)
+        finished = []
+
+        def on_finish(_row: int) -> None:
+            finished.append(_row)
             if progress is not None:
-                progress(done, len(prompts))
-        return out
+                progress(len(finished), len(prompts))
+
+        return decode(self.model, prompts, params, self.pad_id, self.stop, order=longest_first([len(p) for p in prompts]), on_finish=on_finish)
 
     def stream(self, conversation: Conversation, params: GenParams) -> Iterator[str]:
         """Yield the growing answer text for one conversation as tokens arrive (same text as generate)."""
@@ -225,7 +293,7 @@ class Generator:
 
         def work():
             try:
-                decode_batch(self.model, [prompt], params, self.pad_id, self.stop, lambda _row, token: streamer.put(torch.tensor([token])))
+                decode(self.model, [prompt], params, self.pad_id, self.stop, on_token=lambda _row, token: streamer.put(torch.tensor([token])))
             except BaseException as err:  # surfaced in the consumer's thread below
                 failure.append(err)
             finally:
