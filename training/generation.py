@@ -2,21 +2,23 @@
 
 How a call runs (transformers backend):
 - prompts are rendered with the tokenizer's chat template (add_generation_prompt=True), or used as
-  they are when given as raw strings;
-- they are sorted by token length and cut into batches of `params.batch_size`, so a batch holds
-  prompts of similar length (little padding) and, since prompt length predicts answer length,
-  answers that end at similar times; results come back in the caller's order;
-- each batch is left-padded and prefilled in one forward pass, then decoded one forward pass per
-  step with a DynamicCache; a row that emits EOS leaves the batch (its cache rows are dropped via
-  `Cache.batch_select_indices`), so finished answers cost nothing while others continue;
+  they are when given as raw strings; results come back in the caller's order;
+- up to `params.batch_size` prompts decode together, one forward pass per step over a
+  DynamicCache, left-padded; a row that emits EOS (or reaches max_new_tokens) leaves the batch at
+  once (`Cache.batch_select_indices`), and waiting prompts are prefilled and join the running
+  batch when a quarter of its slots is free -- continuous batching, so no forward pass is spent on
+  finished answers and the batch stays full;
+- prompts join longest first: long prompts tend to ask for long answers, and starting those early
+  keeps the tail of the run short;
 - sampling (temperature > 0) uses transformers' temperature and top-p warpers and one
   torch.Generator per prompt, seeded from (seed, prompt tokens): the same prompt with the same
   params gives the same text whatever else is in the batch.
 
-`model.generate` cannot drop finished rows and transformers' continuous batching
-(`generate_batch`) pays for paged attention over all requests each step; on CPU both were slower
-than this loop (bench/generate.py measures it against `model.generate`). When vLLM is importable
-and the model is on CUDA, `Generator(backend="auto")` hands the work to vLLM instead.
+Why not `model.generate` or `generate_batch`: padded `model.generate` keeps computing finished rows
+until the longest answer of its batch ends, and transformers' continuous batching
+(`generate_batch`) pays for paged attention over all requests each step; on this CPU both were
+slower than this loop (bench/generate.py measures it against `model.generate`). When vLLM is
+importable and the model is on CUDA, `Generator(backend="auto")` hands the work to vLLM instead.
 """
 
 from __future__ import annotations

@@ -1,0 +1,75 @@
+"""Loading model specs: dtype choice, left padding, the per-process cache, and LoRA adapters."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from settings import Settings
+from storage.errors import UserError
+from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
+from training import loading
+
+
+@pytest.fixture
+def home(tmp_path):
+    return Settings(home=tmp_path / "home")
+
+
+@pytest.mark.parametrize(
+    "cpuinfo, native",
+    [
+        ("processor : 0\nflags : fpu sse avx2 avx512f avx512_bf16\n", True),
+        ("flags\t\t: fpu amx_tile amx_bf16 avx2\n", True),
+        ("flags : fpu sse avx avx2\n", False),
+        ("", False),
+    ],
+)
+def test_native_bf16_is_read_from_cpu_flags(cpuinfo, native):
+    assert loading.cpu_has_native_bf16(cpuinfo) is native
+
+
+def test_dtype_is_bf16_on_cuda_and_native_cpus_else_fp32(monkeypatch):
+    assert loading.pick_dtype("cuda") == torch.bfloat16
+    monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda cpuinfo=None: False)
+    assert loading.pick_dtype("cpu") == torch.float32
+    monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda cpuinfo=None: True)
+    assert loading.pick_dtype("cpu") == torch.bfloat16
+
+
+def test_loaded_models_are_cached_per_spec_device_and_dtype(tiny_model_dir, home):  # noqa: F811
+    loading.clear_cache()
+    model, tokenizer = loading.load(str(tiny_model_dir), home, device="cpu", dtype=torch.float32)
+    assert tokenizer.padding_side == "left" and tokenizer.pad_token_id is not None
+    assert tokenizer.eos_token_id in model.generation_config.eos_token_id
+    assert not model.training
+    assert loading.load(str(tiny_model_dir), home, device="cpu", dtype=torch.float32)[0] is model
+    other = loading.load(str(tiny_model_dir), home, device="cpu", dtype=torch.bfloat16)[0]
+    assert other is not model and other.dtype == torch.bfloat16
+    loading.clear_cache()
+    assert loading.load(str(tiny_model_dir), home, device="cpu", dtype=torch.float32)[0] is not model
+
+
+def test_an_adapter_is_merged_into_a_private_copy(tiny_model_dir, home, tmp_path):  # noqa: F811
+    from peft import LoraConfig, get_peft_model
+
+    loading.clear_cache()
+    base, tokenizer = loading.load(str(tiny_model_dir), home, device="cpu", dtype=torch.float32)
+    ids = torch.tensor([tokenizer("Arr matey")["input_ids"]])
+    before = base(input_ids=ids).logits
+    lora = get_peft_model(loading.load_uncached(str(tiny_model_dir), home, "cpu", dtype=torch.float32)[0],
+                          LoraConfig(r=2, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    lora.save_pretrained(tmp_path / "adapter")
+    tuned, _ = loading.load(str(tiny_model_dir), home, device="cpu", adapter_path=tmp_path / "adapter", dtype=torch.float32)
+    assert tuned is not base
+    assert not torch.allclose(tuned(input_ids=ids).logits, before)
+    assert torch.equal(base(input_ids=ids).logits, before)  # the cached base model is untouched
+    with pytest.raises(UserError, match="not a LoRA adapter"):
+        loading.load(str(tiny_model_dir), home, device="cpu", adapter_path=tmp_path, dtype=torch.float32)
+
+
+def test_cuda_on_a_machine_without_it_is_refused(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert loading.pick_device("auto") == "cpu"
+    with pytest.raises(UserError, match="no CUDA"):
+        loading.pick_device("cuda")
