@@ -29,7 +29,7 @@ from training.jobs import JobContext, handler
 from training.specs import resolve
 from training.strategies import STRATEGIES, Context, get_strategy, select_examples
 
-DEFAULT_N_ICL = 4  # weak examples in context: enough to show the style, short enough for a CPU prefill
+DEFAULT_N_ICL = 3  # weak examples in context: enough to show the style, short enough for a CPU prefill
 DEFAULT_ICL_POOL = 16  # ICL examples come from the first 16 train prompts, so few extra weak labels are needed
 CHUNK_BATCHES = 4  # batches per generate call (progress and cancel checks come after every batch; stores after every call)
 
