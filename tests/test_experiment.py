@@ -102,5 +102,21 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     for name, stamp in stamps.items():
         if name != "dpo-eval.json":
             assert (out / "stages" / name).stat().st_mtime_ns == stamp, name
+    # a stage whose inputs changed is stale: it runs again; downstream stages whose inputs come out
+    # the same (generation is deterministic) stay cached
+    stage = json.loads((out / "stages" / "weak-train.json").read_text())
+    (out / "stages" / "weak-train.json").write_text(json.dumps({**stage, "key": "stale"}))
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "stages").glob("*.json")}
+    experiment.run_experiment(cfg, settings, store)
+    assert json.loads((out / "stages" / "weak-train.json").read_text())["key"] == stage["key"]
+    assert all((out / "stages" / n).stat().st_mtime_ns == t for n, t in stamps.items() if n != "weak-train.json")
+    # an adapter trained on other data or settings is deleted (checkpoints too) and trained again
+    key_file = out / "adapters" / "dpo" / "key.txt"
+    key = key_file.read_text()
+    key_file.write_text("other data")
+    (out / "adapters" / "dpo" / "stale-marker").write_text("x")
+    experiment.run_experiment(cfg, settings, store)
+    assert key_file.read_text() == key and not (out / "adapters" / "dpo" / "stale-marker").exists()
+    assert (out / "adapters" / "dpo" / "adapter" / "adapter_config.json").is_file()
     timings = json.loads((out / "timings.json").read_text())
     assert set(timings) == {s for s in experiment.Runner.PLAN if s != "report"}
