@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -205,10 +207,14 @@ def start_training(home: Path, store: Store, model: str, steps: int) -> tuple[su
     from training import train_job
     from training.config import TrainConfig
 
-    config = TrainConfig(model=model, max_steps=steps, batch_size=2, save_steps=1000)
+    # A few examples, many steps: training is under way within seconds and lasts through the load.
+    config = TrainConfig(model=model, max_steps=steps, batch_size=2, max_examples=32, save_steps=1000)
     job_id = train_job.enqueue(store, TASK, "dpo", config, created_by="bench")
+    # Reuse the converted model cache of the default data directory instead of converting again.
+    default_home = Settings.load(env={k: v for k, v in os.environ.items() if k != "REFINERY_HOME"})
+    env = {"REFINERY_MODEL_CACHE": str(default_home.models_dir), **os.environ}
     worker = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--home", str(home), "worker", "--kind", "train"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
     deadline = time.time() + 600
     while time.time() < deadline:
         job = jobs.get(store, job_id)
@@ -218,6 +224,11 @@ def start_training(home: Path, store: Store, model: str, steps: int) -> tuple[su
             return worker, job_id
         time.sleep(1)
     raise SystemExit("the train job did not start within 600 s")
+
+
+def _interrupt(signum, frame) -> None:
+    # SIGTERM ends the bench like Ctrl-C, so the app and worker it started are stopped too.
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-steps", type=int, default=200, help="max steps of the train job (it is cancelled after the load)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
 
     rounds = 2 if args.during_training else 1
     main_names = [f"ann{i:02d}" for i in range(args.annotators)]

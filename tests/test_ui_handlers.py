@@ -98,3 +98,13 @@ def test_researcher_marks_gold_and_exports(app):
     assert pairs.get_pair(store, 1)["gold"] == "a"
     path = res.predict("toy", 0, False, True, api_name="/research_export")
     assert open(path).read().count("\n") == votes.count_votes(store)
+
+
+def test_safe_markdown_escapes_html_and_drops_script_links():
+    from ui.annotate import safe_markdown
+
+    out = safe_markdown('**hi** <img src=x onerror=alert(1)> <script>alert(2)</script> [x](javascript:alert(3)) [ok](https://example.org)\n\n```\n<b>code</b>\n```')
+    assert "<strong>hi</strong>" in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert "<script" not in out and "<img" not in out and 'href="javascript' not in out
+    assert '<a href="https://example.org" rel="noopener noreferrer nofollow">ok</a>' in out
+    assert "&lt;b&gt;code&lt;/b&gt;" in out

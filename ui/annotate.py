@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import time
-
 import gradio as gr
 import nh3
 from markdown_it import MarkdownIt
@@ -76,16 +73,15 @@ def progress_text(store, user: dict, task_id: int | None, timeout_s: float) -> s
 
 
 def reveal_text(view: dict, choice: str) -> str:
-    """Which strategy and model wrote each side, shown after the vote (Markdown, names escaped)."""
-    said = {"a": "output A", "b": "output B", "tie": "a tie", "both_bad": "both bad"}
+    """Which strategy and model wrote each side, and the vote in screen terms, shown after voting (Markdown)."""
     def side(s):
-        return f"`{html.escape(view[f'{s}_strategy'])}` from `{html.escape(view[f'{s}_model'])}`"
-    picked = choice
+        names = (view[f"{s}_strategy"], view[f"{s}_model"])
+        return "`{}` from `{}`".format(*(n.replace("`", "'") for n in names))  # a backtick would end the code span
     if choice in ("a", "b"):
-        picked = "left" if (choice == "a") != view["swapped"] else "right"
-        picked = {"left": "A", "right": "B"}[picked] + " better"
+        on_left = (choice == "a") != view["swapped"]
+        picked = "A better" if on_left else "B better"
     else:
-        picked = said[choice]
+        picked = {"tie": "a tie", "both_bad": "both bad"}[choice]
     return f"### Revealed\n- **A** was {side('left')}\n- **B** was {side('right')}\n\nYou voted: **{picked}**. Press Enter for the next pair."
 
 
@@ -101,13 +97,13 @@ def build(ctx) -> None:
                 with gr.Column():
                     gr.Markdown("#### A")
                     left = gr.HTML("")
-                    left_concept = gr.Radio(RATING_CHOICES, label="A: concept (1-5, optional)")
-                    left_content = gr.Radio(RATING_CHOICES, label="A: content (1-5, optional)")
+                    left_concept = gr.Radio(RATING_CHOICES, label="A: concept adherence (1-5, optional)")
+                    left_content = gr.Radio(RATING_CHOICES, label="A: content quality (1-5, optional)")
                 with gr.Column():
                     gr.Markdown("#### B")
                     right = gr.HTML("")
-                    right_concept = gr.Radio(RATING_CHOICES, label="B: concept (1-5, optional)")
-                    right_content = gr.Radio(RATING_CHOICES, label="B: content (1-5, optional)")
+                    right_concept = gr.Radio(RATING_CHOICES, label="B: concept adherence (1-5, optional)")
+                    right_content = gr.Radio(RATING_CHOICES, label="B: content quality (1-5, optional)")
             verdict = gr.Radio(list(assignment.VERDICTS), label="Which is better? (keys 1-4)", elem_id="refinery-verdict")
             with gr.Accordion("Write a better answer (optional)", open=False):
                 correction = gr.Textbox(label="Better answer", lines=4, max_length=settings.max_text_chars)
@@ -137,7 +133,7 @@ def build(ctx) -> None:
             return {**out, current: None, prompt: _box("**Nothing left to annotate here.** Thank you! Try another task or come back later."),
                     left: "", right: "", guidelines: ""}
         guide = task_store.get_task_by_id(ctx.store, view["task_id"])
-        return {**out, current: {**view, "shown_at": time.time()}, prompt: _box(view["prompt_text"]),
+        return {**out, current: view, prompt: _box(view["prompt_text"]),
                 left: _box(view["left_text"]), right: _box(view["right_text"]),
                 guidelines: f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}"}
 
@@ -176,6 +172,7 @@ def build(ctx) -> None:
                  outputs=[reveal, progress], api_name="annotate_submit", concurrency_limit=None)
     skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", concurrency_limit=None)
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
+
     def on_open(task_name: str, request: gr.Request) -> dict:
         # Annotators get their first pair as the page opens; a researcher opening the app for
         # another tab should not hold a pair, so they press Next pair to start.
