@@ -17,6 +17,7 @@ import threading
 import time
 
 from storage import jobs
+from storage import models as model_store
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
@@ -58,8 +59,11 @@ def _fixed_examples(workdir, build) -> tuple[list[dict], dict]:
 
 
 def train_and_register(store: Store, settings, params: dict, workdir, job_id: int | None = None, on_step=None, on_log=None,
-                       log=print, register: bool = True) -> dict:
-    """Build the data, train, and register the adapter as a model version; returns the job result."""
+                       log=print, register: bool = True, name: str | None = None) -> dict:
+    """Build the data, train, and register the adapter as a model version; returns the job result.
+
+    The version is called `name`, by default version_name(task, method, job_id).
+    """
     from training import trainers
 
     config = TrainConfig.from_dict(params["config"]).validate()
@@ -67,9 +71,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     task = task_store.get_task(store, task_name)
     spec = config.model or settings.strong_model
     examples, snap = _fixed_examples(workdir, lambda: tds.build(store, task_name, method, config))
-    from storage import models as model_store
-
-    name = version_name(task_name, method, job_id)
+    name = name or version_name(task_name, method, job_id)
     if model_store.get_model(store, name) is not None:
         return {"model": name, "note": "already registered by an earlier attempt"}
     last = trainers.last_checkpoint(workdir / "checkpoints")
@@ -164,13 +166,16 @@ def run(args) -> int:
 def _run_direct(store: Store, settings, task: str, method: str, config: TrainConfig) -> int:
     """Train in this process (every rank under accelerate); only the main process registers."""
     from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
 
     state = PartialState()
     params = job_params(task, method, config)
-    workdir = settings.jobs_dir / f"direct-{task}-{method}"
+    # one name for all processes (the main one's clock), and a fresh working directory per run
+    name = broadcast_object_list([version_name(task, method, None)])[0]
+    workdir = settings.jobs_dir / f"direct-{name}"
     workdir.mkdir(parents=True, exist_ok=True)
     say = print if state.is_main_process else (lambda *_: None)
-    result = train_and_register(store, settings, params, workdir, log=say, register=state.is_main_process,
+    result = train_and_register(store, settings, params, workdir, log=say, register=state.is_main_process, name=name,
                                 on_step=lambda s, t: say(f"step {s}/{t}"))
     say(json.dumps(result, indent=2))
     return 0
