@@ -22,12 +22,18 @@ def task_with_outputs(store, name: str = "toy", n: int = 6, votes_wanted: int = 
     return task_id
 
 
-def vote_all(store, task_id: int, n_users: int, choice: str = "a", prefix: str = "ann") -> None:
-    """Every one of n_users new annotators votes `choice` ('a' or 'b', pair terms) on every pair of the task."""
+def vote_all(store, task_id: int, n_users: int, choice: str = "a", prefix: str = "ann", ratings: dict | None = None) -> None:
+    """Every one of n_users new annotators votes `choice` ('a' or 'b', pair terms) on every pair of the task.
+
+    ratings: optional {"a": n, "b": n}, given as both the concept and content rating of that side.
+    """
     for user_id in make_users(store, n_users, prefix=prefix):
         while (view := assignment.next_pair(store, user_id, task_id, timeout_s=600)) is not None:
             left_is_choice = (choice == "b") == view["swapped"]
-            assignment.submit(store, user_id, view["pair_id"], "A is better" if left_is_choice else "B is better")
+            left, right = ("b", "a") if view["swapped"] else ("a", "b")
+            sides = {side: {"concept": ratings[side], "content": ratings[side]} for side in "ab"} if ratings else {"a": {}, "b": {}}
+            assignment.submit(store, user_id, view["pair_id"], "A is better" if left_is_choice else "B is better",
+                              left=sides[left], right=sides[right])
 
 
 def add_output(store, task_id: int, prompt_id: int, strategy: str, text: str) -> int:

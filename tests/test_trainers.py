@@ -124,6 +124,19 @@ def test_build_dpo_filters_by_agreement(store):
     assert trainers.label_smoothing_for(TrainConfig(), prefs) == pytest.approx(1 / 3)
 
 
+def test_build_kto_from_ratings(store):
+    task_id = task_with_outputs(store, n=2, votes_wanted=2)
+    with pytest.raises(UserError, match="1-5 ratings"):
+        tds.build(store, "toy", "kto", TrainConfig())
+    vote_all(store, task_id, 1, prefix="x", ratings={"a": 5, "b": 1})
+    vote_all(store, task_id, 1, prefix="y", ratings={"a": 4, "b": 4})
+    examples, _ = tds.build(store, "toy", "kto", TrainConfig())
+    # refined (a): mean 4.5 -> desirable; weak (b): mean 2.5 -> neither at the default threshold 4
+    assert [(e["completion"], e["label"]) for e in examples] == [("Arr, answer 0 be right.", True), ("Arr, answer 1 be right.", True)]
+    examples, _ = tds.build(store, "toy", "kto", TrainConfig(kto_threshold=3))
+    assert sorted(e["label"] for e in examples) == [False, False, True, True]
+
+
 def test_build_refuses_unknown_task_and_eval_split_without_data(store):
     task_with_outputs(store, n=2)
     with pytest.raises(UserError, match="unknown task"):
