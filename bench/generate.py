@@ -10,7 +10,8 @@ second of
   (c) refinery: training.generation.Generator (length buckets, finished rows leave the batch),
 and prints the three figures, ratio_vs_loop = c/a, ratio_vs_batched = c/b, and how many texts of
 (b) and (c) differ from the loop's. Tokens are counted up to (not including) EOS for all three.
-The load average is printed too: on a shared machine other processes skew wall-clock figures.
+The load average and each run's CPU seconds are printed too: on a shared machine other processes
+skew wall-clock figures, and ratios per CPU-second of this process are less sensitive to them.
 """
 
 from __future__ import annotations
@@ -106,9 +107,10 @@ def plain_generate(model, tokenizer, batch: list[list[int]], max_new_tokens: int
 
 
 def timed(fn):
-    start = time.perf_counter()
+    """(result, wall seconds, CPU seconds of this process)."""
+    start, cpu = time.perf_counter(), time.process_time()
     ids = fn()
-    return ids, time.perf_counter() - start
+    return ids, time.perf_counter() - start, time.process_time() - cpu
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
     _report("c) refinery", runs["refinery"])
 
     rate = {k: sum(map(len, v[0])) / v[1] for k, v in runs.items()}
+    cpu_rate = {k: sum(map(len, v[0])) / v[2] for k, v in runs.items()}
     texts = {k: [tokenizer.decode(x, skip_special_tokens=True) for x in v[0]] for k, v in runs.items()}
     result = {
         "tok_s": {k: round(v, 1) for k, v in rate.items()},
@@ -151,18 +154,22 @@ def main(argv: list[str] | None = None) -> dict:
         "ratio_vs_batched": round(rate["refinery"] / rate["batched"], 2),
         "batched_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["batched"])),
         "refinery_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["refinery"])),
+        "cpu_ratio_vs_loop": round(cpu_rate["refinery"] / cpu_rate["loop"], 2),
+        "cpu_ratio_vs_batched": round(cpu_rate["refinery"] / cpu_rate["batched"], 2),
     }
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(f"ratio_vs_loop = {result['ratio_vs_loop']}  ratio_vs_batched = {result['ratio_vs_batched']}")
+    print(f"(per CPU-second of this process, less skewed by other load: ratio_vs_loop = {result['cpu_ratio_vs_loop']}  "
+          f"ratio_vs_batched = {result['cpu_ratio_vs_batched']})")
     print(f"texts differing from the loop's: batched {result['batched_texts_differing_from_loop']}/{len(ids)}, "
           f"refinery {result['refinery_texts_differing_from_loop']}/{len(ids)}")
     return result
 
 
 def _report(name: str, run) -> None:
-    out, seconds = run
+    out, seconds, cpu = run
     tokens = sum(map(len, out))
-    print(f"{name:12s} {tokens:5d} tokens in {seconds:6.1f} s = {tokens / seconds:6.1f} tok/s", flush=True)
+    print(f"{name:12s} {tokens:5d} tokens in {seconds:6.1f} s = {tokens / seconds:6.1f} tok/s  (CPU {cpu:6.1f} s)", flush=True)
 
 
 if __name__ == "__main__":
