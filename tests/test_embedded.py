@@ -138,3 +138,33 @@ def test_weak_model_installs_loads_and_answers(settings):
     texts = generate(model, tokenizer, [[{"role": "user", "content": q}] for q in questions], GenParams(max_new_tokens=16))
     assert "Paris" in texts[0]
     assert texts[1].strip() and "<|im_end|>" not in texts[1]
+
+
+def run_models(settings, *argv):
+    import argparse
+
+    from training import models_cli
+
+    parser = argparse.ArgumentParser()
+    models_cli.cli(parser)
+    args = parser.parse_args(argv)
+    args.settings = settings
+    return args.func(args)
+
+
+def test_models_list_shows_embedded_specs_and_versions(settings, store, capsys):
+    from storage.models import register_adapter
+
+    register_adapter(store, "pirate-dpo-1", base_spec="smollm2-135m", path="/x", method="dpo")
+    assert run_models(settings, "list") == 0
+    out = capsys.readouterr().out
+    for name in ("smollm2-135m", "qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b", "pirate-dpo-1"):
+        assert name in out
+    assert "weak" in out and "strong" in out
+
+
+def test_models_install_refuses_non_embedded_specs(settings):
+    with pytest.raises(UserError, match="hub model spec"):
+        run_models(settings, "install", "Qwen/Qwen2.5-7B-Instruct")
+    with pytest.raises(UserError, match="--defaults"):
+        run_models(settings, "install")
