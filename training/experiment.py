@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
 METHODS = ("sft-weak", "sft-refined", "dpo", "dpo-refined")
 ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instructed": "strong instructed"}
+N_SAMPLES = 2  # eval prompts whose answers report.md quotes, one per row
 # Few LoRA steps: 16 steps of 4 examples cover the 64 default train prompts once. DESIGN.md
 # measured ~20 s per DPO step of 2 short pairs on the 1.5B model (bf16, 2 idle cores), so a DPO
 # row costs roughly ten minutes there; SFT rows need no reference pass and cost less.
@@ -187,7 +188,7 @@ def check_config(out: Path, cfg: ExperimentConfig) -> None:
 
 
 class Runner:
-    """One experiment run: stages in order, each skipped when its file exists."""
+    """One experiment run: stages in order, each read back instead of run when its stored inputs match."""
 
     PLAN = (
         ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "judge"]
@@ -219,7 +220,7 @@ class Runner:
 
         return GenParams(max_new_tokens=self.cfg.max_new_tokens, temperature=0.0, seed=self.cfg.seed, batch_size=self.cfg.batch_size)
 
-    def step(self, name: str, fn: Callable[[], dict], cached: bool) -> dict:
+    def step(self, name: str, fn: Callable[[], object], cached: bool):
         """Run one stage (or read it back), advance progress, record its time."""
         if self.report_progress:
             self.report_progress(self.done, len(self.PLAN), f"{name}{' (cached)' if cached else ''}")
@@ -353,11 +354,13 @@ class Runner:
         if found is not None:
             return self.step("judge", lambda: found, cached=True)
 
+        def utilities_of(texts: list[str]) -> list[float]:
+            s = score_texts(self.task, self.train, texts)
+            return [utility(s["concept"][i] if s["concept"] else None, s["content"][i] if s["content"] else None)
+                    for i in range(len(texts))]
+
         def run() -> dict:
-            s_ref = score_texts(self.task, self.train, refined)
-            s_weak = score_texts(self.task, self.train, weak_train)
-            axes = lambda s, i: (s["concept"][i] if s["concept"] else None, s["content"][i] if s["content"] else None)  # noqa: E731
-            utilities = [(utility(*axes(s_ref, i)), utility(*axes(s_weak, i))) for i in range(len(self.train))]
+            utilities = list(zip(utilities_of(refined), utilities_of(weak_train)))
             verdicts = simulated_verdicts(utilities, self.cfg.noise, self.cfg.seed)
             return self.stages.put("judge", key, {"a": "icl-refine", "b": "weak", "utilities": utilities, "verdicts": verdicts})
 
@@ -392,13 +395,26 @@ class Runner:
             "content kept = (content − weak) / (strong base − weak).",
             f"- Stage times (s, when each stage last ran; total {sum(self.timings.values()) / 60:.1f} min): "
             + ", ".join(f"{k} {v}" for k, v in self.timings.items()) + ".",
+            "",
+            "### Example answers (first eval prompts, cut at 300 characters)",
+            *[line for i, p in enumerate(self.eval[:N_SAMPLES]) for line in self.samples(p, {k: t[i] for k, t in evals.items()})],
         ])
         (self.out / "report.md").write_text(report.report_markdown(title, setup, rows, details))
         report.plot(rows, self.out / "report.png", title)
-        self.store_evaluations(rows, evals)
+        self.store_evaluations(rows)
         return {"rows": rows, "out": str(self.out)}
 
-    def store_evaluations(self, rows: list[dict], evals: dict[str, list[str]]) -> None:
+    @staticmethod
+    def samples(prompt: dict, answers: dict[str, str]) -> list[str]:
+        """Markdown lines quoting each row's answer to `prompt` (one line each, no HTML)."""
+        def quote(text: str) -> str:
+            flat = " ".join(text.split())
+            flat = flat[:300] + ("…" if len(flat) > 300 else "")
+            return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        return ["", f"**{quote(prompt['text'])}**", ""] + [f"- *{ROW_NAMES.get(k, k)}*: {quote(t)}" for k, t in answers.items()]
+
+    def store_evaluations(self, rows: list[dict]) -> None:
         """One evaluations row per report row, so the Results tab plots experiment runs beside evaluate jobs."""
         run = self.out.name
         for r in rows:
