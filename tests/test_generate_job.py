@@ -5,7 +5,7 @@ import json
 import pytest
 
 import app
-from storage import jobs, outputs
+from storage import jobs, outputs, pairs
 from storage import tasks as task_store
 from storage.errors import UserError
 from tests.tiny import make_tiny_model
@@ -180,8 +180,9 @@ def test_make_job_refuses_bad_requests_before_queueing(store, settings, task, sp
         (dict(strategies=["nope"]), "unknown strategy"),
         (dict(strategies=[]), "at least one strategy"),
         (dict(task="missing"), "unknown task"),
+        (dict(strategies=["model:v9"]), "no trained model version"),
         (dict(n_icl=6, icl_pool=6), "--n-icl"),
-        (dict(weak="no/such/dir-or-hub-id-x"), ""),
+        (dict(weak="nosuchthing"), "unknown model spec"),
         (dict(split="test"), "split"),
         (dict(n=0), "--n"),
     ]:
@@ -203,3 +204,58 @@ def test_cli_wait_runs_the_job_here_and_exports(store, settings, task, specs, tm
     assert {(r["strategy"], r["model"]) for r in lines} == {("weak", weak), ("strong-base", strong)}
     assert all(r["task"] == "toy" and r["prompt_set"] == "toyq" and r["params"]["max_new_tokens"] == 3 for r in lines)
     assert app.main(["generate", "--task", "toy", "--strategies", "weak", "--export", str(path)]) == 2  # needs --wait
+
+
+@pytest.fixture(scope="module")
+def ui_app(tmp_path_factory):
+    from tests.fixtures_app import running_app
+
+    with running_app(tmp_path_factory.mktemp("ui") / "home") as (url, store):
+        yield url, store
+
+
+def ui_client(url, name):
+    from gradio_client import Client
+
+    from tests.fixtures_app import PASSWORDS
+
+    return Client(url, auth=(name, PASSWORDS[name]), verbose=False, analytics_enabled=False)
+
+
+def test_generate_tab_queues_watches_and_cancels_for_researchers_only(ui_app):
+    from gradio_client.exceptions import AppError
+
+    url, store = ui_app
+    ann = ui_client(url, "ann")
+    for endpoint, args in (
+        ("/generate_start", ("toy", ["weak"], "", 4, "train", 3, 8, 0, 1, 0, "smollm2-135m", "smollm2-135m")),
+        ("/generate_pairs", ("toy", "icl-refine", "weak", 4, "both", None)),
+        ("/generate_cancel", (1,)), ("/generate_status", (1,)), ("/generate_counts", ("toy",)),
+    ):
+        with pytest.raises(AppError, match="researcher account"):
+            ann.predict(*args, api_name=endpoint)
+    assert jobs.list_jobs(store) == []
+
+    res = ui_client(url, "res")
+    with pytest.raises(AppError, match="no trained model version 'nope'"):
+        res.predict("toy", ["weak"], "nope", 4, "train", 3, 8, 0, 1, 0, "smollm2-135m", "smollm2-135m",
+                    api_name="/generate_start")
+    job_id, status, _ = res.predict("toy", ["weak", "icl-refine"], "", 4, "train", 3, 8, 0, 1, 0, "smollm2-135m",
+                                    "smollm2-135m", api_name="/generate_start")
+    job = jobs.get(store, int(job_id))
+    assert job["status"] == "queued" and job["created_by"] == "res" and "queued" in status
+    assert job["params"]["strategies"] == ["weak", "icl-refine"] and job["params"]["max_new_tokens"] == 8
+    assert "cancelled" in res.predict(job_id, api_name="/generate_cancel")
+    assert jobs.get(store, int(job_id))["status"] == "cancelled"
+    assert "icl-refine 4" in res.predict("toy", api_name="/generate_counts")
+
+
+def test_generate_tab_schedules_pairs(ui_app):
+    url, store = ui_app
+    task = task_store.get_task(store, "toy")
+    for prompt in task_store.list_prompts(store, task["prompt_set"]):
+        outputs.add_output(store, task["id"], prompt["id"], "m-strong", "strong-base", {}, 0, f"Plain {prompt['text']}")
+    message = ui_client(url, "res").predict("toy", "strong-base", "weak", 3, "both", 1, api_name="/generate_pairs")
+    assert "Created **3** pairs" in message
+    made = [p for p in pairs.list_pairs(store, task["id"]) if p["batch"] == "strong-base vs weak"]
+    assert len(made) == 3 and all(p["votes_wanted"] == 1 for p in made)

@@ -8,8 +8,8 @@ runs it; `--wait` runs it here with a progress bar). The job
    `ask-to-improve`) and those of the ICL examples (`icl-refine`, `infer-and-respond`), reusing
    stored ones and generating the rest with the weak model first;
 3. runs each strategy's conversations through its model, loaded once, in length-sorted chunks
-   of a few batches: progress and cancellation are checked after every batch, outputs stored
-   after every chunk, so a cancelled or crashed job loses at most one chunk.
+   of CHUNK_BATCHES batches: progress and cancellation are checked as answers finish, outputs
+   stored after every chunk, so a cancelled or crashed job loses at most one chunk.
 
 Outputs already stored for the same (prompt, model, strategy, params, seed) are skipped, so a
 re-run, or a worker taking over a dead job, only does what is missing.
@@ -31,7 +31,7 @@ from training.strategies import STRATEGIES, Context, get_strategy, select_exampl
 
 DEFAULT_N_ICL = 3  # weak examples in context: enough to show the style, short enough for a CPU prefill
 DEFAULT_ICL_POOL = 16  # ICL examples come from the first 16 train prompts, so few extra weak labels are needed
-CHUNK_BATCHES = 4  # batches per generate call (progress and cancel checks come after every batch; stores after every call)
+CHUNK_BATCHES = 1  # batches per generate call: outputs are stored after every call, so a stopped job loses at most one batch
 
 
 @dataclass

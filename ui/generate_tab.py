@@ -140,11 +140,11 @@ def build(ctx) -> None:
         return (f"Created **{len(result['created'])}** pairs ({a} vs {b}); {result['skipped_identical']} prompts "
                 f"skipped for identical texts; {result['missing']} prompts have only one side.")
 
-    refresh.click(on_refresh, None, [task, pair_task])
-    task.change(on_task, task, counts)
+    refresh.click(on_refresh, None, [task, pair_task], api_name="generate_refresh")
+    task.change(on_task, task, counts, api_name="generate_counts")
     start.click(on_start, [task, strategies, versions, n, split, n_icl, max_new_tokens, temperature, top_p, seed, weak, strong],
-                [job_id, status, timer])
-    job_id.submit(on_tick, job_id, [status, timer])
-    timer.tick(on_tick, job_id, [status, timer])
-    cancel.click(on_cancel, job_id, status)
-    schedule.click(on_schedule, [pair_task, side_a, side_b, pair_n, pair_split, votes], pair_result)
+                [job_id, status, timer], api_name="generate_start")
+    job_id.submit(on_tick, job_id, [status, timer], api_name="generate_status")
+    timer.tick(on_tick, job_id, [status, timer], api_visibility="private")
+    cancel.click(on_cancel, job_id, status, api_name="generate_cancel")
+    schedule.click(on_schedule, [pair_task, side_a, side_b, pair_n, pair_split, votes], pair_result, api_name="generate_pairs")
