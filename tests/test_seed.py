@@ -43,16 +43,17 @@ def test_load_seed_creates_outputs_and_pairs_once(store, seeded_task, tmp_path):
     stored = outputs.list_outputs(store, seeded_task["id"])
     assert len(stored) == 20 and {o["source"] for o in stored} == {"seed"}
     made = pairs.list_pairs(store, seeded_task["id"])
-    assert first["pairs"] == len(made) == 4 * 5 - 1
+    assert first["pairs"] == len(made) == 5 * 5 - 1
     assert Counter(p["batch"] for p in made) == {
         "ask-to-improve vs weak": 4, "icl-refine vs weak": 5, "ask-to-improve vs strong-base": 5, "icl-refine vs strong-base": 5,
+        "weak vs strong-base": 5,
     }
     assert all(p["votes_wanted"] == 2 and p["text_a"] != p["text_b"] for p in made)
 
     again = load_seed(store, tmp_path)
     assert again == {"outputs": 20, "pairs": 0, "skipped": 1}
     assert len(outputs.list_outputs(store, seeded_task["id"])) == 20
-    assert len(pairs.list_pairs(store, seeded_task["id"])) == 19
+    assert len(pairs.list_pairs(store, seeded_task["id"])) == 24
 
 
 def test_seed_pairs_ignore_outputs_generated_later(store, seeded_task, tmp_path):

@@ -19,12 +19,14 @@ from storage.db import Store
 from storage.errors import UserError
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
-# refined labels against the weak teacher (content) and against the plain strong model (concept)
+# refined labels against the weak teacher (content) and against the plain strong model (concept);
+# the weak teacher against the plain strong model records how much each axis is worth to annotators
 SEED_PAIRS = (
     ("ask-to-improve", "weak"),
     ("icl-refine", "weak"),
     ("ask-to-improve", "strong-base"),
     ("icl-refine", "strong-base"),
+    ("weak", "strong-base"),
 )
 REQUIRED = ("task", "prompt_set", "prompt_ext_id", "prompt", "model", "strategy", "params", "seed", "text")
 
