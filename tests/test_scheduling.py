@@ -14,7 +14,7 @@ PARAMS = {"max_new_tokens": 8, "temperature": 0.0, "top_p": 1.0}
 def task(store):
     """A task with 10 prompts (8 train, 2 eval)."""
     task_id = task_store.upsert_task(store, {
-        "name": "pirate", "title": "Pirate", "concept": "Talk like a pirate.", "guidelines": "Prefer pirates.",
+        "name": "toyp", "title": "Pirate", "concept": "Talk like a pirate.", "guidelines": "Prefer pirates.",
         "prompt_set": "qs", "votes_per_pair": 3,
     })
     task_store.insert_prompts(store, "qs", [
@@ -33,7 +33,7 @@ def test_pairs_only_where_both_sides_exist_and_never_identical(store, task):
         add(store, task, i, "weak", f"arr {i}")
     for i in range(2, 10):
         add(store, task, i, "icl-refine", "arr 2" if i == 2 else f"refined {i}")
-    result = schedule_pairs(store, "pirate", "icl-refine", "weak", n=40)
+    result = schedule_pairs(store, "toyp", "icl-refine", "weak", n=40)
     assert result["missing"] == 4  # prompts 0, 1 (weak only) and 8, 9 (refined only)
     assert result["skipped_identical"] == 1  # prompt 2
     created = [pairs.get_pair(store, pid) for pid in result["created"]]
@@ -50,14 +50,14 @@ def test_n_split_votes_and_rerun_adds_new_prompts(store, task):
     for i in range(10):
         add(store, task, i, "weak", f"arr {i}")
         add(store, task, i, "strong-base", f"plain {i}")
-    first = schedule_pairs(store, "pirate", "weak", "strong-base", n=3, split="train", votes_wanted=1)
+    first = schedule_pairs(store, "toyp", "weak", "strong-base", n=3, split="train", votes_wanted=1)
     assert len(first["created"]) == 3
-    second = schedule_pairs(store, "pirate", "strong-base", "weak", n=10, split="train", votes_wanted=1)
+    second = schedule_pairs(store, "toyp", "strong-base", "weak", n=10, split="train", votes_wanted=1)
     assert len(second["created"]) == 5  # the 8 train prompts, 3 of them already paired
     all_pairs = pairs.list_pairs(store, task["id"])
     assert len({p["prompt_id"] for p in all_pairs}) == 8
     assert all(p["split"] == "train" and p["votes_wanted"] == 1 for p in all_pairs)
-    assert schedule_pairs(store, "pirate", "weak", "strong-base", n=10, split="train")["created"] == []
+    assert schedule_pairs(store, "toyp", "weak", "strong-base", n=10, split="train")["created"] == []
 
 
 def test_placement_is_seeded_and_mixed(store, task):
@@ -66,7 +66,7 @@ def test_placement_is_seeded_and_mixed(store, task):
         add(store, task, i, "ask-to-improve", f"better arr {i}")
 
     def placement(seed):
-        ids = schedule_pairs(store, "pirate", "ask-to-improve", "weak", n=10, seed=seed)["created"]
+        ids = schedule_pairs(store, "toyp", "ask-to-improve", "weak", n=10, seed=seed)["created"]
         order = [pairs.get_pair(store, pid)["strategy_a"] for pid in ids]
         with store.write() as db:  # start over for the next seed
             db.execute("DELETE FROM pairs")
@@ -85,7 +85,7 @@ def test_model_versions_and_model_filter(store, task):
         add(store, task, i, "model:v1", f"tuned {i}", model="v1")
     assert parse_side("model:v1") == ("model:v1", "v1")
     assert parse_side("weak@small") == ("weak", "small")
-    ids = schedule_pairs(store, "pirate", "model:v1", "weak@small", n=4)["created"]
+    ids = schedule_pairs(store, "toyp", "model:v1", "weak@small", n=4)["created"]
     texts = {t for pid in ids for t in (pairs.get_pair(store, pid)["text_a"], pairs.get_pair(store, pid)["text_b"])}
     assert texts == {f"arr {i}" for i in range(4)} | {f"tuned {i}" for i in range(4)}
 
@@ -93,8 +93,21 @@ def test_model_versions_and_model_filter(store, task):
 def test_user_errors(store, task):
     add(store, task, 0, "weak", "arr")
     with pytest.raises(UserError, match="no outputs of 'icl-refine'"):
-        schedule_pairs(store, "pirate", "icl-refine", "weak", n=5)
+        schedule_pairs(store, "toyp", "icl-refine", "weak", n=5)
     with pytest.raises(UserError, match="unknown task"):
         schedule_pairs(store, "nope", "icl-refine", "weak", n=5)
     with pytest.raises(UserError):
-        schedule_pairs(store, "pirate", "weak", "weak", n=0)
+        schedule_pairs(store, "toyp", "weak", "weak", n=0)
+
+
+def test_pairs_cli(store, task, settings, capsys):
+    import app
+
+    for i in range(4):
+        add(store, task, i, "weak", f"arr {i}")
+        add(store, task, i, "icl-refine", f"refined {i}")
+    assert app.main(["pairs", "--task", "toyp", "--a", "icl-refine", "--b", "weak", "--n", "3", "--votes", "1"]) == 0
+    assert "created 3 pairs (icl-refine vs weak)" in capsys.readouterr().out
+    assert len(pairs.list_pairs(store, task["id"])) == 3
+    assert app.main(["pairs", "--task", "toyp", "--a", "ask-to-improve", "--b", "weak"]) == 2
+    assert "no outputs of 'ask-to-improve'" in capsys.readouterr().err
