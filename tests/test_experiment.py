@@ -120,3 +120,15 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert (out / "adapters" / "dpo" / "adapter" / "adapter_config.json").is_file()
     timings = json.loads((out / "timings.json").read_text())
     assert set(timings) == {s for s in experiment.Runner.PLAN if s != "report"}
+
+    # the same run as a worker job: every stage is cached, the job ends done with the rows as its result
+    from dataclasses import asdict
+
+    from storage import jobs
+    from training.worker import run_job
+
+    job_id = jobs.enqueue(store, "experiment", asdict(cfg))
+    assert run_job(store, settings, jobs.claim(store, "test", kinds=("experiment",)), heartbeat_s=30) == "done"
+    job = jobs.get(store, job_id)
+    assert [r["name"] for r in job["result"]["rows"]] == names and job["result"]["out"] == str(out)
+    assert job["step"] == len(experiment.Runner.PLAN) - 1 and job["total"] == len(experiment.Runner.PLAN)
