@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -29,10 +30,14 @@ def prepare(store: Store) -> tuple[str, str] | None:
     return accounts.ensure_first_researcher(store)
 
 
+WORKER_NICENESS = 10  # training and generation yield the CPU to the web app, whose users wait on every click
+
+
 def start_worker(settings, config_path: str | None = None) -> subprocess.Popen:
-    """Start `app.py worker` as a child process with the same settings file and data directory."""
+    """Start `app.py worker` as a lower-priority child process with the same settings file and data directory."""
     config = ["--config", config_path] if config_path else []
-    return subprocess.Popen([sys.executable, str(APP_PY), *config, "--home", str(settings.home), "worker"])
+    return subprocess.Popen([sys.executable, str(APP_PY), *config, "--home", str(settings.home), "worker"],
+                            preexec_fn=lambda: os.nice(WORKER_NICENESS))
 
 
 def _interrupt(signum, frame) -> None:
