@@ -42,16 +42,19 @@ def evaluation_rows(evaluations: list[dict]) -> list[list]:
     ]
 
 
+def _stat(e: dict, axis: str) -> dict | None:
+    mean = e[f"{axis}_mean"]
+    return None if mean is None else {"mean": mean, "lo": e[f"{axis}_lo"], "hi": e[f"{axis}_hi"]}
+
+
 def scatter_rows(evaluations: list[dict]) -> list[dict]:
-    """One point per evaluation in training.report's row format."""
-    return [
-        {
-            "name": e["model"] if e["strategy"] in ("strong-base",) or e["strategy"].startswith("model:") else f"{e['model']} ({e['strategy']})",
-            "concept": None if e["concept_mean"] is None else {"mean": e["concept_mean"], "lo": e["concept_lo"], "hi": e["concept_hi"]},
-            "content": None if e["content_mean"] is None else {"mean": e["content_mean"], "lo": e["content_lo"], "hi": e["content_hi"]},
-        }
-        for e in evaluations
-    ]
+    """One point per evaluation in training.report's row format, named by the model (and its prompting,
+    unless that is the plain prompt)."""
+    def name(e: dict) -> str:
+        plain = e["strategy"] == "strong-base" or e["strategy"].startswith("model:")
+        return e["model"] if plain else f"{e['model']} ({e['strategy']})"
+
+    return [{"name": name(e), "concept": _stat(e, "concept"), "content": _stat(e, "content")} for e in evaluations]
 
 
 def before_after_rows(votes: list[dict]) -> list[list]:
