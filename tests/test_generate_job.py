@@ -185,6 +185,8 @@ def test_make_job_refuses_bad_requests_before_queueing(store, settings, task, sp
         (dict(weak="nosuchthing"), "unknown model spec"),
         (dict(split="test"), "split"),
         (dict(n=0), "--n"),
+        (dict(top_p=0.0), "top_p"),
+        (dict(batch_size=0), "batch_size"),
     ]:
         with pytest.raises(UserError, match=message):
             generate_job.make_job(store, settings, **job_kw(specs, **kw))

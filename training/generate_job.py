@@ -25,6 +25,7 @@ from storage import jobs, outputs
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
+from storage.models import get_model
 from training.jobs import JobContext, handler
 from training.specs import resolve
 from training.strategies import STRATEGIES, Context, get_strategy, select_examples
@@ -85,8 +86,7 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
         raise UserError("--n must be at least 1")
     if job.split not in (None, "train", "eval"):
         raise UserError(f"split must be 'train' or 'eval', not {job.split!r}")
-    if not 0.0 <= job.temperature <= 5.0 or not 0.0 < job.top_p <= 1.0 or job.max_new_tokens < 1:
-        raise UserError("need temperature in [0, 5], top-p in (0, 1] and max-new-tokens >= 1")
+    job.gen_params()  # GenParams refuses bad sampling values with a UserError
     if not task_store.count_prompts(store, task_row["prompt_set"], job.split):
         raise UserError(f"task {job.task!r} has no {job.split or ''} prompts in set {task_row['prompt_set']!r}")
     if any(get_strategy(s)[0].needs_examples for s in job.strategies):
@@ -104,8 +104,6 @@ def enqueue(store: Store, job: Job, created_by: str | None = None) -> int:
 
 
 def _adapter(store: Store, version: str) -> dict:
-    from storage.models import get_model
-
     row = get_model(store, version)
     if row is None or row.get("kind") != "adapter":
         raise UserError(f"no trained model version {version!r}; see `python app.py models list`")
