@@ -142,6 +142,11 @@ class _Batch:
         self.cache.batch_select_indices(index)
         self.rows = [self.rows[i] for i in keep]
         self.mask, self.positions, self.logits = self.mask[index], self.positions[index], self.logits[index]
+        start = int(self.mask.any(dim=0).int().argmax())  # leading columns that are padding in every row left
+        if start > 0 and _can_merge(self.cache):
+            for layer in self.cache.layers:
+                layer.keys, layer.values = layer.keys[:, :, start:], layer.values[:, :, start:]
+            self.mask = self.mask[:, start:]
 
     def extend(self, other: "_Batch") -> None:
         """Append another batch's rows; both caches are left-padded to a common length first."""
