@@ -172,6 +172,16 @@ class Stages:
         return self.out / "adapters" / method
 
 
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def check_config(out: Path, cfg: ExperimentConfig) -> None:
     """Write config.json into a new results folder, or refuse one made with other settings."""
     out.mkdir(parents=True, exist_ok=True)
@@ -258,6 +268,9 @@ class Runner:
                         self.report_progress(self.done, len(self.PLAN), f"{name}: {done}/{total} texts")
 
                 texts = generate(model, tokenizer, conversations, self.gen_params(), progress=advance)
+            if adapter is not None:
+                del model
+                _free_memory()
             return self.stages.put(name, key, {"model": spec, "adapter": str(adapter[0]) if adapter else None, "texts": texts})
 
         return self.step(name, run, cached=False)["texts"]
@@ -304,6 +317,8 @@ class Runner:
             model, tokenizer = load_uncached(self.cfg.strong, self.settings, device=config.device)
             train(self.cfg.strong, method, examples, config, out, settings=self.settings, adapter_dir=adapter,
                   model=model, tokenizer=tokenizer)
+            del model
+            _free_memory()  # the next stage loads the model again; on a GPU two copies may not fit
             return adapter, key
 
         return self.step(f"train-{method}", run, cached=False)
