@@ -40,8 +40,9 @@ def fit_bradley_terry(
     return dict(zip(names, _newton(len(names), ia, ib, s, l2, iters, tol).tolist()))
 
 
-def _newton(k: int, ia: np.ndarray, ib: np.ndarray, s: np.ndarray, l2: float, iters: int, tol: float) -> np.ndarray:
-    theta = np.zeros(k)
+def _newton(k: int, ia: np.ndarray, ib: np.ndarray, s: np.ndarray, l2: float, iters: int, tol: float,
+            start: np.ndarray | None = None) -> np.ndarray:
+    theta = np.zeros(k) if start is None else start.copy()
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-(theta[ia] - theta[ib])))
         r = s - p
@@ -76,10 +77,11 @@ def bradley_terry(
     ib = np.array([index[b] for _, b, _ in comparisons])
     s = np.array([float(v) for _, _, v in comparisons])
     rng = np.random.default_rng(seed)
+    start = np.array([point[n] for n in names])  # resamples sit near the full fit: few Newton steps each
     boots = np.empty((n_boot, len(names)))
     for i in range(n_boot):
         pick = rng.integers(0, len(s), len(s))
-        boots[i] = _newton(len(names), ia[pick], ib[pick], s[pick], l2, 100, 1e-9)
+        boots[i] = _newton(len(names), ia[pick], ib[pick], s[pick], l2, 100, 1e-9, start)
     lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
     counts = np.bincount(ia, minlength=len(names)) + np.bincount(ib, minlength=len(names))
     out = [
