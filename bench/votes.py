@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -297,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+        store.close()
+        shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
