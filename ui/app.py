@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
-from types import ModuleType
 
 import gradio as gr
 
@@ -39,25 +38,13 @@ class UIContext:
     settings: Settings
 
 
-def _tab_module(name: str) -> ModuleType | None:
-    # A tab whose module is not written yet is left out; any other import error is a real bug.
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name == name:
-            return None
-        raise
-
-
 def build_app(ctx: UIContext) -> gr.Blocks:
     """Build the app: a header with the signed-in user, then the tabs this user's role may use."""
     with gr.Blocks(title="Refinery", analytics_enabled=False) as demo:
         header = gr.Markdown("# Refinery")
         tabs = []
         for label, module_name, role in TABS:
-            module = _tab_module(module_name)
-            if module is None:
-                continue
+            module = importlib.import_module(module_name)
             # Hidden until the page load shows it to a role that may use it; the handlers check again.
             with gr.Tab(label, visible=False) as tab:
                 module.build(ctx)
