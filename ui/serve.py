@@ -23,10 +23,10 @@ def cli(parser) -> None:
 
 
 def prepare(store: Store) -> tuple[str, str] | None:
-    """Load the shipped tasks and create the first researcher if none exists; returns its login once."""
-    from feedback import tasks
+    """Load the shipped tasks and seed candidates, create the first researcher if none exists; returns its login once."""
+    from training.seed import load_seed
 
-    tasks.sync_shipped(store)
+    load_seed(store)  # also syncs the shipped tasks
     return accounts.ensure_first_researcher(store)
 
 
