@@ -12,6 +12,11 @@ and prints the three figures, ratio_vs_loop = c/a, ratio_vs_batched = c/b, and h
 (b) and (c) differ from the loop's. Tokens are counted up to (not including) EOS for all three.
 The load average and each run's CPU seconds are printed too: on a shared machine other processes
 skew wall-clock figures, and ratios per CPU-second of this process are less sensitive to them.
+
+Measured 2026-11-27 on the shared 2-core AMD EPYC (AVX2, no bf16: fp32), load average 30 -> 8
+during the run, so the absolute figures are far below an idle machine's: loop 0.8 tok/s,
+batched 2.1 tok/s, refinery 4.2 tok/s; ratio_vs_loop 4.94, ratio_vs_batched 2.02; 2258 tokens
+each, 0/32 texts differing from the loop's.
 """
 
 from __future__ import annotations
