@@ -71,3 +71,21 @@ def test_bad_seed_line_is_named(tmp_path):
     (tmp_path / "bad.jsonl").write_text(json.dumps({"task": "x"}) + "\n")
     with pytest.raises(UserError, match="bad.jsonl:1: missing prompt_set"):
         read_seed_file(tmp_path / "bad.jsonl")
+
+
+def test_shipped_seed_candidates_load_as_pairs_ready_to_vote(store):
+    """Every shipped seed file fits the shipped prompts and loads as the embedded models' outputs and pairs."""
+    shipped = sorted(p.stem for p in SEED_DIR.glob("*.jsonl"))
+    assert "pirate" in shipped
+    result = load_seed(store)
+    assert result["skipped"] == 0 and result["pairs"] > 0
+    for name in shipped:
+        task = task_store.get_task(store, name)
+        stored = outputs.list_outputs(store, task["id"])
+        assert len({o["prompt_id"] for o in stored}) >= 40
+        assert all(o["split"] == "train" and o["source"] == "seed" for o in stored)
+        assert {o["model"] for o in stored if o["strategy"] == "weak"} == {"smollm2-135m"}
+        assert {o["model"] for o in stored if o["strategy"] != "weak"} == {"qwen2.5-coder-1.5b"}
+        made = pairs.list_pairs(store, task["id"])
+        assert made and all(p["text_a"] != p["text_b"] for p in made)
+    assert load_seed(store)["pairs"] == 0
