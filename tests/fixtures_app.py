@@ -40,3 +40,10 @@ def running_app(home, n_pairs: int = 4, texts=None, prompt_texts=None) -> Iterat
         yield f"http://127.0.0.1:{port}", store
     finally:
         demo.close()
+
+
+def signed_in(url: str, name: str, password: str | None = None):
+    """A gradio_client Client signed in as `name` (a fixture user unless a password is given)."""
+    from gradio_client import Client
+
+    return Client(url, auth=(name, password or PASSWORDS[name]), verbose=False, analytics_enabled=False)

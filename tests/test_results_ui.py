@@ -99,11 +99,10 @@ def test_before_after_queues_generation_then_pairs_once(store):
 
 @pytest.mark.timeout(300)
 def test_results_and_demo_handlers_check_the_role_and_work_for_researchers(tmp_path):
-    from gradio_client import Client
     from gradio_client.exceptions import AppError
 
     from storage import jobs, tasks
-    from tests.fixtures_app import PASSWORDS, running_app
+    from tests.fixtures_app import running_app, signed_in
     from tests.tiny import make_tiny_model
 
     spec = str(make_tiny_model(tmp_path / "tiny"))
@@ -116,13 +115,13 @@ def test_results_and_demo_handlers_check_the_role_and_work_for_researchers(tmp_p
     }
     with running_app(tmp_path / "home") as (url, store):
         tasks.insert_prompts(store, "toy-prompts", [{"ext_id": f"e{i}", "text": f"Eval {i}?", "split": "eval"} for i in range(2)])
-        annotator = Client(url, auth=("ann", PASSWORDS["ann"]), verbose=False, analytics_enabled=False)
+        annotator = signed_in(url, "ann")
         for api, args in calls.items():
             with pytest.raises(AppError, match="researcher"):
                 annotator.predict(*args, api_name=api)
         assert jobs.list_jobs(store) == []
 
-        researcher = Client(url, auth=("res", PASSWORDS["res"]), verbose=False, analytics_enabled=False)
+        researcher = signed_in(url, "res")
         message = researcher.predict(*calls["/results_evaluate"], api_name="/results_evaluate")
         (job,) = jobs.list_jobs(store, kind="evaluate")
         assert f"job **{job['id']}**" in message and job["params"]["model"] == spec and job["created_by"] == "res"

@@ -2,11 +2,10 @@
 
 import httpx
 import pytest
-from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from storage import users, votes
-from tests.fixtures_app import PASSWORDS, running_app
+from tests.fixtures_app import running_app, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -15,8 +14,7 @@ def app(tmp_path_factory):
         yield url, store
 
 
-def client(url, name):
-    return Client(url, auth=(name, PASSWORDS[name]), verbose=False, analytics_enabled=False)
+client = signed_in
 
 
 def test_unauthenticated_requests_are_refused(app):
@@ -77,7 +75,7 @@ def test_researcher_manages_users_and_disabled_accounts_lose_access(app):
     res = client(url, "res")
     message = res.predict("carol", "annotator", api_name="/research_add_user")
     password = message.split("`")[1]
-    carol = Client(url, auth=("carol", password), verbose=False, analytics_enabled=False)
+    carol = signed_in(url, "carol", password)
     carol.predict("toy", api_name="/annotate_next")
     res.predict("carol", api_name="/research_disable_user")
     with pytest.raises(AppError, match="disabled"):
