@@ -8,13 +8,13 @@ intervals in the evaluations table, where the Results tab reads them.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from storage import jobs
 from storage.db import Store
 from storage.errors import UserError
 from training import evaluation
-from training.jobs import JobCancelled, JobContext, handler
+from training.jobs import JobContext, handler
 
 
 @dataclass
@@ -95,39 +95,8 @@ def run(args) -> int:
     if not args.wait:
         print(f"queued evaluate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
         return 0
-    result = run_here(store, args.settings, job_id)
+    from training.worker import run_here
+
+    result = run_here(store, args.settings, job_id, unit="text")
     print(format_summary(result))
     return 0
-
-
-@dataclass
-class _BarContext(JobContext):
-    """A JobContext that also moves a tqdm bar."""
-
-    bar: object = field(default=None)
-
-    def progress(self, step: int, total: int, message: str | None = None) -> None:
-        self.bar.total = total
-        self.bar.n = step
-        if message:
-            self.bar.set_description(message[:60])
-        self.bar.refresh()
-        super().progress(step, total, message)
-
-
-def run_here(store: Store, settings, job_id: int) -> dict:
-    """Run a queued evaluate job in this process with a tqdm bar; returns its result (UserError if it fails)."""
-    from tqdm import tqdm
-
-    with tqdm(unit="text", desc=f"job {job_id}") as bar:
-        ctx = _BarContext(store, settings, jobs.get(store, job_id), bar)
-        try:
-            result = run_job(ctx)
-        except JobCancelled:
-            jobs.finish(store, job_id, "cancelled", message="cancelled")
-            raise UserError(f"job {job_id} was cancelled") from None
-        except BaseException as err:
-            jobs.finish(store, job_id, "failed", message=f"{type(err).__name__}: {err}")
-            raise
-    jobs.finish(store, job_id, "done", result, message=format_summary(result))
-    return result

@@ -324,52 +324,11 @@ def run(args) -> int:
     if not args.wait:
         print(f"queued generate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
         return 0
-    result = run_here(store, args.settings, job_id)
+    from training.worker import run_here
+
+    result = run_here(store, args.settings, job_id, unit="text")
     print(f"job {job_id}: generated {result['generated']} texts, {result['skipped']} outputs already stored, "
           f"{result['shared']} shared from other tasks, {len(result['outputs'])} outputs in all")
     if args.export:
         print(f"wrote {export_outputs(store, result['outputs'], args.export)} outputs to {args.export}")
     return 0
-
-
-def run_here(store: Store, settings, job_id: int) -> dict:
-    """Run queued generate job `job_id` in this process, with a tqdm bar; returns its result.
-
-    Claims generate jobs like a worker would until it holds this one (older queued generate jobs
-    are run first, as a worker would have), so a worker running alongside never runs it twice.
-    UserError if the job fails or is cancelled.
-    """
-    import threading
-
-    from tqdm import tqdm
-
-    from training.worker import run_job as run_claimed, worker_name
-
-    while True:
-        job = jobs.claim(store, worker_name(), kinds=("generate",))
-        if job is None:
-            raise UserError(f"job {job_id} was taken by another worker; follow it with `python app.py worker` logs")
-        if job["id"] == job_id:
-            break
-        print(f"running older queued generate job {job['id']} first")
-        run_claimed(store, settings, job)
-    stop = threading.Event()
-
-    def follow(bar):
-        while not stop.wait(1.0):
-            row = jobs.get(store, job_id)
-            bar.total, bar.n = row["total"], row["step"]
-            bar.set_postfix_str(row["message"][:60], refresh=True)
-
-    with tqdm(unit="text", desc=f"job {job_id}") as bar:
-        watcher = threading.Thread(target=follow, args=(bar,), daemon=True)
-        watcher.start()
-        try:
-            status = run_claimed(store, settings, job)
-        finally:
-            stop.set()
-            watcher.join()
-    row = jobs.get(store, job_id)
-    if status != "done":
-        raise UserError(f"job {job_id} {status}: {row['message']}")
-    return row["result"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 import traceback
 
 from settings import Settings
@@ -133,3 +132,43 @@ def run(args) -> int:
     except KeyboardInterrupt:
         print("worker stopped", flush=True)
     return 0
+
+
+def run_here(store: Store, settings: Settings, job_id: int, unit: str = "step") -> dict:
+    """Run queued job `job_id` in this process with a tqdm bar (the CLI's --wait); returns its result.
+
+    Claims jobs of the same kind like a worker would until it holds this one (older queued ones
+    run first, as a worker would have run them), so a worker running alongside never runs it twice.
+    UserError if the job fails or is cancelled.
+    """
+    from tqdm import tqdm
+
+    kind = jobs.get(store, job_id)["kind"]
+    while True:
+        job = jobs.claim(store, worker_name(), kinds=(kind,))
+        if job is None:
+            raise UserError(f"job {job_id} was taken by another worker; follow it with `python app.py worker` logs")
+        if job["id"] == job_id:
+            break
+        print(f"running older queued {kind} job {job['id']} first")
+        run_job(store, settings, job)
+    stop = threading.Event()
+
+    def follow(bar) -> None:
+        while not stop.wait(1.0):
+            row = jobs.get(store, job_id)
+            bar.total, bar.n = row["total"], row["step"]
+            bar.set_postfix_str(row["message"][:60], refresh=True)
+
+    with tqdm(unit=unit, desc=f"job {job_id}") as bar:
+        watcher = threading.Thread(target=follow, args=(bar,), daemon=True)
+        watcher.start()
+        try:
+            status = run_job(store, settings, job)
+        finally:
+            stop.set()
+            watcher.join()
+    row = jobs.get(store, job_id)
+    if status != "done":
+        raise UserError(f"job {job_id} {status}: {row['message']}")
+    return row["result"]
