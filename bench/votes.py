@@ -27,7 +27,6 @@ import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -292,12 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs.request_cancel(store, job_id)
     finally:
         for proc in (worker, server):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            serve.stop_worker(proc)  # terminate, then kill after 10 s; works for any child process
         store.close()
         shutil.rmtree(home, ignore_errors=True)
     return 0
