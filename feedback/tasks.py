@@ -10,6 +10,7 @@ Shipped tasks are reloaded from their files, so a researcher's own task needs a 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import tomllib
 from dataclasses import dataclass
@@ -39,15 +40,21 @@ class Task:
     content_scorer: str | None = None  # key of feedback.scorers.CONTENT
     votes_per_pair: int = 2  # distinct annotators wanted per pair
     gold_threshold: float = 0.7  # share of gold pairs an annotator must get right to count as trusted
+    # How the weak model is asked for weak labels. A small model ignores a long instruction on its
+    # own; a short cue before the question and a few demonstrations make it take on the concept.
+    weak_cue: str = ""  # text put before each question given to the weak model
+    weak_examples: tuple[tuple[str, str], ...] = ()  # (prompt, answer) demonstrations of the concept
 
     @classmethod
     def from_row(cls, row: dict) -> "Task":
         """A Task from a tasks-table row (extra columns such as id are ignored)."""
-        return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls)})
+        values = {f.name: row[f.name] for f in dataclasses.fields(cls)}
+        values["weak_examples"] = tuple(tuple(e) for e in json.loads(values["weak_examples"]))
+        return cls(**values)
 
     def as_dict(self) -> dict:
         """The task's fields as a plain dict (what storage.tasks.upsert_task takes)."""
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "weak_examples": json.dumps(self.weak_examples)}
 
 
 def validate(values: dict, source: str = "task") -> Task:
@@ -72,7 +79,17 @@ def validate(values: dict, source: str = "task") -> Task:
     gold = values.get("gold_threshold", 0.7)
     if not isinstance(gold, (int, float)) or isinstance(gold, bool) or not 0 < gold <= 1:
         raise UserError(f"{source}: gold_threshold must be a number in (0, 1], not {gold!r}")
-    return Task(**{**values, "gold_threshold": float(gold)})
+    cue = values.get("weak_cue", "")
+    if not isinstance(cue, str):
+        raise UserError(f"{source}: weak_cue must be text, not {cue!r}")
+    examples = values.get("weak_examples", [])
+    if not isinstance(examples, list) or not all(
+        isinstance(e, dict) and set(e) == {"prompt", "answer"} and all(isinstance(v, str) and v.strip() for v in e.values())
+        for e in examples
+    ):
+        raise UserError(f"{source}: weak_examples must be a list of tables each with non-empty 'prompt' and 'answer' text")
+    weak_examples = tuple((e["prompt"], e["answer"]) for e in examples)
+    return Task(**{**values, "gold_threshold": float(gold), "weak_examples": weak_examples})
 
 
 def load_task_file(path: str | Path) -> Task:

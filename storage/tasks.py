@@ -16,7 +16,7 @@ from storage.errors import UserError
 
 TASK_FIELDS = (
     "name", "title", "concept", "guidelines", "prompt_set",
-    "concept_scorer", "content_scorer", "votes_per_pair", "gold_threshold",
+    "concept_scorer", "content_scorer", "votes_per_pair", "gold_threshold", "weak_cue", "weak_examples",
 )
 PROMPT_FIELDS = ("ext_id", "text", "reference", "key_facts", "answer", "split")
 SPLITS = ("train", "eval")

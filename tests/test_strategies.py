@@ -21,6 +21,18 @@ def test_weak_and_strong_instructed_put_the_concept_in_a_system_message():
     assert STRATEGIES["weak"].role == "weak" and STRATEGIES["strong-instructed"].role == "strong"
 
 
+def test_weak_gives_the_tasks_demonstrations_as_prior_turns_and_cues_every_question():
+    task = {**TASK, "weak_cue": "Answer like a pirate: ", "weak_examples": '[["What is 1+1?", "Arr, 2!"]]'}
+    assert STRATEGIES["weak"].build(task, PROMPT, Context()) == [
+        {"role": "system", "content": "Talk like a pirate."},
+        {"role": "user", "content": "Answer like a pirate: What is 1+1?"},
+        {"role": "assistant", "content": "Arr, 2!"},
+        {"role": "user", "content": "Answer like a pirate: " + PROMPT},
+    ]
+    # strong-instructed is told the concept only: the demonstrations are the weak teacher's prompt
+    assert build("strong-instructed") == STRATEGIES["strong-instructed"].build(task, PROMPT, Context())
+
+
 def test_strong_base_and_adapter_see_the_plain_prompt():
     assert build("strong-base") == [{"role": "user", "content": PROMPT}]
     assert build("model") == [{"role": "user", "content": PROMPT}]

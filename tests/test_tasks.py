@@ -161,6 +161,8 @@ content_scorer = "key_facts"
         (GOOD_TOML.replace('"haiku"', '"Bad Name"'), "lowercase slug"),
         (GOOD_TOML.replace('"analogy"', '"nope"'), "concept_scorer 'nope' is not a known scorer"),
         (GOOD_TOML + "votes_per_pair = 0\n", "votes_per_pair"),
+        (GOOD_TOML + "weak_cue = 1\n", "weak_cue must be text"),
+        (GOOD_TOML + '[[weak_examples]]\nprompt = "q"\n', "weak_examples must be a list of tables"),
         (GOOD_TOML.replace('concept = "Answer in a haiku."', "concept = 3"), "'concept' must be non-empty text"),
     ],
 )
@@ -194,3 +196,12 @@ def test_cli_add_list_show(settings, store, tmp_path, capsys):
     path.write_text(GOOD_TOML.replace('"haiku"', '"pirate"'))
     with pytest.raises(UserError, match="shipped"):
         _cli(settings, "add", str(path))
+
+
+def test_weak_demonstrations_survive_the_database_and_never_ask_a_prompt_of_the_set(store):
+    tasks.sync_shipped(store)
+    for name in ("pirate", "analogy"):
+        task = tasks.get(store, name)
+        assert task == tasks.load_task_file(tasks.TASKS_DIR / f"{name}.toml") and len(task.weak_examples) >= 2
+        asked = {p["text"].strip().lower() for p in task_store.list_prompts(store, task.prompt_set)}
+        assert not asked & {q.strip().lower() for q, _ in task.weak_examples}

@@ -18,6 +18,7 @@ first:
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from typing import Callable
@@ -63,8 +64,13 @@ def _assistant(text: str) -> dict[str, str]:
 
 
 def weak(task: dict, prompt: str, ctx: Context) -> Messages:
-    """The weak label: the task's concept instruction as system message, then the prompt."""
-    return [_system(task["concept"]), _user(prompt)]
+    """The weak label: the concept instruction as system message, the task's demonstrations as
+    prior turns, then the prompt; each question carries the task's weak cue."""
+    cue = task.get("weak_cue") or ""
+    messages = [_system(task["concept"])]
+    for example_prompt, answer in json.loads(task.get("weak_examples") or "[]"):
+        messages += [_user(cue + example_prompt), _assistant(answer)]
+    return messages + [_user(cue + prompt)]
 
 
 def strong_base(task: dict, prompt: str, ctx: Context) -> Messages:
@@ -141,7 +147,7 @@ def adapter(task: dict, prompt: str, ctx: Context) -> Messages:
 STRATEGIES: dict[str, Strategy] = {
     s.name: s
     for s in (
-        Strategy("weak", "weak", weak, "weak model + concept instruction (the weak label)"),
+        Strategy("weak", "weak", weak, "weak model + concept instruction and the task's demonstrations (the weak label)"),
         Strategy("strong-base", "strong", strong_base, "strong model, plain prompt", uses_task=False),
         Strategy("strong-instructed", "strong", strong_instructed, "strong model + concept instruction"),
         Strategy("icl-refine", "strong", icl_refine, "strong model, weak-labelled examples in context (Algorithm 1)",
