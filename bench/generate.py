@@ -7,7 +7,8 @@ answers, short explanations, long multi-paragraph requests), it measures generat
 second of
   (a) loop:    one `model.generate` call per prompt,
   (b) batched: `model.generate` on left-padded batches of 16, in the prompts' order,
-  (c) refinery: training.generation.Generator (length buckets, finished rows leave the batch),
+  (c) refinery: training.generation.Generator at its default batch size (continuous batching:
+      finished rows leave the batch, waiting prompts join it),
 and prints the three figures, ratio_vs_loop = c/a, ratio_vs_batched = c/b, and how many texts of
 (b) and (c) differ from the loop's. Tokens are counted up to (not including) EOS for all three.
 The load average and each run's CPU seconds are printed too: on a shared machine other processes
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="smollm2-135m", help="model spec (default: the embedded weak model)")
     ap.add_argument("--max-new-tokens", type=int, default=128)
-    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--batch-size", type=int, default=16, help="batch size of (b)")
     ap.add_argument("--n", type=int, default=32, help="number of prompts (at most 32)")
     ap.add_argument("--device", default="auto")
     args = ap.parse_args(argv)
@@ -133,10 +134,11 @@ def main(argv: list[str] | None = None) -> dict:
     convs = [[{"role": "user", "content": p}] for p in prompts(args.n)]
     ids = [encode(tokenizer, c) for c in convs]
     stop = eos_ids(model, tokenizer)
-    params = GenParams(max_new_tokens=args.max_new_tokens, temperature=0.0, batch_size=args.batch_size)
+    params = GenParams(max_new_tokens=args.max_new_tokens, temperature=0.0)  # Refinery's own batch size
     generator = Generator(model, tokenizer, backend="transformers")
     print(f"model {args.model} on {model.device} in {str(model.dtype).replace('torch.', '')}, {torch.get_num_threads()} threads, "
-          f"{len(ids)} prompts ({min(map(len, ids))}-{max(map(len, ids))} tokens), greedy, max {args.max_new_tokens} new tokens")
+          f"{len(ids)} prompts ({min(map(len, ids))}-{max(map(len, ids))} tokens), greedy, max {args.max_new_tokens} new tokens, "
+          f"(b) in batches of {args.batch_size}, (c) in batches of up to {params.batch_size}")
     print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
     plain_generate(model, tokenizer, ids[:2], 4, stop)  # warm-up: first calls allocate and pick kernels
 

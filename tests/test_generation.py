@@ -35,7 +35,7 @@ def test_params_hash_is_stable_and_ignores_seed_and_batch_size():
     assert base.hash() == GenParams().hash() == "1602ede24d8bef10"
     assert GenParams(seed=5, batch_size=2).hash() == base.hash()
     assert GenParams(temperature=0.7).hash() != base.hash()
-    assert GenParams(max_new_tokens=12).to_dict() == {"max_new_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": 0, "batch_size": 16}
+    assert GenParams(max_new_tokens=12).to_dict() == {"max_new_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": 0, "batch_size": 32}
 
 
 @pytest.mark.parametrize("bad", [{"max_new_tokens": 0}, {"temperature": -1}, {"top_p": 0}, {"top_p": 1.5}, {"batch_size": 0}])

@@ -28,7 +28,7 @@ class EvalJob:
     max_new_tokens: int = 256
     temperature: float = 0.0
     seed: int = 0
-    batch_size: int = 16
+    batch_size: int = 32
 
     def gen_job(self, store: Store, settings):
         """The generate job that produces the texts; UserError if the task, model or strategy is wrong."""
@@ -78,7 +78,7 @@ def cli(parser) -> None:
     parser.add_argument("--n", type=int, help="first N eval prompts (default: all)")
     parser.add_argument("--max-new-tokens", type=int, default=256, help="longest answer, in tokens")
     parser.add_argument("--seed", type=int, default=0, help="generation seed")
-    parser.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass")
+    parser.add_argument("--batch-size", type=int, default=32, help="prompts per forward pass")
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.set_defaults(func=run)
 

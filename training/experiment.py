@@ -69,7 +69,7 @@ class ExperimentConfig:
     noise: float = field(default=0.2, metadata={"help": "probability the simulated annotator flips a verdict"})
     n_icl: int = field(default=4, metadata={"help": "weak-labelled examples in context for icl-refine"})
     max_new_tokens: int = field(default=128, metadata={"help": "longest generated answer, in tokens"})
-    batch_size: int = field(default=16, metadata={"help": "prompts per generation batch"})
+    batch_size: int = field(default=32, metadata={"help": "prompts per generation batch"})
     train_steps: int = field(default=EXPERIMENT_TRAIN["max_steps"], metadata={"help": "LoRA optimizer steps per trained row"})
     seed: int = field(default=0, metadata={"help": "seed of example choice, annotator flips, training and bootstrap"})
     out: str = field(default="", metadata={"help": "results folder (default: results/<task>-<strong>)"})

@@ -51,7 +51,7 @@ class Job:
     seed: int = 0
     n_icl: int = DEFAULT_N_ICL
     icl_pool: int = DEFAULT_ICL_POOL
-    batch_size: int = 16
+    batch_size: int = 32
 
     def gen_params(self):
         """The GenParams of every generation step of this job."""
@@ -301,7 +301,7 @@ def cli(parser) -> None:
     parser.add_argument("--n-icl", type=int, default=DEFAULT_N_ICL, help="weak-labelled examples in context")
     parser.add_argument("--icl-pool", type=int, default=DEFAULT_ICL_POOL,
                         help="examples are drawn from this many first train prompts")
-    parser.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass")
+    parser.add_argument("--batch-size", type=int, default=32, help="prompts per forward pass")
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.add_argument("--export", metavar="FILE", help="with --wait: also write the outputs to FILE as JSON lines (seed format)")
     parser.set_defaults(func=run)

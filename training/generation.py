@@ -45,7 +45,10 @@ class GenParams:
     temperature: float = 0.0  # 0: greedy (deterministic); > 0: sampling
     top_p: float = 1.0  # nucleus sampling mass; 1.0 keeps the whole distribution
     seed: int = 0  # sampling seed; with temperature 0 it changes nothing
-    batch_size: int = 16  # prompts per forward pass: how the work is split, not what it produces
+    # Prompts per forward pass: how the work is split, not what it produces. On CPU a decode step
+    # is bound by reading the weights, so 32 rows cost little more than 16 (smollm2-135m: 287 vs
+    # 263 ms per step) and nearly double the throughput.
+    batch_size: int = 32
 
     def __post_init__(self):
         if self.max_new_tokens < 1:
