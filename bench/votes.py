@@ -6,8 +6,8 @@ Starts `app.py serve --no-worker` on a temporary data directory and a free port,
 2. --annotators annotators cast --votes votes each, all at once,
 3. with --during-training, a train job runs in a worker process while the same load is repeated.
 Each simulated annotator signs in and keeps its own session on Gradio's HTTP API (raw HTTP, the
-same /gradio_api/call routes gradio_client uses, without its 50 ms client-side polling, so the
-figures are the server's), fetches a pair, "reads" for
+/gradio_api/run routes the browser uses for the annotate events, which run off the queue),
+fetches a pair, "reads" for
 --think seconds on average (people reading two answers take 10-60 s per vote; 5 s is
 a fast annotator; with no pause the run would measure the queue of a closed loop that no human
 crowd produces, not latency), votes, and with --retry-rate re-sends the same vote as a
@@ -126,19 +126,13 @@ class ApiSession:
             return self._call(api_name, data)
 
     def _call(self, api_name: str, data: tuple) -> list:
-        posted = self.http.post(f"/gradio_api/call/{api_name}", json={"data": list(data), "session_hash": self.session_hash})
-        posted.raise_for_status()
-        stream = self.http.get(f"/gradio_api/call/{api_name}/{posted.json()['event_id']}")
-        event = None
-        for line in stream.text.splitlines():
-            if line.startswith("event: "):
-                event = line[len("event: "):]
-            elif line.startswith("data: ") and event in ("complete", "error"):
-                payload = json.loads(line[len("data: "):])
-                if event == "error":
-                    raise RuntimeError(payload)
-                return payload
-        raise RuntimeError(f"no result in {stream.text[:200]!r}")
+        # The annotate events run off Gradio's queue, so the browser (and this bench) gets the
+        # result in the answer to one POST.
+        posted = self.http.post(f"/gradio_api/run/{api_name}", json={"data": list(data), "session_hash": self.session_hash})
+        payload = posted.json()
+        if posted.status_code != 200 or "error" in payload:
+            raise RuntimeError(payload.get("error", payload))
+        return payload["data"]
 
     def close(self) -> None:
         """Close the connection."""

@@ -166,11 +166,12 @@ def build(ctx) -> None:
         names = [t["name"] for t in task_store.list_tasks(ctx.store)]
         return gr.Dropdown(choices=[ALL_TASKS, *names])
 
-    gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next",
-          concurrency_limit=None)
+    # Off the queue: one POST answers each call (the queue's POST, then event stream, doubles the
+    # work per vote), and these short handlers need neither progress bars nor a concurrency limit.
+    gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next", queue=False)
     submit.click(vote, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
-                 outputs=[reveal, progress], api_name="annotate_submit", concurrency_limit=None)
-    skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", concurrency_limit=None)
+                 outputs=[reveal, progress], api_name="annotate_submit", queue=False)
+    skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", queue=False)
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
 
     def on_open(task_name: str, request: gr.Request) -> dict:
