@@ -50,6 +50,12 @@ TASK = "bench"
 PASSWORD = "bench-password"
 
 
+def submit_inputs(verdict: str) -> tuple:
+    """annotate_submit's inputs as the browser sends them: null for the pair in session state
+    (the server keeps it), the verdict, four empty ratings, no correction, the task."""
+    return (None, verdict, None, None, None, None, "", TASK)
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as s:
@@ -85,15 +91,17 @@ def seed_database(store: Store, n_pairs: int, usernames: list[str]) -> None:
 
 
 def start_server(home: Path, port: int) -> subprocess.Popen:
-    """`app.py serve --no-worker` on the bench's data directory; returns once it answers."""
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--home", str(home), "serve", "--port", str(port), "--no-worker"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    """`app.py serve --no-worker` on the bench's data directory, logging to home/serve.log; returns once it answers."""
+    log = home / "serve.log"
+    with open(log, "w") as out:  # a file, not a pipe: a full pipe nobody reads would stall the server
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--home", str(home), "serve", "--port", str(port), "--no-worker"],
+            stdout=out, stderr=subprocess.STDOUT, text=True,
+        )
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"the app exited early:\n{proc.stdout.read()}")
+            raise SystemExit(f"the app exited early:\n{log.read_text()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/gradio_api/login_check", timeout=2).status_code in (200, 401):
                 return proc
@@ -159,11 +167,11 @@ def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float,
             time.sleep(rng.uniform(0, 2 * think))
             verdict = rng.choice(["A is better", "B is better", "Tie", "Both bad"])
             t0 = time.perf_counter()
-            ack = client.call("annotate_submit", verdict, None, None, None, None, "", TASK)
+            ack = client.call("annotate_submit", *submit_inputs(verdict))
             latencies.append(time.perf_counter() - t0)
             acks.append((name, ack))
             if rng.random() < retry_rate:
-                client.call("annotate_submit", verdict, None, None, None, None, "", TASK)
+                client.call("annotate_submit", *submit_inputs(verdict))
         except Exception as err:  # noqa: BLE001 - reported in the summary
             errors.append(f"{name}: {err}")
     retries.append(client.retries)

@@ -140,9 +140,9 @@ def build(ctx) -> None:
     def vote(view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request: gr.Request) -> dict:
         user = auth.require(request, ctx, "annotator")
         if not view:
-            raise gr.Error("There is no pair on screen; press Next pair.")
+            raise auth.refuse("There is no pair on screen; press Next pair.")
         if not verdict_value:
-            raise gr.Error("Pick a verdict first (keys 1-4).")
+            raise auth.refuse("Pick a verdict first (keys 1-4).")
         as_int = lambda v: int(v) if v else None  # noqa: E731
         with auth.user_errors():
             stored, _ = assignment.submit(

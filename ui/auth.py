@@ -48,13 +48,19 @@ def allowed(user: dict | None, role: str) -> bool:
     return user is not None and (user["role"] == "researcher" or user["role"] == role)
 
 
+def refuse(message: str) -> gr.Error:
+    """The error a handler raises for a request it turns down: shown in the browser, and, being the
+    user's mistake rather than a server fault, not logged with a traceback."""
+    return gr.Error(message, print_exception=False)
+
+
 def require(request: gr.Request | None, ctx, role: str) -> dict:
     """The signed-in account if it may act in `role`; otherwise raise gr.Error (nothing is done)."""
     user = current_user(request, ctx)
     if user is None:
-        raise gr.Error("Please sign in again: your account is unknown or disabled.")
+        raise refuse("Please sign in again: your account is unknown or disabled.")
     if not allowed(user, role):
-        raise gr.Error(f"This needs a {role} account; you are signed in as {user['role']} {user['username']!r}.")
+        raise refuse(f"This needs a {role} account; you are signed in as {user['role']} {user['username']!r}.")
     return user
 
 
@@ -64,4 +70,4 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except UserError as err:
-        raise gr.Error(str(err)) from None
+        raise refuse(str(err)) from None

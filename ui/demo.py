@@ -16,7 +16,7 @@ import gradio as gr
 
 from storage import tasks as task_store
 from ui.annotate import safe_markdown
-from ui.auth import require, user_errors
+from ui.auth import refuse, require, user_errors
 
 N_EXAMPLES = 8  # example prompts offered per task
 NO_VERSION = "(none: base model only)"
@@ -98,9 +98,9 @@ def build(ctx) -> None:
         require(request, ctx, "researcher")
         text = (text or "").strip()
         if not text:
-            raise gr.Error("Type a prompt or pick an example first.")
+            raise refuse("Type a prompt or pick an example first.")
         if len(text) > ctx.settings.max_text_chars:
-            raise gr.Error(f"The prompt is longer than {ctx.settings.max_text_chars} characters; shorten it.")
+            raise refuse(f"The prompt is longer than {ctx.settings.max_text_chars} characters; shorten it.")
         with user_errors():
             streams, titles = open_streams(ctx, task_name, text, (base_spec or "").strip() or ctx.settings.strong_model,
                                            None if version_name in (None, "", NO_VERSION) else version_name, bool(weak_too),

@@ -13,7 +13,7 @@ from storage import jobs, outputs
 from storage import tasks as task_store
 from training.generate_job import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
 from training.strategies import STRATEGIES
-from ui.auth import require, user_errors
+from ui.auth import refuse, require, user_errors
 
 POLL_S = 2.0  # how often a watched job's progress is refreshed
 GENERATED = [n for n, s in STRATEGIES.items() if s.role in ("weak", "strong")]
@@ -125,7 +125,7 @@ def build(ctx) -> None:
     def on_cancel(watched, request: gr.Request):
         require(request, ctx, "researcher")
         if not watched:
-            raise gr.Error("No job to cancel: queue one first or enter its id.")
+            raise refuse("No job to cancel: queue one first or enter its id.")
         with user_errors():
             job = jobs.request_cancel(ctx.store, int(watched))
         return job_status(job)

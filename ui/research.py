@@ -112,7 +112,7 @@ def build(ctx) -> None:
     def mark_gold(pair_id, value, request: gr.Request) -> str:
         auth.require(request, ctx, "researcher")
         if pair_id is None:
-            raise gr.Error("Enter a pair id from the table.")
+            raise auth.refuse("Enter a pair id from the table.")
         with auth.user_errors():
             pair_store.set_gold(store, int(pair_id), None if value == "(clear)" else value)
         return f"Pair {int(pair_id)}: gold answer {'cleared' if value == '(clear)' else value!r}."
@@ -120,7 +120,7 @@ def build(ctx) -> None:
     def make_export(task_name, min_agree, exclude, raw_votes, request: gr.Request) -> str:
         auth.require(request, ctx, "researcher")
         if not task_name:
-            raise gr.Error("Pick a task first.")
+            raise auth.refuse("Pick a task first.")
         out = Path(tempfile.mkdtemp(prefix="refinery-export-")) / f"{task_name}-{'votes' if raw_votes else 'preferences'}.jsonl"
         with auth.user_errors():
             path, _ = export.export(store, task_name, "jsonl", out, float(min_agree or 0), bool(exclude), bool(raw_votes))
@@ -136,7 +136,7 @@ def build(ctx) -> None:
         def handler(name, request: gr.Request) -> str:
             me = auth.require(request, ctx, "researcher")
             if not active and (name or "").strip() == me["username"]:
-                raise gr.Error("You cannot disable your own account.")
+                raise auth.refuse("You cannot disable your own account.")
             with auth.user_errors():
                 user_store.set_active(store, (name or "").strip(), active)
             return f"**{name.strip()}** is now {'enabled' if active else 'disabled'}."

@@ -15,7 +15,7 @@ from feedback.before_after import queue_before_after
 from storage import evaluations as eval_store
 from storage import tasks as task_store
 from training import evaluate_job, report
-from ui.auth import require, user_errors
+from ui.auth import refuse, require, user_errors
 
 EVAL_COLUMNS = ["model", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source"]
 WIN_COLUMNS = ["base", "version", "version wins [95% CI]", "votes", "wins / ties / losses"]
@@ -179,7 +179,7 @@ def build(ctx) -> None:
     def on_evaluate(task_name, model, strategy, n, tokens, request: gr.Request):
         user = require(request, ctx, "researcher")
         if not task_name or not model:
-            raise gr.Error("Pick a task and a model first.")
+            raise refuse("Pick a task and a model first.")
         with user_errors():
             params = evaluate_job.EvalJob(task=task_name, model=model.strip(), strategy=strategy,
                                           n=None if n in (None, "") else int(n), max_new_tokens=int(tokens or 256))
@@ -189,7 +189,7 @@ def build(ctx) -> None:
     def on_before_after(task_name, version, base, n, votes, request: gr.Request):
         user = require(request, ctx, "researcher")
         if not task_name or not version:
-            raise gr.Error("Pick a task and a trained version first.")
+            raise refuse("Pick a task and a trained version first.")
         with user_errors():
             result = queue_before_after(
                 ctx.store, task_name, version.strip(), int(n or 0), ctx.settings.weak_model, base=(base or "").strip() or None,

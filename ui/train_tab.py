@@ -13,7 +13,7 @@ from storage import jobs, metrics
 from storage import tasks as task_store
 from training import train_job
 from training.config import METHODS, TrainConfig
-from ui.auth import allowed, current_user, require, user_errors
+from ui.auth import allowed, current_user, refuse, require, user_errors
 
 POLL_S = 2.0  # how often the watched job's progress and plots refresh
 PLOTS = (("loss", "Loss"), ("rewards/margins", "Reward margin (chosen - rejected)"), ("rewards/accuracies", "Reward accuracy"))
@@ -140,7 +140,7 @@ def build(ctx) -> None:
         # inputs given as a set: `data` maps each component to its value
         user = require(request, ctx, "researcher")
         if not data[task]:
-            raise gr.Error("Pick a task first.")
+            raise refuse("Pick a task first.")
         with user_errors():
             config = config_from_form({key: data[component] for component, key in zip(form, keys)})
             job_id = train_job.enqueue(store, data[task], data[method], config, created_by=user["username"])
@@ -165,7 +165,7 @@ def build(ctx) -> None:
     def on_cancel(job_id, request: gr.Request):
         require(request, ctx, "researcher")
         if not job_id:
-            raise gr.Error("No job selected: start one or pick it from the list.")
+            raise refuse("No job selected: start one or pick it from the list.")
         with user_errors():
             jobs.request_cancel(store, int(job_id))
         return show(job_id)
