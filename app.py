@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("training.evaluate_job", "score a model version on a task's eval split"),
     "experiment": ("training.experiment", "run the paper's weak-to-strong comparison"),
     "export": ("feedback.export", "export preference pairs or raw votes"),
+    "import": ("feedback.preference_import", "import a preference dataset as pairs to annotate (and votes)"),
 }
 
 

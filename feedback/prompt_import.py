@@ -37,6 +37,11 @@ EVAL_PERCENT = 30
 FORMATS = ("jsonl", "csv", "hf")
 
 
+def stable_id(text: str) -> str:
+    """The id of a row that brings none: `h-` + 12 hex digits of SHA-256 of its prompt text."""
+    return "h-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def default_split(ext_id: str) -> str:
     """'eval' for about EVAL_PERCENT% of ids, 'train' otherwise; depends only on the id, so it is stable."""
     bucket = int(hashlib.sha256(ext_id.encode()).hexdigest()[:8], 16) % 100
@@ -92,7 +97,7 @@ def normalize_record(record: dict, where: str, prompt_field: str | None = None, 
     if not isinstance(text, str) or not text.strip():
         raise UserError(f"{where}, field {field!r}: the prompt must be non-empty text")
     _, ext_id = _first(record, ID_FIELDS)
-    ext_id = str(ext_id).strip() if ext_id is not None else "h-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+    ext_id = str(ext_id).strip() if ext_id is not None else stable_id(text)
     ref_field, reference = _first(record, REFERENCE_FIELDS)
     answer = record.get("answer")
     if answer is not None and not isinstance(answer, (str, int, float)):
