@@ -14,12 +14,11 @@ and prints the three figures, ratio_vs_loop = c/a, ratio_vs_batched = c/b, and h
 The load average and each run's CPU seconds are printed too: on a shared machine other processes
 skew wall-clock figures, and ratios per CPU-second of this process are less sensitive to them.
 
-Measured 2026-11-27 on the 2-core AMD EPYC (AVX2, no bf16: fp32), idle machine (load ~1):
-loop 10.0 tok/s, batched 39.8 tok/s, refinery at batch 16 49.4 tok/s (ratio_vs_loop 4.94,
-ratio_vs_batched 1.24), 2258 tokens each, 0/32 texts differing from the loop's. A decode step
-here is bound by reading the weights (1 row: 109 ms, 16 rows: 263 ms, 32 rows: 287 ms), so the
-generator's default became 32 rows: (c) alone then ran at 68.5 tok/s (2258 tokens in all, as
-before; texts not compared in that run), 6.85x the loop and 1.72x the batched figure above.
+Measured 2026-11-27 on the 2-core AMD EPYC (AVX2, no bf16: fp32), idle machine (load 1.3):
+loop 12.6 tok/s, batched 48.6 tok/s, refinery 90.8 tok/s; ratio_vs_loop 7.19, ratio_vs_batched
+1.87; 2258 tokens each, 0/32 texts differing from the loop's. A decode step here is bound by
+reading the weights (1 row: 109 ms, 16 rows: 263 ms, 32 rows: 287 ms), which is why the
+generator's default batch is 32 rows; at 16 it ran at 49.4 tok/s (ratio_vs_loop 4.94).
 """
 
 from __future__ import annotations
