@@ -15,18 +15,14 @@ Any bad row refuses the whole file, naming the row and the field, and nothing is
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from feedback.prompt_import import default_split, detect_format, stable_id
+from feedback.prompt_import import check_unique, detect_format, read_records, split_of, stable_id
 from settings import Settings
 from storage import imports, users
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
-
-SPLIT_ALIASES = {"train": "train", "eval": "eval", "test": "eval", "validation": "eval", "valid": "eval", "dev": "eval"}
-
 
 def _text(value: object, role: str, where: str, field: str, max_chars: int) -> str:
     """The text of a field given as a string or as a message list (the last message of `role`)."""
@@ -53,10 +49,7 @@ def normalize_row(record: dict, where: str, max_chars: int) -> dict:
         raise UserError(f"{where}: 'chosen' and 'rejected' are the same text; such a pair says nothing")
     ext_id = record.get("id") if record.get("id") is not None else record.get("ext_id")
     row["ext_id"] = str(ext_id) if ext_id is not None else stable_id(row["prompt"])
-    split = record.get("split")
-    if split is not None and str(split).lower() not in SPLIT_ALIASES:
-        raise UserError(f"{where}: split must be train or eval (or test/validation/dev), not {split!r}")
-    row["split"] = SPLIT_ALIASES[str(split).lower()] if split is not None else default_split(row["ext_id"])
+    row["split"] = split_of(record.get("split"), row["ext_id"], where)
     return row
 
 
@@ -66,33 +59,13 @@ def read_rows(path: str | Path, max_chars: int = 20_000) -> list[dict]:
     if not path.exists():
         raise UserError(f"{path}: no such file or directory")
     fmt = detect_format(path)
-    records: list[tuple[str, object]] = []
-    if fmt == "hf":
-        import datasets  # slow to import; only this format needs it
-
-        try:
-            loaded = datasets.load_from_disk(str(path))
-        except (FileNotFoundError, ValueError) as err:
-            raise UserError(f"{path}: not a dataset saved with save_to_disk ({err})") from None
-        parts = loaded.items() if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
-        records = [(f"{path}: {'split ' + p + ', ' if p else ''}row {i}", r) for p, d in parts for i, r in enumerate(d)]
-    elif fmt == "jsonl":
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    records.append((f"{path}: line {number}", json.loads(line)))
-                except json.JSONDecodeError as err:
-                    raise UserError(f"{path}: line {number}: not valid JSON ({err.msg})") from None
-    else:
-        raise UserError(f"{path}: preferences are read from JSONL or a saved dataset directory, not {fmt}")
+    if fmt == "csv":
+        raise UserError(f"{path}: preferences are read from JSONL or a saved dataset directory, not CSV")
+    records = read_records(path, fmt)
     rows = [normalize_row(record, where, max_chars) for where, record in records]
     if not rows:
         raise UserError(f"{path}: no rows")
-    seen: dict[str, str] = {}
-    for (where, _), row in zip(records, rows):
-        if row["ext_id"] in seen:
-            raise UserError(f"{where}: id {row['ext_id']!r} repeats {seen[row['ext_id']]}")
-        seen[row["ext_id"]] = where
+    check_unique(rows, [where for where, _ in records])
     return rows
 
 

@@ -48,6 +48,15 @@ def default_split(ext_id: str) -> str:
     return "eval" if bucket < EVAL_PERCENT else "train"
 
 
+def split_of(value: object, ext_id: str, where: str) -> str:
+    """A row's split: its `split` value by SPLIT_ALIASES, or `default_split` when it has none."""
+    if value in (None, ""):
+        return default_split(ext_id)
+    if not isinstance(value, str) or value.strip().lower() not in SPLIT_ALIASES:
+        raise UserError(f"{where}, field 'split': {value!r} is not one of {', '.join(SPLIT_ALIASES)}")
+    return SPLIT_ALIASES[value.strip().lower()]
+
+
 def _first(record: dict, names: tuple[str, ...]) -> tuple[str | None, object]:
     for name in names:
         if name in record and record[name] not in (None, ""):
@@ -112,13 +121,7 @@ def normalize_record(record: dict, where: str, prompt_field: str | None = None, 
     for name, value in ((field, text), (ref_field, reference)):
         if value is not None and len(value) > max_chars:
             raise UserError(f"{where}, field {name!r}: {len(value)} characters, more than max_text_chars={max_chars}")
-    split = record.get("split")
-    if split in (None, ""):
-        split = default_split(ext_id)
-    elif not isinstance(split, str) or split.strip().lower() not in SPLIT_ALIASES:
-        raise UserError(f"{where}, field 'split': {split!r} is not one of {', '.join(SPLIT_ALIASES)}")
-    else:
-        split = SPLIT_ALIASES[split.strip().lower()]
+    split = split_of(record.get("split"), ext_id, where)
     return {
         "ext_id": ext_id,
         "text": text,
@@ -129,7 +132,8 @@ def normalize_record(record: dict, where: str, prompt_field: str | None = None, 
     }
 
 
-def _check_unique(rows: list[dict], wheres: list[str]) -> None:
+def check_unique(rows: list[dict], wheres: list[str]) -> None:
+    """UserError at the second row that repeats an earlier row's ext_id."""
     seen: dict[str, str] = {}
     for row, where in zip(rows, wheres):
         if row["ext_id"] in seen:
@@ -138,25 +142,22 @@ def _check_unique(rows: list[dict], wheres: list[str]) -> None:
         seen[row["ext_id"]] = where
 
 
-def _read_jsonl(path: Path, prompt_field: str | None, max_chars: int) -> list[dict]:
-    rows, wheres = [], []
+def _jsonl_records(path: Path) -> list[tuple[str, dict]]:
+    records = []
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             where = f"{path.name} line {number}"
             try:
-                record = json.loads(line)
+                records.append((where, json.loads(line)))
             except json.JSONDecodeError as err:
                 raise UserError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from None
-            rows.append(normalize_record(record, where, prompt_field, max_chars))
-            wheres.append(where)
-    _check_unique(rows, wheres)
-    return rows
+    return records
 
 
-def _read_csv(path: Path, prompt_field: str | None, max_chars: int) -> list[dict]:
-    rows, wheres = [], []
+def _csv_records(path: Path) -> list[tuple[str, dict]]:
+    records = []
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames:
@@ -168,15 +169,13 @@ def _read_csv(path: Path, prompt_field: str | None, max_chars: int) -> list[dict
                     raise UserError(f"{where}: more cells than header columns")
                 if any(v is None for v in record.values()):
                     raise UserError(f"{where}: fewer cells than header columns")
-                rows.append(normalize_record(record, where, prompt_field, max_chars, from_csv=True))
-                wheres.append(where)
+                records.append((where, record))
         except csv.Error as err:
             raise UserError(f"{path.name} line {reader.line_num}: malformed CSV ({err})") from None
-    _check_unique(rows, wheres)
-    return rows
+    return records
 
 
-def _read_hf(path: Path, prompt_field: str | None, max_chars: int) -> list[dict]:
+def _hf_records(path: Path) -> list[tuple[str, dict]]:
     import datasets  # slow to import; only this format needs it
 
     try:
@@ -184,16 +183,25 @@ def _read_hf(path: Path, prompt_field: str | None, max_chars: int) -> list[dict]
     except (FileNotFoundError, ValueError) as err:
         raise UserError(f"{path}: not a dataset saved with save_to_disk ({err})") from None
     parts = loaded.items() if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
-    rows, wheres = [], []
+    records = []
     for part, dataset in parts:
         for index, record in enumerate(dataset):
-            where = f"{'split ' + part + ', ' if part else ''}row {index}"
             if part is not None and "split" not in record and part.lower() in SPLIT_ALIASES:
                 record = {**record, "split": part}  # a DatasetDict's train/test parts name the split
-            rows.append(normalize_record(record, where, prompt_field, max_chars))
-            wheres.append(where)
-    _check_unique(rows, wheres)
-    return rows
+            records.append((f"{'split ' + part + ', ' if part else ''}row {index}", record))
+    return records
+
+
+def read_records(path: Path, fmt: str) -> list[tuple[str, dict]]:
+    """(where, record) for every row of a JSONL, CSV or saved-dataset file, `where` naming its line
+    or row; UserError for a malformed file."""
+    readers = {"jsonl": _jsonl_records, "csv": _csv_records, "hf": _hf_records}
+    if fmt not in readers:
+        raise UserError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    try:
+        return readers[fmt](path)
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
 
 
 def detect_format(path: Path) -> str:
@@ -214,13 +222,9 @@ def read_prompts(path: str | Path, fmt: str | None = None, prompt_field: str | N
     if not path.exists():
         raise UserError(f"{path}: no such file or directory")
     fmt = fmt or detect_format(path)
-    readers = {"jsonl": _read_jsonl, "csv": _read_csv, "hf": _read_hf}
-    if fmt not in readers:
-        raise UserError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    try:
-        rows = readers[fmt](path, prompt_field, max_chars)
-    except UnicodeDecodeError as err:
-        raise UserError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    records = read_records(path, fmt)
+    rows = [normalize_record(record, where, prompt_field, max_chars, from_csv=fmt == "csv") for where, record in records]
+    check_unique(rows, [where for where, _ in records])
     if not rows:
         raise UserError(f"{path}: no prompts found")
     return rows

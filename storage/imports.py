@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from storage import outputs, pairs
+from storage import outputs, pairs, votes
 from storage import tasks as task_store
 from storage.db import Store, one, rows
 
@@ -35,11 +35,8 @@ def import_preferences(store: Store, task_id: int, prompt_set: str, model: str, 
                 continue
             pair = one(db, "SELECT id, output_a FROM pairs WHERE (output_a=? AND output_b=?) OR (output_a=? AND output_b=?)",
                        (chosen, rejected, rejected, chosen))
-            if one(db, "SELECT 1 FROM votes WHERE pair_id = ? AND user_id = ?", (pair["id"], voter_id)):
-                continue
             db.execute("INSERT OR IGNORE INTO assignments (pair_id, user_id, swapped, served_at) VALUES (?, ?, 0, ?)",
                        (pair["id"], voter_id, time.time()))
-            db.execute("INSERT INTO votes (pair_id, user_id, choice, swapped) VALUES (?, ?, ?, 0)",
-                       (pair["id"], voter_id, "a" if pair["output_a"] == chosen else "b"))
-            counts["votes"] += 1
+            _, created = votes.record_vote(store, pair["id"], voter_id, "a" if pair["output_a"] == chosen else "b")
+            counts["votes"] += created
     return counts
