@@ -43,7 +43,10 @@ def get_task(store: Store, name: str) -> dict:
     """The task called `name`; UserError naming the known tasks if there is none."""
     task = one(store.read(), "SELECT * FROM tasks WHERE name = ?", (name,))
     if task is None:
-        known = ", ".join(t["name"] for t in list_tasks(store)) or "none (run `python app.py tasks list`)"
+        known = ", ".join(t["name"] for t in list_tasks(store))
+        if not known:
+            raise UserError(f"unknown task {name!r}: this data directory has no tasks yet; "
+                            "`python app.py tasks load` loads the shipped ones (`make run` does it too)")
         raise UserError(f"unknown task {name!r}; known tasks: {known}")
     return task
 

@@ -95,6 +95,8 @@ def test_sync_restores_an_edited_shipped_task(store):
 
 
 def test_get_task_unknown_lists_known_names(store):
+    with pytest.raises(UserError, match=r"unknown task 'pirate'.*no tasks yet.*tasks load"):
+        task_store.get_task(store, "pirate")
     tasks.sync_shipped(store)
     with pytest.raises(UserError, match=r"unknown task 'nope'.*analogy.*socratic"):
         task_store.get_task(store, "nope")
