@@ -124,3 +124,14 @@ def test_train_tab_is_for_researchers_and_queues_and_cancels(tmp_path):
         with pytest.raises(AppError, match="label_smoothing must be below 0.5"):
             researcher.predict("toy", "dpo", *form[:14], 0.6, *form[15:], api_name="/train_start")
         assert len(jobs.list_jobs(store, kind="train")) == 1
+
+
+def test_status_before_the_first_step_says_what_is_being_prepared(settings, store, tiny_model_dir, tmp_path):
+    from training import train_job
+
+    task_with_outputs(store, n=2)
+    config = TrainConfig(model=str(tiny_model_dir), max_steps=1, batch_size=2, device="cpu")
+    heard, steps = [], []
+    train_job.train_and_register(store, settings, train_job.job_params("toy", "dpo-refined", config), tmp_path,
+                                 on_status=heard.append, on_step=lambda step, total: steps.append(step), log=lambda line: None)
+    assert heard == [f"preparing 2 examples: loading {tiny_model_dir}, reference log-probs"] and steps[-1] == 1

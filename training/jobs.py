@@ -75,6 +75,11 @@ class JobContext:
         jobs.heartbeat(self.store, self.id, step, total, message)
         self.check_cancel()
 
+    def status(self, message: str) -> None:
+        """Record what the job is doing between steps (also the heartbeat); raises JobCancelled if a stop was requested."""
+        jobs.heartbeat(self.store, self.id, message=message)
+        self.check_cancel()
+
     def log(self, line: str) -> None:
         """Append a line to the job's log."""
         jobs.append_log(self.store, self.id, line)

@@ -59,10 +59,12 @@ def _fixed_examples(workdir, build) -> tuple[list[dict], dict]:
 
 
 def train_and_register(store: Store, settings, params: dict, workdir, job_id: int | None = None, on_step=None, on_log=None,
-                       log=print, register: bool = True, name: str | None = None) -> dict:
+                       log=print, register: bool = True, name: str | None = None, on_status=None) -> dict:
     """Build the data, train, and register the adapter as a model version; returns the job result.
 
-    The version is called `name`, by default version_name(task, method, job_id).
+    The version is called `name`, by default version_name(task, method, job_id). `on_status(text)`
+    hears what happens before the first step (loading, reference log-probs), which takes minutes
+    for the 1.5B model on a CPU.
     """
     from training import trainers
 
@@ -82,6 +84,9 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
         + (f"; resuming from {last.name}" if last else "")
     )
     adapter_dir = settings.adapters_dir / name
+    if on_status is not None:
+        reference = method in ("dpo", "dpo-refined") and config.precompute_ref_log_probs
+        on_status(f"preparing {snap['n']} examples: loading {spec}" + (", reference log-probs" if reference else ""))
     result = trainers.train(
         spec, method, examples, config, workdir, settings=settings, adapter_dir=adapter_dir, on_step=on_step, on_log=on_log
     )
@@ -108,7 +113,7 @@ def run_job(ctx: JobContext) -> dict:
     return train_and_register(
         ctx.store, ctx.settings, ctx.params, ctx.workdir, job_id=ctx.id,
         on_step=lambda step, total: ctx.progress(step, total, f"step {step}/{total}"),
-        on_log=ctx.metric, log=ctx.log,
+        on_log=ctx.metric, log=ctx.log, on_status=ctx.status,
     )
 
 
