@@ -90,7 +90,8 @@ def check_training(spec: str, settings: Settings, methods: list[str], steps: int
         run_worker(settings, once=True)
         seconds = time.perf_counter() - start
         job = jobs.get(store, job_id)
-        print(f"job {job_id} ({method}): {job['status']} {job['message']} in {seconds:.1f} s")
+        message = f" ({job['message']})" if job["message"] not in ("", job["status"]) else ""
+        print(f"job {job_id} ({method}): {job['status']}{message} in {seconds:.1f} s")
         if job["status"] != "done":
             print(job["log"])
             ok = False
