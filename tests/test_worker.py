@@ -90,6 +90,17 @@ def test_cancel_queued_job_never_runs(settings, store):
     assert jobs.get(store, job_id)["status"] == "cancelled"
 
 
+def test_train_job_frees_the_models_earlier_jobs_cached(settings, store, tiny):
+    from training import loading
+
+    loading.load(tiny, settings, device="cpu")
+    assert loading.cached_count() == 1
+    task_with_outputs(store, n=2)
+    job_id = train_job.enqueue(store, "toy", "sft-weak", tiny_config(tiny, max_steps=1))
+    assert run_worker(settings, once=True) == 1 and jobs.get(store, job_id)["status"] == "done"
+    assert loading.cached_count() == 0
+
+
 def test_cancel_running_train_job(settings, store, tiny):
     task_with_outputs(store, n=4)
     job_id = train_job.enqueue(store, "toy", "sft-weak", tiny_config(tiny, max_steps=500, save_steps=1000))

@@ -160,6 +160,11 @@ def load(spec_or_name: str, settings: Settings, device: str = "auto", adapter_pa
     return _loaded.get(key, lambda: load_uncached(spec, settings, device, adapter, dtype))
 
 
+def cached_count() -> int:
+    """How many models this process's cache holds."""
+    return len(_loaded.items)
+
+
 def clear_cache() -> None:
     """Forget every cached model (frees their memory once no caller holds them)."""
     _loaded.clear()

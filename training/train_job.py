@@ -110,6 +110,11 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
 @handler("train")
 def run_job(ctx: JobContext) -> dict:
     """The worker's entry for train jobs: progress and metrics go to the job and metrics tables."""
+    from training.loading import clear_cache
+
+    # models cached by earlier generate jobs would sit beside the training copy (6 GB each for the
+    # 1.5B in fp32, next to training's own 20 GB peak on a 24 GB machine)
+    clear_cache()
     return train_and_register(
         ctx.store, ctx.settings, ctx.params, ctx.workdir, job_id=ctx.id,
         on_step=lambda step, total: ctx.progress(step, total, f"step {step}/{total}"),
