@@ -89,3 +89,12 @@ def test_shipped_seed_candidates_load_as_pairs_ready_to_vote(store):
         made = pairs.list_pairs(store, task["id"])
         assert made and all(p["text_a"] != p["text_b"] for p in made)
     assert load_seed(store)["pairs"] == 0
+
+
+def test_pirate_and_analogy_seeds_hold_the_four_strategies_on_40_prompts():
+    """What a fresh `make run` offers to annotate: weak labels, the strong base and both refinements."""
+    for name in ("pirate", "analogy"):
+        records = read_seed_file(SEED_DIR / f"{name}.jsonl")
+        for strategy in ("weak", "strong-base", "icl-refine", "ask-to-improve"):
+            prompts = {r["prompt_ext_id"] for r in records if r["strategy"] == strategy}
+            assert len(prompts) >= 40, f"{name} seed has {strategy} on {len(prompts)} prompts"
