@@ -23,7 +23,7 @@ from storage.db import Store
 from storage.errors import UserError
 from training import config as train_config
 from training import datasets as tds
-from training.config import METHODS, TrainConfig
+from training.config import METHODS, PREFERENCE_METHODS, TrainConfig
 from training.jobs import JobContext, handler
 
 
@@ -77,7 +77,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     if model_store.get_model(store, name) is not None:
         return {"model": name, "note": "already registered by an earlier attempt"}
     last = trainers.last_checkpoint(workdir / "checkpoints")
-    smoothing = trainers.label_smoothing_for(config, examples) if method in ("dpo", "dpo-refined") else None
+    smoothing = trainers.label_smoothing_for(config, examples) if method in PREFERENCE_METHODS else None
     log(
         f"{method} on task {task_name}: {snap['n']} examples (data hash {snap['hash'][:12]}), model {spec}"
         + (f", label smoothing {smoothing:.3f}" if smoothing is not None else "")
@@ -85,7 +85,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     )
     adapter_dir = settings.adapters_dir / name
     if on_status is not None:
-        reference = method in ("dpo", "dpo-refined") and config.precompute_ref_log_probs
+        reference = method in PREFERENCE_METHODS and config.precompute_ref_log_probs
         on_status(f"preparing {snap['n']} examples: loading {spec}" + (", reference log-probs" if reference else ""))
     result = trainers.train(
         spec, method, examples, config, workdir, settings=settings, adapter_dir=adapter_dir, on_step=on_step, on_log=on_log
