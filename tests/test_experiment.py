@@ -37,6 +37,8 @@ def test_config_validation_and_pinned_results_folder(tmp_path, settings):
         ExperimentConfig(noise=0.5).resolved(settings)
     with pytest.raises(UserError, match="n-train"):
         ExperimentConfig(n_train=3, n_icl=4).resolved(settings)
+    with pytest.raises(UserError, match="learning-rate"):
+        ExperimentConfig(learning_rate=-1e-3).resolved(settings)
     cfg = ExperimentConfig(out=str(tmp_path / "run")).resolved(settings)
     assert cfg.strong == settings.strong_model and cfg.weak == settings.weak_model
     assert ExperimentConfig().resolved(settings).out.endswith(f"results/pirate-{settings.strong_model}")
@@ -44,6 +46,17 @@ def test_config_validation_and_pinned_results_folder(tmp_path, settings):
     experiment.check_config(tmp_path / "run", cfg)  # same settings: resumes
     with pytest.raises(UserError, match="noise"):
         experiment.check_config(tmp_path / "run", ExperimentConfig(noise=0.1, out=cfg.out).resolved(settings))
+    with pytest.raises(UserError, match="learning_rate"):
+        experiment.check_config(tmp_path / "run", ExperimentConfig(learning_rate=0.0, out=cfg.out).resolved(settings))
+
+
+def test_trained_rows_use_the_runs_learning_rate(tmp_path, settings, store, tiny_task):
+    def lr(run_lr: float, method: str) -> float:
+        cfg = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, learning_rate=run_lr, out=str(tmp_path)).resolved(settings)
+        return experiment.Runner(cfg, settings, store).train_config(method).lr_for(method)
+
+    assert lr(experiment.EXPERIMENT_LR, "dpo") == lr(experiment.EXPERIMENT_LR, "sft-weak") == experiment.EXPERIMENT_LR
+    assert lr(0.0, "dpo") == 5e-5 and lr(0.0, "sft-weak") == 2e-4  # 0: the train command's per-method rates
 
 
 PIRATE_QA = [

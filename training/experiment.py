@@ -54,6 +54,9 @@ N_SAMPLES = 2  # eval prompts whose answers report.md quotes, one per row
 # Few LoRA steps: 16 steps of 4 examples cover the 64 default train prompts once. DESIGN.md
 # measured ~20 s per DPO step of 2 short pairs on the 1.5B model (bf16, 2 idle cores), so a DPO
 # row costs roughly ten minutes there; SFT rows need no reference pass and cost less.
+# The train command's rates (5e-5 DPO, 2e-4 SFT) suit hundreds of steps; in 4 steps they moved no
+# trained row of the 0.5B or 1.5B model. 1e-3 moves the 0.5B's sft-weak to concept 0.88 in 8 steps.
+EXPERIMENT_LR = 1e-3
 EXPERIMENT_TRAIN = {"max_steps": 16, "batch_size": 4, "max_length": 384, "save_steps": 4, "logging_steps": 1}
 
 
@@ -71,6 +74,7 @@ class ExperimentConfig:
     max_new_tokens: int = field(default=128, metadata={"help": "longest generated answer, in tokens"})
     batch_size: int = field(default=32, metadata={"help": "prompts per generation batch"})
     train_steps: int = field(default=EXPERIMENT_TRAIN["max_steps"], metadata={"help": "LoRA optimizer steps per trained row"})
+    learning_rate: float = field(default=EXPERIMENT_LR, metadata={"help": "peak LoRA learning rate of every trained row (0: the train command's per-method default)"})
     seed: int = field(default=0, metadata={"help": "seed of example choice, annotator flips, training and bootstrap"})
     out: str = field(default="", metadata={"help": "results folder (default: results/<task>-<strong>)"})
 
@@ -85,6 +89,8 @@ class ExperimentConfig:
             raise UserError("--noise must be in [0, 0.5): at 0.5 the annotator's verdicts carry no information")
         if cfg.train_steps < 1 or cfg.max_new_tokens < 1 or cfg.batch_size < 1:
             raise UserError("--train-steps, --max-new-tokens and --batch-size must be at least 1")
+        if cfg.learning_rate < 0:
+            raise UserError("--learning-rate must not be negative")
         return cfg
 
     def pinned(self) -> dict:
@@ -286,7 +292,7 @@ class Runner:
 
         smoothing = min(self.cfg.noise, 0.4) if method == "dpo" else 0.0
         return TrainConfig.from_dict({
-            **EXPERIMENT_TRAIN, "max_steps": self.cfg.train_steps, "seed": self.cfg.seed,
+            **EXPERIMENT_TRAIN, "max_steps": self.cfg.train_steps, "seed": self.cfg.seed, "learning_rate": self.cfg.learning_rate,
             "label_smoothing": smoothing, "device": self.settings.device,
         }).validate()
 
@@ -404,8 +410,8 @@ class Runner:
             f"- Simulated annotator: {sum(v['prefers_a'] for v in verdicts)}/{len(verdicts)} verdicts prefer the "
             f"icl-refine output over the weak label ({flips} flipped by noise).",
             f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
-            f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps})} "
-            "(rest: TrainConfig defaults; dpo uses label smoothing = noise, clipped to 0.4).",
+            f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
+            "(learning rate 0: 5e-5 DPO, 2e-4 SFT; rest: TrainConfig defaults; dpo uses label smoothing = noise, clipped to 0.4).",
             "- Concept transferred = (concept − strong base) / (weak − strong base); "
             "content kept = (content − weak) / (strong base − weak).",
             f"- Stage times (s, when each stage last ran; total {sum(self.timings.values()) / 60:.1f} min): "
