@@ -53,7 +53,7 @@ ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instruc
 N_SAMPLES = 2  # eval prompts whose answers report.md quotes, one per row
 # Few LoRA steps: 16 steps of 4 examples cover the 64 default train prompts once. A DPO step of 4
 # pairs costs ~100 s on the 1.5B in fp32 on 2 cores (~60 s on the 0.5B), so a DPO row is ~30 min
-# there; SFT rows need no reference pass and cost about a third.
+# there; SFT rows need no reference pass and cost about 40% of that.
 # The train command's rates (5e-5 DPO, 2e-4 SFT) suit hundreds of steps; in 4 steps they moved no
 # trained row of the 0.5B or 1.5B model. 1e-3 moves the 0.5B's sft-weak to concept 0.88 in 8 steps.
 EXPERIMENT_LR = 1e-3
