@@ -42,6 +42,7 @@ from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from training import report
+from training.config import DEFAULT_LR, MAX_LABEL_SMOOTHING
 from training.evaluation import score_texts, summarize_scores
 from training.jobs import JobContext, handler
 from training.strategies import STRATEGIES, Context, select_examples
@@ -96,6 +97,11 @@ class ExperimentConfig:
     def pinned(self) -> dict:
         """The settings a cached stage depends on (everything but the output folder)."""
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "out"}
+
+
+def _rate(value: float) -> str:
+    """A learning rate as people write it: 5e-5, not 5e-05."""
+    return f"{value:.0e}".replace("e-0", "e-")
 
 
 def _slug(spec: str) -> str:
@@ -290,7 +296,7 @@ class Runner:
         """The TrainConfig of a trained row: EXPERIMENT_TRAIN, the run's steps and seed; dpo smooths labels by the noise."""
         from training.config import TrainConfig
 
-        smoothing = min(self.cfg.noise, 0.4) if method == "dpo" else 0.0
+        smoothing = min(self.cfg.noise, MAX_LABEL_SMOOTHING) if method == "dpo" else 0.0
         return TrainConfig.from_dict({
             **EXPERIMENT_TRAIN, "max_steps": self.cfg.train_steps, "seed": self.cfg.seed, "learning_rate": self.cfg.learning_rate,
             "label_smoothing": smoothing, "device": self.settings.device,
@@ -411,7 +417,8 @@ class Runner:
             f"icl-refine output over the weak label ({flips} flipped by noise).",
             f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
             f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
-            "(learning rate 0: 5e-5 DPO, 2e-4 SFT; rest: TrainConfig defaults; dpo uses label smoothing = noise, clipped to 0.4).",
+            f"(learning rate 0: {_rate(DEFAULT_LR['dpo'])} DPO, {_rate(DEFAULT_LR['sft-weak'])} SFT; rest: TrainConfig defaults; "
+            f"dpo uses label smoothing = noise, clipped to {MAX_LABEL_SMOOTHING}).",
             "- Concept transferred = (concept − strong base) / (weak − strong base); "
             "content kept = (content − weak) / (strong base − weak).",
             f"- Stage times (s, when each stage last ran; total {sum(self.timings.values()) / 60:.1f} min): "
