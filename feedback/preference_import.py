@@ -30,7 +30,7 @@ def _text(value: object, role: str, where: str, field: str, max_chars: int) -> s
         turns = [m.get("content") for m in value if isinstance(m, dict) and m.get("role") == role]
         value = turns[-1] if turns else None
     if not isinstance(value, str) or not value.strip():
-        raise UserError(f"{where}: {field!r} must be non-empty text or a message list with a {role} turn")
+        raise UserError(f"{where}: {field!r} must be non-empty text or a message list with {'an' if role == 'assistant' else 'a'} {role} turn")
     if len(value) > max_chars:
         raise UserError(f"{where}: {field!r} is {len(value)} characters long; the limit is {max_chars}")
     return value.strip()

@@ -72,7 +72,7 @@ def _key_facts(value: object, where: str, from_csv: bool) -> list[list[str]]:
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as err:
-                raise UserError(f"{where}, field 'key_facts': invalid JSON ({err.msg})") from None
+                raise UserError(f"{where}, field 'key_facts': invalid JSON ({err.msg.removesuffix(' at')} at column {err.colno})") from None
         else:
             value = [[a.strip() for a in fact.split("|") if a.strip()] for fact in value.split(";") if fact.strip()]
     if isinstance(value, str):
@@ -144,7 +144,7 @@ def check_unique(rows: list[dict], wheres: list[str]) -> None:
 
 def _jsonl_records(path: Path) -> list[tuple[str, dict]]:
     records = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:  # -sig: a byte-order mark on line 1 is skipped
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -152,14 +152,17 @@ def _jsonl_records(path: Path) -> list[tuple[str, dict]]:
             try:
                 records.append((where, json.loads(line)))
             except json.JSONDecodeError as err:
-                raise UserError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from None
+                # some of json's messages end in "at" ("Invalid control character at")
+                reason = err.msg.removesuffix(" at")
+                raise UserError(f"{where}: invalid JSON at column {err.colno} ({reason})") from None
     return records
 
 
 def _csv_records(path: Path) -> list[tuple[str, dict]]:
     records = []
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        # strict: a quote never closed is an error, not a cell that swallows the rest of the file
+        reader = csv.DictReader(fh, strict=True)
         if not reader.fieldnames:
             raise UserError(f"{path.name}: empty CSV file, expected a header row")
         try:
@@ -171,6 +174,9 @@ def _csv_records(path: Path) -> list[tuple[str, dict]]:
                     raise UserError(f"{where}: fewer cells than header columns")
                 records.append((where, record))
         except csv.Error as err:
+            if "unexpected end of data" in str(err):
+                raise UserError(f"{path.name}: a quoted cell opened on or before line {reader.line_num} is never "
+                                "closed (a \" is missing)") from None
             raise UserError(f"{path.name} line {reader.line_num}: malformed CSV ({err})") from None
     return records
 

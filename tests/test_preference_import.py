@@ -55,7 +55,8 @@ def test_votes_by_an_account_round_trip_through_export(store, tmp_path):
 @pytest.mark.parametrize("bad, message", [
     ({"prompt": "Q?", "chosen": "A"}, r"line 3: 'rejected' must be non-empty text"),
     ({"prompt": "Q?", "chosen": "Same", "rejected": "Same"}, r"line 3: 'chosen' and 'rejected' are the same text"),
-    ({"prompt": [{"role": "system", "content": "x"}], "chosen": "A", "rejected": "B"}, r"line 3: 'prompt' must be .* user turn"),
+    ({"prompt": [{"role": "system", "content": "x"}], "chosen": "A", "rejected": "B"}, r"line 3: 'prompt' must be .* a user turn"),
+    ({"prompt": "Q?", "chosen": [{"role": "user", "content": "x"}], "rejected": "B"}, r"line 3: 'chosen' must be .* an assistant turn"),
     ({"prompt": "Q?", "chosen": "A", "rejected": "B", "split": "later"}, r"line 3, field 'split': 'later' is not one of train, eval"),
     ({"id": "q2", "prompt": "Q?", "chosen": "A", "rejected": "B"}, r"line 3: duplicate id 'q2' \(first seen at .*line 2\)"),
 ])

@@ -166,3 +166,22 @@ def test_cli_import_and_list(settings, tmp_path, capsys):
     assert len(capsys.readouterr().out.strip().splitlines()) == 1
     with pytest.raises(UserError, match="empty or unknown"):
         _cli(settings, "list", "--set", "other")
+
+
+def test_import_messages_read_well_unclosed_quote_is_named_and_a_bom_is_skipped(store, tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"id": "x", "prompt": "tab\tinside"}\n')  # a raw control character in a JSON string
+    with pytest.raises(UserError) as err:
+        prompt_import.import_prompts(store, "mine", path)
+    assert "at at" not in str(err.value) and "invalid JSON at column" in str(err.value)
+    path = tmp_path / "q.csv"
+    path.write_text('id,prompt\na,"first\nb,second\n')
+    with pytest.raises(UserError, match=r'q\.csv: a quoted cell opened on or before line \d+ is never closed'):
+        prompt_import.import_prompts(store, "csvset", path)
+    assert task_store.count_prompts(store, "csvset") == 0
+    path.write_bytes("\ufeffid,prompt\na,first\n".encode())
+    assert prompt_import.import_prompts(store, "csvset", path)["added"] == 1
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(("\ufeff" + json.dumps({"id": "j", "prompt": "Why?"}) + "\n").encode())
+    assert prompt_import.import_prompts(store, "bomset", path)["added"] == 1
+    assert task_store.list_prompts(store, "csvset")[0]["ext_id"] == "a"
