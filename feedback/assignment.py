@@ -24,7 +24,8 @@ def next_pair(store: Store, user_id: int, task_id: int | None, timeout_s: float,
               rng: random.Random | None = None) -> dict | None:
     """Serve the user a pair (recording the assignment) as it should appear on screen, or None if none is left.
 
-    The result has pair_id, task_id, prompt_text, swapped, and left/right text, model and strategy
+    The result has pair_id, task_id, prompt_text, reference (the prompt's reference answer or None),
+    swapped, and left/right text, model and strategy
     (model and strategy are for the reveal after voting, never shown before).
     """
     now = time.time() if now is None else now
@@ -40,6 +41,7 @@ def on_screen(pair: dict, swapped: bool) -> dict:
     left, right = ("b", "a") if swapped else ("a", "b")
     view = {
         "pair_id": pair["id"], "task_id": pair["task_id"], "prompt_text": pair["prompt_text"], "swapped": swapped,
+        "reference": pair.get("prompt_reference"),
     }
     for side, key in (("left", left), ("right", right)):
         for field in ("text", "model", "strategy"):

@@ -15,14 +15,16 @@ def make_task(store, name: str = "toy", votes_per_pair: int = 2, gold_threshold:
 
 
 def make_pairs(store, task_id: int, n: int, votes_wanted: int = 2, strategies=("icl-refine", "weak"),
-               prompt_texts: list[str] | None = None, texts=None, split: str = "train") -> list[int]:
-    """n pairs, one per new prompt, each between an output of strategies[0] and one of strategies[1]."""
+               prompt_texts: list[str] | None = None, texts=None, split: str = "train", references=None) -> list[int]:
+    """n pairs, one per new prompt, each between an output of strategies[0] and one of strategies[1];
+    `references(i)` gives prompt i a reference answer."""
     task = tasks.get_task_by_id(store, task_id)
     texts = texts or (lambda i, s: f"Answer {i} by {s}.")
     prompt_texts = prompt_texts or [f"Question {i}?" for i in range(n)]
     start = tasks.count_prompts(store, task["prompt_set"])
     tasks.insert_prompts(store, task["prompt_set"], [
-        {"ext_id": f"q{start + i}", "text": t, "split": split} for i, t in enumerate(prompt_texts)
+        {"ext_id": f"q{start + i}", "text": t, "split": split, **({"reference": references(i)} if references else {})}
+        for i, t in enumerate(prompt_texts)
     ])
     prompts = tasks.list_prompts(store, task["prompt_set"])[start:]
     rows = []

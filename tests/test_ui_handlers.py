@@ -50,9 +50,10 @@ def test_double_submit_stores_one_vote(app):
     url, store = app
     ann = client(url, "ann2")
     ann.predict("toy", api_name="/annotate_next")
-    first = ann.predict("Tie", None, None, None, None, "", "toy", api_name="/annotate_submit")
-    second = ann.predict("Tie", None, None, None, None, "", "toy", api_name="/annotate_submit")
-    assert first == second
+    first, _ = ann.predict("Tie", None, None, None, None, "", "toy", api_name="/annotate_submit")
+    second, _ = ann.predict("A is better", None, None, None, None, "", "toy", api_name="/annotate_submit")
+    assert "You voted: **a tie**" in first and "Already recorded" not in first
+    assert "**Already recorded:** you voted **a tie**" in second and "changed nothing" in second
     user = users.get_user(store, "ann2")
     assert votes.count_votes(store, user_id=user["id"]) == 1
 
@@ -106,3 +107,17 @@ def test_safe_markdown_escapes_html_and_drops_script_links():
     assert "<script" not in out and "<img" not in out and 'href="javascript' not in out
     assert '<a href="https://example.org" rel="noopener noreferrer nofollow">ok</a>' in out
     assert "&lt;b&gt;code&lt;/b&gt;" in out
+
+
+def test_reference_answer_is_shown_under_the_question_as_text(tmp_path):
+    from feedback import accounts
+    from tests.fixtures_annotation import make_pairs, make_task
+
+    with running_app(tmp_path / "home", n_pairs=0) as (url, store):
+        task = make_task(store, name="ref")
+        make_pairs(store, task, 1, prompt_texts=["Capital of Australia?"], references=lambda i: "Canberra <b>not</b> Sydney")
+        accounts.create_user(store, "annref", "annotator", "annref-password-1")
+        shown = client(url, "annref", "annref-password-1").predict("ref", api_name="/annotate_next")
+        prompt_html = shown[0]
+        assert "Capital of Australia?" in prompt_html and "Reference answer" in prompt_html
+        assert "Canberra &lt;b&gt;not&lt;/b&gt; Sydney" in prompt_html

@@ -47,6 +47,12 @@ document.addEventListener("keydown", (event) => {
 """
 
 
+SCROLL_TO_REVEAL_JS = """() => {
+  const el = document.getElementById("refinery-reveal");
+  if (el) el.scrollIntoView({block: "nearest"});
+}"""
+
+
 def safe_markdown(text: str) -> str:
     """Model or prompt text rendered as Markdown to HTML with any HTML in it shown as text, never run."""
     rendered = _markdown.render(text or "")
@@ -72,8 +78,9 @@ def progress_text(store, user: dict, task_id: int | None, timeout_s: float) -> s
     return f"### Progress\n- votes done: **{done}**\n- pairs left for you: **{left}**\n- your agreement with the majority: **{agree}**"
 
 
-def reveal_text(view: dict, choice: str) -> str:
-    """Which strategy and model wrote each side, and the vote in screen terms, shown after voting (Markdown)."""
+def reveal_text(view: dict, choice: str, first_time: bool = True) -> str:
+    """Which strategy and model wrote each side, and the vote in screen terms, shown after voting (Markdown);
+    with first_time False it says the vote had been recorded before and this one changed nothing."""
     def side(s):
         names = (view[f"{s}_strategy"], view[f"{s}_model"])
         return "`{}` from `{}`".format(*(n.replace("`", "'") for n in names))  # a backtick would end the code span
@@ -82,7 +89,17 @@ def reveal_text(view: dict, choice: str) -> str:
         picked = "A better" if on_left else "B better"
     else:
         picked = {"tie": "a tie", "both_bad": "both bad"}[choice]
-    return f"### Revealed\n- **A** was {side('left')}\n- **B** was {side('right')}\n\nYou voted: **{picked}**. Press Enter for the next pair."
+    voted = (f"You voted: **{picked}**." if first_time else
+             f"**Already recorded:** you voted **{picked}** on this pair before; this submit changed nothing.")
+    return f"### Revealed\n- **A** was {side('left')}\n- **B** was {side('right')}\n\n{voted} Press Enter for the next pair."
+
+
+def prompt_html(view: dict) -> str:
+    """The question, and under it the prompt's reference answer when it has one (both as sanitized text)."""
+    html = _box(view["prompt_text"])
+    if view.get("reference"):
+        html += '<div class="refinery-reference"><b>Reference answer</b>' + _box(view["reference"]) + "</div>"
+    return html
 
 
 def build(ctx) -> None:
@@ -105,13 +122,14 @@ def build(ctx) -> None:
                     right_concept = gr.Radio(RATING_CHOICES, label="B: concept adherence (1-5, optional)")
                     right_content = gr.Radio(RATING_CHOICES, label="B: content quality (1-5, optional)")
             verdict = gr.Radio(list(assignment.VERDICTS), label="Which is better? (keys 1-4)", elem_id="refinery-verdict")
+            # Above the buttons (and scrolled into view after a vote) so a keyboard voter sees it.
+            reveal = gr.Markdown("", elem_id="refinery-reveal")
             with gr.Accordion("Write a better answer (optional)", open=False):
                 correction = gr.Textbox(label="Better answer", lines=4, max_length=settings.max_text_chars)
             with gr.Row():
                 submit = gr.Button("Submit (Enter)", variant="primary", elem_id="refinery-submit")
                 skip = gr.Button("Skip (s)", elem_id="refinery-skip")
                 next_btn = gr.Button("Next pair (Enter after the reveal)", elem_id="refinery-next")
-            reveal = gr.Markdown("", elem_id="refinery-reveal")
         with gr.Column(scale=1):
             progress = gr.Markdown("", elem_id="refinery-progress")
             guidelines = gr.Markdown("")
@@ -133,7 +151,7 @@ def build(ctx) -> None:
             return {**out, current: None, prompt: _box("**Nothing left to annotate here.** Thank you! Try another task or come back later."),
                     left: "", right: "", guidelines: ""}
         guide = task_store.get_task_by_id(ctx.store, view["task_id"])
-        return {**out, current: view, prompt: _box(view["prompt_text"]),
+        return {**out, current: view, prompt: prompt_html(view),
                 left: _box(view["left_text"]), right: _box(view["right_text"]),
                 guidelines: f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}"}
 
@@ -145,13 +163,13 @@ def build(ctx) -> None:
             raise auth.refuse("Pick a verdict first (keys 1-4).")
         as_int = lambda v: int(v) if v else None  # noqa: E731
         with auth.user_errors():
-            stored, _ = assignment.submit(
+            stored, created = assignment.submit(
                 ctx.store, user["id"], view["pair_id"], verdict_value,
                 left={"concept": as_int(lc), "content": as_int(lct)}, right={"concept": as_int(rc), "content": as_int(rct)},
                 correction=correction_text, max_chars=settings.max_text_chars,
             )
             task_id = _task_id(ctx.store, task_name)
-        return {reveal: reveal_text(view, stored["choice"]),
+        return {reveal: reveal_text(view, stored["choice"], first_time=created),
                 progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
 
     def skip_pair(view, task_name: str, request: gr.Request) -> dict:
@@ -170,7 +188,8 @@ def build(ctx) -> None:
     # work per vote), and these short handlers need neither progress bars nor a concurrency limit.
     gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next", queue=False)
     submit.click(vote, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
-                 outputs=[reveal, progress], api_name="annotate_submit", queue=False)
+                 outputs=[reveal, progress], api_name="annotate_submit", queue=False).then(
+        None, js=SCROLL_TO_REVEAL_JS, api_visibility="private")
     skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", queue=False)
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
 
