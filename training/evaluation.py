@@ -87,6 +87,9 @@ def generate_job_for(store: Store, settings, task_name: str, model: str, strateg
         raise UserError(f"strategy {strategy!r} is written by annotators, not generated; evaluate a model strategy")
     task = task_store.get_task(store, task_name)
     n = n or task_store.count_prompts(store, task["prompt_set"], split)
+    if not n:
+        raise UserError(f"task {task_name!r} has no {split} prompts in set {task['prompt_set']!r}; import prompts "
+                        f"with a {split} split first (`python app.py prompts import`)")
     role = {"weak": {"weak": model}, "strong": {"strong": model}}.get(spec.role, {})
     return generate_job.make_job(store, settings, task_name, [strategy], n, split=split, **role, **gen)
 

@@ -13,6 +13,7 @@ from storage import jobs, outputs
 from storage import tasks as task_store
 from training.generate_job import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
 from training.strategies import STRATEGIES
+from ui import fields
 from ui.auth import refuse, require, user_errors
 
 POLL_S = 2.0  # how often a watched job's progress is refreshed
@@ -60,13 +61,13 @@ def build(ctx) -> None:
     strategies = gr.CheckboxGroup(GENERATED, value=["weak", "icl-refine"], label="Strategies")
     versions = gr.Textbox(label="Trained model versions to run too (comma-separated, optional)", placeholder="pirate-dpo-1")
     with gr.Row():
-        n = gr.Number(40, label="Prompts", precision=0, minimum=1)
+        n = gr.Number(40, label="Prompts", precision=0)
         split = gr.Radio(["both", "train", "eval"], value="train", label="Split")
-        n_icl = gr.Number(DEFAULT_N_ICL, label="ICL examples", precision=0, minimum=1)
+        n_icl = gr.Number(DEFAULT_N_ICL, label="ICL examples", precision=0)
     with gr.Row():
-        max_new_tokens = gr.Number(256, label="Max new tokens", precision=0, minimum=1)
-        temperature = gr.Number(0.0, label="Temperature (0 = greedy)", minimum=0)
-        top_p = gr.Number(1.0, label="Top-p", minimum=0, maximum=1)
+        max_new_tokens = gr.Number(256, label="Max new tokens", precision=0)
+        temperature = gr.Number(0.0, label="Temperature (0 = greedy)")
+        top_p = gr.Number(1.0, label="Top-p")
         seed = gr.Number(0, label="Seed", precision=0)
     with gr.Row():
         weak = gr.Textbox(ctx.settings.weak_model, label="Weak model spec")
@@ -84,9 +85,9 @@ def build(ctx) -> None:
         side_a = gr.Dropdown(SIDES, value="icl-refine", allow_custom_value=True, label="A (strategy or model:<version>)")
         side_b = gr.Dropdown(SIDES, value="weak", allow_custom_value=True, label="B")
     with gr.Row():
-        pair_n = gr.Number(40, label="Pairs", precision=0, minimum=1)
+        pair_n = gr.Number(40, label="Pairs", precision=0)
         pair_split = gr.Radio(["both", "train", "eval"], value="train", label="Split")
-        votes = gr.Number(None, label="Votes per pair (empty: the task's)", precision=0, minimum=1)
+        votes = gr.Textbox("", label="Votes per pair (empty: the task's)")
     schedule = gr.Button("Create pairs", variant="primary")
     pair_result = gr.Markdown()
 
@@ -106,10 +107,12 @@ def build(ctx) -> None:
         names = list(chosen or []) + [f"model:{v.strip()}" for v in (extra_versions or "").split(",") if v.strip()]
         with user_errors():
             job = make_job(
-                ctx.store, ctx.settings, task_name, names, int(n_value or 0), None if split_value == "both" else split_value,
-                weak_spec.strip() or None, strong_spec.strip() or None, max_new_tokens=int(max_new or 0),
-                temperature=float(temp or 0), top_p=float(top or 0), seed=int(seed_value or 0), n_icl=int(n_icl_value or 0),
-                icl_pool=max(DEFAULT_ICL_POOL, int(n_icl_value or 0) + 1),
+                ctx.store, ctx.settings, task_name, names, fields.whole(n_value, "Prompts", 1),
+                None if split_value == "both" else split_value, weak_spec.strip() or None, strong_spec.strip() or None,
+                max_new_tokens=fields.whole(max_new, "Max new tokens", 1),
+                temperature=fields.decimal(temp, "Temperature", 0), top_p=fields.decimal(top, "Top-p", 0, 1),
+                seed=fields.whole(seed_value, "Seed"), n_icl=fields.whole(n_icl_value, "ICL examples", 1),
+                icl_pool=max(DEFAULT_ICL_POOL, fields.whole(n_icl_value, "ICL examples", 1) + 1),
             )
             new_id = enqueue(ctx.store, job, created_by=user["username"])
         return new_id, job_status(jobs.get(ctx.store, new_id)), gr.Timer(active=True)
@@ -134,8 +137,8 @@ def build(ctx) -> None:
         require(request, ctx, "researcher")
         with user_errors():
             result = schedule_pairs(
-                ctx.store, task_name, a, b, int(n_value or 0), None if split_value == "both" else split_value,
-                None if votes_value in (None, "") else int(votes_value),
+                ctx.store, task_name, a, b, fields.whole(n_value, "Pairs", 1), None if split_value == "both" else split_value,
+                fields.whole(votes_value, "Votes per pair", 1, optional=True),
             )
         return (f"Created **{len(result['created'])}** pairs ({a} vs {b}); {result['skipped_identical']} prompts "
                 f"skipped for identical texts; {result['missing']} prompts have only one side.")

@@ -17,7 +17,7 @@ from storage import pairs as pair_store  # noqa: E402
 from storage import tasks as task_store  # noqa: E402
 from storage import users as user_store  # noqa: E402
 from storage import votes as vote_store  # noqa: E402
-from ui import auth  # noqa: E402
+from ui import auth, fields  # noqa: E402
 
 GOLD_CHOICES = ["a", "b", "tie", "both_bad", "(clear)"]
 OVERVIEW_COLUMNS = ["task", "pairs", "votes", "votes_wanted", "coverage", "gold_pairs", "alpha"]
@@ -64,7 +64,7 @@ def build(ctx) -> None:
     with gr.Accordion("Gold checks", open=False):
         pair_table = gr.Dataframe(headers=PAIR_COLUMNS, label="Pairs of this task", interactive=False)
         with gr.Row():
-            gold_pair = gr.Number(label="Pair id", precision=0)
+            gold_pair = gr.Textbox("", label="Pair id")
             gold_value = gr.Dropdown(GOLD_CHOICES, label="Known answer (pair terms)", value="a")
             gold_btn = gr.Button("Mark gold")
         gold_msg = gr.Markdown()
@@ -111,11 +111,10 @@ def build(ctx) -> None:
 
     def mark_gold(pair_id, value, request: gr.Request) -> str:
         auth.require(request, ctx, "researcher")
-        if pair_id is None:
-            raise auth.refuse("Enter a pair id from the table.")
         with auth.user_errors():
-            pair_store.set_gold(store, int(pair_id), None if value == "(clear)" else value)
-        return f"Pair {int(pair_id)}: gold answer {'cleared' if value == '(clear)' else value!r}."
+            pair_id = fields.whole(pair_id, "Pair id (from the table)", 1)
+            pair_store.set_gold(store, pair_id, None if value == "(clear)" else value)
+        return f"Pair {pair_id}: gold answer {'cleared' if value == '(clear)' else value!r}."
 
     def make_export(task_name, min_agree, exclude, raw_votes, request: gr.Request) -> str:
         auth.require(request, ctx, "researcher")
@@ -160,7 +159,7 @@ def build(ctx) -> None:
     def on_open(task_name, request: gr.Request) -> dict:
         # Every page load runs this; annotators get nothing (and no error toast), the tab is hidden for them.
         if not auth.allowed(auth.current_user(request, ctx), "researcher"):
-            return {}
+            return {task: gr.skip()}  # an empty dict would be read as one value for all the outputs
         return load(task_name, request)
 
     gr.context.Context.root_block.load(on_open, inputs=[task], outputs=views, api_visibility="private")

@@ -15,6 +15,7 @@ from feedback.before_after import queue_before_after
 from storage import evaluations as eval_store
 from storage import tasks as task_store
 from training import evaluate_job, report
+from ui import fields
 from ui.auth import refuse, require, user_errors
 
 EVAL_COLUMNS = ["model", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source"]
@@ -90,7 +91,10 @@ def ranking_figure(rows: list[dict], title: str):
     fig = Figure(figsize=(6.4, 0.6 + 0.4 * max(len(rows), 1)), dpi=110)
     ax = fig.subplots()
     for y, r in enumerate(reversed(rows)):
-        ax.errorbar(r["theta"], y, xerr=[[r["theta"] - r["lo"]], [r["hi"] - r["theta"]]], fmt="o", capsize=3)
+        # with few votes the fitted strength can lie outside its bootstrap interval; matplotlib refuses
+        # a negative error bar, so that side is drawn empty
+        low, high = max(r["theta"] - r["lo"], 0.0), max(r["hi"] - r["theta"], 0.0)
+        ax.errorbar(r["theta"], y, xerr=[[low], [high]], fmt="o", capsize=3)
     ax.set_yticks(range(len(rows)), [r["item"] for r in reversed(rows)], fontsize=8)
     ax.axvline(0, color="grey", lw=0.5)
     ax.set_xlabel("Bradley-Terry log-strength (0 = average)")
@@ -145,16 +149,16 @@ def build(ctx) -> None:
         with gr.Row():
             eval_model = gr.Dropdown([], label="Model spec or trained version", allow_custom_value=True)
             eval_strategy = gr.Dropdown(EVAL_STRATEGIES, value="strong-base", label="Prompting (base models)")
-            eval_n = gr.Number(None, label="Eval prompts (empty: all)", precision=0, minimum=1)
-            eval_tokens = gr.Number(256, label="Max new tokens", precision=0, minimum=1)
+            eval_n = gr.Textbox("", label="Eval prompts (empty: all)")
+            eval_tokens = gr.Number(256, label="Max new tokens", precision=0)
         eval_go = gr.Button("Queue evaluate job", variant="primary")
         eval_msg = gr.Markdown()
     with gr.Accordion("Queue blind before/after pairs", open=False):
         with gr.Row():
             ba_version = gr.Dropdown([], label="Trained version", allow_custom_value=True)
             ba_base = gr.Textbox("", label="Base model (empty: the version's base)")
-            ba_n = gr.Number(20, label="Eval prompts", precision=0, minimum=1)
-            ba_votes = gr.Number(None, label="Votes per pair (empty: the task's)", precision=0, minimum=1)
+            ba_n = gr.Number(20, label="Eval prompts", precision=0)
+            ba_votes = gr.Textbox("", label="Votes per pair (empty: the task's)")
         ba_go = gr.Button("Queue pairs", variant="primary")
         ba_msg = gr.Markdown()
 
@@ -182,7 +186,8 @@ def build(ctx) -> None:
             raise refuse("Pick a task and a model first.")
         with user_errors():
             params = evaluate_job.EvalJob(task=task_name, model=model.strip(), strategy=strategy,
-                                          n=None if n in (None, "") else int(n), max_new_tokens=int(tokens or 256))
+                                          n=fields.whole(n, "Eval prompts", 1, optional=True),
+                                          max_new_tokens=fields.whole(tokens, "Max new tokens", 1))
             job_id = evaluate_job.enqueue(ctx.store, ctx.settings, params, created_by=user["username"])
         return f"Queued evaluate job **{job_id}**; its scores appear here when the worker has run it (press Refresh)."
 
@@ -192,8 +197,9 @@ def build(ctx) -> None:
             raise refuse("Pick a task and a trained version first.")
         with user_errors():
             result = queue_before_after(
-                ctx.store, task_name, version.strip(), int(n or 0), ctx.settings.weak_model, base=(base or "").strip() or None,
-                votes_wanted=None if votes in (None, "") else int(votes), created_by=user["username"],
+                ctx.store, task_name, version.strip(), fields.whole(n, "Eval prompts", 1), ctx.settings.weak_model,
+                base=(base or "").strip() or None, votes_wanted=fields.whole(votes, "Votes per pair", 1, optional=True),
+                created_by=user["username"],
             )
         text = f"Created **{len(result['pairs'])}** new pairs; {result['ready']} prompts have both answers."
         if result["jobs"]:

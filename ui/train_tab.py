@@ -91,21 +91,21 @@ def build(ctx) -> None:
         with gr.Row():
             refined = gr.Textbox(DEFAULTS.refined_strategy, label="Refined strategy (sft-refined, dpo-refined)")
             weak = gr.Textbox(DEFAULTS.weak_strategy, label="Weak strategy (sft-weak, dpo-refined)")
-            max_examples = gr.Number(DEFAULTS.max_examples, label="Max examples (0 = all)", precision=0, minimum=0)
+            max_examples = gr.Number(DEFAULTS.max_examples, label="Max examples (0 = all)", precision=0)
     with gr.Accordion("Hyperparameters", open=False):
         with gr.Row():
-            lr = gr.Number(DEFAULTS.learning_rate, label="Learning rate (0 = method default)", minimum=0)
-            epochs = gr.Number(DEFAULTS.num_train_epochs, label="Epochs", minimum=0)
+            lr = gr.Number(DEFAULTS.learning_rate, label="Learning rate (0 = method default)")
+            epochs = gr.Number(DEFAULTS.num_train_epochs, label="Epochs")
             max_steps = gr.Number(DEFAULTS.max_steps, label="Max steps (-1 = epochs decide)", precision=0)
-            batch = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0, minimum=1)
+            batch = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0)
         with gr.Row():
-            lora_r = gr.Number(DEFAULTS.lora_r, label="LoRA rank", precision=0, minimum=1)
+            lora_r = gr.Number(DEFAULTS.lora_r, label="LoRA rank", precision=0)
             loss_type = gr.Dropdown(["robust", "sigmoid", "ipo", "hinge"], value=DEFAULTS.loss_type, label="DPO loss", allow_custom_value=True)
-            beta = gr.Number(DEFAULTS.beta, label="DPO beta", minimum=0)
+            beta = gr.Number(DEFAULTS.beta, label="DPO beta")
             smoothing = gr.Number(DEFAULTS.label_smoothing, label="Label smoothing (-1 = measured disagreement)")
         with gr.Row():
-            save_steps = gr.Number(DEFAULTS.save_steps, label="Checkpoint every N steps", precision=0, minimum=1)
-            max_length = gr.Number(DEFAULTS.max_length, label="Max tokens per example", precision=0, minimum=17)
+            save_steps = gr.Number(DEFAULTS.save_steps, label="Checkpoint every N steps", precision=0)
+            max_length = gr.Number(DEFAULTS.max_length, label="Max tokens per example", precision=0)
     start = gr.Button("Start training", variant="primary")
     with gr.Row():
         watched = gr.Dropdown([], value=None, label="Watching job", scale=3)
@@ -173,7 +173,7 @@ def build(ctx) -> None:
     def on_open(job_id, request: gr.Request):
         # every page load runs this; for annotators the tab is hidden and nothing is shown (no error toast)
         if not allowed(current_user(request, ctx), "researcher"):
-            return {}
+            return {watched: gr.skip()}  # an empty dict would be read as one value for all the outputs
         return on_refresh(job_id, request)
 
     gr.context.Context.root_block.load(on_open, watched, [watched, versions, task, *views], api_visibility="private")

@@ -1,0 +1,109 @@
+"""Real Chromium at 1366x768: every tab as a researcher and as an annotator, every form submitted with
+the values it opens with (no error toast, no traceback in the server log), and the reveal of a
+keyboard vote on screen."""
+
+import pytest
+
+from storage import jobs
+from storage import tasks as task_store
+from tests.fixtures_annotation import make_pairs
+from tests.fixtures_app import running_app
+from tests.test_browser import browser, sign_in  # noqa: F401  (browser is a fixture)
+
+pytestmark = pytest.mark.browser
+SCREEN = {"width": 1366, "height": 768}
+LONG = "A long answer line.\n\n" * 12  # answers tall enough to push the buttons down the screen
+
+
+def no_error_toast(page, what: str) -> None:
+    page.wait_for_timeout(700)
+    toasts = page.locator(".toast-body.error").all_inner_texts()
+    assert not toasts, f"{what}: {toasts}"
+
+
+def click(page, name: str, what: str | None = None) -> None:
+    page.get_by_role("button", name=name, exact=True).locator("visible=true").first.click()
+    no_error_toast(page, what or name)
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(800)
+    no_error_toast(page, f"opening {name}")
+
+
+def open_accordion(page, label: str) -> None:
+    page.get_by_text(label, exact=True).locator("visible=true").first.click()
+
+
+def test_keyboard_vote_shows_the_reveal_on_screen(browser, tmp_path, capfd):  # noqa: F811
+    with running_app(tmp_path / "home", n_pairs=2, texts=lambda i, s: f"{LONG}{s}") as (url, _):
+        page = browser.new_page(viewport=SCREEN)
+        sign_in(page, url, "ann")
+        page.wait_for_selector(".refinery-text:has-text('icl-refine')", timeout=30_000)
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.press("1")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#refinery-reveal:has-text('Revealed')", timeout=30_000)
+        page.wait_for_timeout(500)  # the scroll after the vote
+        box = page.locator("#refinery-reveal").bounding_box()
+        assert box and box["height"] > 0
+        assert 0 <= box["y"] and box["y"] + box["height"] <= SCREEN["height"], box
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_annotator_page_load_and_forms_leave_no_traceback(browser, tmp_path, capfd):  # noqa: F811
+    with running_app(tmp_path / "home", n_pairs=2) as (url, _):
+        page = browser.new_page(viewport=SCREEN)
+        sign_in(page, url, "ann")
+        page.wait_for_selector(".refinery-text:has-text('icl-refine')", timeout=30_000)
+        no_error_toast(page, "page load")
+        page.get_by_text("Tie", exact=True).click()
+        click(page, "Submit (Enter)")
+        page.wait_for_selector("#refinery-reveal:has-text('Revealed')", timeout=30_000)
+        click(page, "Submit (Enter)", "a second submit")
+        page.wait_for_selector("#refinery-reveal:has-text('Already recorded')", timeout=30_000)
+        click(page, "Next pair (Enter after the reveal)")
+        click(page, "Skip (s)")
+    err = capfd.readouterr().err
+    assert "Traceback" not in err, err[-3000:]
+
+
+def test_researcher_opens_every_tab_and_submits_every_form_with_its_defaults(browser, tmp_path, capfd):  # noqa: F811
+    with running_app(tmp_path / "home", n_pairs=8) as (url, store):
+        make_pairs(store, task_store.get_task(store, "toy")["id"], 2, split="eval")  # something to evaluate on
+        page = browser.new_page(viewport=SCREEN)
+        sign_in(page, url, "res")
+        click(page, "Next pair (Enter after the reveal)", "Annotate: next pair")
+        page.wait_for_selector(".refinery-text:has-text('icl-refine')", timeout=30_000)
+        page.get_by_text("A is better", exact=True).click()
+        click(page, "Submit (Enter)", "Annotate: submit")  # a vote, so that the export has a row
+
+        open_tab(page, "Research")
+        click(page, "Refresh", "Research: refresh")
+        open_accordion(page, "Export preferences")
+        click(page, "Prepare JSONL export")
+
+        open_tab(page, "Generate")
+        click(page, "Queue generate job")
+        page.wait_for_selector("text=Job 1", timeout=30_000)
+        click(page, "Cancel job", "Generate: cancel")
+        click(page, "Create pairs")
+        page.wait_for_selector("text=Created", timeout=30_000)
+
+        open_tab(page, "Train")
+        click(page, "Start training")
+        page.wait_for_selector("text=Job 2", timeout=30_000)
+        click(page, "Cancel job", "Train: cancel a queued job")
+        click(page, "Refresh", "Train: refresh")
+
+        open_tab(page, "Results")
+        open_accordion(page, "Evaluate a model")
+        click(page, "Queue evaluate job")
+        page.wait_for_selector("text=Queued evaluate job", timeout=30_000)
+
+        open_tab(page, "Demo")
+        kinds = [j["kind"] for j in jobs.list_jobs(store)]
+        assert sorted(kinds) == ["evaluate", "generate", "train"], kinds
+    err = capfd.readouterr().err
+    assert "Traceback" not in err, err[-3000:]
