@@ -5,6 +5,7 @@ keyboard vote on screen."""
 import pytest
 
 from storage import jobs
+from storage.models import register_adapter
 from storage import tasks as task_store
 from tests.fixtures_annotation import make_pairs
 from tests.fixtures_app import running_app
@@ -96,6 +97,22 @@ def test_researcher_opens_every_tab_and_submits_every_form_with_its_defaults(bro
         page.wait_for_selector("text=Job 2", timeout=30_000)
         click(page, "Cancel job", "Train: cancel a queued job")
         click(page, "Refresh", "Train: refresh")
+        # a job the worker takes and finishes: the job list's label and the model versions follow it
+        running = jobs.enqueue(store, "train", {"task": "toy", "method": "dpo"})
+        click(page, "Refresh", "Train: refresh")
+        label = page.get_by_role("combobox", name="Watching job")
+        label.click()
+        page.get_by_role("option", name=f"#{running} toy/dpo · queued").click()
+        jobs.claim(store, "test-worker", kinds=("train",))
+        page.wait_for_function("(el) => el.value.includes('running')", arg=label.element_handle(), timeout=30_000)
+        register_adapter(store, "toy-dpo-test", base_spec="m-strong", path=str(tmp_path / "adapter"), method="dpo",
+                         config={}, data_snapshot={"n": 2}, metrics={}, job_id=running, task_id=task_store.get_task(store, "toy")["id"])
+        jobs.finish(store, running, "done", {"model": "toy-dpo-test"})
+        page.wait_for_function("(el) => el.value.includes('done')", arg=label.element_handle(), timeout=30_000)
+        page.wait_for_selector("text=toy-dpo-test", timeout=30_000)
+        click(page, "Cancel job", "Train: cancel a finished job")
+        page.wait_for_selector("text=there is nothing to cancel", timeout=30_000)
+        assert page.get_by_text("Error", exact=True).locator("visible=true").count() == 0
 
         open_tab(page, "Results")
         open_accordion(page, "Evaluate a model")
@@ -104,6 +121,6 @@ def test_researcher_opens_every_tab_and_submits_every_form_with_its_defaults(bro
 
         open_tab(page, "Demo")
         kinds = [j["kind"] for j in jobs.list_jobs(store)]
-        assert sorted(kinds) == ["evaluate", "generate", "train"], kinds
+        assert sorted(kinds) == ["evaluate", "generate", "train", "train"], kinds
     err = capfd.readouterr().err
     assert "Traceback" not in err, err[-3000:]

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,44 @@ def test_status_before_the_first_step_says_what_is_being_prepared(settings, stor
     train_job.train_and_register(store, settings, train_job.job_params("toy", "dpo-refined", config), tmp_path,
                                  on_status=heard.append, on_step=lambda step, total: steps.append(step), log=lambda line: None)
     assert heard == [f"preparing 2 examples: loading {tiny_model_dir}, reference log-probs"] and steps[-1] == 1
+
+
+def test_step_clock_estimates_time_left_from_the_pace_of_steps():
+    from training.train_job import StepClock
+
+    now = [100.0]
+    clock = StepClock(clock=lambda: now[0])
+    assert clock.message(1, 10) == "step 1/10"  # one step timed: no pace yet
+    now[0] += 30  # 30 s for step 2
+    assert clock.message(2, 10) == "step 2/10 · about 4 min 00 s left"
+    now[0] += 30
+    assert clock.message(10, 10) == "step 10/10"
+
+
+def test_progress_shows_elapsed_time_and_the_phase_not_step_0_of_unknown():
+    from ui.train_tab import progress_html
+
+    job = {"id": 7, "status": "running", "step": 0, "total": 0, "message": "preparing 64 examples: loading m, reference log-probs",
+           "log": "", "result": {}, "started_at": "2026-01-01T00:00:00+00:00", "finished_at": None}
+    shown = progress_html(job, now=datetime.fromisoformat("2026-01-01T00:03:05+00:00").timestamp())
+    assert "running for 3 min 05 s" in shown and "reference log-probs" in shown and "0/?" not in shown
+    done = {**job, "status": "done", "step": 8, "total": 8, "message": "step 8/8",
+            "finished_at": "2026-01-01T00:10:00+00:00", "result": {"model": "toy-dpo-7"}}
+    shown = progress_html(done)
+    assert "ran 10 min 00 s" in shown and "step 8/8" in shown and shown.count("step 8/8") == 1
+
+
+def test_train_tab_cancel_on_a_finished_job_says_so_and_lists_fresh_status(tmp_path):
+    from tests.fixtures_app import running_app, signed_in
+    from ui.train_tab import job_choices
+
+    with running_app(tmp_path / "home") as (url, store):
+        job_id = jobs.enqueue(store, "train", {"task": "toy", "method": "dpo"})
+        researcher = signed_in(url, "res")
+        jobs.claim(store, "w1")
+        assert job_choices(store)[0][0].endswith("· running")
+        jobs.finish(store, job_id, "done", {"model": "toy-dpo-1"})
+        researcher.predict(None, api_name="/train_refresh")  # the session's job list, as a page load fills it
+        dropdown, status, *_ = researcher.predict(job_id, api_name="/train_cancel")
+        assert "already ended (done); there is nothing to cancel" in status
+        assert jobs.get(store, job_id)["status"] == "done"

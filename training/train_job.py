@@ -107,6 +107,36 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     }
 
 
+class StepClock:
+    """Turns step reports into 'step 3/10 · about 2 min 10 s left', timing from the first step it hears
+    (the minutes of loading before it say nothing about the pace of steps)."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock, self.first = clock, None
+
+    def message(self, step: int, total: int) -> str:
+        """The progress message for `step` of `total`, with an estimate once two steps were timed."""
+        now = self.clock()
+        if self.first is None or step < self.first[0]:
+            self.first = (step, now)  # a resumed run restarts the clock
+        text = f"step {step}/{total}"
+        done = step - self.first[0]
+        if done > 0 and total and step < total:
+            left = (now - self.first[1]) / done * (total - step)
+            text += f" · about {duration_text(max(left, 1))} left"
+        return text
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as '45 s', '3 min 05 s' or '1 h 02 min'."""
+    seconds = max(int(round(seconds)), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 @handler("train")
 def run_job(ctx: JobContext) -> dict:
     """The worker's entry for train jobs: progress and metrics go to the job and metrics tables."""
@@ -115,9 +145,10 @@ def run_job(ctx: JobContext) -> dict:
     # models cached by earlier generate jobs would sit beside the training copy (6 GB each for the
     # 1.5B in fp32, next to training's own 20 GB peak on a 24 GB machine)
     clear_cache()
+    clock = StepClock()
     return train_and_register(
         ctx.store, ctx.settings, ctx.params, ctx.workdir, job_id=ctx.id,
-        on_step=lambda step, total: ctx.progress(step, total, f"step {step}/{total}"),
+        on_step=lambda step, total: ctx.progress(step, total, clock.message(step, total)),
         on_log=ctx.metric, log=ctx.log, on_status=ctx.status,
     )
 

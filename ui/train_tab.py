@@ -5,6 +5,8 @@ check the role, validate, queue and read."""
 from __future__ import annotations
 
 import html
+import time
+from datetime import datetime
 
 import gradio as gr
 import pandas as pd
@@ -29,11 +31,25 @@ def job_choices(store) -> list[tuple[str, int]]:
     ]
 
 
-def progress_html(job: dict) -> str:
-    """The job's status, a progress bar and the end of its log, as escaped HTML."""
+def elapsed_s(job: dict, now: float | None = None) -> float | None:
+    """Seconds the job has run (until it finished), or None before a worker took it."""
+    if not job.get("started_at"):
+        return None
+    end = datetime.fromisoformat(job["finished_at"]).timestamp() if job.get("finished_at") else (now or time.time())
+    return end - datetime.fromisoformat(job["started_at"]).timestamp()
+
+
+def progress_html(job: dict, now: float | None = None) -> str:
+    """The job's status, elapsed time, its message (the phase before the first step, then the step and
+    an estimate of the time left), a progress bar and the end of its log, as escaped HTML."""
     total, step = job["total"] or 0, job["step"] or 0
     bar = f'<progress value="{step}" max="{total}" style="width:100%"></progress>' if total else '<progress style="width:100%"></progress>'
-    head = f"<b>Job {job['id']}</b>: {html.escape(job['status'])} · step {step}/{total or '?'}"
+    head = f"<b>Job {job['id']}</b>: {html.escape(job['status'])}"
+    elapsed = elapsed_s(job, now)
+    if elapsed is not None:
+        head += f" · {'ran' if job['status'] in jobs.FINISHED else 'running for'} {train_job.duration_text(elapsed)}"
+    if total and not (job["message"] or "").startswith("step "):
+        head += f" · step {step}/{total}"
     if job["message"]:
         head += f" · {html.escape(job['message'])}"
     if job["status"] == "done" and job["result"].get("model"):
@@ -125,13 +141,13 @@ def build(ctx) -> None:
             "save_steps", "max_length"]
     views = [status, timer, *plots.values()]
 
-    def show(job_id) -> dict:
+    def show(job_id, note: str = "") -> dict:
         if not job_id:
             return {status: "", timer: gr.Timer(active=False), **{p: None for p in plots.values()}}
         with user_errors():
             job = jobs.get(store, int(job_id))
         return {
-            status: progress_html(job),
+            status: (f"<p><b>{html.escape(note)}</b></p>" if note else "") + progress_html(job),
             timer: gr.Timer(active=job["status"] not in jobs.FINISHED),
             **{plot: metric_frame(store, job["id"], name) for name, plot in plots.items()},
         }
@@ -147,8 +163,9 @@ def build(ctx) -> None:
         return {watched: gr.Dropdown(choices=job_choices(store), value=job_id), **show(job_id)}
 
     def on_tick(job_id, request: gr.Request):
+        # the job list's labels carry each job's status, and a job that ends adds a model version
         require(request, ctx, "researcher")
-        return show(job_id)
+        return {watched: gr.Dropdown(choices=job_choices(store)), versions: version_rows(store), **show(job_id)}
 
     def on_refresh(job_id, request: gr.Request):
         require(request, ctx, "researcher")
@@ -167,8 +184,11 @@ def build(ctx) -> None:
         if not job_id:
             raise refuse("No job selected: start one or pick it from the list.")
         with user_errors():
+            job = jobs.get(store, int(job_id))
+            if job["status"] in jobs.FINISHED:
+                return show(job_id, f"Job {job['id']} already ended ({job['status']}); there is nothing to cancel.")
             jobs.request_cancel(store, int(job_id))
-        return show(job_id)
+        return {watched: gr.Dropdown(choices=job_choices(store)), **show(job_id)}
 
     def on_open(job_id, request: gr.Request):
         # every page load runs this; for annotators the tab is hidden and nothing is shown (no error toast)
@@ -178,7 +198,7 @@ def build(ctx) -> None:
 
     gr.context.Context.root_block.load(on_open, watched, [watched, versions, task, *views], api_visibility="private")
     start.click(on_start, {task, method, *form}, [watched, *views], api_name="train_start")
-    watched.input(on_tick, watched, views, api_visibility="private")
-    timer.tick(on_tick, watched, views, api_visibility="private")
+    watched.input(on_tick, watched, [watched, versions, *views], api_visibility="private")
+    timer.tick(on_tick, watched, [watched, versions, *views], api_visibility="private")
     refresh.click(on_refresh, watched, [watched, versions, task, *views], api_name="train_refresh")
-    cancel.click(on_cancel, watched, views, api_name="train_cancel")
+    cancel.click(on_cancel, watched, [watched, *views], api_name="train_cancel")
