@@ -19,11 +19,25 @@ from storage import users as user_store  # noqa: E402
 from storage import votes as vote_store  # noqa: E402
 from ui import auth, fields  # noqa: E402
 
-GOLD_CHOICES = ["a", "b", "tie", "both_bad", "(clear)"]
+# (label, stored value): A and B are the pair table's text A and text B, as the verdicts name them
+GOLD_CHOICES = [("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"), ("(clear)", "(clear)")]
 OVERVIEW_COLUMNS = ["task", "pairs", "votes", "votes_wanted", "coverage", "gold_pairs", "alpha"]
 ANNOTATOR_COLUMNS = ["username", "votes", "median_seconds", "agreement", "gold_accuracy", "gold_votes"]
 USER_COLUMNS = ["username", "role", "active", "created_at"]
-PAIR_COLUMNS = ["id", "prompt", "strategy_a", "strategy_b", "n_votes", "votes_wanted", "gold"]
+PAIR_COLUMNS = ["id", "prompt", "text_a", "strategy_a", "text_b", "strategy_b", "n_votes", "votes_wanted", "gold"]
+HEADERS = {  # column keys as people read them
+    "task": "Task", "pairs": "Pairs", "votes": "Votes", "votes_wanted": "Votes wanted", "coverage": "Coverage",
+    "gold_pairs": "Gold pairs", "alpha": "Krippendorff's alpha", "username": "User", "median_seconds": "Median seconds per vote",
+    "agreement": "Agreement with majority", "gold_accuracy": "Gold accuracy", "gold_votes": "Gold votes", "role": "Role",
+    "active": "Active", "created_at": "Created", "id": "Pair id", "prompt": "Prompt", "text_a": "Text A",
+    "strategy_a": "Strategy A", "text_b": "Text B", "strategy_b": "Strategy B", "n_votes": "Votes so far", "gold": "Gold answer",
+}
+GOLD_LABELS = {value: label for label, value in GOLD_CHOICES}
+
+
+def headers(columns: list[str]) -> list[str]:
+    """Readable headers for table columns."""
+    return [HEADERS.get(c, c) for c in columns]
 
 
 def _table(rows: list[dict], columns: list[str]) -> list[list]:
@@ -34,6 +48,8 @@ def _table(rows: list[dict], columns: list[str]) -> list[list]:
 
 def win_rate_figure(rows: list[dict]):
     """Horizontal bars: each strategy's win rate against each opponent with its 95% bootstrap interval."""
+    # each matchup once (the other direction is 1 minus this one)
+    rows = [r for r in rows if r["strategy"] < r["opponent"]]
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(1, len(rows))))
     if not rows:
         ax.text(0.5, 0.5, "no votes between different strategies yet", ha="center", va="center")
@@ -41,8 +57,9 @@ def win_rate_figure(rows: list[dict]):
         return fig
     labels = [f"{r['strategy']} vs {r['opponent']} (n={r['n']})" for r in rows]
     rates = [r["rate"] for r in rows]
-    err = [[r["rate"] - r["lo"] for r in rows], [r["hi"] - r["rate"] for r in rows]]
+    err = [[max(r["rate"] - r["lo"], 0.0) for r in rows], [max(r["hi"] - r["rate"], 0.0) for r in rows]]
     ax.barh(range(len(rows)), rates, xerr=err, capsize=3, color="#4c72b0")
+    ax.plot(rates, range(len(rows)), "o", color="#4c72b0")  # a 0 rate has no bar: the dot still shows it
     ax.axvline(0.5, color="grey", linestyle="--", linewidth=1)
     ax.set_yticks(range(len(rows)), labels)
     ax.set_xlim(0, 1)
@@ -58,14 +75,14 @@ def build(ctx) -> None:
     with gr.Row():
         task = gr.Dropdown(label="Task", choices=[], interactive=True, allow_custom_value=True, scale=3)
         refresh = gr.Button("Refresh", scale=1)
-    overview = gr.Dataframe(headers=OVERVIEW_COLUMNS, label="Tasks: pairs, votes, coverage, Krippendorff's alpha", interactive=False)
-    annotators = gr.Dataframe(headers=ANNOTATOR_COLUMNS, label="Annotators in this task", interactive=False)
+    overview = gr.Dataframe(headers=headers(OVERVIEW_COLUMNS), label="Tasks: pairs, votes, coverage, Krippendorff's alpha", interactive=False)
+    annotators = gr.Dataframe(headers=headers(ANNOTATOR_COLUMNS), label="Annotators in this task", interactive=False)
     plot = gr.Plot(label="Strategy win rates")
     with gr.Accordion("Gold checks", open=False):
-        pair_table = gr.Dataframe(headers=PAIR_COLUMNS, label="Pairs of this task", interactive=False)
+        pair_table = gr.Dataframe(headers=headers(PAIR_COLUMNS), wrap=True, label="Pairs of this task", interactive=False)
         with gr.Row():
             gold_pair = gr.Textbox("", label="Pair id")
-            gold_value = gr.Dropdown(GOLD_CHOICES, label="Known answer (pair terms)", value="a")
+            gold_value = gr.Dropdown(GOLD_CHOICES, label="Known answer (A and B as in the table)", value="a")
             gold_btn = gr.Button("Mark gold")
         gold_msg = gr.Markdown()
     with gr.Accordion("Export preferences", open=False):
@@ -76,7 +93,7 @@ def build(ctx) -> None:
         export_btn = gr.Button("Prepare JSONL export")
         export_file = gr.File(label="Download", interactive=False)
     with gr.Accordion("Users", open=False):
-        users_table = gr.Dataframe(headers=USER_COLUMNS, label="Accounts", interactive=False)
+        users_table = gr.Dataframe(headers=headers(USER_COLUMNS), label="Accounts", interactive=False)
         with gr.Row():
             username = gr.Textbox(label="Username")
             role = gr.Radio(["annotator", "researcher"], value="annotator", label="Role (for new accounts)")
@@ -99,7 +116,8 @@ def build(ctx) -> None:
         else:
             task_id = task_store.get_task(store, task_name)["id"]
             votes, pairs = vote_store.list_votes(store, task_id), pair_store.list_pairs(store, task_id)
-        pair_rows = [{**p, "prompt": p["prompt_text"][:80]} for p in pairs]
+        pair_rows = [{**p, "prompt": p["prompt_text"][:80], "text_a": p["text_a"][:120], "text_b": p["text_b"][:120],
+                      "gold": GOLD_LABELS.get(p["gold"], "")} for p in pairs]
         return {
             task: gr.Dropdown(choices=names, value=task_name),
             overview: _table(overview_rows, OVERVIEW_COLUMNS),
@@ -114,7 +132,7 @@ def build(ctx) -> None:
         with auth.user_errors():
             pair_id = fields.whole(pair_id, "Pair id (from the table)", 1)
             pair_store.set_gold(store, pair_id, None if value == "(clear)" else value)
-        return f"Pair {pair_id}: gold answer {'cleared' if value == '(clear)' else value!r}."
+        return f"Pair {pair_id}: gold answer {'cleared' if value == '(clear)' else GOLD_LABELS.get(value, value)}."
 
     def make_export(task_name, min_agree, exclude, raw_votes, request: gr.Request) -> str:
         auth.require(request, ctx, "researcher")
