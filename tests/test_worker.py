@@ -146,3 +146,21 @@ def test_killed_worker_job_resumes_from_checkpoint(settings, store, tiny):
     # steps up to the checkpoint were trained once: the second worker did not start over at step 1
     assert steps.count(1) == 1 and all(steps.count(s) == 1 for s in range(1, job["result"]["resumed_from_step"] + 1))
     assert job["result"]["model"] == f"toy-dpo-refined-{job_id}"
+
+
+def test_worker_gives_the_models_back_after_every_job(settings, store, tiny, monkeypatch):
+    import weakref
+
+    from training import loading
+
+    def generate_like(ctx):  # an evaluate or generate job leaves its models in the cache
+        model, _ = loading.load(tiny, settings, device="cpu")
+        held.append(weakref.ref(model))
+        return {}
+
+    held = []
+    monkeypatch.setitem(HANDLERS, "evaluate", generate_like)
+    job_id = jobs.enqueue(store, "evaluate", {})
+    assert run_worker(settings, once=True) == 1 and jobs.get(store, job_id)["status"] == "done"
+    assert loading.cached_count() == 0
+    assert held and held[0]() is None  # nothing else kept the model alive
