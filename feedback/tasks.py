@@ -156,11 +156,11 @@ def cli(parser) -> None:
     sub = parser.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
     sub.add_parser("list", help="list tasks with their prompt counts").set_defaults(func=_run_list)
     show = sub.add_parser("show", help="show a task's concept, scorers, prompt counts and guidelines")
-    show.add_argument("name")
+    show.add_argument("name", help="task name (see `tasks list`)")
     show.set_defaults(func=_run_show)
     sub.add_parser("load", help="load the shipped tasks and prompt sets (done at every app start too)").set_defaults(func=_run_load)
     add = sub.add_parser("add", help="create or update a task from a TOML file (see data/tasks/*.toml for the format)")
-    add.add_argument("file")
+    add.add_argument("file", help="task TOML file (see data/tasks/ for the format)")
     add.set_defaults(func=_run_add)
 
 

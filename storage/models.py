@@ -17,13 +17,6 @@ def _decode(row: dict | None) -> dict | None:
     return row
 
 
-def register_base(store: Store, spec: str) -> int:
-    """Record a base model spec (idempotent); returns its id."""
-    with store.write() as db:
-        db.execute("INSERT OR IGNORE INTO models (name, kind, base_spec) VALUES (?, 'base', ?)", (spec, spec))
-        return one(db, "SELECT id FROM models WHERE name = ?", (spec,))["id"]
-
-
 def register_adapter(
     store: Store,
     name: str,

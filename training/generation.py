@@ -68,15 +68,6 @@ class GenParams:
         """All fields as a JSON-able dict."""
         return dataclasses.asdict(self)
 
-    def hash(self) -> str:
-        """A stable 16-hex-digit id of what shapes the text: max_new_tokens, temperature, top_p.
-
-        The seed is stored next to it (outputs.seed) and batch_size only splits the work, so
-        neither is part of it.
-        """
-        key = {"max_new_tokens": int(self.max_new_tokens), "temperature": float(self.temperature), "top_p": float(self.top_p)}
-        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-
 
 def encode(tokenizer, conversation: Conversation) -> list[int]:
     """Token ids of a prompt: the chat template with the assistant turn opened, or a raw string as is."""
