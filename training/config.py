@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storage.errors import UserError
+from training import methods
 
-METHODS = ("dpo", "sft-weak", "sft-refined", "dpo-refined", "kto")
-PREFERENCE_METHODS = ("dpo", "dpo-refined")
-SFT_METHODS = ("sft-weak", "sft-refined")
-# LoRA tolerates much higher rates than full fine-tuning; SFT needs more push than DPO, whose
-# implicit reward (beta * log-ratio) reacts strongly to small weight changes.
-DEFAULT_LR = {"dpo": 5e-5, "dpo-refined": 5e-5, "kto": 5e-5, "sft-weak": 2e-4, "sft-refined": 2e-4}
+# read by training.experiment's report; the rates themselves are entries of training.methods
+DEFAULT_LR = {m.name: m.default_lr for m in methods.REGISTRY.values()}
+
 MAX_LABEL_SMOOTHING = 0.4  # robust DPO needs < 0.5; beyond 0.4 the labels are too noisy to learn from
 
 
@@ -49,7 +47,7 @@ class TrainConfig:
     lora_dropout: float = _f(0.0, "dropout on the LoRA input")  # TRL disables model dropout for DPO; keep LoRA consistent
     lora_target_modules: str = _f("all-linear", "comma-separated module names to adapt, or all-linear")  # every projection, lm_head excluded
     # --- optimisation ---
-    learning_rate: float = _f(0.0, "peak learning rate (0: 5e-5 for DPO/KTO, 2e-4 for SFT)")  # 0: per-method default, DEFAULT_LR
+    learning_rate: float = _f(0.0, "peak learning rate (0: 5e-5 for DPO/KTO, 2e-4 for SFT)")  # 0: per-method default, training.methods
     num_train_epochs: float = _f(1.0, "passes over the data")  # one epoch: weak labels are noisy, more passes memorise them
     max_steps: int = _f(-1, "stop after this many optimizer steps (-1: run the epochs)")  # -1: epochs decide
     batch_size: int = _f(4, "preference pairs (or examples) per optimizer step, per device")  # 4 pairs = 8 sequences: good CPU throughput without long padding
@@ -99,7 +97,7 @@ class TrainConfig:
 
     def lr_for(self, method: str) -> float:
         """The learning rate to use for `method` (the explicit one, or the method's default)."""
-        return self.learning_rate or DEFAULT_LR[method]
+        return self.learning_rate or methods.get(method).default_lr
 
     def validate(self) -> "TrainConfig":
         """Raise UserError on values no run could use; returns self."""

@@ -23,7 +23,8 @@ from storage.db import Store
 from storage.errors import UserError
 from training import config as train_config
 from training import datasets as tds
-from training.config import METHODS, PREFERENCE_METHODS, TrainConfig
+from training import methods
+from training.config import TrainConfig
 from training.jobs import JobContext, handler
 
 
@@ -34,8 +35,7 @@ def version_name(task_name: str, method: str, job_id: int | None) -> str:
 
 def job_params(task: str, method: str, config: TrainConfig) -> dict:
     """The params of a train job (what `train` enqueues and the handler reads)."""
-    if method not in METHODS:
-        raise UserError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    methods.get(method)  # UserError naming the choices
     return {"task": task, "method": method, "config": config.validate().to_dict()}
 
 
@@ -77,7 +77,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     if model_store.get_model(store, name) is not None:
         return {"model": name, "note": "already registered by an earlier attempt"}
     last = trainers.last_checkpoint(workdir / "checkpoints")
-    smoothing = trainers.label_smoothing_for(config, examples) if method in PREFERENCE_METHODS else None
+    smoothing = trainers.label_smoothing_for(config, examples) if methods.get(method).preference else None
     log(
         f"{method} on task {task_name}: {snap['n']} examples (data hash {snap['hash'][:12]}), model {spec}"
         + (f", label smoothing {smoothing:.3f}" if smoothing is not None else "")
@@ -85,7 +85,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     )
     adapter_dir = settings.adapters_dir / name
     if on_status is not None:
-        reference = method in PREFERENCE_METHODS and config.precompute_ref_log_probs
+        reference = methods.get(method).preference and config.precompute_ref_log_probs
         on_status(f"preparing {snap['n']} examples: loading {spec}" + (", reference log-probs" if reference else ""))
     result = trainers.train(
         spec, method, examples, config, workdir, settings=settings, adapter_dir=adapter_dir, on_step=on_step, on_log=on_log
@@ -131,7 +131,7 @@ def cli(parser) -> None:
                         help="start a train job (default), cancel one, or list recent ones")
     parser.add_argument("job_id", nargs="?", type=int, help="job to cancel")
     parser.add_argument("--task", help="task whose feedback or outputs to train on")
-    parser.add_argument("--method", choices=METHODS, default="dpo", help="training method (default dpo)")
+    parser.add_argument("--method", choices=methods.NAMES, default="dpo", help="training method (default dpo)")
     parser.add_argument("--config", dest="train_config", metavar="FILE", help="TOML file of TrainConfig settings (flags override it)")
     parser.add_argument("--wait", action="store_true", help="run or await the job here, with a progress bar")
     parser.add_argument("--direct", action="store_true",
