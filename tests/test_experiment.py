@@ -177,3 +177,19 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     job = jobs.get(store, job_id)
     assert [r["name"] for r in job["result"]["rows"]] == names and job["result"]["out"] == str(out)
     assert job["step"] == len(Runner.PLAN) - 1 and job["total"] == len(Runner.PLAN)
+
+
+def test_a_validation_run_scores_held_out_train_prompts_and_runs_only_the_rows_asked(tmp_path, settings, store, tiny_task):
+    with pytest.raises(UserError, match="unknown --rows dpo"):
+        ExperimentConfig(rows="dpo").resolved(settings)
+    cfg = ExperimentConfig(task=tiny_task, n_train=4, n_eval=2, n_icl=2, rows="dpo-refined,sft-weak", validation=True,
+                           out=str(tmp_path)).resolved(settings)
+    runner = Runner(cfg, settings, store)
+    train = tasks.list_prompts(store, "tiny-general", "train")
+    assert [p["id"] for p in runner.train] == [p["id"] for p in train[:4]]
+    assert [p["id"] for p in runner.eval] == [p["id"] for p in train[4:6]]  # never the eval split
+    assert [r.key for r in runner.rows] == ["sft-weak", "dpo-refined"]
+    assert runner.plan[-5:] == ["train-sft-weak", "sft-weak-eval", "train-dpo-refined", "dpo-refined-eval", "report"]
+    with pytest.raises(UserError, match="train prompts after the first"):
+        Runner(ExperimentConfig(task=tiny_task, n_train=5, n_eval=2, n_icl=2, validation=True, out=str(tmp_path)).resolved(settings),
+               settings, store)

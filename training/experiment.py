@@ -32,6 +32,7 @@ from storage.db import Store
 from storage.errors import UserError
 from training import report
 from training.experiment_report import slug
+from training.experiment_rows import ROWS
 from training.experiment_runner import EXPERIMENT_TRAIN, Runner
 from training.experiment_stages import check_config
 from training.jobs import JobContext, handler
@@ -65,6 +66,8 @@ class ExperimentConfig:
     train_steps: int = field(default=EXPERIMENT_TRAIN["max_steps"], metadata={"help": "LoRA optimizer steps per trained row"})
     learning_rate: float = field(default=EXPERIMENT_LR, metadata={"help": "peak LoRA learning rate of every trained row (0: the train command's per-method default)"})
     seed: int = field(default=0, metadata={"help": "seed of example choice, annotator verdicts, training and bootstrap"})
+    rows: str = field(default="", metadata={"help": "comma-separated trained rows to run (default: all of " + ", ".join(ROWS) + ")"})
+    validation: bool = field(default=False, metadata={"help": "score on the --n-eval train prompts after the first --n-train instead of the eval split (for choosing rates and steps)"})
     out: str = field(default="", metadata={"help": "results folder (default: results/<task>-<strong>)"})
 
     def resolved(self, settings) -> "ExperimentConfig":
@@ -84,6 +87,9 @@ class ExperimentConfig:
             raise UserError("--learning-rate must not be negative")
         if cfg.repetition_penalty < 1.0:
             raise UserError("--repetition-penalty must be at least 1 (1: off)")
+        unknown = [r for r in cfg.rows.split(",") if r and r not in ROWS] if cfg.rows else []
+        if unknown:
+            raise UserError(f"unknown --rows {', '.join(unknown)}; known: {', '.join(ROWS)}")
         return cfg
 
     def pinned(self) -> dict:
@@ -118,6 +124,9 @@ def cli(parser) -> None:
     """`experiment`: run the comparison here (with a progress bar), or rewrite README's results block."""
     for f in dataclasses.fields(ExperimentConfig):
         flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action="store_true", help=f.metadata["help"])
+            continue
         shown = f" (default: {f.default})" if f.default != "" else ""
         parser.add_argument(flag, type=type(f.default), default=f.default, help=f.metadata["help"] + shown)
     parser.add_argument(

@@ -48,11 +48,18 @@ class Runner:
         self.out = Path(cfg.out)
         self.stages = Stages(self.out)
         self.task = task_store.get_task(store, cfg.task)
-        self.train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train)
-        self.eval = task_store.list_prompts(store, self.task["prompt_set"], "eval", limit=cfg.n_eval)
+        self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
+        self.plan = self.PLAN[:7] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")] + ["report"]
+        if cfg.validation:  # held-out train prompts: tune rates and steps without looking at the eval split
+            train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train + cfg.n_eval)
+            self.train, self.eval = train[:cfg.n_train], train[cfg.n_train:]
+        else:
+            self.train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train)
+            self.eval = task_store.list_prompts(store, self.task["prompt_set"], "eval", limit=cfg.n_eval)
         if len(self.train) < cfg.n_train or len(self.eval) < cfg.n_eval:
+            where = "train prompts after the first --n-train" if cfg.validation else "eval prompts"
             raise UserError(
-                f"task {cfg.task!r} has {len(self.train)} train and {len(self.eval)} eval prompts; "
+                f"task {cfg.task!r} has {len(self.train)} train and {len(self.eval)} {where}; "
                 f"asked for --n-train {cfg.n_train} and --n-eval {cfg.n_eval}"
             )
         self.report_progress = progress
@@ -72,7 +79,7 @@ class Runner:
     def step(self, name: str, fn: Callable[[], object], cached: bool):
         """Run one stage (or read it back), advance progress, record its time."""
         if self.report_progress:
-            self.report_progress(self.done, len(self.PLAN), f"{name}{' (cached)' if cached else ''}")
+            self.report_progress(self.done, len(self.plan), f"{name}{' (cached)' if cached else ''}")
         start = time.perf_counter()
         value = fn()
         if not cached and name != "report":
@@ -108,7 +115,7 @@ class Runner:
                 def advance(done: int, total: int) -> None:
                     bar.update(done - bar.n)
                     if self.report_progress:
-                        self.report_progress(self.done, len(self.PLAN), f"{name}: {done}/{total} texts")
+                        self.report_progress(self.done, len(self.plan), f"{name}: {done}/{total} texts")
 
                 texts = generate(model, tokenizer, conversations, self.gen_params(), progress=advance)
             if adapter is not None:
@@ -202,12 +209,12 @@ class Runner:
             "strong-base": self.texts("strong-base-train", cfg.strong, self.messages("strong-base", self.train)),
         }
         judge = self.judge(texts)
-        data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in TRAINED}
+        data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
         from training.loading import clear_cache
 
         clear_cache()  # from here on each stage loads its own copy of the strong model; keep one in memory
         plain = self.messages("strong-base", self.eval)
-        for row in TRAINED:
+        for row in self.rows:
             evals[row.key] = self.trained_texts(row, data[row.key], plain)
 
         return self.step("report", lambda: write_report(self, evals, judge, {k: len(d) for k, d in data.items()}), cached=False)
