@@ -16,6 +16,7 @@ from storage.errors import UserError
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("ui.serve", "start the web app (and a background worker)"),
     "worker": ("training.worker", "run the background job worker"),
+    "jobs": ("training.jobs.cli", "list or cancel jobs of every kind"),
     "users": ("feedback.accounts", "add, list, disable and reset user accounts"),
     "tasks": ("feedback.tasks", "list, show, load and add tasks"),
     "prompts": ("feedback.prompt_import", "import prompts from JSONL, CSV or a saved HF dataset"),

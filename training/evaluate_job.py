@@ -95,7 +95,7 @@ def run(args) -> int:
     if not args.wait:
         print(f"queued evaluate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
         return 0
-    from training.worker import run_here
+    from training.jobs.wait import run_here
 
     result = run_here(store, args.settings, job_id, unit="text")
     print(format_summary(result))

@@ -324,7 +324,7 @@ def run(args) -> int:
     if not args.wait:
         print(f"queued generate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
         return 0
-    from training.worker import run_here
+    from training.jobs.wait import run_here
 
     result = run_here(store, args.settings, job_id, unit="text")
     print(f"job {job_id}: generated {result['generated']} texts, {result['skipped']} outputs already stored, "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 
 from storage import jobs
@@ -26,6 +25,7 @@ from training import datasets as tds
 from training import methods
 from training.config import TrainConfig
 from training.jobs import JobContext, handler
+from training.jobs import cli as jobs_cli
 
 
 def version_name(task_name: str, method: str, job_id: int | None) -> str:
@@ -145,18 +145,10 @@ def run(args) -> int:
     store = Store(args.settings.db_path)
     try:
         if args.action == "cancel":
-            if args.job_id is None:
-                raise UserError("give the job id: python app.py train cancel JOB_ID")
-            job = jobs.get(store, args.job_id)
-            if job["kind"] != "train":
-                raise UserError(f"job {args.job_id} is a {job['kind']} job, not a train job")
-            job = jobs.request_cancel(store, args.job_id)
-            print(f"job {job['id']}: {'cancelled' if job['status'] == 'cancelled' else 'cancel requested; it stops at its next step'}")
+            print(jobs_cli.cancel(store, args.job_id, kind="train"))
             return 0
         if args.action == "list":
-            for job in jobs.list_jobs(store, kind="train", limit=20):
-                p = job["params"]
-                print(f"{job['id']:>5}  {job['status']:<9}  {p.get('task', '?')}/{p.get('method', '?')}  step {job['step']}/{job['total']}  {job['message']}")
+            print("\n".join(jobs_cli.list_lines(store, kind="train")))
             return 0
         if not args.task:
             raise UserError("give --task (see python app.py tasks list)")
@@ -192,37 +184,10 @@ def _run_direct(store: Store, settings, task: str, method: str, config: TrainCon
 
 
 def _wait(store: Store, settings, job_id: int) -> int:
-    """Run train jobs in a background worker thread here until `job_id` ends, showing its progress."""
-    from tqdm import tqdm
+    """Run the job here (training.jobs.wait, as generate and evaluate do) and print its result."""
+    from training.jobs.wait import run_here
 
-    from training.worker import run_worker
-
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=run_worker, kwargs=dict(settings=settings, kinds=("train",), stop=stop, poll_s=1.0,
-                                       until=lambda: jobs.get(store, job_id)["status"] in jobs.FINISHED),
-        daemon=True,
-    )
-    worker.start()
-    bar = tqdm(desc=f"job {job_id}", unit="step")
-    try:
-        while True:
-            job = jobs.get(store, job_id)
-            bar.total = job["total"] or None
-            bar.n = job["step"]
-            bar.set_postfix_str(job["status"])
-            if job["status"] in jobs.FINISHED:
-                break
-            time.sleep(1.0)
-    except KeyboardInterrupt:
-        jobs.request_cancel(store, job_id)
-        print(f"\ncancel requested for job {job_id}")
-    finally:
-        stop.set()
-        bar.close()
-        worker.join()
-    job = jobs.get(store, job_id)
-    print(f"job {job_id}: {job['status']}: {job['message']}")
-    if job["status"] == "done":
-        print(json.dumps(job["result"], indent=2))
-    return 0 if job["status"] == "done" else 1
+    result = run_here(store, settings, job_id)
+    print(f"job {job_id}: done")
+    print(json.dumps(result, indent=2))
+    return 0
