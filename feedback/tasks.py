@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import confargs
 from feedback import prompt_import, scorers
 from storage import tasks as task_store
 from storage.db import Store
@@ -95,14 +95,7 @@ def validate(values: dict, source: str = "task") -> Task:
 def load_task_file(path: str | Path) -> Task:
     """Read and validate one task TOML file; UserError says which file and what is wrong."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            values = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{path}: invalid TOML: {err}") from None
-    return validate(values, str(path))
+    return validate(confargs.read_toml(path, "task file"), str(path))
 
 
 def shipped_tasks() -> list[Task]:

@@ -21,11 +21,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import confargs
 from storage import jobs, outputs
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from storage.models import get_model
+from training.gen_params import GenParams
 from training.jobs import JobContext, handler
 from training.specs import resolve
 from training.strategies import STRATEGIES, Context, get_strategy, select_examples
@@ -294,14 +296,11 @@ def cli(parser) -> None:
     parser.add_argument("--split", choices=("train", "eval"), help="only prompts of this split (default: both)")
     parser.add_argument("--weak", help="weak model spec (default: settings weak_model)")
     parser.add_argument("--strong", help="strong model spec (default: settings strong_model)")
-    parser.add_argument("--max-new-tokens", type=int, default=256, help="longest answer, in tokens")
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
-    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass")
-    parser.add_argument("--seed", type=int, default=0, help="sampling and ICL-example seed")
+    confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed"))
     parser.add_argument("--n-icl", type=int, default=DEFAULT_N_ICL, help="weak-labelled examples in context")
     parser.add_argument("--icl-pool", type=int, default=DEFAULT_ICL_POOL,
                         help="examples are drawn from this many first train prompts")
-    parser.add_argument("--batch-size", type=int, default=32, help="prompts per forward pass")
+    confargs.add_arguments(parser, GenParams, "gen_", only=("batch_size",))
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.add_argument("--export", metavar="FILE", help="with --wait: also write the outputs to FILE as JSON lines (seed format)")
     parser.set_defaults(func=run)
@@ -317,8 +316,7 @@ def run(args) -> int:
     sync_shipped(store)
     job = make_job(
         store, args.settings, args.task, args.strategies, args.n, args.split, args.weak, args.strong,
-        max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-        n_icl=args.n_icl, icl_pool=args.icl_pool, batch_size=args.batch_size,
+        n_icl=args.n_icl, icl_pool=args.icl_pool, **confargs.typed_flags(args, GenParams, "gen_"),
     )
     job_id = enqueue(store, job, created_by="cli")
     if not args.wait:
