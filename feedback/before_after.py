@@ -19,11 +19,9 @@ from storage.errors import UserError
 
 def sides(store: Store, version: str, base: str | None = None) -> tuple[tuple[str, str], tuple[str, str]]:
     """((base model, strategy), (version, strategy)) of a before/after comparison; UserError for unknown versions."""
-    from storage.models import get_model
+    from storage.models import require_adapter
 
-    row = get_model(store, version)
-    if row is None or row.get("kind") != "adapter":
-        raise UserError(f"no trained model version {version!r}; see `python app.py models list`")
+    row = require_adapter(store, version)
     return (base or row["base_spec"], "strong-base"), (version, f"model:{version}")
 
 

@@ -17,6 +17,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from feedback.bootstrap import bootstrap_ci
+
 
 CHOICE_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 
@@ -98,10 +100,8 @@ def win_rate(scores: Iterable[float], n_boot: int = 1000, seed: int = 0) -> dict
     counts = {"wins": int(np.sum(values == 1.0)), "ties": int(np.sum(values == 0.5)), "losses": int(np.sum(values == 0.0))}
     if values.size == 0:
         return {"rate": None, "lo": None, "hi": None, "n": 0, **counts}
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, (n_boot, values.size))].mean(axis=1)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return {"rate": float(values.mean()), "lo": float(lo), "hi": float(hi), "n": int(values.size), **counts}
+    rate, lo, hi = bootstrap_ci(values, n=n_boot, seed=seed)
+    return {"rate": rate, "lo": lo, "hi": hi, "n": int(values.size), **counts}
 
 
 def item_label(model: str, strategy: str) -> str:

@@ -56,6 +56,20 @@ def get_model(store: Store, name: str) -> dict | None:
     return _decode(one(store.read(), "SELECT * FROM models WHERE name = ?", (name,)))
 
 
+def get_adapter(store: Store, name: str) -> dict | None:
+    """The trained model version called `name`, or None (no such model, or a base spec)."""
+    row = get_model(store, name)
+    return row if row is not None and row["kind"] == "adapter" else None
+
+
+def require_adapter(store: Store, name: str) -> dict:
+    """The trained model version called `name`; UserError saying where to find the versions otherwise."""
+    row = get_adapter(store, name)
+    if row is None:
+        raise UserError(f"no trained model version {name!r}; see `python app.py models list`")
+    return row
+
+
 def list_models(store: Store, kind: str | None = None) -> list[dict]:
     """All models, oldest first, optionally only 'base' or 'adapter' ones."""
     where, params = ("WHERE kind = ?", (kind,)) if kind else ("", ())

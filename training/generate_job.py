@@ -26,7 +26,7 @@ from storage import jobs, outputs
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
-from storage.models import get_model
+from storage.models import require_adapter
 from training.gen_params import GenParams
 from training.jobs import JobContext, handler
 from training.specs import resolve
@@ -79,7 +79,7 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
     for name in job.strategies:
         spec, version = get_strategy(name)
         if version is not None:
-            _adapter(store, version)
+            require_adapter(store, version)
         if spec.role == "weak" or spec.needs_weak_label or spec.needs_examples:
             resolve(job.weak)
         if spec.role == "strong":
@@ -103,13 +103,6 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
 def enqueue(store: Store, job: Job, created_by: str | None = None) -> int:
     """Queue a validated generate job; returns its id."""
     return jobs.enqueue(store, "generate", job.__dict__, created_by=created_by)
-
-
-def _adapter(store: Store, version: str) -> dict:
-    row = get_model(store, version)
-    if row is None or row.get("kind") != "adapter":
-        raise UserError(f"no trained model version {version!r}; see `python app.py models list`")
-    return row
 
 
 def output_params(job: Job, strategy: str) -> dict:
@@ -229,7 +222,7 @@ def run_job(ctx: JobContext) -> dict:
         model, version = _model_of(job, name), get_strategy(name)[1]
         key, spec_str, adapter_path = (f"strong model {job.strong}", job.strong, None)
         if version is not None:
-            row = _adapter(ctx.store, version)
+            row = require_adapter(ctx.store, version)
             key, spec_str, adapter_path = f"model version {version}", row["base_spec"], row["path"]
 
         def context(p: dict, description: str | None = None) -> Context:

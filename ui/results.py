@@ -113,7 +113,7 @@ def _model_choices(ctx) -> tuple[list[str], list[str]]:
 
     found = list_models(ctx.store)
     names = list(dict.fromkeys([ctx.settings.strong_model, ctx.settings.weak_model] + [m["name"] for m in found]))
-    return names, [m["name"] for m in found if m.get("kind") == "adapter"]
+    return names, [m["name"] for m in found if m["kind"] == "adapter"]
 
 
 def build(ctx) -> None:
