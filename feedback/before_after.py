@@ -25,14 +25,6 @@ def sides(store: Store, version: str, base: str | None = None) -> tuple[tuple[st
     return (base or row["base_spec"], "strong-base"), (version, f"model:{version}")
 
 
-def latest_by_prompt(outputs: list[dict]) -> dict[int, dict]:
-    """The newest output per prompt id."""
-    found: dict[int, dict] = {}
-    for o in outputs:
-        found[o["prompt_id"]] = o
-    return found
-
-
 def _unfinished(store: Store, params: dict) -> int | None:
     for job in jobs.list_jobs(store, kind="generate", limit=200):
         if job["status"] in ("queued", "running") and all(job["params"].get(k) == v for k, v in params.items()):
@@ -64,7 +56,7 @@ def queue_before_after(
         raise UserError(f"task {task_name!r} has no eval prompts; import some first")
     ids = [p["id"] for p in prompts]
     found = {
-        side: latest_by_prompt(out_store.list_outputs(store, task["id"], strategy=strategy, model=model, prompt_ids=ids))
+        side: out_store.newest_per_prompt(store, task["id"], strategy, model=model, prompt_ids=ids)
         for side, model, strategy in (("before", base_model, base_strategy), ("after", after_model, after_strategy))
     }
     missing = {side: sum(1 for i in ids if i not in found[side]) for side in found}

@@ -90,11 +90,7 @@ def voted_pair_examples(store: Store, task_name: str, config: TrainConfig) -> li
 
 def latest_outputs(store: Store, task_id: int, strategy: str, split: str) -> dict[int, dict]:
     """{prompt_id: newest non-empty output of `strategy`} for a task's prompts in `split`."""
-    newest: dict[int, dict] = {}
-    for row in output_store.list_outputs(store, task_id, strategy=strategy, split=split):
-        if row["text"].strip():
-            newest[row["prompt_id"]] = row  # list_outputs is oldest first
-    return newest
+    return output_store.newest_per_prompt(store, task_id, strategy, split=split, non_empty=True)
 
 
 def label_examples(store: Store, task_name: str, strategy: str, config: TrainConfig) -> list[dict]:
