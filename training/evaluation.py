@@ -13,6 +13,7 @@ import numpy as np
 
 from feedback import scorers
 from feedback.bootstrap import bootstrap_ci  # noqa: F401  (re-exported; the one bootstrap interval)
+from training import embeddings  # noqa: F401  (gives the 'embedding' content scorer its encoder)
 from storage import evaluations as eval_store
 from storage import outputs as out_store
 from storage import tasks as task_store
