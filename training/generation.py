@@ -23,59 +23,17 @@ importable and the model is on CUDA, `Generator(backend="auto")` hands the work 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import threading
-from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import torch
 
 from storage.errors import UserError
+from training.gen_params import GenParams  # noqa: F401  (re-exported: callers import it from here)
 
 Conversation = list[dict] | str  # chat messages [{"role", "content"}, ...], or a raw prompt string
-
-
-@dataclass(frozen=True)
-class GenParams:
-    """Decoding settings of one generation run."""
-
-    max_new_tokens: int = 256  # answers longer than this are cut
-    temperature: float = 0.0  # 0: greedy (deterministic); > 0: sampling
-    top_p: float = 1.0  # nucleus sampling mass; 1.0 keeps the whole distribution
-    seed: int = 0  # sampling seed; with temperature 0 it changes nothing
-    # Prompts per forward pass: how the work is split, not what it produces. On CPU a decode step
-    # is bound by reading the weights, so 32 rows cost little more than 16 (smollm2-135m: 287 vs
-    # 263 ms per step) and nearly double the throughput.
-    batch_size: int = 32
-
-    def __post_init__(self):
-        if self.max_new_tokens < 1:
-            raise UserError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
-        if self.temperature < 0:
-            raise UserError(f"temperature must be 0 (greedy) or positive, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise UserError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.batch_size < 1:
-            raise UserError(f"batch_size must be at least 1, got {self.batch_size}")
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature == 0
-
-    def to_dict(self) -> dict:
-        """All fields as a JSON-able dict."""
-        return dataclasses.asdict(self)
-
-    def hash(self) -> str:
-        """A stable 16-hex-digit id of what shapes the text: max_new_tokens, temperature, top_p.
-
-        The seed is stored next to it (outputs.seed) and batch_size only splits the work, so
-        neither is part of it.
-        """
-        key = {"max_new_tokens": int(self.max_new_tokens), "temperature": float(self.temperature), "top_p": float(self.top_p)}
-        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def encode(tokenizer, conversation: Conversation) -> list[int]:
@@ -116,6 +74,7 @@ class _Sampler:
         from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopPLogitsWarper
 
         self.greedy = params.greedy
+        self.penalty = params.repetition_penalty
         self.warpers = LogitsProcessorList()
         self.generators = []
         if not self.greedy:
@@ -124,11 +83,25 @@ class _Sampler:
                 self.warpers.append(TopPLogitsWarper(params.top_p))
             self.generators = [row_generator(params.seed, p, device) for p in prompts]
 
-    def __call__(self, logits: torch.Tensor, rows: list[int]) -> torch.Tensor:
+    def __call__(self, logits: torch.Tensor, rows: list[int], answers: list[list[int]]) -> torch.Tensor:
+        if self.penalty != 1.0:
+            logits = penalize_repeats(logits, [answers[r] for r in rows], self.penalty)
         if self.greedy:
             return logits.argmax(dim=-1)
         probs = torch.softmax(self.warpers(None, logits.float()), dim=-1)
         return torch.cat([torch.multinomial(probs[i], 1, generator=self.generators[r]) for i, r in enumerate(rows)])
+
+
+def penalize_repeats(logits: torch.Tensor, answers: list[list[int]], penalty: float) -> torch.Tensor:
+    """A copy of `logits` (one row per answer) where each token already in that row's answer is
+    made less likely: a positive logit divided by `penalty`, a negative one multiplied by it."""
+    logits = logits.clone()
+    for i, seen in enumerate(answers):
+        if seen:
+            index = torch.tensor(sorted(set(seen)), device=logits.device)
+            picked = logits[i, index]
+            logits[i, index] = torch.where(picked > 0, picked / penalty, picked * penalty)
+    return logits
 
 
 class _Batch:
@@ -225,7 +198,7 @@ def decode(
                 live = joining
             else:
                 live.extend(joining)
-        tokens = sampler(live.logits, live.rows)
+        tokens = sampler(live.logits, live.rows, out)
         keep = []
         for i, (row, token) in enumerate(zip(live.rows, tokens.tolist())):
             if token not in stop:
@@ -335,7 +308,8 @@ def _vllm_generate(model, tokenizer, conversations: Sequence[Conversation], para
         llm = _vllm_engines[path] = LLM(model=path, dtype="bfloat16", seed=params.seed)
     prompts = [c if isinstance(c, str) else tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False) for c in conversations]
     sampling = SamplingParams(
-        temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_new_tokens, seed=params.seed
+        temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_new_tokens, seed=params.seed,
+        repetition_penalty=params.repetition_penalty,
     )
     return [o.outputs[0].text for o in llm.generate(prompts, sampling, use_tqdm=False)]
 
