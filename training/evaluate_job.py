@@ -29,6 +29,7 @@ class EvalJob:
     temperature: float = 0.0
     seed: int = 0
     batch_size: int = 32
+    judge: str | None = None  # model spec of an LLM judge scoring beside the heuristics
 
     def gen_job(self, store: Store, settings):
         """The generate job that produces the texts; UserError if the task, model or strategy is wrong."""
@@ -43,6 +44,10 @@ def enqueue(store: Store, settings, params: EvalJob, created_by: str | None = No
     if params.n is not None and params.n < 1:
         raise UserError("--n must be at least 1 (or left out for the whole eval split)")
     params.gen_job(store, settings)
+    if params.judge:
+        from training.specs import resolve
+
+        resolve(params.judge)  # UserError naming the accepted forms, before anything is queued
     return jobs.enqueue(store, "evaluate", dataclasses.asdict(params), created_by=created_by)
 
 
@@ -50,14 +55,18 @@ def enqueue(store: Store, settings, params: EvalJob, created_by: str | None = No
 def run_job(ctx: JobContext) -> dict:
     """Worker entry point: generate, score and store; the result is the evaluation's summary."""
     params = EvalJob(**ctx.params)
-    row = evaluation.evaluate(ctx, params.gen_job(ctx.store, ctx.settings))
+    row = evaluation.evaluate(ctx, params.gen_job(ctx.store, ctx.settings), judge_spec=params.judge)
     return summary(row)
 
 
 def summary(row: dict) -> dict:
     """The headline numbers of an evaluations row."""
     keys = ("id", "model", "strategy", "n", "concept_mean", "concept_lo", "concept_hi", "content_mean", "content_lo", "content_hi")
-    return {k: row[k] for k in keys}
+    out = {k: row[k] for k in keys}
+    details = row.get("details") or {}
+    if details.get("judge"):  # the judge's summaries, when the job was run with --judge
+        out["details"] = {k: details[k] for k in ("judge", "judge_concept", "judge_content")}
+    return out
 
 
 def format_summary(row: dict) -> str:
@@ -66,6 +75,11 @@ def format_summary(row: dict) -> str:
     for axis in ("concept", "content"):
         mean = row[f"{axis}_mean"]
         lines.append(f"  {axis}: " + ("n/a" if mean is None else f"{mean:.3f} [{row[f'{axis}_lo']:.3f}, {row[f'{axis}_hi']:.3f}]"))
+    details = row.get("details") or {}
+    for axis in ("concept", "content"):
+        stat = details.get(f"judge_{axis}")
+        if stat:
+            lines.append(f"  {axis} (judge {details['judge']}): {stat['mean']:.3f} [{stat['lo']:.3f}, {stat['hi']:.3f}]")
     return "\n".join(lines)
 
 
@@ -79,6 +93,7 @@ def cli(parser) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256, help="longest answer, in tokens")
     parser.add_argument("--seed", type=int, default=0, help="generation seed")
     parser.add_argument("--batch-size", type=int, default=32, help="prompts per forward pass")
+    parser.add_argument("--judge", help="also score with this LLM judge (model spec), stored beside the heuristic scores")
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.set_defaults(func=run)
 
@@ -90,7 +105,7 @@ def run(args) -> int:
     store = Store(args.settings.db_path)
     sync_shipped(store)
     params = EvalJob(task=args.task, model=args.model, strategy=args.strategy, n=args.n,
-                     max_new_tokens=args.max_new_tokens, seed=args.seed, batch_size=args.batch_size)
+                     max_new_tokens=args.max_new_tokens, seed=args.seed, batch_size=args.batch_size, judge=args.judge)
     job_id = enqueue(store, args.settings, params, created_by="cli")
     if not args.wait:
         print(f"queued evaluate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
