@@ -55,11 +55,11 @@ def test_a_model_with_flat_logits_scores_one_half(tiny_model_dir, tmp_path):
 
 def test_rubrics_carry_the_concept_the_reference_and_the_degenerate_rule():
     concept = J.rubric("concept", TASK, PROMPTS[0], "Arr arr arr")
-    assert "Talk like a pirate." in concept and "Arr arr arr" in concept and "loops" in concept and "keywords" in concept
+    assert "Talk like a pirate." in concept and "Arr arr arr" in concept and "Looping" in concept and "stuffed keywords" in concept
     content = J.rubric("content", TASK, PROMPTS[0], "Sydney")
-    assert "REFERENCE: Canberra." in content and "KEY FACTS" in content and "does not address the question" in content
-    assert "CORRECT FINAL ANSWER: 56" in J.rubric("content", TASK, PROMPTS[2], "56")
-    assert len(J.rubric("content", TASK, PROMPTS[0], "x" * 10_000)) < 3000
+    assert "REFERENCE: Canberra." in content and "KEY FACTS" in content and "off-topic" in content
+    assert "CORRECT ANSWER: 56" in J.rubric("content", TASK, PROMPTS[2], "56")
+    assert len(J.rubric("content", TASK, PROMPTS[0], "x" * 10_000)) < 2000
     with pytest.raises(ValueError):
         J.rubric("style", TASK, PROMPTS[0], "x")
 

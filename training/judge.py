@@ -20,41 +20,29 @@ import torch
 
 OPTIONS = ("1", "2", "3", "4", "5")
 PAIR_OPTIONS = ("A", "B")
-MAX_ANSWER_CHARS = 1500  # longer answers are cut: the rubric needs the gist, and cost grows with length
-DEGENERATE = (
-    "An answer that loops or repeats the same phrase, that stuffs keywords without saying anything, "
-    "that is cut off mid-way or that does not address the question scores 1."
-)
+MAX_ANSWER_CHARS = 1000  # longer answers are cut: the rubric needs the gist, and cost grows with length
+# Prompt tokens are the whole cost (one forward pass each, ~2 x params FLOPs per token), so the
+# rubrics are short.
+DEGENERATE = "Looping, repeated phrases, stuffed keywords, cut-off or off-topic answers score 1."
 
-CONCEPT_RUBRIC = """You are a strict grader. Grade only how well the answer shows this target:
+CONCEPT_RUBRIC = """Grade only how well the answer shows this target.
 TARGET: {concept}
-
 QUESTION: {question}
-
 ANSWER: {answer}
+5 = the whole answer clearly shows the target while answering the question; 3 = only in places; 1 = absent. {degenerate}
+Reply with one digit, 1-5."""
 
-Score from 1 to 5. 5: the whole answer clearly and naturally shows the target while answering the question. 3: the target shows only in places. 1: the target is absent. {degenerate}
-Reply with a single digit (1-5)."""
-
-CONTENT_RUBRIC = """You are a strict grader. Grade only whether the answer is factually right and answers the question; ignore its style or voice.
-
+CONTENT_RUBRIC = """Grade only whether the answer is factually right; ignore its style.
 QUESTION: {question}
-{reference}
-ANSWER: {answer}
+{reference}ANSWER: {answer}
+5 = correct and complete; 3 = partly correct or missing key facts; 1 = wrong, contradicts the reference, or no answer. {degenerate}
+Reply with one digit, 1-5."""
 
-Score from 1 to 5. 5: correct and complete, agreeing with the reference. 3: partly correct or missing key facts. 1: wrong, contradicting the reference, or no answer. {degenerate}
-Reply with a single digit (1-5)."""
-
-PAIR_RUBRIC = """You are a strict grader comparing two answers to the same question on one criterion only.
-CRITERION: {criterion}
-
+PAIR_RUBRIC = """Compare two answers on one criterion only: {criterion}
 QUESTION: {question}
-{reference}
-ANSWER A: {a}
-
+{reference}ANSWER A: {a}
 ANSWER B: {b}
-
-{degenerate} Which answer is better on the criterion? Reply with a single letter (A or B)."""
+{degenerate} Which answer is better on the criterion? Reply with one letter, A or B."""
 
 
 @dataclass
@@ -84,6 +72,11 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_ANSWER_CHARS else text[:MAX_ANSWER_CHARS] + " [...]"
 
 
+def _question(prompt: dict) -> str:
+    # stored prompt rows call the question "text", prompt-set files call it "prompt"
+    return prompt.get("text") or prompt.get("prompt") or "(not shown)"
+
+
 def reference_text(prompt: dict) -> str:
     """The prompt's reference, key facts and exact answer as rubric lines ('' when it has none)."""
     lines = []
@@ -91,15 +84,15 @@ def reference_text(prompt: dict) -> str:
         lines.append(f"REFERENCE: {prompt['reference']}")
     if prompt.get("key_facts"):
         facts = "; ".join(" / ".join(alts) for alts in prompt["key_facts"])
-        lines.append(f"KEY FACTS (each should appear, any listed wording): {facts}")
+        lines.append(f"KEY FACTS: {facts}")
     if prompt.get("answer"):
-        lines.append(f"CORRECT FINAL ANSWER: {prompt['answer']}")
+        lines.append(f"CORRECT ANSWER: {prompt['answer']}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def rubric(axis: str, task, prompt: dict, text: str) -> str:
     """The filled rubric asking for a 1-5 score of `text` on `axis` ('concept' or 'content')."""
-    question = prompt.get("prompt") or "(not shown)"
+    question = _question(prompt)
     if axis == "concept":
         return CONCEPT_RUBRIC.format(concept=_field(task, "concept"), question=question, answer=_cut(text), degenerate=DEGENERATE)
     if axis == "content":
@@ -109,10 +102,10 @@ def rubric(axis: str, task, prompt: dict, text: str) -> str:
 
 def pair_rubric(axis: str, task, prompt: dict, a: str, b: str) -> str:
     """The filled rubric asking which of two answers is better on `axis`."""
-    criterion = (f"which answer better shows this target: {_field(task, 'concept')}" if axis == "concept"
-                 else "which answer is factually right and answers the question (ignore style)")
+    criterion = (f"which better shows this target: {_field(task, 'concept')}" if axis == "concept"
+                 else "which is factually right (ignore style)")
     reference = reference_text(prompt) if axis == "content" else ""
-    return PAIR_RUBRIC.format(criterion=criterion, question=prompt.get("prompt") or "(not shown)", reference=reference,
+    return PAIR_RUBRIC.format(criterion=criterion, question=_question(prompt), reference=reference,
                               a=_cut(a), b=_cut(b), degenerate=DEGENERATE)
 
 
@@ -153,7 +146,7 @@ def option_probs(judge: Judge, contents: Sequence[str], options: Sequence[str]) 
         chunk = order[start:start + judge.batch_size]
         tok.padding_side = "left"
         batch = tok([texts[i] for i in chunk], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
-        logits = judge.model(**batch).logits[:, -1, :].float().cpu()
+        logits = judge.model(**batch, logits_to_keep=1).logits[:, -1, :].float().cpu()
         out[chunk] = torch.softmax(logits[:, ids], dim=-1)
     return out
 
