@@ -1,7 +1,8 @@
 """Pair scheduling: put two strategies' (or model versions') outputs side by side for annotators.
 
-`python app.py pairs --task pirate --a icl-refine --b weak --n 40` pairs the two sides' outputs
-of up to 40 prompts. A side is a strategy name (`weak`, `icl-refine`, `correction`, ...), a model
+`python app.py pairs --task pirate --n 40` schedules the refined pair plan (feedback.pair_plan:
+icl-refine against strong-base and against weak) on up to 40 prompts each; `--plan naive` the
+naive one; `--a icl-refine --b weak` one matchup of your choice. A side is a strategy name (`weak`, `icl-refine`, `correction`, ...), a model
 version as `model:<version>`, or either with `@<model>` to pick one model's outputs
 (`weak@smollm2-135m`). Only prompts where both sides have an output are used, identical texts
 are never paired, a prompt already paired for the same two outputs is not paired again, and
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import random
 
+from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe, plan_pairs
 from storage import outputs
 from storage import pairs as pair_store
 from storage import tasks as task_store
@@ -92,12 +94,46 @@ def schedule_pairs(
     return {"created": created, "skipped_identical": identical, "missing": missing}
 
 
+def schedule_plan(store: Store, task_name: str, plan: str, n: int, split: str | None = None,
+                  votes_wanted: int | None = None, seed: int = 0, source: str | None = None) -> list[dict]:
+    """schedule_pairs() for every matchup of pair plan `plan`; one result dict (with "a", "b") per matchup.
+
+    A matchup whose outputs are missing is reported (UserError's text under "error") instead of
+    stopping the others.
+    """
+    try:
+        matchups = plan_pairs(plan)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    results = []
+    for a, b in matchups:
+        try:
+            results.append({"a": a, "b": b, **schedule_pairs(store, task_name, a, b, n, split, votes_wanted, seed, source)})
+        except UserError as err:
+            if "no outputs of" not in str(err):
+                raise
+            results.append({"a": a, "b": b, "created": [], "skipped_identical": 0, "missing": 0, "error": str(err)})
+    if not any(r["created"] for r in results) and all("error" in r for r in results):
+        raise UserError("; ".join(r["error"] for r in results))
+    return results
+
+
+def summary_line(result: dict) -> str:
+    """What one schedule_pairs() result means, in words."""
+    if "error" in result:
+        return f"{result['a']} vs {result['b']}: {result['error']}"
+    return (f"{result['a']} vs {result['b']}: created {len(result['created'])} pairs; "
+            f"{result['skipped_identical']} prompts skipped for identical texts, {result['missing']} prompts have only one side")
+
+
 def cli(parser) -> None:
-    """`pairs --task T --a SIDE --b SIDE --n 40 [--split train|eval] [--votes K] [--seed S]`."""
+    """`pairs --task T [--plan refined|naive | --a SIDE --b SIDE] --n 40 [--split train|eval] [--votes K] [--seed S]`."""
     parser.add_argument("--task", required=True, help="task name")
-    parser.add_argument("--a", required=True, help="a strategy (weak, icl-refine, ...), model:<version>, or either @model")
-    parser.add_argument("--b", required=True, help="the other side, same forms as --a")
-    parser.add_argument("--n", type=int, default=40, help="at most this many new pairs (one per prompt)")
+    parser.add_argument("--plan", default=DEFAULT_PLAN, choices=sorted(PLANS),
+                        help=f"pair plan to schedule when --a/--b are not given (default: {describe(DEFAULT_PLAN)})")
+    parser.add_argument("--a", help="instead of a plan: a strategy (weak, icl-refine, ...), model:<version>, or either @model")
+    parser.add_argument("--b", help="the other side, same forms as --a")
+    parser.add_argument("--n", type=int, default=40, help="at most this many new pairs per matchup (one per prompt)")
     parser.add_argument("--split", choices=("train", "eval"), help="only prompts of this split")
     parser.add_argument("--votes", type=int, help="distinct annotators wanted per pair (default: the task's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the A/B placement")
@@ -108,10 +144,14 @@ def run(args) -> int:
     """Schedule the pairs and print what happened."""
     from feedback.tasks import sync_shipped
 
+    if bool(args.a) != bool(args.b):
+        raise UserError("give both --a and --b, or neither (then --plan decides)")
     store = Store(args.settings.db_path)
     sync_shipped(store)
-    result = schedule_pairs(store, args.task, args.a, args.b, args.n, args.split, args.votes, args.seed)
-    print(f"created {len(result['created'])} pairs ({args.a} vs {args.b}); "
-          f"{result['skipped_identical']} prompts skipped for identical texts, "
-          f"{result['missing']} prompts have only one side")
+    if args.a:
+        results = [{"a": args.a, "b": args.b, **schedule_pairs(store, args.task, args.a, args.b, args.n, args.split, args.votes, args.seed)}]
+    else:
+        results = schedule_plan(store, args.task, args.plan, args.n, args.split, args.votes, args.seed)
+    for result in results:
+        print(summary_line(result))
     return 0

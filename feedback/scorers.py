@@ -4,7 +4,8 @@ Concept scorers take the text alone (`CONCEPT[name](text)`); content scorers als
 prompt row with its reference, key_facts and answer (`CONTENT[name](text, prompt)`).
 `THRESHOLDS[name]` is the score from which a text counts as showing the concept / having the
 content; the hand-labelled sets in tests/scorer_labels measure precision and recall there.
-They are cheap surface heuristics, not judges: each docstring lists what fools it.
+They are cheap surface heuristics, not judges: each docstring lists what fools it. Through
+`concept_score` and `content_score` no scorer rewards a loop (feedback.fluency).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable
 
+from feedback.fluency import fluency_factor
 from storage.errors import UserError
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|'[a-z]+")
@@ -379,13 +381,15 @@ THRESHOLDS: dict[str, float] = {
 
 
 def concept_score(name: str, text: str) -> float:
-    """Score `text` with the concept scorer `name`; UserError naming the known scorers if unknown."""
-    return _lookup(CONCEPT, name, "concept")(text)
+    """Score `text` with the concept scorer `name`, a looping text scoring 0 (fluency.fluency_factor);
+    UserError naming the known scorers if unknown."""
+    return _lookup(CONCEPT, name, "concept")(text) * fluency_factor(text)
 
 
 def content_score(name: str, text: str, prompt: dict) -> float:
-    """Score `text` against `prompt` (reference, key_facts, answer) with the content scorer `name`."""
-    return _lookup(CONTENT, name, "content")(text, prompt)
+    """Score `text` against `prompt` (reference, key_facts, answer) with the content scorer `name`;
+    a loop that repeats the right fact scores 0 as well."""
+    return _lookup(CONTENT, name, "content")(text, prompt) * fluency_factor(text)
 
 
 def _lookup(registry: dict, name: str, kind: str):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import app
+from feedback import scorers
 from feedback.tasks import shipped_tasks
 from settings import Settings
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
@@ -43,11 +44,23 @@ def test_labelled_sets_hold_sixty_texts_with_degenerate_answers_labelled_low():
     assert all(r["prompt"].get("reference") for r in C.label_rows(TASKS["pirate"])["content"][-10:])  # the judge sees references
 
 
-def test_the_pirate_heuristic_is_fooled_by_loops_the_labels_say_so():
-    """The issue's collapsed answer: the heuristic scores it high, its label is 0."""
+def test_the_issues_collapsed_answer_is_labelled_low():
+    """"Aye, matey! Aye, matey! ...": word density alone scores it high, its label is 0, the fluency-gated heuristic 0."""
     rows = [r for r in C.label_rows(TASKS["pirate"])["concept"] if r["text"].startswith("Aye, matey! Aye, matey!")]
     assert rows and rows[0]["label"] == 0
-    assert C.scorer_fns(TASKS["pirate"], "concept")["heuristic"]([rows[0]["prompt"]], [rows[0]["text"]])[0] >= 0.75
+    assert scorers.pirate(rows[0]["text"]) >= 0.75
+    assert C.scorer_fns(TASKS["pirate"], "concept")["heuristic"]([rows[0]["prompt"]], [rows[0]["text"]])[0] < scorers.THRESHOLDS["pirate"]
+
+
+def test_a_heuristics_only_rerun_keeps_the_stored_judge_figures():
+    judged = {"judge": "j", "labels": {"concept": {"n": 3, "scores": {"judge": {"value": 0.9}}}}, "votes": None}
+    fresh = {"judge": None, "labels": {"concept": {"n": 3, "scores": {"heuristic": {"value": 0.7}}}}, "votes": None}
+    kept = C.keep_judge(fresh, judged)
+    assert kept["judge"] == "j" and kept["labels"]["concept"]["scores"]["judge"] == {"value": 0.9}
+    relabelled = {"judge": None, "labels": {"concept": {"n": 4, "scores": {}}}, "votes": None}
+    assert "judge" not in C.keep_judge(relabelled, judged)["labels"]["concept"]["scores"]  # stale: the labels changed
+    other = {"judge": "k", "labels": {"concept": {"n": 3, "scores": {}}}, "votes": None}
+    assert "judge" not in C.keep_judge(other, judged)["labels"]["concept"]["scores"]
 
 
 def test_calibrate_task_measures_heuristic_length_and_judge(tiny_model_dir, tmp_path):

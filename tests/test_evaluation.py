@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from training import report
-from training.evaluation import bootstrap_ci, score_texts, summarize, summarize_scores
+from training.evaluation import bootstrap_ci, paired_difference, score_texts, summarize, summarize_scores
 
 
 def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
@@ -159,3 +159,22 @@ def test_evaluate_with_a_judge_stores_its_scores_beside_the_heuristics(tmp_path,
     assert app.main(base + ["--judge", "no-such-judge"]) == 2
     assert "unknown model spec" in capsys.readouterr().err
     assert len(jobs.list_jobs(store, kind="evaluate")) == 2  # nothing queued for the bad judge
+
+
+def test_paired_difference_keeps_each_prompts_scores_together():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0, 1, 48)  # prompts differ a lot from one another
+    shifted = base + 0.05  # every prompt gains exactly 0.05
+    d = paired_difference(shifted, base, seed=1)
+    assert d["mean"] == pytest.approx(0.05) and d["lo"] == pytest.approx(0.05) and d["hi"] == pytest.approx(0.05)
+    assert d["n"] == 48
+    # independent intervals of the same two rows overlap: only the paired one shows the gain
+    _, lo_shifted, _ = bootstrap_ci(shifted, seed=1)
+    _, _, hi_base = bootstrap_ci(base, seed=1)
+    assert lo_shifted < hi_base
+    noise = paired_difference(rng.uniform(0, 1, 200), rng.uniform(0, 1, 200), seed=2)
+    assert noise["lo"] < 0 < noise["hi"]
+    with pytest.raises(ValueError):
+        paired_difference([1.0], [1.0, 2.0])

@@ -7,20 +7,10 @@ import pytest
 from storage import evaluations, tasks
 from storage.errors import UserError
 from training import experiment
-from training.experiment import ExperimentConfig, preference_examples, sft_examples, simulated_verdicts
-
-
-def test_simulated_annotator_prefers_higher_utility_and_flips_at_the_noise_rate():
-    utilities = [(1.0, 0.0)] * 4000
-    clean = simulated_verdicts(utilities, noise=0.0, seed=0)
-    assert all(v["prefers_a"] and not v["flipped"] for v in clean)
-    noisy = simulated_verdicts(utilities, noise=0.25, seed=1)
-    flipped = sum(not v["prefers_a"] for v in noisy) / len(noisy)
-    assert flipped == pytest.approx(0.25, abs=0.03)
-    assert noisy == simulated_verdicts(utilities, noise=0.25, seed=1)
-    ties = simulated_verdicts([(0.5, 0.5)] * 1000, noise=0.0, seed=2)
-    assert 0.4 < sum(v["prefers_a"] for v in ties) / 1000 < 0.6
-    assert experiment.utility(0.5, None) == 0.5
+from training.experiment import ExperimentConfig
+from training.experiment_rows import ROWS, TRAINED, matchups, preference_examples, sft_examples, voted_examples
+from training.experiment_runner import Runner
+from training.experiment_stages import check_config
 
 
 def test_training_examples_use_the_bare_prompt_and_skip_identical_pairs():
@@ -32,6 +22,22 @@ def test_training_examples_use_the_bare_prompt_and_skip_identical_pairs():
     assert [(p["id"], p["chosen"], p["rejected"]) for p in pairs] == [(1, "good", "bad")]
 
 
+def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
+    prompts = [{"id": 1, "text": "Q1?"}, {"id": 2, "text": "Q2?"}]
+    texts = {"weak": ["w1", "w2"], "icl-refine": ["r1", "r2"], "strong-base": ["s1", "s2"]}
+    verdicts = {
+        "icl-refine vs strong-base": [{"prefers_a": True}, {"prefers_a": False}],
+        "icl-refine vs weak": [{"prefers_a": True}, {"prefers_a": True}],
+        "weak vs strong-base": [{"prefers_a": True}, {"prefers_a": True}],
+    }
+    assert set(matchups()) == {("icl-refine", "strong-base"), ("icl-refine", "weak"), ("weak", "strong-base")}
+    refined = voted_examples(prompts, texts, verdicts, "refined")
+    assert [(e["chosen"], e["rejected"]) for e in refined] == [("r1", "s1"), ("s2", "r2"), ("r1", "w1"), ("r2", "w2")]
+    naive = voted_examples(prompts, texts, verdicts, "naive")
+    assert [(e["chosen"], e["rejected"]) for e in naive] == [("w1", "s1"), ("w2", "s2")]
+    assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft"}
+
+
 def test_config_validation_and_pinned_results_folder(tmp_path, settings):
     with pytest.raises(UserError, match="noise"):
         ExperimentConfig(noise=0.5).resolved(settings)
@@ -39,24 +45,36 @@ def test_config_validation_and_pinned_results_folder(tmp_path, settings):
         ExperimentConfig(n_train=3, n_icl=4).resolved(settings)
     with pytest.raises(UserError, match="learning-rate"):
         ExperimentConfig(learning_rate=-1e-3).resolved(settings)
+    with pytest.raises(UserError, match="content-noise"):
+        ExperimentConfig(content_noise=1.5).resolved(settings)
+    with pytest.raises(UserError, match="repetition-penalty"):
+        ExperimentConfig(repetition_penalty=0.5).resolved(settings)
     cfg = ExperimentConfig(out=str(tmp_path / "run")).resolved(settings)
     assert cfg.strong == settings.strong_model and cfg.weak == settings.weak_model
     assert ExperimentConfig().resolved(settings).out.endswith(f"results/pirate-{settings.strong_model}")
-    experiment.check_config(tmp_path / "run", cfg)
-    experiment.check_config(tmp_path / "run", cfg)  # same settings: resumes
+    check_config(tmp_path / "run", cfg.pinned())
+    check_config(tmp_path / "run", cfg.pinned())  # same settings: resumes
     with pytest.raises(UserError, match="noise"):
-        experiment.check_config(tmp_path / "run", ExperimentConfig(noise=0.1, out=cfg.out).resolved(settings))
+        check_config(tmp_path / "run", ExperimentConfig(noise=0.3, out=cfg.out).resolved(settings).pinned())
+    with pytest.raises(UserError, match="content_noise"):
+        check_config(tmp_path / "run", ExperimentConfig(content_noise=0.0, out=cfg.out).resolved(settings).pinned())
     with pytest.raises(UserError, match="learning_rate"):
-        experiment.check_config(tmp_path / "run", ExperimentConfig(learning_rate=0.0, out=cfg.out).resolved(settings))
+        check_config(tmp_path / "run", ExperimentConfig(learning_rate=0.0, out=cfg.out).resolved(settings).pinned())
 
 
 def test_trained_rows_use_the_runs_learning_rate(tmp_path, settings, store, tiny_task):
-    def lr(run_lr: float, method: str) -> float:
+    def config(run_lr: float, row: str):
         cfg = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, learning_rate=run_lr, out=str(tmp_path)).resolved(settings)
-        return experiment.Runner(cfg, settings, store).train_config(method).lr_for(method)
+        return Runner(cfg, settings, store).train_config(ROWS[row])
 
-    assert lr(experiment.EXPERIMENT_LR, "dpo") == lr(experiment.EXPERIMENT_LR, "sft-weak") == experiment.EXPERIMENT_LR
-    assert lr(0.0, "dpo") == 5e-5 and lr(0.0, "sft-weak") == 2e-4  # 0: the train command's per-method rates
+    def lr(run_lr: float, row: str) -> float:
+        return config(run_lr, row).lr_for(ROWS[row].method)
+
+    assert lr(experiment.EXPERIMENT_LR, "dpo-weak") == lr(experiment.EXPERIMENT_LR, "sft-weak") == experiment.EXPERIMENT_LR
+    assert lr(0.0, "dpo-refined") == 5e-5 and lr(0.0, "sft-weak") == 2e-4  # 0: the train command's per-method rates
+    # DPO rows smooth labels by the annotator's flip rate; the -sft row adds TRL's SFT term to the robust loss
+    assert config(0.0, "dpo-refined").label_smoothing == ExperimentConfig().noise and config(0.0, "sft-refined").label_smoothing == 0
+    assert config(0.0, "dpo-refined-sft").loss_type == "robust,sft" and config(0.0, "dpo-refined").loss_type == "robust"
 
 
 PIRATE_QA = [
@@ -92,28 +110,33 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     seen = []
     result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
     names = [r["name"] for r in result["rows"]]
-    assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo", "dpo-refined"]
+    assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft"]
+    for r in result["rows"]:
+        assert 0.0 <= r["repetition"]["mean"] <= 1.0
     for r in result["rows"]:
         assert 0.0 <= r["concept"]["lo"] <= r["concept"]["mean"] <= r["concept"]["hi"] <= 1.0
-    stages = len(experiment.Runner.PLAN)  # generations and judge, train + eval per method, report
+    stages = len(Runner.PLAN)  # generations and judge, train + eval per method, report
     assert {n for _, n, _ in seen} == {stages} and max(i for i, _, _ in seen) == stages - 1
     text = (out / "report.md").read_text()
-    assert "| sft-refined |" in text and "concept transferred" in text
+    assert "| sft-refined |" in text and "concept transferred" in text and "repetition |" in text
+    assert "| dpo-refined − dpo-weak |" in text and "Targets, dpo-refined-sft:" in text
+    assert [(d["refined"], d["naive"]) for d in result["differences"]] == [
+        ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak")]
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
-    for method in experiment.METHODS:
-        assert (out / "adapters" / method / "adapter" / "adapter_config.json").is_file()
+    for row in TRAINED:
+        assert (out / "adapters" / row.key / "adapter" / "adapter_config.json").is_file()
     judge = json.loads((out / "stages" / "judge.json").read_text())
-    assert len(judge["verdicts"]) == 6
+    assert len(judge["verdicts"]) == 3 and all(len(v) == 6 for v in judge["verdicts"].values())
     stored = evaluations.list_evaluations(store, tasks.get_task(store, tiny_task)["id"])
     assert {e["model"] for e in stored} >= {spec, "tiny-run/sft-refined"}
 
     # resume: every stage is read back; only what was deleted runs again
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / "stages").glob("*.json")}
-    (out / "stages" / "dpo-eval.json").unlink()
+    (out / "stages" / "dpo-weak-eval.json").unlink()
     again = experiment.run_experiment(cfg, settings, store)
     assert [r["concept"] for r in again["rows"]] == [r["concept"] for r in result["rows"]]
     for name, stamp in stamps.items():
-        if name != "dpo-eval.json":
+        if name != "dpo-weak-eval.json":
             assert (out / "stages" / name).stat().st_mtime_ns == stamp, name
     # a stage whose inputs changed is stale: it runs again; downstream stages whose inputs come out
     # the same (generation is deterministic) stay cached
@@ -123,16 +146,25 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     experiment.run_experiment(cfg, settings, store)
     assert json.loads((out / "stages" / "weak-train.json").read_text())["key"] == stage["key"]
     assert all((out / "stages" / n).stat().st_mtime_ns == t for n, t in stamps.items() if n != "weak-train.json")
+    # a committed results folder resumes without its (uncommitted) adapters: eval stages suffice
+    import shutil
+
+    shutil.rmtree(out / "adapters")
+    experiment.run_experiment(cfg, settings, store)
+    assert not (out / "adapters").exists()
     # an adapter trained on other data or settings is deleted (checkpoints too) and trained again
-    key_file = out / "adapters" / "dpo" / "key.txt"
+    (out / "stages" / "dpo-weak-eval.json").unlink()
+    experiment.run_experiment(cfg, settings, store)
+    key_file = out / "adapters" / "dpo-weak" / "key.txt"
     key = key_file.read_text()
     key_file.write_text("other data")
-    (out / "adapters" / "dpo" / "stale-marker").write_text("x")
+    (out / "adapters" / "dpo-weak" / "stale-marker").write_text("x")
+    (out / "stages" / "dpo-weak-eval.json").unlink()
     experiment.run_experiment(cfg, settings, store)
-    assert key_file.read_text() == key and not (out / "adapters" / "dpo" / "stale-marker").exists()
-    assert (out / "adapters" / "dpo" / "adapter" / "adapter_config.json").is_file()
+    assert key_file.read_text() == key and not (out / "adapters" / "dpo-weak" / "stale-marker").exists()
+    assert (out / "adapters" / "dpo-weak" / "adapter" / "adapter_config.json").is_file()
     timings = json.loads((out / "timings.json").read_text())
-    assert set(timings) == {s for s in experiment.Runner.PLAN if s != "report"}
+    assert set(timings) == {s for s in Runner.PLAN if s != "report"}
 
     # the same run as a worker job: every stage is cached, the job ends done with the rows as its result
     from dataclasses import asdict
@@ -144,4 +176,20 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert run_job(store, settings, jobs.claim(store, "test", kinds=("experiment",)), heartbeat_s=30) == "done"
     job = jobs.get(store, job_id)
     assert [r["name"] for r in job["result"]["rows"]] == names and job["result"]["out"] == str(out)
-    assert job["step"] == len(experiment.Runner.PLAN) - 1 and job["total"] == len(experiment.Runner.PLAN)
+    assert job["step"] == len(Runner.PLAN) - 1 and job["total"] == len(Runner.PLAN)
+
+
+def test_a_validation_run_scores_held_out_train_prompts_and_runs_only_the_rows_asked(tmp_path, settings, store, tiny_task):
+    with pytest.raises(UserError, match="unknown --rows dpo"):
+        ExperimentConfig(rows="dpo").resolved(settings)
+    cfg = ExperimentConfig(task=tiny_task, n_train=4, n_eval=2, n_icl=2, rows="dpo-refined,sft-weak", validation=True,
+                           out=str(tmp_path)).resolved(settings)
+    runner = Runner(cfg, settings, store)
+    train = tasks.list_prompts(store, "tiny-general", "train")
+    assert [p["id"] for p in runner.train] == [p["id"] for p in train[:4]]
+    assert [p["id"] for p in runner.eval] == [p["id"] for p in train[4:6]]  # never the eval split
+    assert [r.key for r in runner.rows] == ["sft-weak", "dpo-refined"]
+    assert runner.plan[-5:] == ["train-sft-weak", "sft-weak-eval", "train-dpo-refined", "dpo-refined-eval", "report"]
+    with pytest.raises(UserError, match="train prompts after the first"):
+        Runner(ExperimentConfig(task=tiny_task, n_train=5, n_eval=2, n_icl=2, validation=True, out=str(tmp_path)).resolved(settings),
+               settings, store)

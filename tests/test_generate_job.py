@@ -231,7 +231,7 @@ def test_generate_tab_queues_watches_and_cancels_for_researchers_only(ui_app):
     ann = ui_client(url, "ann")
     for endpoint, args in (
         ("/generate_start", ("toy", ["weak"], "", 4, "train", 3, 8, 0, 1, 0, "smollm2-135m", "smollm2-135m")),
-        ("/generate_pairs", ("toy", "icl-refine", "weak", 4, "both", None)),
+        ("/generate_pairs", ("toy", "the two sides below", "icl-refine", "weak", 4, "both", None)),
         ("/generate_cancel", (1,)), ("/generate_status", (1,)), ("/generate_counts", ("toy",)),
     ):
         with pytest.raises(AppError, match="researcher account"):
@@ -257,7 +257,22 @@ def test_generate_tab_schedules_pairs(ui_app):
     task = task_store.get_task(store, "toy")
     for prompt in task_store.list_prompts(store, task["prompt_set"]):
         outputs.add_output(store, task["id"], prompt["id"], "m-strong", "strong-base", {}, 0, f"Plain {prompt['text']}")
-    message = ui_client(url, "res").predict("toy", "strong-base", "weak", 3, "both", 1, api_name="/generate_pairs")
+    client = ui_client(url, "res")
+    message = client.predict("toy", "the two sides below", "strong-base", "weak", 3, "both", 1, api_name="/generate_pairs")
     assert "Created **3** pairs" in message
     made = [p for p in pairs.list_pairs(store, task["id"]) if p["batch"] == "strong-base vs weak"]
     assert len(made) == 3 and all(p["votes_wanted"] == 1 for p in made)
+
+
+def test_generate_tab_schedules_the_refined_plan_with_the_form_as_it_opens(ui_app):
+    """The Pairs choice opens on the refined plan: icl-refine against strong-base and against weak."""
+    from ui.generate_tab import PAIR_CHOICES
+
+    url, store = ui_app
+    task = task_store.get_task(store, "toy")
+    for prompt in task_store.list_prompts(store, task["prompt_set"]):
+        outputs.add_output(store, task["id"], prompt["id"], "m-strong", "strong-base", {}, 0, f"Plain {prompt['text']}")
+    assert PAIR_CHOICES[0].startswith("refined plan")
+    message = ui_client(url, "res").predict("toy", PAIR_CHOICES[0], "icl-refine", "weak", 40, "both", None, api_name="/generate_pairs")
+    batches = {p["batch"] for p in pairs.list_pairs(store, task["id"])}
+    assert {"icl-refine vs strong-base", "icl-refine vs weak"} <= batches, message

@@ -136,3 +136,29 @@ def test_vllm_backend_is_refused_cleanly_when_unavailable(tiny, monkeypatch):
     assert Generator(model, tokenizer).backend == "transformers"
     with pytest.raises(UserError, match="vllm"):
         Generator(model, tokenizer, backend="vllm")
+
+
+def test_repetition_penalty_lowers_the_logits_of_tokens_already_in_the_answer():
+    import torch
+
+    from training.generation import penalize_repeats
+
+    logits = torch.tensor([[2.0, -1.0, 3.0], [2.0, -1.0, 3.0]])
+    out = penalize_repeats(logits, [[0, 1, 1], []], 2.0)
+    assert out.tolist() == [[1.0, -2.0, 3.0], [2.0, -1.0, 3.0]]  # seen: positive halved, negative doubled
+    assert logits[0, 0] == 2.0  # the input is left alone
+    assert "repetition_penalty" not in GenParams().to_dict()  # off: stored keys stay as they were
+    assert GenParams(repetition_penalty=1.2).to_dict()["repetition_penalty"] == 1.2
+    assert GenParams(repetition_penalty=1.2).hash() != GenParams().hash()
+    with pytest.raises(UserError, match="repetition_penalty"):
+        GenParams(repetition_penalty=0.9)
+
+
+def test_repetition_penalty_changes_greedy_answers_of_a_model_that_repeats(tiny):
+    model, tokenizer = tiny
+    plain = generate(model, tokenizer, CONVERSATIONS, GenParams(max_new_tokens=24, batch_size=4))
+    penalized = generate(model, tokenizer, CONVERSATIONS, GenParams(max_new_tokens=24, batch_size=4, repetition_penalty=5.0))
+    assert penalized != plain
+    ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in penalized]
+    plain_ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in plain]
+    assert sum(len(set(i)) / max(1, len(i)) for i in ids) > sum(len(set(i)) / max(1, len(i)) for i in plain_ids)

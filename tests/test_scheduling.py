@@ -107,7 +107,31 @@ def test_pairs_cli(store, task, settings, capsys):
         add(store, task, i, "weak", f"arr {i}")
         add(store, task, i, "icl-refine", f"refined {i}")
     assert app.main(["pairs", "--task", "toyp", "--a", "icl-refine", "--b", "weak", "--n", "3", "--votes", "1"]) == 0
-    assert "created 3 pairs (icl-refine vs weak)" in capsys.readouterr().out
+    assert "icl-refine vs weak: created 3 pairs" in capsys.readouterr().out
     assert len(pairs.list_pairs(store, task["id"])) == 3
     assert app.main(["pairs", "--task", "toyp", "--a", "ask-to-improve", "--b", "weak"]) == 2
     assert "no outputs of 'ask-to-improve'" in capsys.readouterr().err
+    assert app.main(["pairs", "--task", "toyp", "--a", "weak"]) == 2
+    assert "give both --a and --b" in capsys.readouterr().err
+
+
+def test_pairs_cli_schedules_the_refined_plan_by_default(store, task, settings, capsys):
+    """Without --a/--b: icl-refine against strong-base (the concept) and against weak (the content)."""
+    import app
+
+    for i in range(4):
+        add(store, task, i, "weak", f"arr {i}")
+        add(store, task, i, "icl-refine", f"refined {i}")
+    assert app.main(["pairs", "--task", "toyp", "--votes", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "icl-refine vs weak: created 4 pairs" in out and "icl-refine vs strong-base: no outputs of 'strong-base'" in out
+    for i in range(4):
+        add(store, task, i, "strong-base", f"plain {i}")
+    assert app.main(["pairs", "--task", "toyp", "--votes", "1"]) == 0
+    assert "icl-refine vs strong-base: created 4 pairs" in capsys.readouterr().out
+    batches = sorted({p["batch"] for p in pairs.list_pairs(store, task["id"])})
+    assert batches == ["icl-refine vs strong-base", "icl-refine vs weak"]
+    assert app.main(["pairs", "--task", "toyp", "--plan", "naive", "--votes", "1"]) == 0
+    assert "weak vs strong-base: created 4 pairs" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        app.main(["pairs", "--task", "toyp", "--plan", "bogus"])

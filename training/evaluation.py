@@ -1,6 +1,6 @@
 """Score a model version on a task's eval split: concept and content means with 95% bootstrap intervals.
 
-The pure parts (`bootstrap_ci`, `score_texts`, `summarize`) are shared with the experiment
+The pure parts (`bootstrap_ci`, `paired_difference`, `score_texts`, `summarize`) are shared with the experiment
 runner; `evaluate` adds generation (reusing outputs already stored for the same prompt, model,
 strategy, parameters and seed) and stores the result in the evaluations table.
 """
@@ -31,6 +31,17 @@ def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0, level: f
     tail = (1.0 - level) / 2 * 100
     lo, hi = np.percentile(means, [tail, 100 - tail])
     return float(x.mean()), float(lo), float(hi)
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], n: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """{mean, lo, hi, n} of a - b over the same prompts: the percentile bootstrap resamples prompts,
+    keeping each prompt's two scores together, so the prompt-to-prompt spread both rows share
+    cancels out (independent intervals that overlap can still hide a clear paired difference)."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape or x.size == 0:
+        raise ValueError("paired_difference needs two equally long, non-empty lists of scores")
+    mean, lo, hi = bootstrap_ci(x - y, n=n, seed=seed, level=level)
+    return {"mean": mean, "lo": lo, "hi": hi, "n": int(x.size)}
 
 
 def summarize(values: Sequence[float], n: int = 1000, seed: int = 0) -> dict | None:

@@ -49,6 +49,10 @@ class GenParams:
     # is bound by reading the weights, so 32 rows cost little more than 16 (smollm2-135m: 287 vs
     # 263 ms per step) and nearly double the throughput.
     batch_size: int = 32
+    # > 1 divides (or, when negative, multiplies) the logit of every token the answer already holds,
+    # as transformers' RepetitionPenaltyLogitsProcessor does, but over the answer only: a small
+    # model's greedy answers otherwise loop ("aye, aye, aye, ..."). 1.0: off.
+    repetition_penalty: float = 1.0
 
     def __post_init__(self):
         if self.max_new_tokens < 1:
@@ -59,14 +63,20 @@ class GenParams:
             raise UserError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.batch_size < 1:
             raise UserError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.repetition_penalty < 1.0:
+            raise UserError(f"repetition_penalty must be at least 1 (1: off), got {self.repetition_penalty}")
 
     @property
     def greedy(self) -> bool:
         return self.temperature == 0
 
     def to_dict(self) -> dict:
-        """All fields as a JSON-able dict."""
-        return dataclasses.asdict(self)
+        """All fields as a JSON-able dict; repetition_penalty only when on, so that outputs and
+        experiment stages stored before it existed keep their keys."""
+        values = dataclasses.asdict(self)
+        if values["repetition_penalty"] == 1.0:
+            del values["repetition_penalty"]
+        return values
 
     def hash(self) -> str:
         """A stable 16-hex-digit id of what shapes the text: max_new_tokens, temperature, top_p.
@@ -75,6 +85,8 @@ class GenParams:
         neither is part of it.
         """
         key = {"max_new_tokens": int(self.max_new_tokens), "temperature": float(self.temperature), "top_p": float(self.top_p)}
+        if self.repetition_penalty != 1.0:
+            key["repetition_penalty"] = float(self.repetition_penalty)
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -116,6 +128,7 @@ class _Sampler:
         from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopPLogitsWarper
 
         self.greedy = params.greedy
+        self.penalty = params.repetition_penalty
         self.warpers = LogitsProcessorList()
         self.generators = []
         if not self.greedy:
@@ -124,11 +137,25 @@ class _Sampler:
                 self.warpers.append(TopPLogitsWarper(params.top_p))
             self.generators = [row_generator(params.seed, p, device) for p in prompts]
 
-    def __call__(self, logits: torch.Tensor, rows: list[int]) -> torch.Tensor:
+    def __call__(self, logits: torch.Tensor, rows: list[int], answers: list[list[int]]) -> torch.Tensor:
+        if self.penalty != 1.0:
+            logits = penalize_repeats(logits, [answers[r] for r in rows], self.penalty)
         if self.greedy:
             return logits.argmax(dim=-1)
         probs = torch.softmax(self.warpers(None, logits.float()), dim=-1)
         return torch.cat([torch.multinomial(probs[i], 1, generator=self.generators[r]) for i, r in enumerate(rows)])
+
+
+def penalize_repeats(logits: torch.Tensor, answers: list[list[int]], penalty: float) -> torch.Tensor:
+    """A copy of `logits` (one row per answer) where each token already in that row's answer is
+    made less likely: a positive logit divided by `penalty`, a negative one multiplied by it."""
+    logits = logits.clone()
+    for i, seen in enumerate(answers):
+        if seen:
+            index = torch.tensor(sorted(set(seen)), device=logits.device)
+            picked = logits[i, index]
+            logits[i, index] = torch.where(picked > 0, picked / penalty, picked * penalty)
+    return logits
 
 
 class _Batch:
@@ -225,7 +252,7 @@ def decode(
                 live = joining
             else:
                 live.extend(joining)
-        tokens = sampler(live.logits, live.rows)
+        tokens = sampler(live.logits, live.rows, out)
         keep = []
         for i, (row, token) in enumerate(zip(live.rows, tokens.tolist())):
             if token not in stop:
@@ -335,7 +362,8 @@ def _vllm_generate(model, tokenizer, conversations: Sequence[Conversation], para
         llm = _vllm_engines[path] = LLM(model=path, dtype="bfloat16", seed=params.seed)
     prompts = [c if isinstance(c, str) else tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False) for c in conversations]
     sampling = SamplingParams(
-        temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_new_tokens, seed=params.seed
+        temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_new_tokens, seed=params.seed,
+        repetition_penalty=params.repetition_penalty,
     )
     return [o.outputs[0].text for o in llm.generate(prompts, sampling, use_tqdm=False)]
 

@@ -55,22 +55,43 @@ def _ratio(value: float | None) -> str:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The results table: one line per row, concept and content with 95% intervals, and both ratios."""
+    """The results table: one line per row, concept and content with 95% intervals, both ratios, and
+    (when the rows carry it) the mean repetition of the row's answers."""
+    repeats = any("repetition" in r for r in rows)
     lines = [
-        "| row | concept [95% CI] | content [95% CI] | concept transferred | content kept |",
-        "|---|---|---|---|---|",
+        "| row | concept [95% CI] | content [95% CI] | concept transferred | content kept |" + (" repetition |" if repeats else ""),
+        "|---|---|---|---|---|" + ("---|" if repeats else ""),
     ]
     for r in rows:
         lines.append(
             f"| {r['name']} | {_interval(r.get('concept'))} | {_interval(r.get('content'))} "
             f"| {_ratio(r.get('transferred'))} | {_ratio(r.get('kept'))} |"
+            + (f" {_ratio(r['repetition']['mean']) if r.get('repetition') else 'n/a'} |" if repeats else "")
         )
     return "\n".join(lines)
 
 
-def report_markdown(title: str, setup: str, rows: list[dict], details: str = "") -> str:
-    """report.md: a summary (title, setup line, table) that the README copies verbatim, then details."""
+def differences_table(differences: list[dict]) -> str:
+    """Paired differences, one line per comparison: {refined, naive, concept: {mean, lo, hi}, content: {...}}.
+
+    An interval that excludes 0 is marked significant (at the 95% level, same eval prompts)."""
+    def cell(stat: dict | None) -> str:
+        if not stat:
+            return "n/a"
+        mark = " (significant)" if stat["lo"] > 0 or stat["hi"] < 0 else ""
+        return f"{stat['mean']:+.2f} [{stat['lo']:+.2f}, {stat['hi']:+.2f}]{mark}"
+
+    lines = ["| refined − naive | concept [95% paired CI] | content [95% paired CI] |", "|---|---|---|"]
+    for d in differences:
+        lines.append(f"| {d['refined']} − {d['naive']} | {cell(d.get('concept'))} | {cell(d.get('content'))} |")
+    return "\n".join(lines)
+
+
+def report_markdown(title: str, setup: str, rows: list[dict], details: str = "", differences: list[dict] | None = None) -> str:
+    """report.md: a summary (title, setup line, table, paired differences) that the README copies verbatim, then details."""
     summary = f"### {title}\n\n{setup}\n\n{markdown_table(rows)}\n"
+    if differences:
+        summary += f"\n{differences_table(differences)}\n"
     return f"{summary}\n{SUMMARY_END}\n\n{details.strip()}\n" if details.strip() else f"{summary}\n{SUMMARY_END}\n"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from feedback.pair_plan import NAIVE, REFINED
 from feedback.scheduling import schedule_pairs
 from feedback.tasks import sync_shipped
 from storage import outputs
@@ -19,15 +20,9 @@ from storage.db import Store
 from storage.errors import UserError
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
-# refined labels against the weak teacher (content) and against the plain strong model (concept);
-# the weak teacher against the plain strong model records how much each axis is worth to annotators
-SEED_PAIRS = (
-    ("ask-to-improve", "weak"),
-    ("icl-refine", "weak"),
-    ("ask-to-improve", "strong-base"),
-    ("icl-refine", "strong-base"),
-    ("weak", "strong-base"),
-)
+# the refined pair plan first (what DPO on the votes learns the concept and the content from), then
+# the naive one, then Ask-to-Improve's labels against the same two sides
+SEED_PAIRS = REFINED + NAIVE + (("ask-to-improve", "strong-base"), ("ask-to-improve", "weak"))
 REQUIRED = ("task", "prompt_set", "prompt_ext_id", "prompt", "model", "strategy", "params", "seed", "text")
 
 

@@ -144,7 +144,7 @@ def build_trainer(method: str, model, tokenizer, examples: list[dict], config: T
     if method in PREFERENCE_METHODS:
         args = DPOConfig(
             **common,
-            loss_type=[config.loss_type],
+            loss_type=[t.strip() for t in config.loss_type.split(",") if t.strip()],  # "robust,sft": both, equal weights
             beta=config.beta,
             label_smoothing=label_smoothing_for(config, examples),
             precompute_ref_log_probs=config.precompute_ref_log_probs,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from feedback.scheduling import schedule_pairs
+from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe
+from feedback.scheduling import schedule_pairs, schedule_plan, summary_line
 from storage import jobs, outputs
 from storage import tasks as task_store
 from training.generate_job import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
@@ -18,6 +19,9 @@ from ui.auth import refuse, require, user_errors
 POLL_S = 2.0  # how often a watched job's progress is refreshed
 GENERATED = [n for n, s in STRATEGIES.items() if s.role in ("weak", "strong")]
 SIDES = [n for n in STRATEGIES if n != "model"]
+CUSTOM_SIDES = "the two sides below"
+# the default plan first: what "Create pairs" does with the form as it opens
+PAIR_CHOICES = [f"{name} plan ({describe(name).split(': ', 1)[1]})" for name in sorted(PLANS, key=lambda n: n != DEFAULT_PLAN)] + [CUSTOM_SIDES]
 
 
 def _task_names(ctx) -> list[str]:
@@ -78,10 +82,15 @@ def build(ctx) -> None:
     status = gr.Markdown()
     timer = gr.Timer(POLL_S, active=False)
 
-    gr.Markdown("### Schedule pairs for annotation\nOnly prompts where both sides have an output; identical texts are skipped.")
+    gr.Markdown(
+        "### Schedule pairs for annotation\nOnly prompts where both sides have an output; identical texts are skipped. "
+        "The refined plan asks annotators about the concept (icl-refine vs strong-base) and the content "
+        "(icl-refine vs weak); the naive plan compares weak with strong-base."
+    )
     with gr.Row():
         pair_task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task")
-        side_a = gr.Dropdown(SIDES, value="icl-refine", allow_custom_value=True, label="A (strategy or model:<version>)")
+        pair_plan = gr.Radio(PAIR_CHOICES, value=PAIR_CHOICES[0], label="Pairs")
+        side_a = gr.Dropdown(SIDES, value="icl-refine", allow_custom_value=True, label="A (strategy or model:<version>; with the two sides below)")
         side_b = gr.Dropdown(SIDES, value="weak", allow_custom_value=True, label="B")
     with gr.Row():
         pair_n = gr.Number(40, label="Pairs", precision=0, minimum=1)
@@ -130,15 +139,17 @@ def build(ctx) -> None:
             job = jobs.request_cancel(ctx.store, int(watched))
         return job_status(job)
 
-    def on_schedule(task_name, a, b, n_value, split_value, votes_value, request: gr.Request):
+    def on_schedule(task_name, plan, a, b, n_value, split_value, votes_value, request: gr.Request):
         require(request, ctx, "researcher")
+        split_value = None if split_value == "both" else split_value
+        votes_value = None if votes_value in (None, "") else int(votes_value)
         with user_errors():
-            result = schedule_pairs(
-                ctx.store, task_name, a, b, int(n_value or 0), None if split_value == "both" else split_value,
-                None if votes_value in (None, "") else int(votes_value),
-            )
-        return (f"Created **{len(result['created'])}** pairs ({a} vs {b}); {result['skipped_identical']} prompts "
-                f"skipped for identical texts; {result['missing']} prompts have only one side.")
+            if plan == CUSTOM_SIDES:
+                results = [{"a": a, "b": b, **schedule_pairs(ctx.store, task_name, a, b, int(n_value or 0), split_value, votes_value)}]
+            else:
+                results = schedule_plan(ctx.store, task_name, plan.split()[0], int(n_value or 0), split_value, votes_value)
+        total = sum(len(r["created"]) for r in results)
+        return f"Created **{total}** pairs.\n\n" + "\n".join(f"- {summary_line(r)}" for r in results)
 
     refresh.click(on_refresh, None, [task, pair_task], api_name="generate_refresh")
     task.change(on_task, task, counts, api_name="generate_counts")
@@ -147,4 +158,4 @@ def build(ctx) -> None:
     job_id.submit(on_tick, job_id, [status, timer], api_name="generate_status")
     timer.tick(on_tick, job_id, [status, timer], api_visibility="private")
     cancel.click(on_cancel, job_id, status, api_name="generate_cancel")
-    schedule.click(on_schedule, [pair_task, side_a, side_b, pair_n, pair_split, votes], pair_result, api_name="generate_pairs")
+    schedule.click(on_schedule, [pair_task, pair_plan, side_a, side_b, pair_n, pair_split, votes], pair_result, api_name="generate_pairs")

@@ -1,0 +1,31 @@
+"""The pair plan: which strategies annotators compare, and so what DPO on their votes can learn.
+
+A pair whose two answers both carry the concept teaches only content; one whose two answers are
+equally right teaches only the concept. The refined plan asks both questions of the refined labels:
+
+- concept at equal content: icl-refine against the plain strong model (strong-base);
+- content at equal concept: icl-refine against the weak teacher (weak).
+
+The naive counterpart compares the weak teacher with the plain strong model: what a study that
+skips refinement would put before annotators. `pairs` and the Generate tab schedule the refined
+plan unless told otherwise, and the experiment trains its DPO rows on the same kinds of pairs.
+"""
+
+from __future__ import annotations
+
+REFINED = (("icl-refine", "strong-base"), ("icl-refine", "weak"))
+NAIVE = (("weak", "strong-base"),)
+PLANS = {"refined": REFINED, "naive": NAIVE}
+DEFAULT_PLAN = "refined"
+
+
+def plan_pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """The (side a, side b) pairs of plan `name`; ValueError naming the known plans."""
+    if name not in PLANS:
+        raise ValueError(f"unknown pair plan {name!r}; known: {', '.join(PLANS)}")
+    return PLANS[name]
+
+
+def describe(name: str) -> str:
+    """One line for people: the plan's name and its pairs, e.g. 'refined: icl-refine vs strong-base, icl-refine vs weak'."""
+    return f"{name}: " + ", ".join(f"{a} vs {b}" for a, b in plan_pairs(name))

@@ -1,0 +1,46 @@
+"""The simulated weak annotator: sees the concept, judges content only as well as content_noise allows."""
+
+import pytest
+
+from feedback.simulated_annotator import Scores, weak_verdicts
+
+
+def agreement_with_content(content_noise: float, n: int = 4000) -> float:
+    """Share of verdicts that follow the true content on pairs of equal concept (no verdict flips)."""
+    pairs = [(Scores(0.5, 1.0), Scores(0.5, 0.0))] * n
+    return sum(v["prefers_a"] for v in weak_verdicts(pairs, noise=0.0, content_noise=content_noise, seed=3)) / n
+
+
+def test_content_noise_takes_the_annotator_from_judging_facts_to_guessing():
+    assert agreement_with_content(0.0) == 1.0  # a strong judge of facts
+    # each side's content is guessed (uniform) half the time: right when neither is guessed, often when one is
+    half = agreement_with_content(0.5)
+    blind = agreement_with_content(1.0)
+    assert 0.65 < half < 0.9
+    assert blind == pytest.approx(0.5, abs=0.03)  # content noise 1: facts carry no information
+    assert half > blind
+
+
+def test_the_concept_is_perceived_whatever_the_content_noise():
+    # pirate and wrong against plain and right: with content blind, the concept decides
+    pairs = [(Scores(1.0, 0.0), Scores(0.0, 1.0))] * 2000
+    verdicts = weak_verdicts(pairs, noise=0.0, content_noise=1.0, seed=0)
+    assert sum(v["prefers_a"] for v in verdicts) / 2000 > 0.7
+    # with facts judged perfectly the two axes weigh the same: a tie, settled by a coin
+    even = weak_verdicts(pairs, noise=0.0, content_noise=0.0, seed=0)
+    assert 0.45 < sum(v["prefers_a"] for v in even) / 2000 < 0.55
+
+
+def test_verdict_noise_flips_at_its_rate_and_runs_are_seeded():
+    pairs = [(Scores(1.0, 1.0), Scores(0.0, 0.0))] * 4000
+    noisy = weak_verdicts(pairs, noise=0.25, content_noise=0.0, seed=1)
+    assert sum(not v["prefers_a"] for v in noisy) / 4000 == pytest.approx(0.25, abs=0.03)
+    assert all(v["prefers_a"] != v["flipped"] for v in noisy)  # clean verdict always prefers a here
+    assert noisy == weak_verdicts(pairs, noise=0.25, content_noise=0.0, seed=1)
+    assert noisy != weak_verdicts(pairs, noise=0.25, content_noise=0.0, seed=2)
+    guessed = weak_verdicts(pairs, noise=0.0, content_noise=0.5, seed=1)
+    assert sum(v["guessed_a"] for v in guessed) / 4000 == pytest.approx(0.5, abs=0.03)
+    with pytest.raises(ValueError):
+        weak_verdicts(pairs, noise=0.5, content_noise=0.0, seed=0)
+    with pytest.raises(ValueError):
+        weak_verdicts(pairs, noise=0.0, content_noise=1.5, seed=0)

@@ -1,0 +1,150 @@
+"""The experiment's report: every row scored on both axes and on repetition, the paired differences
+that answer the paper's question, report.md, report.png and one evaluations row per report row."""
+
+from __future__ import annotations
+
+import json
+
+from feedback.fluency import repetition
+from feedback.pair_plan import describe
+from storage import evaluations as eval_store
+from training import report
+from training.config import DEFAULT_LR, MAX_LABEL_SMOOTHING
+from training.evaluation import paired_difference, score_texts, summarize, summarize_scores
+from training.experiment_rows import COMPARISONS, ROWS, TRAINED
+
+ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instructed": "strong instructed"}
+N_SAMPLES = 2  # eval prompts whose answers report.md quotes, one per row
+# what a DPO row on weak votes must reach (issue: the core loop must move the strong model)
+TARGETS = {"transferred": 0.5, "kept": 0.9, "repetition_vs_base": 1.5}
+
+
+def _rate(value: float) -> str:
+    """A learning rate as people write it: 5e-5, not 5e-05."""
+    return f"{value:.0e}".replace("e-0", "e-")
+
+
+def slug(spec: str) -> str:
+    """A short name of a model spec: an embedded name as is, the last part of a hub id or path."""
+    return spec.rstrip("/").split("/")[-1].replace(" ", "_")
+
+
+def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], seed: int) -> tuple[list[dict], dict]:
+    """(report rows with concept, content, repetition and ratios; per-prompt scores by row key)."""
+    rows, per_prompt = [], {}
+    for key, texts in evals.items():
+        per_prompt[key] = score_texts(task, prompts, texts)
+        rows.append({
+            "name": ROW_NAMES.get(key, key), "key": key, **summarize_scores(per_prompt[key], seed=seed),
+            "repetition": summarize([repetition(t) for t in texts], seed=seed),
+        })
+    return report.add_ratios(rows), per_prompt
+
+
+def differences(per_prompt: dict, seed: int) -> list[dict]:
+    """Refined − naive for each of COMPARISONS present, per axis, as paired bootstrap intervals."""
+    out = []
+    for refined, naive in COMPARISONS:
+        if refined in per_prompt and naive in per_prompt:
+            out.append({"refined": refined, "naive": naive, **{
+                axis: paired_difference(per_prompt[refined][axis], per_prompt[naive][axis], seed=seed)
+                if per_prompt[refined][axis] is not None else None
+                for axis in ("concept", "content")
+            }})
+    return out
+
+
+def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
+    """One line per DPO row saying which of TARGETS it meets, with the figures."""
+    by_key = {r["key"]: r for r in rows}
+    base_rep = by_key["strong-base"]["repetition"]["mean"] if "strong-base" in by_key else None
+    content_diff = {d["refined"]: d.get("content") for d in diffs}
+    lines = []
+    for row in TRAINED:
+        r = by_key.get(row.key)
+        if r is None or not row.plan or row.plan == "naive":
+            continue
+        checks = []
+        for name, value, goal in (("concept transferred", r.get("transferred"), TARGETS["transferred"]),
+                                  ("content kept", r.get("kept"), TARGETS["kept"])):
+            checks.append(f"{name} {report._ratio(value)} {'≥' if value is not None and value >= goal else '<'} {goal}")
+        if base_rep is not None:
+            limit = TARGETS["repetition_vs_base"] * max(base_rep, 0.01)
+            rep = r["repetition"]["mean"]
+            checks.append(f"repetition {rep:.2f} {'≤' if rep <= limit else '>'} {limit:.2f}")
+        d = content_diff.get(row.key)
+        if d:
+            checks.append("content " + ("significantly above" if d["lo"] > 0 else "not significantly above") + " dpo-weak")
+        lines.append(f"- Targets, {row.key}: " + "; ".join(checks) + ".")
+    return lines
+
+
+def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: dict[str, int]) -> dict:
+    """Score every row, write report.md and report.png, store evaluations; returns {"rows", "out"}."""
+    cfg, task, prompts = runner.cfg, runner.task, runner.eval
+    rows, per_prompt = score_rows(task, prompts, evals, cfg.seed)
+    diffs = differences(per_prompt, cfg.seed)
+    title = f"{cfg.task}: weak {slug(cfg.weak)} → strong {slug(cfg.strong)}"
+    setup = (
+        f"{cfg.n_train} train / {cfg.n_eval} eval prompts; simulated weak annotator: verdict noise {cfg.noise}, "
+        f"content noise {cfg.content_noise}; pairs: {describe('refined')} (dpo-refined rows), {describe('naive')} (dpo-weak); "
+        f"{cfg.n_icl} ICL examples, {cfg.train_steps} LoRA steps per trained row at {_rate(cfg.learning_rate) if cfg.learning_rate else 'per-method rates'}, "
+        f"greedy with repetition penalty {cfg.repetition_penalty}, max {cfg.max_new_tokens} new tokens, seed {cfg.seed}; "
+        f"scorers: concept `{task['concept_scorer']}`, content `{task['content_scorer']}` (a looping answer scores 0 on both); "
+        f"repetition: share of repeated word trigrams."
+    )
+    from training.experiment_runner import EXPERIMENT_TRAIN
+
+    verdicts = judge["verdicts"]
+    details = "\n".join([
+        "### Details",
+        "",
+        *[f"- Simulated annotator, {name}: {sum(v['prefers_a'] for v in vs)}/{len(vs)} verdicts prefer "
+          f"{name.split(' vs ')[0]} ({sum(v['flipped'] for v in vs)} flipped by noise, "
+          f"{sum(v['guessed_a'] + v['guessed_b'] for v in vs)} of {2 * len(vs)} content judgements guessed)."
+          for name, vs in verdicts.items()],
+        f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
+        f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
+        f"(learning rate 0: {_rate(DEFAULT_LR['dpo'])} DPO, {_rate(DEFAULT_LR['sft-weak'])} SFT; rest: TrainConfig defaults; "
+        f"DPO rows: loss {', '.join(f'{r.key} {r.loss_type}' for r in TRAINED if r.plan)}, "
+        f"label smoothing = verdict noise, clipped to {MAX_LABEL_SMOOTHING}).",
+        "- Concept transferred = (concept − strong base) / (weak − strong base); "
+        "content kept = (content − weak) / (strong base − weak).",
+        *target_lines(rows, diffs),
+        f"- Stage times (s, when each stage last ran; total {sum(runner.timings.values()) / 60:.1f} min): "
+        + ", ".join(f"{k} {v}" for k, v in runner.timings.items()) + ".",
+        "",
+        "### Example answers (first eval prompts, cut at 300 characters)",
+        *[line for i, p in enumerate(prompts[:N_SAMPLES]) for line in samples(p, {k: t[i] for k, t in evals.items()})],
+    ])
+    (runner.out / "report.md").write_text(report.report_markdown(title, setup, rows, details, diffs))
+    report.plot(rows, runner.out / "report.png", title)
+    store_evaluations(runner, rows, per_prompt)
+    return {"rows": rows, "differences": diffs, "out": str(runner.out)}
+
+
+def samples(prompt: dict, answers: dict[str, str]) -> list[str]:
+    """Markdown lines quoting each row's answer to `prompt` (one line each, no HTML)."""
+    def quote(text: str) -> str:
+        flat = " ".join(text.split())
+        flat = flat[:300] + ("…" if len(flat) > 300 else "")
+        return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    return ["", f"**{quote(prompt['text'])}**", ""] + [f"- *{ROW_NAMES.get(k, k)}*: {quote(t)}" for k, t in answers.items()]
+
+
+def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
+    """One evaluations row per report row, so the Results tab plots experiment runs beside evaluate jobs."""
+    cfg, run = runner.cfg, runner.out.name
+    for r in rows:
+        key = r["key"]
+        if key in ROWS:
+            model, strategy = f"{run}/{key}", "strong-base"
+        else:
+            model, strategy = (cfg.weak if key == "weak" else cfg.strong), key
+        eval_store.add_evaluation(
+            runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"],
+            details={"experiment": str(runner.out), "row": r["name"], "prompt_ids": [p["id"] for p in runner.eval],
+                     "concept_scores": per_prompt[key]["concept"], "content_scores": per_prompt[key]["content"],
+                     "repetition": r["repetition"]},
+        )

@@ -1,0 +1,90 @@
+"""The experiment's trained rows and their training data: pure functions over prompts and texts.
+
+Every trained row answers the plain eval prompt, so the concept must now be in the weights:
+
+- sft-weak: SFT on the weak labels (the paper's naive baseline);
+- sft-refined: SFT on icl-refine outputs (the paper's method, Algorithm 1);
+- dpo-weak: DPO on the simulated weak annotator's votes over the naive pairs (weak vs strong-base);
+- dpo-refined: DPO on its votes over the refined pairs (icl-refine vs strong-base, icl-refine vs weak);
+- dpo-refined-sft: the same votes with TRL's robust loss plus an SFT term on the chosen answer,
+  which keeps the chosen answers likely instead of only pushing the rejected ones down.
+
+COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feedback.pair_plan import plan_pairs
+
+
+@dataclass(frozen=True)
+class Row:
+    """One trained row: its report name, the TRL method, and where its data comes from."""
+
+    key: str
+    method: str  # training.trainers method: sft-weak / sft-refined (SFT), dpo (preference pairs)
+    labels: str = ""  # SFT rows: the strategy whose train-prompt answers are the targets
+    plan: str = ""  # DPO rows: the pair plan whose annotator votes are the pairs
+    loss_type: str = ""  # DPO rows: the TRL loss(es); empty: TrainConfig's default
+
+
+TRAINED = (
+    Row("sft-weak", "sft-weak", labels="weak"),
+    Row("sft-refined", "sft-refined", labels="icl-refine"),
+    Row("dpo-weak", "dpo", plan="naive", loss_type="robust"),
+    Row("dpo-refined", "dpo", plan="refined", loss_type="robust"),
+    Row("dpo-refined-sft", "dpo", plan="refined", loss_type="robust,sft"),
+)
+ROWS = {r.key: r for r in TRAINED}
+COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"))
+
+
+def matchups() -> list[tuple[str, str]]:
+    """Every (a, b) pair of strategies some DPO row needs the annotator's verdicts on, in a stable order."""
+    seen: list[tuple[str, str]] = []
+    for row in TRAINED:
+        for pair in plan_pairs(row.plan) if row.plan else ():
+            if pair not in seen:
+                seen.append(pair)
+    return seen
+
+
+def matchup_name(a: str, b: str) -> str:
+    """How a matchup is named in the judge stage and the report: 'a vs b'."""
+    return f"{a} vs {b}"
+
+
+def sft_examples(prompts: list[dict], labels: list[str]) -> list[dict]:
+    """SFT examples (training.datasets format) on the bare prompt: the concept must go into the weights."""
+    return [{"id": p["id"], "prompt": p["text"], "completion": t} for p, t in zip(prompts, labels)]
+
+
+def preference_examples(prompts: list[dict], chosen: list[str], rejected: list[str]) -> list[dict]:
+    """Preference examples (training.datasets format), skipping pairs whose two texts are identical."""
+    return [
+        {"id": p["id"], "prompt": p["text"], "chosen": c, "rejected": r, "agreement": None}
+        for p, c, r in zip(prompts, chosen, rejected)
+        if c.strip() != r.strip()
+    ]
+
+
+def voted_examples(prompts: list[dict], texts: dict[str, list[str]], verdicts: dict[str, list[dict]], plan: str) -> list[dict]:
+    """Preference examples from the annotator's verdicts on every matchup of `plan`: chosen = the side it preferred."""
+    out = []
+    for a, b in plan_pairs(plan):
+        prefers_a = [v["prefers_a"] for v in verdicts[matchup_name(a, b)]]
+        out += preference_examples(
+            prompts,
+            [x if p else y for x, y, p in zip(texts[a], texts[b], prefers_a)],
+            [y if p else x for x, y, p in zip(texts[a], texts[b], prefers_a)],
+        )
+    return out
+
+
+def training_data(row: Row, prompts: list[dict], texts: dict[str, list[str]], verdicts: dict[str, list[dict]]) -> list[dict]:
+    """The examples row `row` trains on, from the train prompts' texts by strategy and the annotator's verdicts."""
+    if row.labels:
+        return sft_examples(prompts, texts[row.labels])
+    return voted_examples(prompts, texts, verdicts, row.plan)

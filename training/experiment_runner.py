@@ -1,0 +1,245 @@
+"""One experiment run: every stage in order, each read back instead of run when its stored inputs match.
+
+Stages: the weak labels and the weak model's eval answers; the strong model's eval answers without
+and with the concept instruction; its icl-refine labels and plain answers on the train prompts;
+the simulated weak annotator's verdicts on every matchup the DPO rows need (`judge`); then for each
+trained row (training.experiment_rows) its training and its eval answers; then the report.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+from feedback.simulated_annotator import Scores, weak_verdicts
+from storage import tasks as task_store
+from storage.db import Store
+from storage.errors import UserError
+from training.config import MAX_LABEL_SMOOTHING
+from training.evaluation import score_texts
+from training.experiment_report import write_report
+from training.experiment_rows import TRAINED, Row, matchup_name, matchups, training_data
+from training.experiment_stages import Stages, fingerprint, free_memory
+from training.strategies import STRATEGIES, Context, select_examples
+
+# Few LoRA steps: 16 steps of 4 examples cover the 64 default train prompts once. A DPO step of 4
+# pairs costs ~100 s on the 1.5B in fp32 on 2 cores (~60 s on the 0.5B), so a DPO row is ~30 min
+# there; SFT rows need no reference pass and cost about 40% of that. Activation checkpointing keeps
+# a 1.5B DPO step of 4 pairs well under the 20 GB it peaks at without it, for ~30% more time.
+EXPERIMENT_TRAIN = {"max_steps": 16, "batch_size": 4, "max_length": 384, "save_steps": 4, "logging_steps": 1,
+                    "gradient_checkpointing": True}
+TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base")  # the train-prompt texts rows and matchups draw on
+
+
+class Runner:
+    """One experiment run over a resolved ExperimentConfig (see training.experiment)."""
+
+    PLAN = (
+        ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "strong-base-train", "judge"]
+        + [s for r in TRAINED for s in (f"train-{r.key}", f"{r.key}-eval")]
+        + ["report"]
+    )
+
+    def __init__(self, cfg, settings, store: Store, progress: Callable[[int, int, str], None] | None = None):
+        self.cfg, self.settings, self.store = cfg, settings, store
+        self.out = Path(cfg.out)
+        self.stages = Stages(self.out)
+        self.task = task_store.get_task(store, cfg.task)
+        self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
+        self.plan = self.PLAN[:7] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")] + ["report"]
+        if cfg.validation:  # held-out train prompts: tune rates and steps without looking at the eval split
+            train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train + cfg.n_eval)
+            self.train, self.eval = train[:cfg.n_train], train[cfg.n_train:]
+        else:
+            self.train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train)
+            self.eval = task_store.list_prompts(store, self.task["prompt_set"], "eval", limit=cfg.n_eval)
+        if len(self.train) < cfg.n_train or len(self.eval) < cfg.n_eval:
+            where = "train prompts after the first --n-train" if cfg.validation else "eval prompts"
+            raise UserError(
+                f"task {cfg.task!r} has {len(self.train)} train and {len(self.eval)} {where}; "
+                f"asked for --n-train {cfg.n_train} and --n-eval {cfg.n_eval}"
+            )
+        self.report_progress = progress
+        self.timings_path = self.out / "timings.json"
+        self.timings: dict[str, float] = json.loads(self.timings_path.read_text()) if self.timings_path.is_file() else {}
+        self.done = 0
+
+    # -- helpers --
+
+    def gen_params(self):
+        """Greedy decoding with the run's length, batch and repetition penalty, the same for every row."""
+        from training.generation import GenParams
+
+        return GenParams(max_new_tokens=self.cfg.max_new_tokens, temperature=0.0, seed=self.cfg.seed,
+                         batch_size=self.cfg.batch_size, repetition_penalty=self.cfg.repetition_penalty)
+
+    def step(self, name: str, fn: Callable[[], object], cached: bool):
+        """Run one stage (or read it back), advance progress, record its time."""
+        if self.report_progress:
+            self.report_progress(self.done, len(self.plan), f"{name}{' (cached)' if cached else ''}")
+        start = time.perf_counter()
+        value = fn()
+        if not cached and name != "report":
+            self.timings[name] = round(time.perf_counter() - start, 1)
+            self.timings_path.write_text(json.dumps(self.timings, indent=1))
+        self.done += 1
+        return value
+
+    def text_key(self, spec: str, adapter_key: str | None, conversations: list) -> str:
+        """Fingerprint of a generation stage: model, adapter training, prompts as messages, decoding."""
+        return fingerprint(spec, adapter_key, conversations, self.gen_params().to_dict())
+
+    def texts(self, name: str, spec: str, conversations: list, adapter: tuple[Path, str] | None = None) -> list[str]:
+        """Cached generation: stage `name` holds the texts for `conversations`, generated by `spec`
+        (with `adapter` = (directory, fingerprint of its training) merged in)."""
+        key = self.text_key(spec, adapter[1] if adapter else None, conversations)
+        found = self.stages.get(name, key)
+        if found is not None:
+            return self.step(name, lambda: found, cached=True)["texts"]
+
+        def run() -> dict:
+            from tqdm import tqdm
+
+            from training.generation import generate
+            from training.loading import load, load_uncached
+
+            if adapter is None:
+                model, tokenizer = load(spec, self.settings, device=self.settings.device)
+            else:
+                model, tokenizer = load_uncached(spec, self.settings, device=self.settings.device, adapter_path=adapter[0])
+            with tqdm(total=len(conversations), desc=name, unit="text", leave=False) as bar:
+
+                def advance(done: int, total: int) -> None:
+                    bar.update(done - bar.n)
+                    if self.report_progress:
+                        self.report_progress(self.done, len(self.plan), f"{name}: {done}/{total} texts")
+
+                texts = generate(model, tokenizer, conversations, self.gen_params(), progress=advance)
+            if adapter is not None:
+                del model
+                free_memory()
+            return self.stages.put(name, key, {"model": spec, "adapter": str(adapter[0]) if adapter else None, "texts": texts})
+
+        return self.step(name, run, cached=False)["texts"]
+
+    def messages(self, strategy: str, prompts: list[dict], contexts: list[Context] | None = None) -> list:
+        """The conversations `strategy` sends for `prompts` (with per-prompt contexts for icl-refine)."""
+        build = STRATEGIES[strategy].build
+        contexts = contexts or [Context()] * len(prompts)
+        return [build(self.task, p["text"], c) for p, c in zip(prompts, contexts)]
+
+    def train_config(self, row: Row):
+        """The TrainConfig of a trained row: EXPERIMENT_TRAIN, the run's steps, rate and seed; a DPO row
+        smooths its labels by the annotator's flip rate and uses the row's loss."""
+        from training.config import TrainConfig
+
+        values = {
+            **EXPERIMENT_TRAIN, "max_steps": self.cfg.train_steps, "seed": self.cfg.seed, "learning_rate": self.cfg.learning_rate,
+            "label_smoothing": min(self.cfg.noise, MAX_LABEL_SMOOTHING) if row.plan else 0.0, "device": self.settings.device,
+        }
+        if row.loss_type:
+            values["loss_type"] = row.loss_type
+        return TrainConfig.from_dict(values).validate()
+
+    def trained_texts(self, row: Row, examples: list[dict], plain: list) -> list[str]:
+        """Row `row`'s eval answers: read back when its eval stage matches (no adapter needed, so a run
+        resumed on another machine does not retrain), else trained (resuming checkpoints) and generated."""
+        config = self.train_config(row)
+        key = fingerprint(self.cfg.strong, row.method, examples, config.to_dict())
+        name = f"{row.key}-eval"
+        found = self.stages.get(name, self.text_key(self.cfg.strong, key, plain))
+        if found is not None:
+            self.step(f"train-{row.key}", lambda: None, cached=True)
+            return self.step(name, lambda: found, cached=True)["texts"]
+        adapter = self.train_row(row, examples, config, key)
+        return self.texts(name, self.cfg.strong, plain, adapter=(adapter, key))
+
+    def train_row(self, row: Row, examples: list[dict], config, key: str) -> Path:
+        """The adapter directory of `row`, trained unless already complete.
+
+        The fingerprint is written before training starts, so checkpoints of a killed run are
+        resumed only when the data and settings are still the same; otherwise they are deleted.
+        """
+        out = self.stages.adapter_dir(row.key)
+        adapter, key_file = out / "adapter", out / "key.txt"
+        if key_file.is_file() and key_file.read_text() != key:
+            shutil.rmtree(out)
+        if (adapter / "adapter_config.json").is_file():
+            return self.step(f"train-{row.key}", lambda: adapter, cached=True)
+
+        def run() -> Path:
+            from training.loading import load_uncached
+            from training.trainers import train
+
+            if not examples:
+                raise UserError(f"{row.key}: no training examples (all pairs had identical texts)")
+            out.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(key)
+            # a private copy: LoRA layers are added to the model in place, the cached one must stay clean
+            model, tokenizer = load_uncached(self.cfg.strong, self.settings, device=config.device)
+            train(self.cfg.strong, row.method, examples, config, out, settings=self.settings, adapter_dir=adapter,
+                  model=model, tokenizer=tokenizer)
+            del model
+            free_memory()  # the next stage loads the model again; on a GPU two copies may not fit
+            return adapter
+
+        return self.step(f"train-{row.key}", run, cached=False)
+
+    # -- the run --
+
+    def run(self) -> dict:
+        """Every stage, then report.md and report.png; returns the report rows."""
+        cfg = self.cfg
+        weak_train = self.texts("weak-train", cfg.weak, self.messages("weak", self.train))
+        evals = {"weak": self.texts("weak-eval", cfg.weak, self.messages("weak", self.eval))}
+        for strategy in ("strong-base", "strong-instructed"):
+            evals[strategy] = self.texts(f"{strategy}-eval", cfg.strong, self.messages(strategy, self.eval))
+
+        labels = {p["id"]: t for p, t in zip(self.train, weak_train)}
+        contexts = [
+            Context(examples=tuple((e["text"], labels[e["id"]]) for e in select_examples(self.train, p, cfg.n_icl, cfg.seed)))
+            for p in self.train
+        ]
+        texts = {
+            "weak": weak_train,
+            "icl-refine": self.texts("icl-refine-train", cfg.strong, self.messages("icl-refine", self.train, contexts)),
+            "strong-base": self.texts("strong-base-train", cfg.strong, self.messages("strong-base", self.train)),
+        }
+        judge = self.judge(texts)
+        data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
+        from training.loading import clear_cache
+
+        clear_cache()  # from here on each stage loads its own copy of the strong model; keep one in memory
+        plain = self.messages("strong-base", self.eval)
+        for row in self.rows:
+            evals[row.key] = self.trained_texts(row, data[row.key], plain)
+
+        return self.step("report", lambda: write_report(self, evals, judge, {k: len(d) for k, d in data.items()}), cached=False)
+
+    def judge(self, texts: dict[str, list[str]]) -> dict:
+        """Stage `judge`: the simulated weak annotator's verdicts on every matchup, per train prompt."""
+        cfg = self.cfg
+        key = fingerprint({s: texts[s] for s in TRAIN_STRATEGIES}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
+                          self.task["concept_scorer"], self.task["content_scorer"])
+        found = self.stages.get("judge", key)
+        if found is not None:
+            return self.step("judge", lambda: found, cached=True)
+
+        def run() -> dict:
+            scores = {s: score_texts(self.task, self.train, texts[s]) for s in TRAIN_STRATEGIES}
+
+            def seen(strategy: str, i: int) -> Scores:
+                s = scores[strategy]
+                return Scores(s["concept"][i] if s["concept"] else None, s["content"][i] if s["content"] else None)
+
+            verdicts = {
+                matchup_name(a, b): weak_verdicts([(seen(a, i), seen(b, i)) for i in range(len(self.train))],
+                                                  cfg.noise, cfg.content_noise, cfg.seed + n)
+                for n, (a, b) in enumerate(matchups())
+            }
+            return self.stages.put("judge", key, {"scores": scores, "verdicts": verdicts})
+
+        return self.step("judge", run, cached=False)

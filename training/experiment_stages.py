@@ -1,0 +1,77 @@
+"""The experiment's results folder: stage files keyed by the fingerprint of their inputs, and its pinned config.
+
+Each stage (a generation, the annotator's verdicts, a trained adapter) is written atomically with
+the hash of everything it was computed from; on resume a stage whose inputs hash the same is read
+back instead of run, and one whose inputs changed (say, a strategy's wording) is stale and runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from storage.errors import UserError
+
+
+def fingerprint(*parts) -> str:
+    """A stable hash of a stage's inputs: a cached result counts only when its inputs hash the same."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+class Stages:
+    """The results folder's stages/*.json and adapters/<row>/, written atomically and read back on resume."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        (out / "stages").mkdir(parents=True, exist_ok=True)
+
+    def path(self, name: str) -> Path:
+        """Where stage `name` is stored."""
+        return self.out / "stages" / f"{name}.json"
+
+    def get(self, name: str, key: str) -> dict | None:
+        """The stage's stored value if its inputs had fingerprint `key`, else None."""
+        path = self.path(name)
+        value = json.loads(path.read_text()) if path.is_file() else None
+        return value if value is not None and value.get("key") == key else None
+
+    def put(self, name: str, key: str, value: dict) -> dict:
+        """Store the stage's value with its inputs' fingerprint."""
+        path = self.path(name)
+        tmp = path.with_suffix(".tmp")
+        value = {"key": key, **value}
+        tmp.write_text(json.dumps(value, indent=1, ensure_ascii=False))
+        os.replace(tmp, path)  # a kill mid-write never leaves a half stage behind
+        return value
+
+    def adapter_dir(self, row: str) -> Path:
+        """Checkpoints and adapter of trained row `row` (not committed: the row's eval stage is)."""
+        return self.out / "adapters" / row
+
+
+def check_config(out: Path, pinned: dict) -> None:
+    """Write config.json into a new results folder, or refuse one made with other settings."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "config.json"
+    if path.is_file():
+        old = json.loads(path.read_text())
+        if old != pinned:
+            changed = sorted(k for k in set(old) | set(pinned) if old.get(k) != pinned.get(k))
+            raise UserError(
+                f"{out} holds a run with other settings ({', '.join(changed)}); pass another --out or delete the folder"
+            )
+    else:
+        path.write_text(json.dumps(pinned, indent=1))
+
+
+def free_memory() -> None:
+    """Give a model's memory back before the next stage loads another copy."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
