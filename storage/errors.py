@@ -8,6 +8,3 @@ class UserError(ValueError):
     without a traceback; UI handlers turn it into `gr.Error`.
     """
 
-
-class Forbidden(UserError):
-    """The signed-in user's role does not allow this action."""

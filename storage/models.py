@@ -17,13 +17,6 @@ def _decode(row: dict | None) -> dict | None:
     return row
 
 
-def register_base(store: Store, spec: str) -> int:
-    """Record a base model spec (idempotent); returns its id."""
-    with store.write() as db:
-        db.execute("INSERT OR IGNORE INTO models (name, kind, base_spec) VALUES (?, 'base', ?)", (spec, spec))
-        return one(db, "SELECT id FROM models WHERE name = ?", (spec,))["id"]
-
-
 def register_adapter(
     store: Store,
     name: str,
@@ -61,6 +54,20 @@ def register_adapter(
 def get_model(store: Store, name: str) -> dict | None:
     """One model row by name (JSON columns decoded), or None."""
     return _decode(one(store.read(), "SELECT * FROM models WHERE name = ?", (name,)))
+
+
+def get_adapter(store: Store, name: str) -> dict | None:
+    """The trained model version called `name`, or None (no such model, or a base spec)."""
+    row = get_model(store, name)
+    return row if row is not None and row["kind"] == "adapter" else None
+
+
+def require_adapter(store: Store, name: str) -> dict:
+    """The trained model version called `name`; UserError saying where to find the versions otherwise."""
+    row = get_adapter(store, name)
+    if row is None:
+        raise UserError(f"no trained model version {name!r}; see `python app.py models list`")
+    return row
 
 
 def list_models(store: Store, kind: str | None = None) -> list[dict]:

@@ -105,3 +105,14 @@ def count_by_strategy(store: Store, task_id: int) -> dict[str, int]:
     return {r["strategy"]: r["n"] for r in rows(
         store.read(), "SELECT strategy, COUNT(*) AS n FROM outputs WHERE task_id = ? GROUP BY strategy", (task_id,)
     )}
+
+
+def newest_per_prompt(store: Store, task_id: int, strategy: str, model: str | None = None, split: str | None = None,
+                      prompt_ids: list[int] | None = None, non_empty: bool = False) -> dict[int, dict]:
+    """{prompt_id: the newest output of `strategy`} over a task's prompts (filtered as list_outputs; with
+    `non_empty`, blank texts do not count)."""
+    newest: dict[int, dict] = {}
+    for row in list_outputs(store, task_id, strategy=strategy, model=model, split=split, prompt_ids=prompt_ids):
+        if not non_empty or row["text"].strip():
+            newest[row["prompt_id"]] = row  # list_outputs is oldest first
+    return newest

@@ -36,11 +36,6 @@ def get_user(store: Store, username: str) -> dict | None:
     return one(store.read(), "SELECT * FROM users WHERE username = ?", (username,))
 
 
-def get_user_by_id(store: Store, user_id: int) -> dict | None:
-    """The account with database id `user_id`, or None."""
-    return one(store.read(), "SELECT * FROM users WHERE id = ?", (user_id,))
-
-
 def list_users(store: Store) -> list[dict]:
     """All accounts without their hashes, by name."""
     return rows(store.read(), "SELECT id, username, role, active, created_at FROM users ORDER BY username")

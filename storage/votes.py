@@ -65,11 +65,6 @@ def record_vote(
         return one(db, "SELECT * FROM votes WHERE id = ?", (cur.lastrowid,)), True
 
 
-def get_vote(store: Store, pair_id: int, user_id: int) -> dict | None:
-    """The user's vote on a pair, or None."""
-    return one(store.read(), "SELECT * FROM votes WHERE pair_id = ? AND user_id = ?", (pair_id, user_id))
-
-
 def list_votes(store: Store, task_id: int | None = None, split: str | None = None, on_pairs_of: int | None = None) -> list[dict]:
     """Votes with the annotator's name and both sides' strategy and model.
 

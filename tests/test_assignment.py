@@ -52,13 +52,23 @@ def test_reload_returns_the_same_pair_with_the_same_side(store):
 
 def test_fewest_votes_first(store):
     task = make_task(store)
-    pair_ids = make_pairs(store, task, 3, votes_wanted=3)
+    pair_ids = make_pairs(store, task, 6, votes_wanted=3)
     a, b, c = make_users(store, 3)
-    view = assignment.next_pair(store, a, task, timeout_s=600)
-    assignment.submit(store, a, view["pair_id"], "Tie")
-    # b must get a pair with zero votes, not a's.
-    assert assignment.next_pair(store, b, task, timeout_s=600)["pair_id"] != view["pair_id"]
-    assert set(pair_ids) > {view["pair_id"]}
+    for _ in range(5):
+        assignment.submit(store, a, assignment.next_pair(store, a, task, timeout_s=600)["pair_id"], "Tie")
+    (unvoted,) = set(pair_ids) - {v["pair_id"] for v in votes.list_votes(store, task)}
+    # b must get the one pair nobody voted on (a random pick would, one time in six)
+    first = assignment.next_pair(store, b, task, timeout_s=600)["pair_id"]
+    assert first == unvoted
+    assignment.submit(store, b, first, "Tie")
+    for _ in range(4):
+        assignment.submit(store, b, assignment.next_pair(store, b, task, timeout_s=600)["pair_id"], "Tie")
+    # now four pairs have two votes and two have one: c must get one of the two
+    counts = {p: 0 for p in pair_ids}
+    for v in votes.list_votes(store, task):
+        counts[v["pair_id"]] += 1
+    assert sorted(counts.values()) == [1, 1, 2, 2, 2, 2]
+    assert counts[assignment.next_pair(store, c, task, timeout_s=600)["pair_id"]] == 1
 
 
 def test_unanswered_pair_returns_to_the_pool_after_the_timeout(store):

@@ -178,3 +178,17 @@ def test_paired_difference_keeps_each_prompts_scores_together():
     assert noise["lo"] < 0 < noise["hi"]
     with pytest.raises(ValueError):
         paired_difference([1.0], [1.0, 2.0])
+
+
+def test_evaluate_takes_sampling_flags_into_the_job(tmp_path, settings, store, scored_task):
+    import app
+    from storage import jobs
+    from tests.tiny import make_tiny_model
+
+    spec = str(make_tiny_model(tmp_path / "tiny"))
+    argv = ["evaluate", "--task", scored_task, "--model", spec, "--n", "2", "--temperature", "0.7", "--top-p", "0.9"]
+    assert app.main(argv) == 0
+    (job,) = jobs.list_jobs(store, kind="evaluate")
+    assert (job["params"]["temperature"], job["params"]["top_p"], job["params"]["max_new_tokens"]) == (0.7, 0.9, 256)
+    assert app.main([*argv[:-2], "--top-p", "0"]) == 2  # GenParams refuses it before anything is queued
+    assert len(jobs.list_jobs(store, kind="evaluate")) == 1

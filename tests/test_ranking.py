@@ -72,3 +72,14 @@ def test_comparisons_from_votes_label_strategy_and_model():
         ("strong-base [qwen]", "strong-base [pirate-dpo-1]", 0.0),
         ("strong-base [qwen]", "strong-base [pirate-dpo-1]", 0.5),
     ]
+
+
+def test_versus_scores_the_version_on_either_side_and_ignores_other_matchups():
+    def vote(a, b, choice):
+        return {"model_a": a, "model_b": b, "choice": choice}
+
+    votes = [vote("v1", "base", "a"), vote("base", "v1", "a"), vote("base", "v1", "b"), vote("v1", "base", "tie"),
+             vote("v2", "base", "a")]
+    res = ranking.versus(votes, "base", "v1", n_boot=100)
+    assert (res["n"], res["wins"], res["ties"], res["losses"]) == (4, 2, 1, 1)
+    assert res["rate"] == pytest.approx(2.5 / 4)

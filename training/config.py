@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import confargs
 from storage.errors import UserError
+from training import methods
 
-METHODS = ("dpo", "sft-weak", "sft-refined", "dpo-refined", "kto")
-PREFERENCE_METHODS = ("dpo", "dpo-refined")
-SFT_METHODS = ("sft-weak", "sft-refined")
-# LoRA tolerates much higher rates than full fine-tuning; SFT needs more push than DPO, whose
-# implicit reward (beta * log-ratio) reacts strongly to small weight changes.
-DEFAULT_LR = {"dpo": 5e-5, "dpo-refined": 5e-5, "kto": 5e-5, "sft-weak": 2e-4, "sft-refined": 2e-4}
+# read by training.experiment's report; the rates themselves are entries of training.methods
+DEFAULT_LR = {m.name: m.default_lr for m in methods.REGISTRY.values()}
+
 MAX_LABEL_SMOOTHING = 0.4  # robust DPO needs < 0.5; beyond 0.4 the labels are too noisy to learn from
 
 
@@ -49,7 +47,7 @@ class TrainConfig:
     lora_dropout: float = _f(0.0, "dropout on the LoRA input")  # TRL disables model dropout for DPO; keep LoRA consistent
     lora_target_modules: str = _f("all-linear", "comma-separated module names to adapt, or all-linear")  # every projection, lm_head excluded
     # --- optimisation ---
-    learning_rate: float = _f(0.0, "peak learning rate (0: 5e-5 for DPO/KTO, 2e-4 for SFT)")  # 0: per-method default, DEFAULT_LR
+    learning_rate: float = _f(0.0, "peak learning rate (0: 5e-5 for DPO/KTO, 2e-4 for SFT)")  # 0: per-method default, training.methods
     num_train_epochs: float = _f(1.0, "passes over the data")  # one epoch: weak labels are noisy, more passes memorise them
     max_steps: int = _f(-1, "stop after this many optimizer steps (-1: run the epochs)")  # -1: epochs decide
     batch_size: int = _f(4, "preference pairs (or examples) per optimizer step, per device")  # 4 pairs = 8 sequences: good CPU throughput without long padding
@@ -75,22 +73,12 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
         """A config from a dict (TOML table, job params); UserError names unknown keys and bad values."""
-        names = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - set(names))
-        if unknown:
-            raise UserError(f"unknown training settings: {', '.join(unknown)}; see `python app.py train --help`")
-        return cls(**{k: _coerce(names[k], v) for k, v in values.items()})
+        return confargs.from_dict(cls, values, "training settings", hint="see `python app.py train --help`")
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "TrainConfig":
         """A config from a TOML file: top-level keys, or a [train] table."""
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise UserError(f"config file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as err:
-            raise UserError(f"config file {path} is not valid TOML: {err}") from None
+        data = confargs.read_toml(path)
         return cls.from_dict(data.get("train", data))
 
     def to_dict(self) -> dict:
@@ -99,7 +87,7 @@ class TrainConfig:
 
     def lr_for(self, method: str) -> float:
         """The learning rate to use for `method` (the explicit one, or the method's default)."""
-        return self.learning_rate or DEFAULT_LR[method]
+        return self.learning_rate or methods.get(method).default_lr
 
     def validate(self) -> "TrainConfig":
         """Raise UserError on values no run could use; returns self."""
@@ -121,51 +109,13 @@ class TrainConfig:
         return self
 
 
-_TYPES = {"bool": bool, "int": int, "float": float, "str": str}
-
-
-def _base_type(annotation: str) -> type:
-    # fields are annotated with plain builtin names (postponed annotations are strings)
-    return _TYPES[annotation]
-
-
-def _coerce(f: dataclasses.Field, value):
-    kind = _base_type(f.type)
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in {"1", "true", "yes", "on"}:
-            return True
-        if str(value).lower() in {"0", "false", "no", "off"}:
-            return False
-        raise UserError(f"{f.name} must be true or false, not {value!r}")
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{f.name} must be {kind.__name__}, not {value!r}") from None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one --flag per TrainConfig field; unset flags stay out of the namespace (SUPPRESS)."""
-    group = parser.add_argument_group("training settings (TrainConfig; also settable in --config FILE.toml)")
-    for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        kind = _base_type(f.type)
-        default = f.default
-        help_text = f"{f.metadata['help']} (default: {default})"
-        if kind is bool:
-            group.add_argument(flag, dest=f"tc_{f.name}", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
-        else:
-            group.add_argument(
-                flag, dest=f"tc_{f.name}", type=kind, default=argparse.SUPPRESS, help=help_text,
-                choices=f.metadata.get("choices"), metavar=kind.__name__.upper(),
-            )
+    confargs.add_arguments(parser, TrainConfig, "tc_", "training settings (TrainConfig; also settable in --config FILE.toml)")
 
 
 def from_args(args: argparse.Namespace, toml_path: str | Path | None = None) -> TrainConfig:
     """The config given by defaults, then the TOML file, then the flags the user typed."""
     values = TrainConfig.from_toml(toml_path).to_dict() if toml_path else {}
-    for f in dataclasses.fields(TrainConfig):
-        if hasattr(args, f"tc_{f.name}"):
-            values[f.name] = getattr(args, f"tc_{f.name}")
+    values.update(confargs.typed_flags(args, TrainConfig, "tc_"))
     return TrainConfig.from_dict(values).validate()

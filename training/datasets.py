@@ -1,6 +1,7 @@
 """Turn stored feedback and outputs into training examples, TRL datasets and a data snapshot.
 
-Examples are plain dicts, the same for every caller (train jobs, the experiment runner):
+Examples are plain dicts, the same for every caller (train jobs, the experiment runner); which
+builder and which row shape a method uses is its entry in training.methods:
 - preference (dpo, dpo-refined): {"id", "prompt", "chosen", "rejected", "agreement"}
 - sft (sft-weak, sft-refined):   {"id", "prompt", "completion"}
 - kto:                           {"id", "prompt", "completion", "label"}  (label True = desirable)
@@ -12,12 +13,44 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from storage import outputs as output_store
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
-from training.config import PREFERENCE_METHODS, SFT_METHODS, TrainConfig
+
+if TYPE_CHECKING:
+    from training.config import TrainConfig
+
+
+def _user(text: str) -> list[dict]:
+    return [{"role": "user", "content": text}]
+
+
+def _assistant(text: str) -> list[dict]:
+    return [{"role": "assistant", "content": text}]
+
+
+def preference_records(examples: list[dict]) -> tuple[list[dict], list[int]]:
+    """Conversational prompt/chosen/rejected rows, and each row's size (prompt plus the longer answer)."""
+    records = [{"prompt": _user(e["prompt"]), "chosen": _assistant(e["chosen"]), "rejected": _assistant(e["rejected"])} for e in examples]
+    return records, [len(e["prompt"]) + max(len(e["chosen"]), len(e["rejected"])) for e in examples]
+
+
+def sft_records(examples: list[dict]) -> tuple[list[dict], list[int]]:
+    """Conversational prompt/completion rows, and each row's size."""
+    records = [{"prompt": _user(e["prompt"]), "completion": _assistant(e["completion"])} for e in examples]
+    return records, [len(e["prompt"]) + len(e["completion"]) for e in examples]
+
+
+def kto_records(examples: list[dict]) -> tuple[list[dict], list[int]]:
+    """Conversational prompt/completion/label rows, all of size 0.
+
+    KTO rotates completions within a batch for its KL estimate, so the given order is kept.
+    """
+    records = [{"prompt": _user(e["prompt"]), "completion": _assistant(e["completion"]), "label": bool(e["label"])} for e in examples]
+    return records, [0] * len(examples)
 
 
 def to_trl_dataset(method: str, examples: list[dict]):
@@ -28,24 +61,9 @@ def to_trl_dataset(method: str, examples: list[dict]):
     """
     from datasets import Dataset  # heavy import, only where a run needs it
 
-    def user(text):
-        return [{"role": "user", "content": text}]
+    from training import methods
 
-    def assistant(text):
-        return [{"role": "assistant", "content": text}]
-
-    if method in PREFERENCE_METHODS:
-        records = [{"prompt": user(e["prompt"]), "chosen": assistant(e["chosen"]), "rejected": assistant(e["rejected"])} for e in examples]
-        size = [len(e["prompt"]) + max(len(e["chosen"]), len(e["rejected"])) for e in examples]
-    elif method in SFT_METHODS:
-        records = [{"prompt": user(e["prompt"]), "completion": assistant(e["completion"])} for e in examples]
-        size = [len(e["prompt"]) + len(e["completion"]) for e in examples]
-    elif method == "kto":
-        # KTO rotates completions within a batch for its KL estimate, so keep the given order
-        records = [{"prompt": user(e["prompt"]), "completion": assistant(e["completion"]), "label": bool(e["label"])} for e in examples]
-        size = [0] * len(examples)
-    else:
-        raise UserError(f"unknown method {method!r}")
+    records, size = methods.get(method).records(examples)
     order = sorted(range(len(records)), key=lambda i: size[i])
     return Dataset.from_list([records[i] for i in order])
 
@@ -56,8 +74,8 @@ def snapshot(examples: list[dict]) -> dict:
     return {"ids": [e["id"] for e in examples], "n": len(examples), "hash": hashlib.sha256(canonical).hexdigest()}
 
 
-def preference_examples(store: Store, task_name: str, config: TrainConfig) -> list[dict]:
-    """Majority-vote preference pairs of a task, filtered by agreement, gold trust and split."""
+def voted_pair_examples(store: Store, task_name: str, config: TrainConfig) -> list[dict]:
+    """dpo pairs: majority-vote preference pairs of a task, filtered by agreement, gold trust and split."""
     from feedback.preferences import preference_pairs
 
     pairs = preference_pairs(
@@ -72,11 +90,7 @@ def preference_examples(store: Store, task_name: str, config: TrainConfig) -> li
 
 def latest_outputs(store: Store, task_id: int, strategy: str, split: str) -> dict[int, dict]:
     """{prompt_id: newest non-empty output of `strategy`} for a task's prompts in `split`."""
-    newest: dict[int, dict] = {}
-    for row in output_store.list_outputs(store, task_id, strategy=strategy, split=split):
-        if row["text"].strip():
-            newest[row["prompt_id"]] = row  # list_outputs is oldest first
-    return newest
+    return output_store.newest_per_prompt(store, task_id, strategy, split=split, non_empty=True)
 
 
 def label_examples(store: Store, task_name: str, strategy: str, config: TrainConfig) -> list[dict]:
@@ -126,47 +140,19 @@ def rating_examples(store: Store, task_name: str, config: TrainConfig) -> list[d
     return examples
 
 
-def _nothing_left(task_name: str, method: str, config: TrainConfig) -> str:
-    if method == "dpo":
-        what = (
-            f"no preference pairs with votes for task {task_name!r} in the {config.split} split"
-            f" (min agreement {config.min_agreement}, annotators failing gold checks "
-            f"{'excluded' if config.exclude_failed_gold else 'kept'})"
-        )
-        fix = "collect votes in the Annotate tab, or lower --min-agreement / turn off --exclude-failed-gold"
-    elif method == "dpo-refined":
-        what = f"no prompt of task {task_name!r} ({config.split} split) has both a {config.refined_strategy!r} and a {config.weak_strategy!r} output"
-        fix = f"generate both first: python app.py generate --task {task_name} --strategy {config.refined_strategy} (and {config.weak_strategy})"
-    elif method == "kto":
-        what = f"no output of task {task_name!r} ({config.split} split) has 1-5 ratings clearly above or below the middle"
-        fix = "ask annotators to rate concept and content, or change --kto-threshold"
-    else:
-        strategy = config.weak_strategy if method == "sft-weak" else config.refined_strategy
-        what = f"no {strategy!r} outputs for task {task_name!r} in the {config.split} split"
-        fix = f"generate them first: python app.py generate --task {task_name} --strategy {strategy}"
-    return f"nothing to train on: {what}; {fix}"
-
-
 def build(store: Store, task_name: str, method: str, config: TrainConfig) -> tuple[list[dict], dict]:
     """The examples for `method` on a task after the config's filters, and their snapshot.
 
     Raises UserError saying what was missing and how to get it when no example is left.
     """
+    from training import methods
+
     task_store.get_task(store, task_name)  # a clear error for an unknown task before anything else
-    if method == "dpo":
-        examples = preference_examples(store, task_name, config)
-    elif method == "dpo-refined":
-        examples = refined_pair_examples(store, task_name, config)
-    elif method == "sft-weak":
-        examples = label_examples(store, task_name, config.weak_strategy, config)
-    elif method == "sft-refined":
-        examples = label_examples(store, task_name, config.refined_strategy, config)
-    elif method == "kto":
-        examples = rating_examples(store, task_name, config)
-    else:
-        raise UserError(f"unknown method {method!r}")
+    entry = methods.get(method)
+    examples = entry.examples(store, task_name, config)
     if config.max_examples > 0:
         examples = examples[: config.max_examples]
     if not examples:
-        raise UserError(_nothing_left(task_name, method, config))
+        what, fix = entry.missing(task_name, config)
+        raise UserError(f"nothing to train on: {what}; {fix}")
     return examples, snapshot(examples)

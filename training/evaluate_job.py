@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import confargs
 from storage import jobs
 from storage.db import Store
 from storage.errors import UserError
 from training import evaluation
+from training.gen_params import GenParams
 from training.jobs import JobContext, handler
 
 
@@ -27,6 +29,7 @@ class EvalJob:
     n: int | None = None  # None: the whole eval split
     max_new_tokens: int = 256
     temperature: float = 0.0
+    top_p: float = 1.0
     seed: int = 0
     batch_size: int = 32
     judge: str | None = None  # model spec of an LLM judge scoring beside the heuristics
@@ -35,7 +38,8 @@ class EvalJob:
         """The generate job that produces the texts; UserError if the task, model or strategy is wrong."""
         return evaluation.generate_job_for(
             store, settings, self.task, self.model, self.strategy, self.n, split="eval",
-            max_new_tokens=self.max_new_tokens, temperature=self.temperature, seed=self.seed, batch_size=self.batch_size,
+            max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p, seed=self.seed,
+            batch_size=self.batch_size,
         )
 
 
@@ -90,9 +94,7 @@ def cli(parser) -> None:
     parser.add_argument("--strategy", default="strong-base",
                         help="how a base model is prompted: strong-base, strong-instructed or weak (versions: plain prompt)")
     parser.add_argument("--n", type=int, help="first N eval prompts (default: all)")
-    parser.add_argument("--max-new-tokens", type=int, default=256, help="longest answer, in tokens")
-    parser.add_argument("--seed", type=int, default=0, help="generation seed")
-    parser.add_argument("--batch-size", type=int, default=32, help="prompts per forward pass")
+    confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed", "batch_size"))
     parser.add_argument("--judge", help="also score with this LLM judge (model spec), stored beside the heuristic scores")
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.set_defaults(func=run)
@@ -105,12 +107,12 @@ def run(args) -> int:
     store = Store(args.settings.db_path)
     sync_shipped(store)
     params = EvalJob(task=args.task, model=args.model, strategy=args.strategy, n=args.n,
-                     max_new_tokens=args.max_new_tokens, seed=args.seed, batch_size=args.batch_size, judge=args.judge)
+                     judge=args.judge, **confargs.typed_flags(args, GenParams, "gen_"))
     job_id = enqueue(store, args.settings, params, created_by="cli")
     if not args.wait:
         print(f"queued evaluate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
         return 0
-    from training.worker import run_here
+    from training.jobs.wait import run_here
 
     result = run_here(store, args.settings, job_id, unit="text")
     print(format_summary(result))

@@ -12,25 +12,13 @@ from typing import Sequence
 import numpy as np
 
 from feedback import scorers
+from feedback.bootstrap import bootstrap_ci  # noqa: F401  (re-exported; the one bootstrap interval)
+from training import embeddings  # noqa: F401  (gives the 'embedding' content scorer its encoder)
 from storage import evaluations as eval_store
 from storage import outputs as out_store
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
-
-
-def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, lo, hi): the mean of `values` and its percentile bootstrap interval from `n` seeded resamples.
-
-    One value gives a zero-width interval; no values raise ValueError.
-    """
-    x = np.asarray(values, dtype=float)
-    if x.size == 0:
-        raise ValueError("bootstrap_ci needs at least one value")
-    means = x[np.random.default_rng(seed).integers(0, x.size, (n, x.size))].mean(axis=1)
-    tail = (1.0 - level) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
-    return float(x.mean()), float(lo), float(hi)
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], n: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
@@ -91,12 +79,11 @@ def generate_job_for(store: Store, settings, task_name: str, model: str, strateg
     `model` is a base model spec or a trained version name; a version always answers the plain
     prompt (strategy `model:<version>`), a base spec runs `strategy` as the weak or strong model.
     """
-    from storage.models import get_model
+    from storage.models import get_adapter
     from training import generate_job
     from training.strategies import get_strategy
 
-    version = get_model(store, model)
-    if version is not None and version.get("kind") == "adapter":
+    if get_adapter(store, model) is not None:
         strategy = f"model:{model}"
     else:
         from training.specs import resolve

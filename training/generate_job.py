@@ -21,11 +21,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import confargs
 from storage import jobs, outputs
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
-from storage.models import get_model
+from storage.models import require_adapter
+from training.gen_params import GenParams
 from training.jobs import JobContext, handler
 from training.specs import resolve
 from training.strategies import STRATEGIES, Context, get_strategy, select_examples
@@ -77,7 +79,7 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
     for name in job.strategies:
         spec, version = get_strategy(name)
         if version is not None:
-            _adapter(store, version)
+            require_adapter(store, version)
         if spec.role == "weak" or spec.needs_weak_label or spec.needs_examples:
             resolve(job.weak)
         if spec.role == "strong":
@@ -101,13 +103,6 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
 def enqueue(store: Store, job: Job, created_by: str | None = None) -> int:
     """Queue a validated generate job; returns its id."""
     return jobs.enqueue(store, "generate", job.__dict__, created_by=created_by)
-
-
-def _adapter(store: Store, version: str) -> dict:
-    row = get_model(store, version)
-    if row is None or row.get("kind") != "adapter":
-        raise UserError(f"no trained model version {version!r}; see `python app.py models list`")
-    return row
 
 
 def output_params(job: Job, strategy: str) -> dict:
@@ -184,84 +179,108 @@ def _model_of(job: Job, strategy: str) -> str:
 @handler("generate")
 def run_job(ctx: JobContext) -> dict:
     """Run a generate job described by ctx.params; returns counts and the ids of the outputs it covers."""
-    job = Job(**ctx.params)
-    r = _Runner(ctx, job)
-    prompt_set = r.task["prompt_set"]
-    targets = task_store.list_prompts(ctx.store, prompt_set, job.split, limit=job.n)
-    specs = {name: get_strategy(name)[0] for name in job.strategies}
+    run = _Run(ctx, Job(**ctx.params))
+    run.plan()
+    run.weak_labels_first()
+    for name, spec in run.specs.items():
+        if spec.role not in ("weak", "human") and run.todo[name]:
+            run.strategy(name, spec)
+    return run.summary()
 
-    examples: dict[int, list[dict]] = {}
-    if any(s.needs_examples for s in specs.values()):
-        pool = task_store.list_prompts(ctx.store, prompt_set, "train", limit=job.icl_pool)
-        examples = {p["id"]: select_examples(pool, p, job.n_icl, job.seed) for p in targets}
 
-    # what is still missing, per strategy, before any model is loaded
-    todo = {
-        name: [p for p in targets if r.find(p, _model_of(job, name), name) is None]
-        for name, spec in specs.items() if spec.role != "human"
-    }
-    shared = 0
-    for name, ps in todo.items():
-        if not specs[name].uses_task:  # same messages in every task: take another task's output of this prompt
-            copied = [p for p in ps if r.copy_from_other_task(p, _model_of(job, name), name)]
-            todo[name] = [p for p in ps if p not in copied]
-            shared += len(copied)
-    need_weak = {p["id"]: p for name, ps in todo.items() if name == "weak" or specs[name].needs_weak_label for p in ps}
-    need_weak.update({e["id"]: e for name, ps in todo.items() if specs[name].needs_examples for p in ps for e in examples[p["id"]]})
-    weak_labels = {pid: found["text"] for pid, p in need_weak.items() if (found := r.find(p, job.weak, "weak"))}
-    weak_todo = [p for pid, p in need_weak.items() if pid not in weak_labels]
-    r.total = len(weak_todo) + sum(len(ps) * (2 if specs[n].describe else 1) for n, ps in todo.items() if n != "weak")
-    skipped = sum(len(targets) - len(ps) for ps in todo.values()) - shared
-    ctx.progress(0, r.total, f"{r.total} texts to generate, {skipped} outputs already stored, {shared} shared from other tasks")
+class _Run(_Runner):
+    """The steps of one generate job: plan what is missing, weak labels first, then each strategy."""
 
-    def store_weak(items, texts):
-        for p, text in zip(items, texts):
-            r.store_output(p, job.weak, "weak", text)
-            weak_labels[p["id"]] = text
+    def __init__(self, ctx: JobContext, job: Job):
+        super().__init__(ctx, job)
+        prompt_set = self.task["prompt_set"]
+        self.targets = task_store.list_prompts(ctx.store, prompt_set, job.split, limit=job.n)
+        self.specs = {name: get_strategy(name)[0] for name in job.strategies}
+        self.examples: dict[int, list[dict]] = {}
+        if any(s.needs_examples for s in self.specs.values()):
+            pool = task_store.list_prompts(ctx.store, prompt_set, "train", limit=job.icl_pool)
+            self.examples = {p["id"]: select_examples(pool, p, job.n_icl, job.seed) for p in self.targets}
+        self.todo: dict[str, list[dict]] = {}
+        self.weak_labels: dict[int, str] = {}
+        self.weak_todo: list[dict] = []
+        self.shared = self.skipped = 0
 
-    r.generate("weak model " + job.weak, job.weak, [(p, STRATEGIES["weak"].build(r.task, p["text"], Context())) for p in weak_todo], store_weak)
+    def plan(self) -> None:
+        """What is still missing, per strategy, before any model is loaded; outputs shared across tasks are copied."""
+        job, specs = self.job, self.specs
+        self.todo = {
+            name: [p for p in self.targets if self.find(p, _model_of(job, name), name) is None]
+            for name, spec in specs.items() if spec.role != "human"
+        }
+        for name, ps in self.todo.items():
+            if not specs[name].uses_task:  # same messages in every task: take another task's output of this prompt
+                copied = [p for p in ps if self.copy_from_other_task(p, _model_of(job, name), name)]
+                self.todo[name] = [p for p in ps if p not in copied]
+                self.shared += len(copied)
+        need_weak = {p["id"]: p for name, ps in self.todo.items() if name == "weak" or specs[name].needs_weak_label for p in ps}
+        need_weak.update({e["id"]: e for name, ps in self.todo.items() if specs[name].needs_examples
+                          for p in ps for e in self.examples[p["id"]]})
+        self.weak_labels = {pid: found["text"] for pid, p in need_weak.items() if (found := self.find(p, job.weak, "weak"))}
+        self.weak_todo = [p for pid, p in need_weak.items() if pid not in self.weak_labels]
+        self.total = len(self.weak_todo) + sum(len(ps) * (2 if specs[n].describe else 1) for n, ps in self.todo.items() if n != "weak")
+        self.skipped = sum(len(self.targets) - len(ps) for ps in self.todo.values()) - self.shared
+        self.ctx.progress(0, self.total, f"{self.total} texts to generate, {self.skipped} outputs already stored, "
+                                         f"{self.shared} shared from other tasks")
 
-    for name, spec in specs.items():
-        if spec.role in ("weak", "human") or not todo[name]:
-            continue
+    def weak_labels_first(self) -> None:
+        """Generate the weak labels the job's strategies need (its own weak outputs among them)."""
+        job = self.job
+
+        def store_weak(items, texts):
+            for p, text in zip(items, texts):
+                self.store_output(p, job.weak, "weak", text)
+                self.weak_labels[p["id"]] = text
+
+        self.generate("weak model " + job.weak, job.weak,
+                      [(p, STRATEGIES["weak"].build(self.task, p["text"], Context())) for p in self.weak_todo], store_weak)
+
+    def context(self, p: dict, description: str | None = None) -> Context:
+        """What a strategy's messages for prompt `p` may use: its weak label, its ICL examples, a description."""
+        shots = tuple((e["text"], self.weak_labels[e["id"]]) for e in self.examples.get(p["id"], ()))
+        return Context(weak_label=self.weak_labels.get(p["id"]), examples=shots, description=description)
+
+    def strategy(self, name: str, spec) -> None:
+        """Generate strategy `name`'s missing outputs (its descriptions first, for Infer-and-Respond)."""
+        job, todo = self.job, self.todo[name]
         model, version = _model_of(job, name), get_strategy(name)[1]
         key, spec_str, adapter_path = (f"strong model {job.strong}", job.strong, None)
         if version is not None:
-            row = _adapter(ctx.store, version)
+            row = require_adapter(self.store, version)
             key, spec_str, adapter_path = f"model version {version}", row["base_spec"], row["path"]
-
-        def context(p: dict, description: str | None = None) -> Context:
-            shots = tuple((e["text"], weak_labels[e["id"]]) for e in examples.get(p["id"], ()))
-            return Context(weak_label=weak_labels.get(p["id"]), examples=shots, description=description)
-
         descriptions: dict[int, str] = {}
         if spec.describe:
             def store_descriptions(items, texts):
                 descriptions.update({p["id"]: text for p, text in zip(items, texts)})
 
-            r.generate(key, spec_str, [(p, spec.describe(r.task, context(p))) for p in todo[name]], store_descriptions, adapter_path)
+            self.generate(key, spec_str, [(p, spec.describe(self.task, self.context(p))) for p in todo], store_descriptions, adapter_path)
 
-        def store_answers(items, texts, name=name, spec=spec, model=model):
+        def store_answers(items, texts):
             for p, text in zip(items, texts):
                 extra = {}
                 if spec.needs_examples:
-                    extra["examples"] = [e["ext_id"] for e in examples[p["id"]]]
+                    extra["examples"] = [e["ext_id"] for e in self.examples[p["id"]]]
                 if spec.describe:
                     extra["description"] = descriptions[p["id"]]
-                r.store_output(p, model, name, text, extra)
+                self.store_output(p, model, name, text, extra)
 
-        r.generate(key, spec_str, [(p, spec.build(r.task, p["text"], context(p, descriptions.get(p["id"])))) for p in todo[name]],
-                   store_answers, adapter_path)
+        self.generate(key, spec_str, [(p, spec.build(self.task, p["text"], self.context(p, descriptions.get(p["id"])))) for p in todo],
+                      store_answers, adapter_path)
 
-    target_ids = [p["id"] for p in targets]
-    covered = [found["id"] for name, spec in specs.items() if spec.role != "human"
-               for p in targets if (found := r.find(p, _model_of(job, name), name))]
-    corrections = (outputs.list_outputs(ctx.store, r.task["id"], strategy="correction", prompt_ids=target_ids)
-                   if "correction" in specs else [])
-    ctx.log(f"generated {r.done} texts; {skipped} outputs were already stored, {shared} shared from other tasks; "
-            f"{len(corrections)} corrections listed")
-    return {"generated": r.done, "skipped": skipped, "shared": shared, "outputs": covered,
-            "corrections": [o["id"] for o in corrections]}
+    def summary(self) -> dict:
+        """The job's result: counts, and the ids of every output (and correction) its prompts now have."""
+        covered = [found["id"] for name, spec in self.specs.items() if spec.role != "human"
+                   for p in self.targets if (found := self.find(p, _model_of(self.job, name), name))]
+        corrections = (outputs.list_outputs(self.store, self.task["id"], strategy="correction", prompt_ids=[p["id"] for p in self.targets])
+                       if "correction" in self.specs else [])
+        self.ctx.log(f"generated {self.done} texts; {self.skipped} outputs were already stored, {self.shared} shared from other tasks; "
+                     f"{len(corrections)} corrections listed")
+        return {"generated": self.done, "skipped": self.skipped, "shared": self.shared, "outputs": covered,
+                "corrections": [o["id"] for o in corrections]}
 
 
 def export_outputs(store: Store, output_ids: list[int], path: str | Path) -> int:
@@ -294,14 +313,11 @@ def cli(parser) -> None:
     parser.add_argument("--split", choices=("train", "eval"), help="only prompts of this split (default: both)")
     parser.add_argument("--weak", help="weak model spec (default: settings weak_model)")
     parser.add_argument("--strong", help="strong model spec (default: settings strong_model)")
-    parser.add_argument("--max-new-tokens", type=int, default=256, help="longest answer, in tokens")
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
-    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass")
-    parser.add_argument("--seed", type=int, default=0, help="sampling and ICL-example seed")
+    confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed"))
     parser.add_argument("--n-icl", type=int, default=DEFAULT_N_ICL, help="weak-labelled examples in context")
     parser.add_argument("--icl-pool", type=int, default=DEFAULT_ICL_POOL,
                         help="examples are drawn from this many first train prompts")
-    parser.add_argument("--batch-size", type=int, default=32, help="prompts per forward pass")
+    confargs.add_arguments(parser, GenParams, "gen_", only=("batch_size",))
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.add_argument("--export", metavar="FILE", help="with --wait: also write the outputs to FILE as JSON lines (seed format)")
     parser.set_defaults(func=run)
@@ -317,14 +333,13 @@ def run(args) -> int:
     sync_shipped(store)
     job = make_job(
         store, args.settings, args.task, args.strategies, args.n, args.split, args.weak, args.strong,
-        max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-        n_icl=args.n_icl, icl_pool=args.icl_pool, batch_size=args.batch_size,
+        n_icl=args.n_icl, icl_pool=args.icl_pool, **confargs.typed_flags(args, GenParams, "gen_"),
     )
     job_id = enqueue(store, job, created_by="cli")
     if not args.wait:
         print(f"queued generate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
         return 0
-    from training.worker import run_here
+    from training.jobs.wait import run_here
 
     result = run_here(store, args.settings, job_id, unit="text")
     print(f"job {job_id}: generated {result['generated']} texts, {result['skipped']} outputs already stored, "

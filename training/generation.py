@@ -23,71 +23,17 @@ importable and the model is on CUDA, `Generator(backend="auto")` hands the work 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import threading
-from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 import torch
 
 from storage.errors import UserError
+from training.gen_params import GenParams  # noqa: F401  (re-exported: callers import it from here)
 
 Conversation = list[dict] | str  # chat messages [{"role", "content"}, ...], or a raw prompt string
-
-
-@dataclass(frozen=True)
-class GenParams:
-    """Decoding settings of one generation run."""
-
-    max_new_tokens: int = 256  # answers longer than this are cut
-    temperature: float = 0.0  # 0: greedy (deterministic); > 0: sampling
-    top_p: float = 1.0  # nucleus sampling mass; 1.0 keeps the whole distribution
-    seed: int = 0  # sampling seed; with temperature 0 it changes nothing
-    # Prompts per forward pass: how the work is split, not what it produces. On CPU a decode step
-    # is bound by reading the weights, so 32 rows cost little more than 16 (smollm2-135m: 287 vs
-    # 263 ms per step) and nearly double the throughput.
-    batch_size: int = 32
-    # > 1 divides (or, when negative, multiplies) the logit of every token the answer already holds,
-    # as transformers' RepetitionPenaltyLogitsProcessor does, but over the answer only: a small
-    # model's greedy answers otherwise loop ("aye, aye, aye, ..."). 1.0: off.
-    repetition_penalty: float = 1.0
-
-    def __post_init__(self):
-        if self.max_new_tokens < 1:
-            raise UserError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
-        if self.temperature < 0:
-            raise UserError(f"temperature must be 0 (greedy) or positive, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise UserError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.batch_size < 1:
-            raise UserError(f"batch_size must be at least 1, got {self.batch_size}")
-        if self.repetition_penalty < 1.0:
-            raise UserError(f"repetition_penalty must be at least 1 (1: off), got {self.repetition_penalty}")
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature == 0
-
-    def to_dict(self) -> dict:
-        """All fields as a JSON-able dict; repetition_penalty only when on, so that outputs and
-        experiment stages stored before it existed keep their keys."""
-        values = dataclasses.asdict(self)
-        if values["repetition_penalty"] == 1.0:
-            del values["repetition_penalty"]
-        return values
-
-    def hash(self) -> str:
-        """A stable 16-hex-digit id of what shapes the text: max_new_tokens, temperature, top_p.
-
-        The seed is stored next to it (outputs.seed) and batch_size only splits the work, so
-        neither is part of it.
-        """
-        key = {"max_new_tokens": int(self.max_new_tokens), "temperature": float(self.temperature), "top_p": float(self.top_p)}
-        if self.repetition_penalty != 1.0:
-            key["repetition_penalty"] = float(self.repetition_penalty)
-        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def encode(tokenizer, conversation: Conversation) -> list[int]:

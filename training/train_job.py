@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 
 from storage import jobs
@@ -23,8 +22,10 @@ from storage.db import Store
 from storage.errors import UserError
 from training import config as train_config
 from training import datasets as tds
-from training.config import METHODS, PREFERENCE_METHODS, TrainConfig
+from training import methods
+from training.config import TrainConfig
 from training.jobs import JobContext, handler
+from training.jobs import cli as jobs_cli
 
 
 def version_name(task_name: str, method: str, job_id: int | None) -> str:
@@ -34,8 +35,7 @@ def version_name(task_name: str, method: str, job_id: int | None) -> str:
 
 def job_params(task: str, method: str, config: TrainConfig) -> dict:
     """The params of a train job (what `train` enqueues and the handler reads)."""
-    if method not in METHODS:
-        raise UserError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    methods.get(method)  # UserError naming the choices
     return {"task": task, "method": method, "config": config.validate().to_dict()}
 
 
@@ -77,7 +77,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     if model_store.get_model(store, name) is not None:
         return {"model": name, "note": "already registered by an earlier attempt"}
     last = trainers.last_checkpoint(workdir / "checkpoints")
-    smoothing = trainers.label_smoothing_for(config, examples) if method in PREFERENCE_METHODS else None
+    smoothing = trainers.label_smoothing_for(config, examples) if methods.get(method).preference else None
     log(
         f"{method} on task {task_name}: {snap['n']} examples (data hash {snap['hash'][:12]}), model {spec}"
         + (f", label smoothing {smoothing:.3f}" if smoothing is not None else "")
@@ -85,7 +85,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     )
     adapter_dir = settings.adapters_dir / name
     if on_status is not None:
-        reference = method in PREFERENCE_METHODS and config.precompute_ref_log_probs
+        reference = methods.get(method).preference and config.precompute_ref_log_probs
         on_status(f"preparing {snap['n']} examples: loading {spec}" + (", reference log-probs" if reference else ""))
     result = trainers.train(
         spec, method, examples, config, workdir, settings=settings, adapter_dir=adapter_dir, on_step=on_step, on_log=on_log
@@ -131,7 +131,7 @@ def cli(parser) -> None:
                         help="start a train job (default), cancel one, or list recent ones")
     parser.add_argument("job_id", nargs="?", type=int, help="job to cancel")
     parser.add_argument("--task", help="task whose feedback or outputs to train on")
-    parser.add_argument("--method", choices=METHODS, default="dpo", help="training method (default dpo)")
+    parser.add_argument("--method", choices=methods.NAMES, default="dpo", help="training method (default dpo)")
     parser.add_argument("--config", dest="train_config", metavar="FILE", help="TOML file of TrainConfig settings (flags override it)")
     parser.add_argument("--wait", action="store_true", help="run or await the job here, with a progress bar")
     parser.add_argument("--direct", action="store_true",
@@ -145,18 +145,10 @@ def run(args) -> int:
     store = Store(args.settings.db_path)
     try:
         if args.action == "cancel":
-            if args.job_id is None:
-                raise UserError("give the job id: python app.py train cancel JOB_ID")
-            job = jobs.get(store, args.job_id)
-            if job["kind"] != "train":
-                raise UserError(f"job {args.job_id} is a {job['kind']} job, not a train job")
-            job = jobs.request_cancel(store, args.job_id)
-            print(f"job {job['id']}: {'cancelled' if job['status'] == 'cancelled' else 'cancel requested; it stops at its next step'}")
+            print(jobs_cli.cancel(store, args.job_id, kind="train"))
             return 0
         if args.action == "list":
-            for job in jobs.list_jobs(store, kind="train", limit=20):
-                p = job["params"]
-                print(f"{job['id']:>5}  {job['status']:<9}  {p.get('task', '?')}/{p.get('method', '?')}  step {job['step']}/{job['total']}  {job['message']}")
+            print("\n".join(jobs_cli.list_lines(store, kind="train")))
             return 0
         if not args.task:
             raise UserError("give --task (see python app.py tasks list)")
@@ -192,37 +184,10 @@ def _run_direct(store: Store, settings, task: str, method: str, config: TrainCon
 
 
 def _wait(store: Store, settings, job_id: int) -> int:
-    """Run train jobs in a background worker thread here until `job_id` ends, showing its progress."""
-    from tqdm import tqdm
+    """Run the job here (training.jobs.wait, as generate and evaluate do) and print its result."""
+    from training.jobs.wait import run_here
 
-    from training.worker import run_worker
-
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=run_worker, kwargs=dict(settings=settings, kinds=("train",), stop=stop, poll_s=1.0,
-                                       until=lambda: jobs.get(store, job_id)["status"] in jobs.FINISHED),
-        daemon=True,
-    )
-    worker.start()
-    bar = tqdm(desc=f"job {job_id}", unit="step")
-    try:
-        while True:
-            job = jobs.get(store, job_id)
-            bar.total = job["total"] or None
-            bar.n = job["step"]
-            bar.set_postfix_str(job["status"])
-            if job["status"] in jobs.FINISHED:
-                break
-            time.sleep(1.0)
-    except KeyboardInterrupt:
-        jobs.request_cancel(store, job_id)
-        print(f"\ncancel requested for job {job_id}")
-    finally:
-        stop.set()
-        bar.close()
-        worker.join()
-    job = jobs.get(store, job_id)
-    print(f"job {job_id}: {job['status']}: {job['message']}")
-    if job["status"] == "done":
-        print(json.dumps(job["result"], indent=2))
-    return 0 if job["status"] == "done" else 1
+    result = run_here(store, settings, job_id)
+    print(f"job {job_id}: done")
+    print(json.dumps(result, indent=2))
+    return 0

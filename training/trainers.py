@@ -22,7 +22,8 @@ from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer, SFTConfig, SFTTrai
 
 from storage.errors import UserError
 from training import datasets as tds
-from training.config import MAX_LABEL_SMOOTHING, PREFERENCE_METHODS, SFT_METHODS, TrainConfig
+from training import methods
+from training.config import MAX_LABEL_SMOOTHING, TrainConfig
 from training.loading import load_uncached, pick_device
 
 # what goes to the metrics table at each logging step (when the trainer reports it)
@@ -136,36 +137,46 @@ def lora_config(config: TrainConfig) -> LoraConfig:
     )
 
 
+def dpo_trainer(config: TrainConfig, examples: list[dict], common: dict, kwargs: dict):
+    """A DPO trainer (dpo, dpo-refined): robust loss by default, label smoothing from annotator agreement."""
+    args = DPOConfig(
+        **common,
+        loss_type=[t.strip() for t in config.loss_type.split(",") if t.strip()],  # "robust,sft": both, equal weights
+        beta=config.beta,
+        label_smoothing=label_smoothing_for(config, examples),
+        precompute_ref_log_probs=config.precompute_ref_log_probs,
+        # the precompute pass holds no gradients, so it can take bigger batches
+        precompute_ref_batch_size=config.batch_size * 2,
+    )
+    cls = LengthGroupedDPOTrainer if config.group_by_length else DPOTrainer
+    return cls(args=args, **kwargs)
+
+
+def sft_trainer(config: TrainConfig, examples: list[dict], common: dict, kwargs: dict):
+    """An SFT trainer (sft-weak, sft-refined) on prompt/completion rows, loss on the completion only."""
+    args = SFTConfig(**common, train_sampling_strategy="group_by_length" if config.group_by_length else "random")
+    return SFTTrainer(args=args, **kwargs)
+
+
+def kto_trainer(config: TrainConfig, examples: list[dict], common: dict, kwargs: dict):
+    """A KTO trainer on desirable/undesirable completions."""
+    # KTO estimates its KL term from completions rotated within a batch: needs >1 example per batch, sequential order
+    args = KTOConfig(
+        **common,
+        beta=config.beta,
+        precompute_ref_log_probs=config.precompute_ref_log_probs,
+        train_sampling_strategy="sequential",
+    )
+    return KTOTrainer(args=args, **kwargs)
+
+
 def build_trainer(method: str, model, tokenizer, examples: list[dict], config: TrainConfig, output_dir: Path, device: str, callbacks=()):
-    """The TRL trainer for `method` over `examples` (Refinery's plain dicts), with a fresh LoRA adapter."""
+    """The TRL trainer for `method` (its training.methods entry) over `examples`, with a fresh LoRA adapter."""
+    entry = methods.get(method)
     dataset = tds.to_trl_dataset(method, examples)
     common = _common_args(config, method, output_dir, device, model.dtype)
     kwargs = dict(model=model, processing_class=tokenizer, train_dataset=dataset, peft_config=lora_config(config), callbacks=list(callbacks))
-    if method in PREFERENCE_METHODS:
-        args = DPOConfig(
-            **common,
-            loss_type=[t.strip() for t in config.loss_type.split(",") if t.strip()],  # "robust,sft": both, equal weights
-            beta=config.beta,
-            label_smoothing=label_smoothing_for(config, examples),
-            precompute_ref_log_probs=config.precompute_ref_log_probs,
-            # the precompute pass holds no gradients, so it can take bigger batches
-            precompute_ref_batch_size=config.batch_size * 2,
-        )
-        cls = LengthGroupedDPOTrainer if config.group_by_length else DPOTrainer
-        return cls(args=args, **kwargs)
-    if method in SFT_METHODS:
-        args = SFTConfig(**common, train_sampling_strategy="group_by_length" if config.group_by_length else "random")
-        return SFTTrainer(args=args, **kwargs)
-    if method == "kto":
-        # KTO estimates its KL term from completions rotated within a batch: needs >1 example per batch, sequential order
-        args = KTOConfig(
-            **common,
-            beta=config.beta,
-            precompute_ref_log_probs=config.precompute_ref_log_probs,
-            train_sampling_strategy="sequential",
-        )
-        return KTOTrainer(args=args, **kwargs)
-    raise ValueError(f"unknown method {method!r}")
+    return entry.trainer(config, examples, common, kwargs)
 
 
 def last_checkpoint(folder: str | Path) -> Path | None:

@@ -80,7 +80,7 @@ def build(ctx) -> None:
         from storage.models import list_models
 
         names = [t["name"] for t in task_store.list_tasks(ctx.store)]
-        versions = [m["name"] for m in list_models(ctx.store) if m.get("kind") == "adapter"]
+        versions = [m["name"] for m in list_models(ctx.store, kind="adapter")]
         task_name = task_name if task_name in names else (names[0] if names else None)
         return gr.Dropdown(choices=names, value=task_name), gr.Dropdown(choices=[NO_VERSION] + versions)
 
@@ -122,7 +122,7 @@ def build(ctx) -> None:
 def open_streams(ctx, task_name, text, base_spec, version_name, weak_too, max_new, temp, top, seed):
     """({"base"|"version"|"weak": iterator of growing text}, {key: column title}) for one demo request."""
     from storage.errors import UserError
-    from storage.models import get_model
+    from storage.models import require_adapter
     from training.generation import GenParams, Generator
     from training.loading import load
     from training.strategies import STRATEGIES, Context
@@ -137,9 +137,7 @@ def open_streams(ctx, task_name, text, base_spec, version_name, weak_too, max_ne
 
     streams, titles = {"base": stream(base_spec, plain)}, {"base": f"base: {base_spec}"}
     if version_name:
-        row = get_model(ctx.store, version_name)
-        if row is None or row.get("kind") != "adapter":
-            raise UserError(f"no trained model version {version_name!r}")
+        row = require_adapter(ctx.store, version_name)
         streams["version"], titles["version"] = stream(row["base_spec"], plain, row["path"]), f"trained: {version_name}"
     if weak_too:
         if not task_name:

@@ -75,14 +75,7 @@ def before_after_rows(votes: list[dict]) -> list[list]:
     })
     out = []
     for base, version in matchups:
-        scores = []
-        for v in votes:
-            s = ranking.CHOICE_SCORE[v["choice"]]
-            if (v["model_a"], v["model_b"]) == (version, base):
-                scores.append(s)
-            elif (v["model_a"], v["model_b"]) == (base, version):
-                scores.append(1.0 - s)
-        w = ranking.win_rate(scores, n_boot=N_BOOT)
+        w = ranking.versus(votes, base, version, n_boot=N_BOOT)
         out.append([base, version, _interval(w["rate"], w["lo"], w["hi"]), w["n"], f"{w['wins']} / {w['ties']} / {w['losses']}"])
     return out
 
@@ -129,7 +122,7 @@ def _model_choices(ctx) -> tuple[list[str], list[str]]:
 
     found = list_models(ctx.store)
     names = list(dict.fromkeys([ctx.settings.strong_model, ctx.settings.weak_model] + [m["name"] for m in found]))
-    return names, [m["name"] for m in found if m.get("kind") == "adapter"]
+    return names, [m["name"] for m in found if m["kind"] == "adapter"]
 
 
 def build(ctx) -> None:

@@ -12,7 +12,8 @@ import pandas as pd
 from storage import jobs, metrics
 from storage import tasks as task_store
 from training import train_job
-from training.config import METHODS, TrainConfig
+from training import methods
+from training.config import TrainConfig
 from ui.auth import allowed, current_user, refuse, require, user_errors
 
 POLL_S = 2.0  # how often the watched job's progress and plots refresh
@@ -81,7 +82,7 @@ def build(ctx) -> None:
                 "runs in the background worker, resumes if the worker restarts.")
     with gr.Row():
         task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task", allow_custom_value=True)
-        method = gr.Radio(list(METHODS), value="dpo", label="Method")
+        method = gr.Radio(list(methods.NAMES), value="dpo", label="Method")
         model = gr.Textbox(ctx.settings.strong_model, label="Model spec to train")
     with gr.Accordion("Data filters", open=False):
         with gr.Row():
