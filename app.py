@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pairs": ("feedback.scheduling", "schedule pairs of outputs for annotation"),
     "train": ("training.train_job", "train a LoRA adapter with DPO or SFT"),
     "evaluate": ("training.evaluate_job", "score a model version on a task's eval split"),
+    "scorers": ("training.scorers_cli", "calibrate the scorers (heuristic, LLM judge, length baseline) on hand labels and votes"),
     "experiment": ("training.experiment", "run the paper's weak-to-strong comparison"),
     "export": ("feedback.export", "export preference pairs or raw votes"),
     "import": ("feedback.preference_import", "import a preference dataset as pairs to annotate (and votes)"),

@@ -136,6 +136,31 @@ def test_evaluate_command_scores_stores_and_reuses_outputs(tmp_path, settings, s
     assert len(jobs.list_jobs(store, kind="evaluate")) == 2  # nothing queued for the bad spec
 
 
+@pytest.mark.timeout(600)
+def test_evaluate_with_a_judge_stores_its_scores_beside_the_heuristics(tmp_path, settings, store, scored_task, capsys):
+    import app
+    from storage import evaluations, jobs, tasks
+    from tests.tiny import make_tiny_model
+
+    spec = str(make_tiny_model(tmp_path / "tiny"))
+    base = ["evaluate", "--task", scored_task, "--model", spec, "--n", "2", "--max-new-tokens", "4", "--wait"]
+    assert app.main(base) == 0
+    assert app.main(base + ["--judge", spec]) == 0
+    assert f"(judge {spec})" in capsys.readouterr().out
+    task_id = tasks.get_task(store, scored_task)["id"]
+    plain, judged = sorted(evaluations.list_evaluations(store, task_id, latest_only=False), key=lambda e: e["id"])
+    assert judged["details"]["concept_scores"] == plain["details"]["concept_scores"]  # heuristics unchanged
+    assert judged["concept_mean"] == plain["concept_mean"] and judged["content_mean"] == plain["content_mean"]
+    assert judged["details"]["judge"] == spec and "judge" not in plain["details"]
+    for axis in ("concept", "content"):
+        values = judged["details"][f"judge_{axis}_scores"]
+        assert len(values) == 2 and all(0.0 <= v <= 1.0 for v in values)
+        assert judged["details"][f"judge_{axis}"]["mean"] == pytest.approx(sum(values) / 2)
+    assert app.main(base + ["--judge", "no-such-judge"]) == 2
+    assert "unknown model spec" in capsys.readouterr().err
+    assert len(jobs.list_jobs(store, kind="evaluate")) == 2  # nothing queued for the bad judge
+
+
 def test_paired_difference_keeps_each_prompts_scores_together():
     import numpy as np
 

@@ -33,9 +33,11 @@ def test_evaluation_rows_and_scatter_points():
     evals = [
         stat(1, "v1", "model:v1", 0.7, 0.6),
         stat(2, "qwen", "strong-instructed", 0.3, 0.9, details={"experiment": "results/x"}),
-        stat(3, "qwen", "strong-base", 0.1, 0.9),
+        stat(3, "qwen", "strong-base", 0.1, 0.9, details={"judge": "smollm2-135m", "judge_concept": {"mean": 0.4, "lo": 0.3, "hi": 0.5},
+                                                          "judge_content": {"mean": 0.8, "lo": 0.7, "hi": 0.9}}),
     ]
     rows = results.evaluation_rows(evals)
+    assert rows[0][7] == "0.40 [0.30, 0.50] / 0.80 [0.70, 0.90] (smollm2-135m)" and rows[1][7] == ""
     assert [r[:2] for r in rows] == [["qwen", "strong-base"], ["qwen", "strong-instructed"], ["v1", "model:v1"]]
     assert rows[0][3] == "0.10 [0.00, 0.20]" and rows[1][6] == "experiment" and rows[0][6] == "job 1"
     points = results.scatter_rows(evals)

@@ -32,6 +32,7 @@ class EvalJob:
     top_p: float = 1.0
     seed: int = 0
     batch_size: int = 32
+    judge: str | None = None  # model spec of an LLM judge scoring beside the heuristics
 
     def gen_job(self, store: Store, settings):
         """The generate job that produces the texts; UserError if the task, model or strategy is wrong."""
@@ -47,6 +48,10 @@ def enqueue(store: Store, settings, params: EvalJob, created_by: str | None = No
     if params.n is not None and params.n < 1:
         raise UserError("--n must be at least 1 (or left out for the whole eval split)")
     params.gen_job(store, settings)
+    if params.judge:
+        from training.specs import resolve
+
+        resolve(params.judge)  # UserError naming the accepted forms, before anything is queued
     return jobs.enqueue(store, "evaluate", dataclasses.asdict(params), created_by=created_by)
 
 
@@ -54,14 +59,18 @@ def enqueue(store: Store, settings, params: EvalJob, created_by: str | None = No
 def run_job(ctx: JobContext) -> dict:
     """Worker entry point: generate, score and store; the result is the evaluation's summary."""
     params = EvalJob(**ctx.params)
-    row = evaluation.evaluate(ctx, params.gen_job(ctx.store, ctx.settings))
+    row = evaluation.evaluate(ctx, params.gen_job(ctx.store, ctx.settings), judge_spec=params.judge)
     return summary(row)
 
 
 def summary(row: dict) -> dict:
     """The headline numbers of an evaluations row."""
     keys = ("id", "model", "strategy", "n", "concept_mean", "concept_lo", "concept_hi", "content_mean", "content_lo", "content_hi")
-    return {k: row[k] for k in keys}
+    out = {k: row[k] for k in keys}
+    details = row.get("details") or {}
+    if details.get("judge"):  # the judge's summaries, when the job was run with --judge
+        out["details"] = {k: details[k] for k in ("judge", "judge_concept", "judge_content")}
+    return out
 
 
 def format_summary(row: dict) -> str:
@@ -70,6 +79,11 @@ def format_summary(row: dict) -> str:
     for axis in ("concept", "content"):
         mean = row[f"{axis}_mean"]
         lines.append(f"  {axis}: " + ("n/a" if mean is None else f"{mean:.3f} [{row[f'{axis}_lo']:.3f}, {row[f'{axis}_hi']:.3f}]"))
+    details = row.get("details") or {}
+    for axis in ("concept", "content"):
+        stat = details.get(f"judge_{axis}")
+        if stat:
+            lines.append(f"  {axis} (judge {details['judge']}): {stat['mean']:.3f} [{stat['lo']:.3f}, {stat['hi']:.3f}]")
     return "\n".join(lines)
 
 
@@ -81,6 +95,7 @@ def cli(parser) -> None:
                         help="how a base model is prompted: strong-base, strong-instructed or weak (versions: plain prompt)")
     parser.add_argument("--n", type=int, help="first N eval prompts (default: all)")
     confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed", "batch_size"))
+    parser.add_argument("--judge", help="also score with this LLM judge (model spec), stored beside the heuristic scores")
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.set_defaults(func=run)
 
@@ -92,7 +107,7 @@ def run(args) -> int:
     store = Store(args.settings.db_path)
     sync_shipped(store)
     params = EvalJob(task=args.task, model=args.model, strategy=args.strategy, n=args.n,
-                     **confargs.typed_flags(args, GenParams, "gen_"))
+                     judge=args.judge, **confargs.typed_flags(args, GenParams, "gen_"))
     job_id = enqueue(store, args.settings, params, created_by="cli")
     if not args.wait:
         print(f"queued evaluate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")

@@ -40,15 +40,24 @@ def summarize(values: Sequence[float], n: int = 1000, seed: int = 0) -> dict | N
     return {"mean": mean, "lo": lo, "hi": hi, "n": len(values)}
 
 
-def score_texts(task: dict, prompts: Sequence[dict], texts: Sequence[str]) -> dict[str, list[float] | None]:
-    """Per-text scores {"concept": [...], "content": [...]} by the task's scorers (None for a missing scorer)."""
+def score_texts(task: dict, prompts: Sequence[dict], texts: Sequence[str], judge=None) -> dict[str, list[float] | None]:
+    """Per-text scores {"concept": [...], "content": [...]} by the task's scorers (None for a missing scorer).
+
+    With a `judge` (training.judge.Judge) the result also holds "judge_concept" and
+    "judge_content"; the heuristic axes are the same either way.
+    """
     if len(prompts) != len(texts):
         raise ValueError("one text per prompt")
     concept, content = task.get("concept_scorer"), task.get("content_scorer")
-    return {
+    scores = {
         "concept": [float(scorers.concept_score(concept, t)) for t in texts] if concept else None,
         "content": [float(scorers.content_score(content, t, p)) for p, t in zip(prompts, texts)] if content else None,
     }
+    if judge is not None:
+        from training.judge import judge_scores
+
+        scores.update({f"judge_{axis}": v for axis, v in judge_scores(judge, task, prompts, texts).items()})
+    return scores
 
 
 def summarize_scores(scores: dict[str, list[float] | None], n: int = 1000, seed: int = 0) -> dict[str, dict | None]:
@@ -92,10 +101,12 @@ def generate_job_for(store: Store, settings, task_name: str, model: str, strateg
     return generate_job.make_job(store, settings, task_name, [strategy], n, split=split, **role, **gen)
 
 
-def evaluate(ctx, gen_job) -> dict:
+def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
     """Generate what is missing for `gen_job` (one strategy) inside job `ctx`, score it and store an evaluation.
 
     Reuses outputs already stored for the same prompt, model, strategy, parameters and seed.
+    With `judge_spec` the texts are also scored by that LLM judge; its per-prompt scores and
+    summaries go into details beside the heuristics' ("judge", "judge_concept_scores", ...).
     Returns the stored evaluations row (with per-prompt scores in details).
     """
     import dataclasses
@@ -116,7 +127,12 @@ def evaluate(ctx, gen_job) -> dict:
     missing = [p["ext_id"] for p, o in zip(prompts, found) if o is None]
     if missing:
         raise UserError(f"no output stored for prompts {', '.join(missing[:5])}; the generate step did not finish")
-    scores = score_texts(task, prompts, [o["text"] for o in found])
+    judge = None
+    if judge_spec:
+        from training.judge import load_judge
+
+        judge = load_judge(judge_spec, ctx.settings)
+    scores = score_texts(task, prompts, [o["text"] for o in found], judge=judge)
     summary = summarize_scores(scores)
     details = {
         "params": params,
@@ -125,6 +141,11 @@ def evaluate(ctx, gen_job) -> dict:
         "concept_scores": scores["concept"],
         "content_scores": scores["content"],
     }
+    if judge is not None:
+        details["judge"] = judge_spec
+        for axis in ("concept", "content"):
+            details[f"judge_{axis}_scores"] = scores[f"judge_{axis}"]
+            details[f"judge_{axis}"] = summary[f"judge_{axis}"]
     eval_id = eval_store.add_evaluation(
         store, task["id"], model, strategy, len(prompts), summary["concept"], summary["content"],
         split=gen_job.split, details=details, job_id=ctx.id,

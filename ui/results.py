@@ -18,7 +18,7 @@ from training import evaluate_job, report
 from ui import fields
 from ui.auth import refuse, require, user_errors
 
-EVAL_COLUMNS = ["model", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source"]
+EVAL_COLUMNS = ["model", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source", "LLM judge concept / content"]
 WIN_COLUMNS = ["base", "version", "version wins [95% CI]", "votes", "wins / ties / losses"]
 RANK_COLUMNS = ["rank", "strategy [model]", "strength [95% CI]", "comparisons"]
 EVAL_STRATEGIES = ["strong-base", "strong-instructed", "weak"]
@@ -27,6 +27,14 @@ N_BOOT = 1000
 
 def _interval(mean, lo, hi) -> str:
     return "n/a" if mean is None else f"{mean:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _judged(details: dict) -> str:
+    """The LLM judge's concept / content means, when the evaluation was run with --judge ('' otherwise)."""
+    stats = [details.get(f"judge_{axis}") for axis in ("concept", "content")]
+    if not details.get("judge") or not any(stats):
+        return ""
+    return " / ".join("n/a" if s is None else _interval(s["mean"], s["lo"], s["hi"]) for s in stats) + f" ({details['judge']})"
 
 
 def evaluation_rows(evaluations: list[dict]) -> list[list]:
@@ -38,6 +46,7 @@ def evaluation_rows(evaluations: list[dict]) -> list[list]:
             _interval(e["concept_mean"], e["concept_lo"], e["concept_hi"]),
             _interval(e["content_mean"], e["content_lo"], e["content_hi"]),
             e["created_at"], "experiment" if e["details"].get("experiment") else f"job {e['job_id']}",
+            _judged(e["details"]),
         ]
         for e in ordered
     ]

@@ -1,0 +1,112 @@
+"""Scorer calibration: AUC and agreement arithmetic, the labelled sets, the command, and README's table (drift test)."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import app
+from feedback import scorers
+from feedback.tasks import shipped_tasks
+from settings import Settings
+from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
+from training import calibration as C
+from training.judge import Judge
+from training.loading import load_uncached
+
+ROOT = Path(__file__).resolve().parent.parent
+TASKS = {t.name: t for t in shipped_tasks()}
+
+
+def test_auc_known_answers():
+    assert C.auc([0.9, 0.8, 0.1, 0.2], [1, 1, 0, 0]) == 1.0
+    assert C.auc([0.1, 0.2, 0.9, 0.8], [1, 1, 0, 0]) == 0.0
+    assert C.auc([0.5, 0.5], [1, 0]) == 0.5
+    assert C.auc([0.9, 0.5, 0.5], [1, 1, 0]) == 0.75
+    assert C.auc([0.9], [1]) is None
+    stat = C.auc_interval([0.9, 0.8, 0.3, 0.6, 0.1, 0.2], [1, 1, 1, 0, 0, 0], n_boot=300)
+    assert stat["value"] == pytest.approx(8 / 9) and stat["lo"] <= stat["value"] <= stat["hi"] and stat["n"] == 6
+
+
+def test_agreement_with_majority_counts_ties_half():
+    stat = C.agreement_interval([1.0, 0.2, 0.5, 0.9], [0.0, 0.8, 0.5, 0.1], n_boot=200)
+    assert stat["value"] == pytest.approx((1 + 0 + 0.5 + 1) / 4) and stat["n"] == 4
+    assert C.agreement_interval([], []) is None
+
+
+def test_labelled_sets_hold_sixty_texts_with_degenerate_answers_labelled_low():
+    for name in ("pirate", "analogy"):
+        rows = C.label_rows(TASKS[name])
+        assert sum(len(r) for r in rows.values()) >= 60, name
+        task_rows = C._jsonl(C.LABELS_DIR / "tasks" / f"{name}.jsonl")
+        degenerate = [r for r in task_rows if any(w in r.get("note", "") for w in ("looping", "stuffed", "off-topic"))]
+        assert len(degenerate) >= 6 and all(r["label"] == 0 for r in degenerate), name
+    assert all(r["prompt"].get("reference") for r in C.label_rows(TASKS["pirate"])["content"][-10:])  # the judge sees references
+
+
+def test_the_issues_collapsed_answer_is_labelled_low():
+    """"Aye, matey! Aye, matey! ...": word density alone scores it high, its label is 0, the fluency-gated heuristic 0."""
+    rows = [r for r in C.label_rows(TASKS["pirate"])["concept"] if r["text"].startswith("Aye, matey! Aye, matey!")]
+    assert rows and rows[0]["label"] == 0
+    assert scorers.pirate(rows[0]["text"]) >= 0.75
+    assert C.scorer_fns(TASKS["pirate"], "concept")["heuristic"]([rows[0]["prompt"]], [rows[0]["text"]])[0] < scorers.THRESHOLDS["pirate"]
+
+
+def test_a_heuristics_only_rerun_keeps_the_stored_judge_figures():
+    judged = {"judge": "j", "labels": {"concept": {"n": 3, "scores": {"judge": {"value": 0.9}}}}, "votes": None}
+    fresh = {"judge": None, "labels": {"concept": {"n": 3, "scores": {"heuristic": {"value": 0.7}}}}, "votes": None}
+    kept = C.keep_judge(fresh, judged)
+    assert kept["judge"] == "j" and kept["labels"]["concept"]["scores"]["judge"] == {"value": 0.9}
+    relabelled = {"judge": None, "labels": {"concept": {"n": 4, "scores": {}}}, "votes": None}
+    assert "judge" not in C.keep_judge(relabelled, judged)["labels"]["concept"]["scores"]  # stale: the labels changed
+    other = {"judge": "k", "labels": {"concept": {"n": 3, "scores": {}}}, "votes": None}
+    assert "judge" not in C.keep_judge(other, judged)["labels"]["concept"]["scores"]
+
+
+def test_calibrate_task_measures_heuristic_length_and_judge(tiny_model_dir, tmp_path):
+    model, tok = load_uncached(str(tiny_model_dir), Settings(home=tmp_path), device="cpu", dtype=torch.float32)
+    judge = Judge("tiny", model, tok, batch_size=16)
+    votes = [{"prompt_row": {"text": "What is 7 times 8?", "answer": "56"}, "chosen": "7 x 8 = 56\n#### 56", "rejected": "54"}]
+    result = C.calibrate_task(TASKS["math-steps"], judge=judge, votes=votes)
+    assert result["judge"] == "tiny"
+    for axis in ("concept", "content"):
+        cols = result["labels"][axis]["scores"]
+        assert set(cols) == {"heuristic", "length", "judge"}
+        assert all(0.0 <= s["lo"] <= s["value"] <= s["hi"] <= 1.0 for s in cols.values())
+    assert result["votes"]["scores"]["content/length"]["value"] == 1.0  # the chosen answer is the longer one
+    assert result["votes"]["scores"]["content/heuristic"]["value"] == 1.0  # only the chosen one has the key fact
+    only = C.calibrate_task(TASKS["math-steps"], judge=judge, judge_axes=("content",))
+    assert "judge" not in only["labels"]["concept"]["scores"] and "judge" in only["labels"]["content"]["scores"]
+    table = C.markdown_table({"math-steps": result})
+    assert "`tiny`" in table and "| math-steps | content |" in table and "majority" in table
+
+
+def test_command_writes_the_table_and_updates_a_readme(tmp_path, monkeypatch, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- calibration:start -->\nold\n<!-- calibration:end -->\n")
+    monkeypatch.setattr("training.scorers_cli.README", readme)
+    out = tmp_path / "cal"
+    assert app.main(["--home", str(tmp_path / "home"), "scorers", "calibrate", "--task", "pirate", "--results", str(out), "--update-readme"]) == 0
+    assert app.main(["--home", str(tmp_path / "home"), "scorers", "calibrate", "--task", "analogy", "--results", str(out)]) == 0
+    stored = C.load_results(out)
+    assert set(stored) == {"pirate", "analogy"}  # a run for one task keeps the others
+    assert "| pirate | concept |" in readme.read_text() and "old" not in readme.read_text()
+    assert app.main(["--home", str(tmp_path / "home"), "scorers", "calibrate", "--task", "nope", "--results", str(out)]) == 2
+    assert "unknown task nope" in capsys.readouterr().err
+    assert set(C.load_results(out)) == {"pirate", "analogy"}
+
+
+def test_readme_calibration_block_matches_the_stored_results_and_the_labels():
+    """Drift test: README's table is the stored one, and its heuristic and length figures are today's labels'."""
+    stored = C.load_results()
+    if not stored:
+        pytest.skip("no results/calibration yet: run `python app.py scorers calibrate --update-readme`")
+    held = C.readme_block((ROOT / "README.md").read_text())
+    assert held == C.markdown_table(stored), "README's calibration block drifted: run `python app.py scorers calibrate --update-readme`"
+    for name, result in stored.items():
+        fresh = C.calibrate_task(TASKS[name])
+        for axis, entry in fresh["labels"].items():
+            old = result["labels"][axis]
+            assert (old["n"], old["positive"]) == (entry["n"], entry["positive"]), f"{name}/{axis}: labels changed; recalibrate"
+            for col in ("heuristic", "length"):
+                assert old["scores"][col] == pytest.approx(entry["scores"][col]), f"{name}/{axis}/{col}: scorer changed; recalibrate"

@@ -1,0 +1,100 @@
+"""The LLM judge on a tiny random model: probabilities over the options -> expected score, the position-swap rule."""
+
+import pytest
+import torch
+
+from settings import Settings
+from training import judge as J
+from training.evaluation import score_texts
+from training.loading import load_uncached
+from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
+
+TASK = {"name": "pirate", "concept": "Talk like a pirate.", "concept_scorer": "pirate", "content_scorer": "key_facts"}
+PROMPTS = [
+    {"prompt": "What is the capital of Australia?", "reference": "Canberra.", "key_facts": [["Canberra"]]},
+    {"prompt": "Why is the sky blue?", "reference": "Rayleigh scattering.", "key_facts": [["scatter"]]},
+    {"prompt": "What is 7 times 8?", "answer": "56"},
+]
+TEXTS = ["Arr, the capital be Canberra, matey!", "Because of Rayleigh scattering of short blue wavelengths in the air.", "56"]
+
+
+@pytest.fixture(scope="module")
+def tiny_judge(tiny_model_dir, tmp_path_factory):
+    model, tokenizer = load_uncached(str(tiny_model_dir), Settings(home=tmp_path_factory.mktemp("home")), device="cpu", dtype=torch.float32)
+    return J.Judge(spec=str(tiny_model_dir), model=model, tokenizer=tokenizer, batch_size=2)
+
+
+def test_expected_score_of_known_probabilities():
+    probs = torch.tensor([[0, 0, 0, 0, 1.0], [1.0, 0, 0, 0, 0], [0.5, 0, 0, 0, 0.5], [0, 0.5, 0.5, 0, 0], [0.2] * 5])
+    assert J.expected_score(probs) == pytest.approx([1.0, 0.0, 0.5, 0.375, 0.5])
+
+
+def test_scores_are_the_expectation_of_the_models_option_probabilities(tiny_judge):
+    """Batched, left-padded scores equal the expectation computed by hand from one unpadded forward pass each."""
+    tok, model = tiny_judge.tokenizer, tiny_judge.model
+    ids = [tok.encode(o, add_special_tokens=False)[0] for o in J.OPTIONS]
+    scores = J.score_axis(tiny_judge, "content", TASK, PROMPTS, TEXTS)
+    for prompt, text, score in zip(PROMPTS, TEXTS, scores):
+        chat = tok.apply_chat_template([{"role": "user", "content": J.rubric("content", TASK, prompt, text)}], tokenize=False, add_generation_prompt=True)
+        with torch.no_grad():
+            logits = model(**tok(chat, return_tensors="pt", add_special_tokens=False)).logits[0, -1]
+        p = torch.softmax(logits[ids], -1)
+        assert score == pytest.approx(float((p * torch.tensor([0, 0.25, 0.5, 0.75, 1.0])).sum()), abs=1e-4)
+        assert 0.0 <= score <= 1.0
+    assert len(set(round(s, 6) for s in scores)) > 1  # the texts are really read: different rubrics, different scores
+
+
+def test_a_model_with_flat_logits_scores_one_half(tiny_model_dir, tmp_path):
+    """Zeroing the final norm makes every logit 0: uniform over 1..5, so the expected score is exactly 0.5."""
+    model, tokenizer = load_uncached(str(tiny_model_dir), Settings(home=tmp_path), device="cpu", dtype=torch.float32)
+    with torch.no_grad():
+        model.model.norm.weight.zero_()
+    flat = J.Judge("flat", model, tokenizer)
+    assert J.judge_scores(flat, TASK, PROMPTS, TEXTS) == {"concept": pytest.approx([0.5] * 3), "content": pytest.approx([0.5] * 3)}
+
+
+def test_rubrics_carry_the_concept_the_reference_and_the_degenerate_rule():
+    concept = J.rubric("concept", TASK, PROMPTS[0], "Arr arr arr")
+    assert "Talk like a pirate." in concept and "Arr arr arr" in concept and "Looping" in concept and "stuffed keywords" in concept
+    content = J.rubric("content", TASK, PROMPTS[0], "Sydney")
+    assert "REFERENCE: Canberra." in content and "KEY FACTS" in content and "off-topic" in content
+    assert "CORRECT ANSWER: 56" in J.rubric("content", TASK, PROMPTS[2], "56")
+    assert len(J.rubric("content", TASK, PROMPTS[0], "x" * 10_000)) < 2000
+    with pytest.raises(ValueError):
+        J.rubric("style", TASK, PROMPTS[0], "x")
+
+
+def test_position_swap_rule():
+    assert J.combine_orders("a", "a") == "a"
+    assert J.combine_orders("b", "b") == "b"
+    assert J.combine_orders("a", "b") == "tie"  # the first-shown answer won both times: position bias
+    assert J.combine_orders("b", "a") == "tie"
+
+
+def test_judge_pair_asks_both_orders_and_ties_inconsistent_verdicts(tiny_judge):
+    a, b = TEXTS, ["Sydney, matey.", "The sky is green.", "54"]
+    verdicts = J.judge_pair(tiny_judge, TASK, PROMPTS, a, b, axis="content")
+    probs = J.option_probs(tiny_judge, [J.pair_rubric("content", TASK, p, x, y) for p, x, y in zip(PROMPTS, a, b)]
+                           + [J.pair_rubric("content", TASK, p, y, x) for p, x, y in zip(PROMPTS, a, b)], J.PAIR_OPTIONS)
+    for i, v in enumerate(verdicts):
+        first, swapped = float(probs[i, 0]), float(probs[3 + i, 1])
+        assert v["p_a"] == pytest.approx((first + swapped) / 2)
+        expected = "a" if first >= 0.5 and swapped >= 0.5 else "b" if first < 0.5 and swapped < 0.5 else "tie"
+        assert v["winner"] == expected
+    # the same answer on both sides: any preference is position bias, so every verdict is a tie
+    same = J.judge_pair(tiny_judge, TASK, PROMPTS, a, a, axis="concept")
+    assert [v["winner"] for v in same] == ["tie"] * 3
+    assert [v["p_a"] for v in same] == pytest.approx([0.5] * 3, abs=1e-5)
+
+
+def test_score_texts_adds_judge_axes_and_keeps_the_heuristics(tiny_judge):
+    plain = score_texts(TASK, PROMPTS[:2], TEXTS[:2])
+    judged = score_texts(TASK, PROMPTS[:2], TEXTS[:2], judge=tiny_judge)
+    assert judged["concept"] == plain["concept"] and judged["content"] == plain["content"]
+    assert judged["judge_concept"] == pytest.approx(J.score_axis(tiny_judge, "concept", TASK, PROMPTS[:2], TEXTS[:2]))
+    assert len(judged["judge_content"]) == 2
+
+
+def test_options_must_be_single_tokens(tiny_judge):
+    with pytest.raises(ValueError, match="single tokens"):
+        J.option_ids(tiny_judge.tokenizer, ["1", "definitely-not-one-token"])
