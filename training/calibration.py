@@ -15,7 +15,6 @@ carries between CALIBRATION_START and CALIBRATION_END.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from feedback import scorers
 from feedback.tasks import PROMPTS_DIR, Task
+from training import report
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS_DIR = ROOT / "tests" / "scorer_labels"
@@ -203,13 +203,9 @@ def save_results(results: dict[str, dict], results_dir: Path = RESULTS_DIR) -> P
 
 def readme_block(readme_text: str) -> str | None:
     """What README holds between the calibration markers (stripped), or None without markers."""
-    m = re.search(re.escape(CALIBRATION_START) + r"(.*?)" + re.escape(CALIBRATION_END), readme_text, re.S)
-    return m.group(1).strip() if m else None
+    return report.readme_results(readme_text, CALIBRATION_START, CALIBRATION_END)
 
 
 def replace_readme_block(readme_text: str, block: str) -> str:
     """README text with the calibration block replaced (appended with markers if missing)."""
-    section = f"{CALIBRATION_START}\n{block.strip()}\n{CALIBRATION_END}"
-    if readme_block(readme_text) is None:
-        return readme_text.rstrip() + "\n\n" + section + "\n"
-    return re.sub(re.escape(CALIBRATION_START) + r".*?" + re.escape(CALIBRATION_END), lambda _: section, readme_text, count=1, flags=re.S)
+    return report.replace_readme_results(readme_text, block, CALIBRATION_START, CALIBRATION_END)

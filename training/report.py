@@ -112,20 +112,18 @@ def readme_block(results_root: Path) -> str:
     return "\n\n".join(summary_of(p.read_text()) for p in latest_reports(results_root))
 
 
-def readme_results(readme_text: str) -> str | None:
-    """What the README holds between the results markers (stripped), or None without markers."""
-    m = re.search(re.escape(README_START) + r"(.*?)" + re.escape(README_END), readme_text, re.S)
+def readme_results(readme_text: str, start: str = README_START, end: str = README_END) -> str | None:
+    """What the README holds between the markers (stripped; default: the results block), or None without markers."""
+    m = re.search(re.escape(start) + r"(.*?)" + re.escape(end), readme_text, re.S)
     return m.group(1).strip() if m else None
 
 
-def replace_readme_results(readme_text: str, block: str) -> str:
-    """README text with the results block replaced; appended (with markers) at the end if it had none."""
-    section = f"{README_START}\n{block.strip()}\n{README_END}"
-    if readme_results(readme_text) is None:
+def replace_readme_results(readme_text: str, block: str, start: str = README_START, end: str = README_END) -> str:
+    """README text with the block between the markers replaced; appended (with markers) at the end if it had none."""
+    section = f"{start}\n{block.strip()}\n{end}"
+    if readme_results(readme_text, start, end) is None:
         return readme_text.rstrip() + "\n\n" + section + "\n"
-    return re.sub(
-        re.escape(README_START) + r".*?" + re.escape(README_END), lambda _: section, readme_text, count=1, flags=re.S
-    )
+    return re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: section, readme_text, count=1, flags=re.S)
 
 
 def update_readme(readme: Path, results_root: Path) -> bool:
