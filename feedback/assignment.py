@@ -16,7 +16,7 @@ from storage import assignments, pairs, votes
 from storage.db import Store
 from storage.errors import UserError
 
-# Screen verdicts (what the annotator clicks) and the pair-term choice they mean.
+# Screen verdicts: what the annotator clicks.
 VERDICTS = ("A is better", "B is better", "Tie", "Both bad")
 
 
@@ -49,37 +49,26 @@ def on_screen(pair: dict, swapped: bool) -> dict:
     return view
 
 
-def to_pair_terms(verdict: str, swapped: bool) -> str:
-    """The stored choice (a, b, tie, both_bad) for a screen verdict, undoing the swap."""
+def screen_terms(verdict: str, left: dict | None = None, right: dict | None = None) -> tuple[str, dict[str, int]]:
+    """A screen verdict and per-side ratings as (choice, ratings) with a = left, b = right, as the annotator saw them.
+
+    The swap is undone by storage.votes.record_vote, in the transaction that checks the pair was served.
+    """
     if verdict not in VERDICTS:
         raise UserError(f"choose one of: {', '.join(VERDICTS)}")
-    choice = {"A is better": "left", "B is better": "right", "Tie": "tie", "Both bad": "both_bad"}[verdict]
-    if choice == "left":
-        return "b" if swapped else "a"
-    if choice == "right":
-        return "a" if swapped else "b"
-    return choice
-
-
-def ratings_to_pair_terms(left: dict[str, int | None], right: dict[str, int | None], swapped: bool) -> dict[str, int | None]:
-    """Map {'concept': n, 'content': n} per screen side to votes' concept_a/content_a/concept_b/content_b."""
-    sides = {"a": right, "b": left} if swapped else {"a": left, "b": right}
-    return {f"{kind}_{key}": sides[key].get(kind) for key in ("a", "b") for kind in ("concept", "content")}
+    choice = {"A is better": "a", "B is better": "b", "Tie": "tie", "Both bad": "both_bad"}[verdict]
+    sides = {"a": left or {}, "b": right or {}}
+    return choice, {f"{kind}_{key}": sides[key].get(kind) for key in ("a", "b") for kind in ("concept", "content")}
 
 
 def submit(store: Store, user_id: int, pair_id: int, verdict: str, left: dict | None = None, right: dict | None = None,
            correction: str | None = None, now: float | None = None, max_chars: int = 20_000) -> tuple[dict, bool]:
     """Record the user's vote on a pair served to them; returns (vote, created). A repeat returns the first vote."""
-    assignment = assignments.get(store, pair_id, user_id)
-    if assignment is None:
-        raise UserError(f"pair {pair_id} was not served to you; ask for the next pair")
     if correction and len(correction) > max_chars:
         raise UserError(f"the better answer is {len(correction)} characters long; the limit is {max_chars}")
-    swapped = bool(assignment["swapped"])
-    choice = to_pair_terms(verdict, swapped)
-    ratings = ratings_to_pair_terms(left or {}, right or {}, swapped)
+    choice, ratings = screen_terms(verdict, left, right)
     return votes.record_vote(store, pair_id, user_id, choice, ratings, correction,
-                             now=time.time() if now is None else now)
+                             now=time.time() if now is None else now, as_seen=True)
 
 
 def skip(store: Store, user_id: int, pair_id: int) -> None:

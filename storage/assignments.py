@@ -59,11 +59,6 @@ def serve_next(store: Store, user_id: int, task_id: int | None, now: float, cuto
                    (open_one["pair_id"], user_id))
 
 
-def get(store: Store, pair_id: int, user_id: int) -> dict | None:
-    """The assignment of a pair to a user, or None if it was never served to them."""
-    return one(store.read(), "SELECT * FROM assignments WHERE pair_id = ? AND user_id = ?", (pair_id, user_id))
-
-
 def skip(store: Store, pair_id: int, user_id: int) -> bool:
     """Mark a served pair as skipped by the user; False if it was never served to them."""
     with store.write() as db:

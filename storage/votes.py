@@ -8,6 +8,7 @@ from storage.errors import UserError
 
 CHOICES = ("a", "b", "tie", "both_bad")
 RATINGS = ("concept_a", "content_a", "concept_b", "content_b")
+_OTHER_SIDE = {"a": "b", "b": "a"}
 
 _VOTE_SELECT = """
 SELECT v.*, u.username, pr.task_id, pr.prompt_id, pr.output_a, pr.output_b, pr.gold, pr.votes_wanted,
@@ -28,13 +29,15 @@ def record_vote(
     ratings: dict[str, int | None] | None = None,
     correction: str | None = None,
     now: float | None = None,
+    as_seen: bool = False,
 ) -> tuple[dict, bool]:
     """Store the user's vote on a pair served to them; returns (vote row, created).
 
     A second submission for the same pair and user stores nothing and returns the first vote with
     created=False, so a double click or a retried request is acknowledged identically. A non-empty
     correction is also stored as an output (model 'human', strategy 'correction') in the same
-    transaction, so it can serve as a training target.
+    transaction, so it can serve as a training target. With as_seen, choice and ratings name the sides
+    as the annotator saw them (a = left) and the assignment's swap is undone here.
     """
     if choice not in CHOICES:
         raise UserError(f"choice must be one of {', '.join(CHOICES)}, not {choice!r}")
@@ -50,6 +53,9 @@ def record_vote(
         assignment = one(db, "SELECT * FROM assignments WHERE pair_id = ? AND user_id = ?", (pair_id, user_id))
         if assignment is None:
             raise UserError(f"pair {pair_id} was not served to you; ask for the next pair")
+        if as_seen and assignment["swapped"]:
+            choice = _OTHER_SIDE.get(choice, choice)
+            ratings = {f"{key[:-1]}{_OTHER_SIDE[key[-1]]}": value for key, value in ratings.items()}
         seconds = None if now is None else max(0.0, now - assignment["served_at"])
         cols = ["pair_id", "user_id", "choice", "swapped", "correction", "seconds", *ratings]
         values = [pair_id, user_id, choice, assignment["swapped"], correction, seconds, *ratings.values()]

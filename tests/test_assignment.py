@@ -91,15 +91,20 @@ def test_skip_frees_the_slot_and_is_not_served_again(store):
     assert assignment.pairs_left(store, a, task, timeout_s=600) == 0
 
 
-def test_swap_is_undone_in_stored_choice_and_ratings():
-    assert assignment.to_pair_terms("A is better", swapped=True) == "b"
-    assert assignment.to_pair_terms("B is better", swapped=True) == "a"
-    assert assignment.to_pair_terms("A is better", swapped=False) == "a"
-    assert assignment.to_pair_terms("Both bad", swapped=True) == "both_bad"
-    r = assignment.ratings_to_pair_terms({"concept": 5, "content": 1}, {"concept": 2}, swapped=True)
-    assert r == {"concept_a": 2, "content_a": None, "concept_b": 5, "content_b": 1}
+@pytest.mark.parametrize("swap", [False, True])
+def test_swap_is_undone_in_stored_choice_and_ratings(store, swap):
+    task = make_task(store)
+    make_pairs(store, task, 1)
+    user = make_users(store, 1)[0]
+    view = assignment.next_pair(store, user, task, timeout_s=600, rng=random.Random(1 if swap else 0))
+    assert view["swapped"] == swap
+    vote, _ = assignment.submit(store, user, view["pair_id"], "A is better",
+                                left={"concept": 5, "content": 1}, right={"concept": 2})
+    left, right = ("b", "a") if swap else ("a", "b")
+    assert vote["choice"] == left
+    assert (vote[f"concept_{left}"], vote[f"content_{left}"], vote[f"concept_{right}"], vote[f"content_{right}"]) == (5, 1, 2, None)
     with pytest.raises(UserError):
-        assignment.to_pair_terms("left", swapped=False)
+        assignment.screen_terms("left")
 
 
 def test_vote_without_assignment_is_refused(store):
