@@ -15,7 +15,6 @@ from feedback import scorers
 from feedback.bootstrap import bootstrap_ci  # noqa: F401  (re-exported; the one bootstrap interval)
 from training import embeddings  # noqa: F401  (gives the 'embedding' content scorer its encoder)
 from storage import evaluations as eval_store
-from storage import outputs as out_store
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
@@ -65,14 +64,6 @@ def summarize_scores(scores: dict[str, list[float] | None], n: int = 1000, seed:
     return {axis: (summarize(v, n=n, seed=seed) if v is not None else None) for axis, v in scores.items()}
 
 
-def eval_prompts(store: Store, task: dict, n: int | None = None, split: str = "eval") -> list[dict]:
-    """The first `n` prompts of the task's split (all if n is None); UserError if there are none."""
-    prompts = task_store.list_prompts(store, task["prompt_set"], split=split, limit=n)
-    if not prompts:
-        raise UserError(f"task {task['name']!r} has no {split} prompts in set {task['prompt_set']!r}; import some first")
-    return prompts
-
-
 def generate_job_for(store: Store, settings, task_name: str, model: str, strategy: str, n: int | None, split: str = "eval", **gen):
     """The generate job (training.generate_job.Job) that produces `model`'s outputs under `strategy` on the split.
 
@@ -109,21 +100,15 @@ def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
     summaries go into details beside the heuristics' ("judge", "judge_concept_scores", ...).
     Returns the stored evaluations row (with per-prompt scores in details).
     """
-    import dataclasses
-
     from training import generate_job
     from training.strategies import get_strategy
 
     (strategy,) = gen_job.strategies
     spec, version = get_strategy(strategy)
     model = version or (gen_job.weak if spec.role == "weak" else gen_job.strong)
-    # the generate step runs as part of this job: same id, progress and cancellation
-    generate_job.run_job(dataclasses.replace(ctx, job={**ctx.job, "params": dict(gen_job.__dict__)}))
-    store = ctx.store
-    task = task_store.get_task(store, gen_job.task)
-    prompts = eval_prompts(store, task, gen_job.n, gen_job.split)
+    run = generate_job.produce(ctx, gen_job)  # the generate step, as part of this job: same id, progress and cancellation
+    store, task, prompts, found = ctx.store, run.task, run.targets, run.outputs_of(strategy)
     params = generate_job.output_params(gen_job, strategy)
-    found = [out_store.find_output(store, task["id"], p["id"], model, strategy, params, gen_job.seed) for p in prompts]
     missing = [p["ext_id"] for p, o in zip(prompts, found) if o is None]
     if missing:
         raise UserError(f"no output stored for prompts {', '.join(missing[:5])}; the generate step did not finish")

@@ -179,13 +179,22 @@ def _model_of(job: Job, strategy: str) -> str:
 @handler("generate")
 def run_job(ctx: JobContext) -> dict:
     """Run a generate job described by ctx.params; returns counts and the ids of the outputs it covers."""
-    run = _Run(ctx, Job(**ctx.params))
+    return produce(ctx, Job(**ctx.params)).summary()
+
+
+def produce(ctx: JobContext, job: Job) -> "_Run":
+    """Generate what `job` is missing as part of the job `ctx` (its progress, log and cancellation).
+
+    The generate handler runs its own params; an evaluate job runs the generate step it needs this way.
+    Returns the finished run: its `targets` prompts, `outputs_of(strategy)` and `summary()`.
+    """
+    run = _Run(ctx, job)
     run.plan()
     run.weak_labels_first()
     for name, spec in run.specs.items():
         if spec.role not in ("weak", "human") and run.todo[name]:
             run.strategy(name, spec)
-    return run.summary()
+    return run
 
 
 class _Run(_Runner):
@@ -270,6 +279,10 @@ class _Run(_Runner):
 
         self.generate(key, spec_str, [(p, spec.build(self.task, p["text"], self.context(p, descriptions.get(p["id"])))) for p in todo],
                       store_answers, adapter_path)
+
+    def outputs_of(self, strategy: str) -> list[dict | None]:
+        """The stored output of `strategy` for each target prompt, in order (None where there is none)."""
+        return [self.find(p, _model_of(self.job, strategy), strategy) for p in self.targets]
 
     def summary(self) -> dict:
         """The job's result: counts, and the ids of every output (and correction) its prompts now have."""
