@@ -145,9 +145,9 @@ def test_step_clock_estimates_time_left_from_the_pace_of_steps():
 
 
 def test_progress_shows_elapsed_time_and_the_phase_not_step_0_of_unknown():
-    from ui.train_tab import progress_html
+    from ui.job_view import progress_html
 
-    job = {"id": 7, "status": "running", "step": 0, "total": 0, "message": "preparing 64 examples: loading m, reference log-probs",
+    job = {"id": 7, "kind": "train", "status": "running", "step": 0, "total": 0, "message": "preparing 64 examples: loading m, reference log-probs",
            "log": "", "result": {}, "started_at": "2026-01-01T00:00:00+00:00", "finished_at": None}
     shown = progress_html(job, now=datetime.fromisoformat("2026-01-01T00:03:05+00:00").timestamp())
     assert "running for 3 min 05 s" in shown and "reference log-probs" in shown and "0/?" not in shown

@@ -16,6 +16,7 @@ from training.generate_job import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make
 from training.strategies import STRATEGIES
 from ui import fields
 from ui.auth import refuse, require, user_errors
+from ui.job_view import progress_html
 
 POLL_S = 2.0  # how often a watched job's progress is refreshed
 GENERATED = [n for n, s in STRATEGIES.items() if s.role in ("weak", "strong")]
@@ -27,20 +28,6 @@ PAIR_CHOICES = [f"{name} plan ({describe(name).split(': ', 1)[1]})" for name in 
 
 def _task_names(ctx) -> list[str]:
     return [t["name"] for t in task_store.list_tasks(ctx.store)]
-
-
-def job_status(job: dict) -> str:
-    """A job's state as Markdown: status, progress, message and the end of its log."""
-    total = job["total"] or 0
-    pct = f" ({100 * job['step'] / total:.0f}%)" if total else ""
-    log_tail = "\n".join(job["log"].splitlines()[-5:])
-    text = f"**Job {job['id']}**: {job['status']} · {job['step']}/{total} texts{pct}"
-    if job["message"]:
-        text += f" · {job['message']}"
-    if job["status"] == "done":
-        result = job["result"]
-        text += f"\n\nGenerated {result.get('generated', 0)} texts; {len(result.get('outputs', []))} outputs in all."
-    return text + (f"\n\n```\n{log_tail}\n```" if log_tail else "")
 
 
 def output_counts(ctx, task_name: str | None) -> str:
@@ -80,7 +67,7 @@ def build(ctx) -> None:
         start = gr.Button("Queue generate job", variant="primary")
         cancel = gr.Button("Cancel job", variant="stop")
     job_id = gr.Number(None, label="Watching job", precision=0)
-    status = gr.Markdown()
+    status = gr.HTML()
     timer = gr.Timer(POLL_S, active=False)
 
     gr.Markdown(
@@ -124,7 +111,7 @@ def build(ctx) -> None:
                 icl_pool=max(DEFAULT_ICL_POOL, fields.whole(n_icl_value, "ICL examples", 1) + 1),
             )
             new_id = enqueue(ctx.store, job, created_by=user["username"])
-        return new_id, job_status(jobs.get(ctx.store, new_id)), gr.Timer(active=True)
+        return new_id, progress_html(jobs.get(ctx.store, new_id), unit="texts"), gr.Timer(active=True)
 
     def on_tick(watched, request: gr.Request):
         require(request, ctx, "researcher")
@@ -132,7 +119,7 @@ def build(ctx) -> None:
             return "", gr.Timer(active=False)
         with user_errors():
             job = jobs.get(ctx.store, int(watched))
-        return job_status(job), gr.Timer(active=job["status"] not in jobs.FINISHED)
+        return progress_html(job, unit="texts"), gr.Timer(active=job["status"] not in jobs.FINISHED)
 
     def on_cancel(watched, request: gr.Request):
         require(request, ctx, "researcher")
@@ -140,7 +127,7 @@ def build(ctx) -> None:
             raise refuse("No job to cancel: queue one first or enter its id.")
         with user_errors():
             job = jobs.request_cancel(ctx.store, int(watched))
-        return job_status(job)
+        return progress_html(job, unit="texts")
 
     def on_schedule(task_name, plan, a, b, n_value, split_value, votes_value, request: gr.Request):
         require(request, ctx, "researcher")

@@ -5,8 +5,6 @@ check the role, validate, queue and read."""
 from __future__ import annotations
 
 import html
-import time
-from datetime import datetime
 
 import gradio as gr
 import pandas as pd
@@ -17,6 +15,7 @@ from training import train_job
 from training import methods
 from training.config import TrainConfig
 from ui.auth import allowed, current_user, refuse, require, user_errors
+from ui.job_view import progress_html
 
 POLL_S = 2.0  # how often the watched job's progress and plots refresh
 PLOTS = (("loss", "Loss"), ("rewards/margins", "Reward margin (chosen - rejected)"), ("rewards/accuracies", "Reward accuracy"))
@@ -30,33 +29,6 @@ def job_choices(store) -> list[tuple[str, int]]:
         (f"#{j['id']} {j['params'].get('task', '?')}/{j['params'].get('method', '?')} · {j['status']}", j["id"])
         for j in jobs.list_jobs(store, kind="train", limit=30)
     ]
-
-
-def elapsed_s(job: dict, now: float | None = None) -> float | None:
-    """Seconds the job has run (until it finished), or None before a worker took it."""
-    if not job.get("started_at"):
-        return None
-    end = datetime.fromisoformat(job["finished_at"]).timestamp() if job.get("finished_at") else (now or time.time())
-    return end - datetime.fromisoformat(job["started_at"]).timestamp()
-
-
-def progress_html(job: dict, now: float | None = None) -> str:
-    """The job's status, elapsed time, its message (the phase before the first step, then the step and
-    an estimate of the time left), a progress bar and the end of its log, as escaped HTML."""
-    total, step = job["total"] or 0, job["step"] or 0
-    bar = f'<progress value="{step}" max="{total}" style="width:100%"></progress>' if total else '<progress style="width:100%"></progress>'
-    head = f"<b>Job {job['id']}</b>: {html.escape(job['status'])}"
-    elapsed = elapsed_s(job, now)
-    if elapsed is not None:
-        head += f" · {'ran' if job['status'] in jobs.FINISHED else 'running for'} {train_job.duration_text(elapsed)}"
-    if total and not (job["message"] or "").startswith("step "):
-        head += f" · step {step}/{total}"
-    if job["message"]:
-        head += f" · {html.escape(job['message'])}"
-    if job["status"] == "done" and job["result"].get("model"):
-        head += f" · model version <code>{html.escape(job['result']['model'])}</code>"
-    log_tail = html.escape("\n".join(job["log"].splitlines()[-6:]))
-    return f"<div>{head}</div>{bar}" + (f"<pre class='refinery-text'>{log_tail}</pre>" if log_tail else "")
 
 
 def metric_frame(store, job_id: int, name: str) -> pd.DataFrame:

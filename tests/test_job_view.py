@@ -1,0 +1,24 @@
+"""The one job-status view every tab uses."""
+
+from ui.job_view import progress_html
+
+
+def _job(**over):
+    job = {"id": 3, "kind": "generate", "status": "running", "step": 4, "total": 40, "message": "", "log": "",
+           "result": {}, "started_at": None, "finished_at": None}
+    return {**job, **over}
+
+
+def test_generate_job_shows_its_count_in_texts_once_and_escapes_markup():
+    shown = progress_html(_job(message="weak model <b>x</b>: 4/40 texts", log="loading <script>alert(1)</script>"), unit="texts")
+    assert shown.count("4/40") == 1 and "&lt;b&gt;x&lt;/b&gt;" in shown and "<script>" not in shown
+    assert "4/40 texts" in progress_html(_job(), unit="texts")
+
+
+def test_finished_jobs_say_what_they_produced():
+    done = _job(status="done", step=40, result={"generated": 38, "outputs": list(range(40))})
+    assert "generated 38 texts; 40 outputs in all" in progress_html(done, unit="texts")
+    trained = _job(kind="train", status="done", result={"model": "pirate-dpo-2"})
+    assert "model version <code>pirate-dpo-2</code>" in progress_html(trained)
+    failed = _job(status="failed", message="out of memory", result={"generated": 1})
+    assert "generated" not in progress_html(failed) and "out of memory" in progress_html(failed)
