@@ -21,6 +21,10 @@ from storage.db import Store
 from storage.errors import UserError
 
 
+class MissingSide(UserError):
+    """A side of a matchup has no outputs yet (a plan schedules its other matchups and reports this one)."""
+
+
 def parse_side(side: str) -> tuple[str, str | None]:
     """(strategy, model or None) from 'strategy', 'strategy@model' or 'model:<version>'."""
     side = side.strip()
@@ -70,7 +74,7 @@ def schedule_pairs(
     side_a, side_b = (side_outputs(store, task["id"], side, split, source) for side in (a, b))
     if not side_a or not side_b:
         empty = a if not side_a else b
-        raise UserError(
+        raise MissingSide(
             f"no outputs of {empty!r} for task {task_name!r}{f' ({split} split)' if split else ''}; "
             f"generate them first: python app.py generate --task {task_name} --strategies {parse_side(empty)[0]}"
         )
@@ -109,9 +113,7 @@ def schedule_plan(store: Store, task_name: str, plan: str, n: int, split: str | 
     for a, b in matchups:
         try:
             results.append({"a": a, "b": b, **schedule_pairs(store, task_name, a, b, n, split, votes_wanted, seed, source)})
-        except UserError as err:
-            if "no outputs of" not in str(err):
-                raise
+        except MissingSide as err:
             results.append({"a": a, "b": b, "created": [], "skipped_identical": 0, "missing": 0, "error": str(err)})
     if not any(r["created"] for r in results) and all("error" in r for r in results):
         raise UserError("; ".join(r["error"] for r in results))
