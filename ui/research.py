@@ -92,6 +92,7 @@ def build(ctx) -> None:
             raw = gr.Checkbox(label="Raw votes (one row per vote)")
         export_btn = gr.Button("Prepare JSONL export")
         export_file = gr.File(label="Download", interactive=False)
+        export_msg = gr.Markdown()
     with gr.Accordion("Users", open=False):
         users_table = gr.Dataframe(headers=headers(USER_COLUMNS), label="Accounts", interactive=False)
         with gr.Row():
@@ -134,14 +135,15 @@ def build(ctx) -> None:
             pair_store.set_gold(store, pair_id, None if value == "(clear)" else value)
         return f"Pair {pair_id}: gold answer {'cleared' if value == '(clear)' else GOLD_LABELS.get(value, value)}."
 
-    def make_export(task_name, min_agree, exclude, raw_votes, request: gr.Request) -> str:
+    def make_export(task_name, min_agree, exclude, raw_votes, request: gr.Request) -> tuple[str, str]:
         auth.require(request, ctx, "researcher")
         if not task_name:
             raise auth.refuse("Pick a task first.")
         out = Path(tempfile.mkdtemp(prefix="refinery-export-")) / f"{task_name}-{'votes' if raw_votes else 'preferences'}.jsonl"
         with auth.user_errors():
-            path, _ = export.export(store, task_name, "jsonl", out, float(min_agree or 0), bool(exclude), bool(raw_votes))
-        return str(path)
+            path, n = export.export(store, task_name, "jsonl", out, float(min_agree or 0), bool(exclude), bool(raw_votes))
+        what = "votes" if raw_votes else "preference pairs"
+        return str(path), " ".join(filter(None, [f"{n} {what}.", export.shortfall_note(export.vote_shortfall(store, task_name))]))
 
     def add_user(name, new_role, request: gr.Request) -> str:
         auth.require(request, ctx, "researcher")
@@ -168,7 +170,7 @@ def build(ctx) -> None:
     views = [task, overview, annotators, plot, pair_table, users_table]
     gr.on([refresh.click, task.input], load, inputs=[task], outputs=views, api_name="research_refresh")
     gold_btn.click(mark_gold, [gold_pair, gold_value], gold_msg, api_name="research_mark_gold").then(load, [task], views, api_visibility="private")
-    export_btn.click(make_export, [task, min_agreement, exclude_gold, raw], export_file, api_name="research_export")
+    export_btn.click(make_export, [task, min_agreement, exclude_gold, raw], [export_file, export_msg], api_name="research_export")
     for button, fn, name in ((add_btn, add_user, "research_add_user"), (disable_btn, set_active(False), "research_disable_user"),
                              (enable_btn, set_active(True), "research_enable_user"), (reset_btn, reset, "research_reset_password")):
         inputs = [username, role] if fn is add_user else [username]
