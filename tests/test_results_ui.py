@@ -130,3 +130,17 @@ def test_results_and_demo_handlers_work_for_researchers(tmp_path):
         assert table["data"] in ([], [[]]) or table["data"][0][0] == ""  # nothing evaluated yet
         base, version, weak = researcher.predict(*calls["/demo_generate"], api_name="/demo_generate")
         assert f"base: {spec}" in base and "<b>there" not in base and version == "" and weak == ""
+
+
+def figure_text(fig) -> str:
+    """All text written in a matplotlib figure's axes."""
+    return " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def test_empty_plots_say_nothing_yet(store, settings):
+    from ui.app import UIContext
+
+    make_task(store)
+    view = results.task_view(UIContext(store, settings), "toy")
+    assert "Nothing yet: no model is evaluated" in figure_text(view["scatter"])
+    assert "Nothing yet: no blind votes" in figure_text(view["ranking_plot"])

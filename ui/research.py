@@ -7,17 +7,15 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from feedback import accounts, agreement, export  # noqa: E402
-from storage import pairs as pair_store  # noqa: E402
-from storage import tasks as task_store  # noqa: E402
-from storage import users as user_store  # noqa: E402
-from storage import votes as vote_store  # noqa: E402
-from ui import auth, fields  # noqa: E402
+from feedback import accounts, agreement, export
+from storage import pairs as pair_store
+from storage import tasks as task_store
+from storage import users as user_store
+from storage import votes as vote_store
+from ui import auth, fields
+from ui.figures import empty_figure
 
 # (label, stored value): A and B are the pair table's text A and text B, as the verdicts name them
 GOLD_CHOICES = [("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"), ("(clear)", "(clear)")]
@@ -50,11 +48,10 @@ def win_rate_figure(rows: list[dict]):
     """Horizontal bars: each strategy's win rate against each opponent with its 95% bootstrap interval."""
     # each matchup once (the other direction is 1 minus this one)
     rows = [r for r in rows if r["strategy"] < r["opponent"]]
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(1, len(rows))))
     if not rows:
-        ax.text(0.5, 0.5, "no votes between different strategies yet", ha="center", va="center")
-        ax.axis("off")
-        return fig
+        return empty_figure("Nothing yet: no votes between two different strategies in this task.")
+    fig = Figure(figsize=(7, 0.5 + 0.45 * len(rows)))
+    ax = fig.subplots()
     labels = [f"{r['strategy']} vs {r['opponent']} (n={r['n']})" for r in rows]
     rates = [r["rate"] for r in rows]
     err = [[max(r["rate"] - r["lo"], 0.0) for r in rows], [max(r["hi"] - r["rate"], 0.0) for r in rows]]
