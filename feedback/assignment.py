@@ -3,8 +3,12 @@
 Policy (the SQL lives in storage.assignments): each pair wants `votes_wanted` votes from distinct
 annotators; an annotator never gets a pair twice; a pair already promised to as many annotators as
 it needs votes is not served again until one of them answers, skips, or lets the assignment expire
-(`settings.assignment_timeout_s`); pairs with the fewest votes go first. Left/right is drawn at
-random once per pair and annotator and stored, so votes are kept in pair terms.
+(`settings.assignment_timeout_s`). Early overlap: a task's first OVERLAP_PAIRS pairs are served
+first, the one most voted on first, until each has OVERLAP_VOTES votes (or its votes_wanted, if
+fewer), so the first annotators meet on the same pairs and agreement shows after a few votes each
+(with the fewest-votes rule alone they would get disjoint pairs). After that, pairs with the fewest
+votes go first. Left/right is drawn at random once per pair and annotator and stored, so votes are
+kept in pair terms.
 """
 
 from __future__ import annotations
@@ -19,18 +23,23 @@ from storage.errors import UserError
 # Screen verdicts: what the annotator clicks.
 VERDICTS = ("A is better", "B is better", "Tie", "Both bad")
 
+OVERLAP_PAIRS = 10  # a task's first pairs that every annotator meets first ...
+OVERLAP_VOTES = 2  # ... until each has this many votes, the fewest agreement can be measured on
+
 
 def next_pair(store: Store, user_id: int, task_id: int | None, timeout_s: float, now: float | None = None,
-              rng: random.Random | None = None) -> dict | None:
+              rng: random.Random | None = None, overlap_pairs: int = OVERLAP_PAIRS) -> dict | None:
     """Serve the user a pair (recording the assignment) as it should appear on screen, or None if none is left.
 
     The result has pair_id, task_id, prompt_text, reference (the prompt's reference answer or None),
     swapped, and left/right text, model and strategy
-    (model and strategy are for the reveal after voting, never shown before).
+    (model and strategy are for the reveal after voting, never shown before). `overlap_pairs`: how
+    many of the task's first pairs are served for early overlap (see the module's policy).
     """
     now = time.time() if now is None else now
     swap = (rng or random).random() < 0.5
-    served = assignments.serve_next(store, user_id, task_id, now=now, cutoff=now - timeout_s, swap=swap)
+    served = assignments.serve_next(store, user_id, task_id, now=now, cutoff=now - timeout_s, swap=swap,
+                                    overlap_pairs=overlap_pairs, overlap_votes=OVERLAP_VOTES)
     if served is None:
         return None
     return on_screen(pairs.get_pair(store, served["pair_id"]), bool(served["swapped"]))

@@ -58,6 +58,28 @@ def raw_rows(store: Store, task_name: str) -> list[dict]:
     return out
 
 
+def vote_shortfall(store: Store, task_name: str) -> dict[str, int]:
+    """How many of the task's pairs have fewer votes than they ask for: {pairs, short, none}
+    (`none`: not one vote yet, so not in a preference export at all)."""
+    from storage import pairs as pair_store
+
+    task = tasks.get_task(store, task_name)
+    task_pairs = pair_store.list_pairs(store, task["id"])
+    return {
+        "pairs": len(task_pairs),
+        "short": sum(1 for p in task_pairs if p["n_votes"] < p["votes_wanted"]),
+        "none": sum(1 for p in task_pairs if p["n_votes"] == 0),
+    }
+
+
+def shortfall_note(counts: dict[str, int]) -> str:
+    """One sentence on vote_shortfall's counts, for the CLI and the Research tab ('' when every pair is full)."""
+    if not counts["short"]:
+        return ""
+    return (f"{counts['short']} of {counts['pairs']} pairs have fewer votes than they ask for: "
+            f"{counts['none']} have none (not exported), {counts['short'] - counts['none']} are exported on fewer votes.")
+
+
 def write(rows: list[dict], fmt: str, out: str | Path) -> Path:
     """Write rows as JSON lines, or as a saved Hugging Face dataset directory (`hf`); returns the path."""
     if fmt not in FORMATS:
@@ -100,8 +122,11 @@ def cli(parser) -> None:
 
 
 def run(args) -> int:
-    """Write the export and say how many rows it has."""
-    path, n = export(Store(args.settings.db_path), args.task, args.format, args.out, args.min_agreement,
-                     args.exclude_failed_gold, args.raw)
+    """Write the export; say how many rows it has and how many pairs are short of votes."""
+    store = Store(args.settings.db_path)
+    path, n = export(store, args.task, args.format, args.out, args.min_agreement, args.exclude_failed_gold, args.raw)
     print(f"wrote {n} {'votes' if args.raw else 'preference pairs'} to {path}")
+    note = shortfall_note(vote_shortfall(store, args.task))
+    if note:
+        print(note)
     return 0

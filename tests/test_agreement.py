@@ -70,4 +70,4 @@ def test_task_overview(store):
         assignment.submit(store, user, view["pair_id"], "Tie")
     (row,) = [r for r in agreement.task_overview(store) if r["task"] == "toy"]
     assert (row["pairs"], row["votes"], row["votes_wanted"]) == (2, 2, 4)
-    assert row["coverage"] == 0.0  # fewest votes first: one vote on each pair, none full yet
+    assert row["coverage"] == 0.5  # early overlap: both voted on the first pair, which is now full

@@ -1,10 +1,10 @@
-"""Assignment: k distinct annotators per pair, never twice, spread, fewest votes first, timeouts, skips."""
+"""Assignment: k distinct annotators per pair, never twice, spread, early overlap then fewest votes first, timeouts, skips."""
 
 import random
 
 import pytest
 
-from feedback import assignment
+from feedback import agreement, assignment
 from storage import votes
 from storage.errors import UserError
 from tests.fixtures_annotation import make_pairs, make_task, make_users
@@ -50,25 +50,77 @@ def test_reload_returns_the_same_pair_with_the_same_side(store):
     assert (again["pair_id"], again["swapped"], again["left_text"]) == (first["pair_id"], first["swapped"], first["left_text"])
 
 
+def test_early_overlap_two_annotators_share_pairs_and_agreement_shows(store):
+    task = make_task(store)
+    make_pairs(store, task, 30, votes_wanted=2)
+    a, b = make_users(store, 2)
+    voted = {a: [], b: []}
+    for user, verdicts in ((a, ["A is better", "Tie", "A is better", "B is better", "A is better"]),
+                           (b, ["A is better", "Tie", "B is better", "B is better", "Both bad"])):
+        for verdict in verdicts:  # one after the other, the case fewest-votes-first alone makes disjoint
+            pair_id = assignment.next_pair(store, user, task, timeout_s=600)["pair_id"]
+            assignment.submit(store, user, pair_id, verdict)
+            voted[user].append(pair_id)
+    assert len(set(voted[a]) & set(voted[b])) >= 3
+    task_votes = votes.list_votes(store, task)
+    (row,) = [r for r in agreement.task_overview(store) if r["task"] == "toy"]
+    assert row["alpha"] is not None
+    assert all(r["agreement"] is not None for r in agreement.annotator_table(task_votes))
+
+
+def test_concurrent_annotators_meet_on_the_overlap_pairs(store):
+    task = make_task(store)
+    pair_ids = make_pairs(store, task, 6, votes_wanted=3)
+    a, b, c = make_users(store, 3)
+    # a and b open the first pair together; it then has the two votes overlap asks, so c moves on
+    assert assignment.next_pair(store, a, task, timeout_s=600)["pair_id"] == pair_ids[0]
+    assert assignment.next_pair(store, b, task, timeout_s=600)["pair_id"] == pair_ids[0]
+    assert assignment.next_pair(store, c, task, timeout_s=600)["pair_id"] == pair_ids[1]
+
+
+def test_after_the_overlap_pairs_the_fewest_votes_go_first(store):
+    task = make_task(store)
+    pair_ids = make_pairs(store, task, 5, votes_wanted=2)
+    a, b = make_users(store, 2)
+    serve = lambda user: assignment.next_pair(store, user, task, timeout_s=600, overlap_pairs=2)["pair_id"]  # noqa: E731
+    for user in (a, b):
+        for expected in pair_ids[:2]:  # both meet on the two overlap pairs, in order
+            assert serve(user) == expected
+            assignment.submit(store, user, expected, "Tie")
+    third = serve(a)
+    assert third in pair_ids[2:]
+    # then fewest votes first: b gets a pair nobody holds, not the one a holds
+    assert serve(b) in set(pair_ids[2:]) - {third}
+
+
+def test_a_one_vote_task_keeps_one_vote_per_pair(store):
+    task = make_task(store)
+    pair_ids = make_pairs(store, task, 3, votes_wanted=1)
+    a, b = make_users(store, 2)
+    assert assignment.next_pair(store, a, task, timeout_s=600)["pair_id"] == pair_ids[0]
+    assert assignment.next_pair(store, b, task, timeout_s=600)["pair_id"] == pair_ids[1]
+
+
 def test_fewest_votes_first(store):
     task = make_task(store)
     pair_ids = make_pairs(store, task, 6, votes_wanted=3)
     a, b, c = make_users(store, 3)
+    serve = lambda user: assignment.next_pair(store, user, task, timeout_s=600, overlap_pairs=0)  # noqa: E731
     for _ in range(5):
-        assignment.submit(store, a, assignment.next_pair(store, a, task, timeout_s=600)["pair_id"], "Tie")
+        assignment.submit(store, a, serve(a)["pair_id"], "Tie")
     (unvoted,) = set(pair_ids) - {v["pair_id"] for v in votes.list_votes(store, task)}
     # b must get the one pair nobody voted on (a random pick would, one time in six)
-    first = assignment.next_pair(store, b, task, timeout_s=600)["pair_id"]
+    first = serve(b)["pair_id"]
     assert first == unvoted
     assignment.submit(store, b, first, "Tie")
     for _ in range(4):
-        assignment.submit(store, b, assignment.next_pair(store, b, task, timeout_s=600)["pair_id"], "Tie")
+        assignment.submit(store, b, serve(b)["pair_id"], "Tie")
     # now four pairs have two votes and two have one: c must get one of the two
     counts = {p: 0 for p in pair_ids}
     for v in votes.list_votes(store, task):
         counts[v["pair_id"]] += 1
     assert sorted(counts.values()) == [1, 1, 2, 2, 2, 2]
-    assert counts[assignment.next_pair(store, c, task, timeout_s=600)["pair_id"]] == 1
+    assert counts[serve(c)["pair_id"]] == 1
 
 
 def test_unanswered_pair_returns_to_the_pool_after_the_timeout(store):

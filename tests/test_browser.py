@@ -1,4 +1,5 @@
-"""Real Chromium through Playwright: sign in, vote with the keyboard, progress and reveal; and model
+"""Real Chromium through Playwright: sign in, vote with the keyboard, progress and reveal (Submit
+disabled until the next pair); and model
 text full of HTML and script shown as text with nothing executed."""
 
 import pytest
@@ -50,6 +51,7 @@ def test_sign_in_vote_with_keyboard_progress_and_reveal(browser, tmp_path):
         page.wait_for_selector("#refinery-reveal:has-text('Revealed')", timeout=30_000)
         reveal = page.locator("#refinery-reveal").inner_text()
         assert "icl-refine" in reveal and "weak" in reveal and "B better" in reveal
+        page.wait_for_function("document.querySelector('#refinery-submit').disabled", timeout=10_000)  # until the next pair
         page.wait_for_function("document.querySelector('#refinery-progress').innerText.includes('votes done: 1')", timeout=30_000)
         assert "pairs left for you: 2" in progress(page)
         assert votes.count_votes(store) == 1
@@ -58,6 +60,7 @@ def test_sign_in_vote_with_keyboard_progress_and_reveal(browser, tmp_path):
         # Enter moves on to the next pair; s skips it.
         page.keyboard.press("Enter")
         page.wait_for_function("!document.querySelector('#refinery-reveal').innerText.includes('Revealed')", timeout=30_000)
+        page.wait_for_function("!document.querySelector('#refinery-submit').disabled", timeout=10_000)
         page.keyboard.press("s")
         page.wait_for_function("document.querySelector('#refinery-progress').innerText.includes('pairs left for you: 1')", timeout=30_000)
         # Typing in the better-answer box does not trigger shortcuts.

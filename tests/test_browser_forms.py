@@ -33,6 +33,13 @@ def open_tab(page, name: str) -> None:
     no_error_toast(page, f"opening {name}")
 
 
+def captions_inside_their_plots(page) -> list[bool]:
+    """For each caption on screen, whether it lies inside its plot's box (not cut off by it)."""
+    return page.evaluate("""() => [...document.querySelectorAll('p.caption')].filter(e => e.offsetParent).map(e => {
+        const box = e.closest('.block').getBoundingClientRect(), r = e.getBoundingClientRect();
+        return r.top >= box.top && r.bottom <= box.bottom + 1; })""")
+
+
 def open_accordion(page, label: str) -> None:
     page.get_by_text(label, exact=True).locator("visible=true").first.click()
 
@@ -62,9 +69,10 @@ def test_annotator_page_load_and_forms_leave_no_traceback(browser, tmp_path, cap
         page.get_by_text("Tie", exact=True).click()
         click(page, "Submit (Enter)")
         page.wait_for_selector("#refinery-reveal:has-text('Revealed')", timeout=30_000)
-        click(page, "Submit (Enter)", "a second submit")
-        page.wait_for_selector("#refinery-reveal:has-text('Already recorded')", timeout=30_000)
+        # no second submit of a revealed pair (an API repeat says 'Already recorded': test_ui_handlers)
+        assert page.locator("#refinery-submit").is_disabled()
         click(page, "Next pair (Enter after the reveal)")
+        page.wait_for_function("!document.querySelector('#refinery-submit').disabled", timeout=10_000)
         click(page, "Skip (s)")
     err = capfd.readouterr().err
     assert "Traceback" not in err, err[-3000:]
@@ -93,9 +101,14 @@ def test_researcher_opens_every_tab_and_submits_every_form_with_its_defaults(bro
         page.wait_for_selector("text=Created", timeout=30_000)
 
         open_tab(page, "Train")
+        # each empty plot says why it is empty, inside its box (a fixed plot height once cut the caption off)
+        assert page.get_by_text("Nothing yet: start a training job or pick one above.").locator("visible=true").count() == 3
+        assert captions_inside_their_plots(page) == [True, True, True]
         click(page, "Start training")
         page.wait_for_selector("text=Job 2", timeout=30_000)
+        page.wait_for_selector("text=Nothing yet: loss appears from the first logged step.", timeout=30_000)
         click(page, "Cancel job", "Train: cancel a queued job")
+        page.wait_for_selector("text=ended (cancelled) without logging loss", timeout=30_000)
         click(page, "Refresh", "Train: refresh")
         # a job the worker takes and finishes: the job list's label and the model versions follow it
         running = jobs.enqueue(store, "train", {"task": "toy", "method": "dpo"})

@@ -1,6 +1,7 @@
 """Export: TRL conversational preferences from majority votes (jsonl and hf), filters, raw votes,
 and two DPOTrainer steps on the exported file, unchanged."""
 
+import argparse
 import json
 
 import datasets
@@ -73,6 +74,30 @@ def test_raw_export_has_one_row_per_vote(voted, tmp_path):
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert n == len(rows) == 12
     assert {"username", "choice", "swapped", "prompt", "text_a", "text_b", "seconds"} <= set(rows[0])
+
+
+def test_export_says_how_many_pairs_are_short_of_votes(settings, store, tmp_path, capsys):
+    task = make_task(store)
+    make_pairs(store, task, 5, votes_wanted=2)
+    a, b = make_users(store, 2)
+    for user, n in ((a, 3), (b, 1)):  # early overlap: both vote on the first pair, a on two more
+        for _ in range(n):
+            assignment.submit(store, user, assignment.next_pair(store, user, task, timeout_s=600)["pair_id"], "A is better")
+    assert export.vote_shortfall(store, "toy") == {"pairs": 5, "short": 4, "none": 2}
+    note = export.shortfall_note(export.vote_shortfall(store, "toy"))
+    assert note == "4 of 5 pairs have fewer votes than they ask for: 2 have none (not exported), 2 are exported on fewer votes."
+    parser = argparse.ArgumentParser(prog="export")
+    export.cli(parser)
+    args = parser.parse_args(["--task", "toy", "--out", str(tmp_path / "p.jsonl")])
+    args.settings = settings
+    assert args.func(args) == 0
+    wrote, said = capsys.readouterr().out.splitlines()
+    assert wrote.startswith("wrote ") and wrote.endswith(f"preference pairs to {tmp_path / 'p.jsonl'}") and said == note
+
+
+def test_a_full_task_has_no_shortfall_note(voted):
+    store, *_ = voted
+    assert export.vote_shortfall(store, "toy")["short"] == 0 and export.shortfall_note(export.vote_shortfall(store, "toy")) == ""
 
 
 def test_empty_export_is_refused_and_writes_nothing(store, tmp_path):

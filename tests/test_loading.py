@@ -73,3 +73,36 @@ def test_cuda_on_a_machine_without_it_is_refused(monkeypatch):
     assert loading.pick_device("auto") == "cpu"
     with pytest.raises(UserError, match="no CUDA"):
         loading.pick_device("cuda")
+
+
+def random_adapter(tiny_model_dir, home, path):  # noqa: F811
+    """A saved LoRA adapter with random (not zero) weights: it changes the model's outputs, as a trained one does."""
+    from peft import LoraConfig, get_peft_model
+
+    lora = get_peft_model(loading.load_uncached(str(tiny_model_dir), home, "cpu", dtype=torch.float32)[0],
+                          LoraConfig(r=2, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    lora.save_pretrained(path)
+    return path
+
+
+def test_one_host_serves_the_base_and_its_adapter_from_one_copy(tiny_model_dir, home, tmp_path):  # noqa: F811
+    loading.clear_cache()
+    plain, tokenizer = loading.load_uncached(str(tiny_model_dir), home, "cpu", dtype=torch.float32)
+    ids = torch.tensor([tokenizer("Arr matey, the sea")["input_ids"]])
+    expected_base = plain(input_ids=ids).logits
+    host = loading.load_host(str(tiny_model_dir), home, device="cpu", dtype=torch.float32)
+    assert loading.load_host(str(tiny_model_dir), home, device="cpu", dtype=torch.float32) is host
+    assert torch.equal(host.view(None)(input_ids=ids).logits, expected_base)
+    adapter = random_adapter(tiny_model_dir, home, tmp_path / "adapter")
+    tuned, base = host.view(adapter), host.view(None)
+    merged, _ = loading.load_uncached(str(tiny_model_dir), home, "cpu", adapter_path=adapter, dtype=torch.float32)
+    tuned_logits = tuned(input_ids=ids).logits
+    assert not torch.allclose(tuned_logits, expected_base)
+    assert torch.allclose(tuned_logits, merged(input_ids=ids).logits, atol=1e-5)  # as the merged adapter answers
+    assert torch.equal(base(input_ids=ids).logits, expected_base)  # switched off: exactly the plain base
+    # one copy: the base's weights inside the adapter model are the host's own tensors
+    embed = host.base.get_input_embeddings().weight
+    assert host.peft.get_input_embeddings().weight.data_ptr() == embed.data_ptr()
+    assert host.view(adapter)._adapter == tuned._adapter  # an adapter is attached once
+    with pytest.raises(UserError, match="not a LoRA adapter"):
+        host.view(tmp_path)

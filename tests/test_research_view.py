@@ -13,6 +13,8 @@ def test_win_rate_chart_draws_each_matchup_once_and_shows_a_zero_rate():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["icl-refine vs weak (n=3)"]
     zero = research.win_rate_figure([{**rows[1], "strategy": "a-weak"}]).axes[0]
     assert [tuple(line.get_xdata()) for line in zero.lines if line.get_marker() == "o"] == [(0.0,)]
+    (empty,) = research.win_rate_figure([]).axes
+    assert [t.get_text() for t in empty.texts] == ["Nothing yet: no votes between two different strategies in this task."]
 
 
 def test_headers_are_for_people_and_the_gold_choices_use_verdict_terms():

@@ -130,3 +130,40 @@ def test_results_and_demo_handlers_work_for_researchers(tmp_path):
         assert table["data"] in ([], [[]]) or table["data"][0][0] == ""  # nothing evaluated yet
         base, version, weak = researcher.predict(*calls["/demo_generate"], api_name="/demo_generate")
         assert f"base: {spec}" in base and "<b>there" not in base and version == "" and weak == ""
+
+
+def figure_text(fig) -> str:
+    """All text written in a matplotlib figure's axes."""
+    return " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def test_empty_plots_say_nothing_yet(store, settings):
+    from ui.app import UIContext
+
+    make_task(store)
+    view = results.task_view(UIContext(store, settings), "toy")
+    assert "Nothing yet: no model is evaluated" in figure_text(view["scatter"])
+    assert "Nothing yet: no blind votes" in figure_text(view["ranking_plot"])
+
+
+def test_demo_serves_base_and_version_from_one_loaded_base(store, settings, tmp_path):
+    from storage.models import register_adapter
+    from tests.test_loading import random_adapter
+    from tests.tiny import make_tiny_model
+    from training import loading
+    from training.generation import GenParams, Generator
+    from ui.app import UIContext
+
+    spec = str(make_tiny_model(tmp_path / "tiny"))
+    adapter = random_adapter(spec, settings, tmp_path / "adapter")
+    register_adapter(store, "tiny-dpo-1", base_spec=spec, path=str(adapter), method="dpo", config={}, data_snapshot={},
+                     metrics={}, job_id=None, task_id=None)
+    loading.clear_cache()
+    streams, _ = demo.open_streams(UIContext(store, settings), None, "Arr matey?", spec, "tiny-dpo-1", False, 12, 0.0, 1.0, 0)
+    final = list(demo.interleave(streams))[-1]  # both advance together, taking turns on the one copy
+    assert loading.cached_count() == 1  # the host alone: no second (merged) copy of the base
+    model, tokenizer = loading.load_uncached(spec, settings, settings.device)
+    alone = list(Generator(model, tokenizer, backend="transformers").stream(
+        [{"role": "user", "content": "Arr matey?"}], GenParams(max_new_tokens=12, temperature=0.0, seed=0, batch_size=1)))[-1]
+    assert final["base"][0] == alone  # the base column is what the plain base says
+    assert final["version"][0] != final["base"][0]

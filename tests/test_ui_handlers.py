@@ -82,8 +82,9 @@ def test_researcher_marks_gold_and_exports(app):
     from storage import pairs
 
     assert pairs.get_pair(store, 1)["gold"] == "a"
-    path = res.predict("toy", 0, False, True, api_name="/research_export")
+    path, note = res.predict("toy", 0, False, True, api_name="/research_export")
     assert open(path).read().count("\n") == votes.count_votes(store)
+    assert note.startswith(f"{votes.count_votes(store)} votes.") and "pairs have fewer votes than they ask for" in note
 
 
 def test_safe_markdown_escapes_html_and_drops_script_links():

@@ -18,7 +18,7 @@ from storage.errors import UserError
 from training import embedded
 from training.specs import ModelSpec, resolve
 
-CACHE_SIZE = 3  # weak + strong + one adapter version: what a generate job or the demo tab holds at once
+CACHE_SIZE = 3  # weak + strong + one merged adapter version: what a generate job holds at once (the demo: a host and the weak)
 _BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 
@@ -158,6 +158,18 @@ def load(spec_or_name: str, settings: Settings, device: str = "auto", adapter_pa
     adapter = str(Path(adapter_path).resolve()) if adapter_path is not None else None
     key = (spec.kind, spec.path, spec.gguf_file, adapter, device, str(dtype))
     return _loaded.get(key, lambda: load_uncached(spec, settings, device, adapter, dtype))
+
+
+def load_host(spec_or_name: str, settings: Settings, device: str = "auto", dtype: torch.dtype | None = None):
+    """An AdapterHost (training.adapter_host) for a spec, from this process's cache: one copy of the
+    base that serves it and any of its adapters. Its own copy: the plain cached model stays plain."""
+    from training.adapter_host import AdapterHost
+
+    spec = resolve(spec_or_name)
+    device = pick_device(device)
+    dtype = dtype or pick_dtype(device)
+    key = ("host", spec.kind, spec.path, spec.gguf_file, device, str(dtype))
+    return _loaded.get(key, lambda: AdapterHost(*load_uncached(spec, settings, device, None, dtype)))
 
 
 def cached_count() -> int:

@@ -47,9 +47,19 @@ document.addEventListener("keydown", (event) => {
 """
 
 
-SCROLL_TO_REVEAL_JS = """() => {
+# After a recorded vote: Submit is disabled until the next pair is on screen, and the reveal
+# scrolled into view. Done in the page, not by a button update from the handler: a component update
+# in every vote's reply costs the server a rebuild of the button per call.
+AFTER_VOTE_JS = """() => {
+  const submit = document.getElementById("refinery-submit");
+  if (submit) submit.disabled = true;
   const el = document.getElementById("refinery-reveal");
   if (el) el.scrollIntoView({block: "nearest"});
+}"""
+
+NEW_PAIR_JS = """() => {
+  const submit = document.getElementById("refinery-submit");
+  if (submit) submit.disabled = false;
 }"""
 
 
@@ -186,11 +196,14 @@ def build(ctx) -> None:
 
     # Off the queue: one POST answers each call (the queue's POST, then event stream, doubles the
     # work per vote), and these short handlers need neither progress bars nor a concurrency limit.
-    gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next", queue=False)
+    gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next", queue=False).then(
+        None, js=NEW_PAIR_JS, api_visibility="private")
+    # .success: a refused submit (no verdict picked) leaves Submit enabled
     submit.click(vote, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
-                 outputs=[reveal, progress], api_name="annotate_submit", queue=False).then(
-        None, js=SCROLL_TO_REVEAL_JS, api_visibility="private")
-    skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", queue=False)
+                 outputs=[reveal, progress], api_name="annotate_submit", queue=False).success(
+        None, js=AFTER_VOTE_JS, api_visibility="private")
+    skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", queue=False).then(
+        None, js=NEW_PAIR_JS, api_visibility="private")
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
 
     def on_open(task_name: str, request: gr.Request) -> dict:

@@ -7,7 +7,9 @@ import os
 from dataclasses import dataclass
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from feedback import sign_in_throttle
 from settings import Settings
 from storage.db import Store
 from ui import auth
@@ -21,6 +23,14 @@ TABS: list[tuple[str, str, str]] = [
     ("Results", "ui.results", "researcher"),
     ("Demo", "ui.demo", "researcher"),
 ]
+
+# Gradio's sign-in form shows only its own "Incorrect credentials" on a refusal, so the rule is said here.
+SIGN_IN_MESSAGE = (
+    "Sign in with the account a researcher gave you. "
+    f"After {sign_in_throttle.ACCOUNT_LIMIT} failed sign-ins in a row an account must wait "
+    f"{sign_in_throttle.FIRST_LOCK_S // 60} minute before trying again (longer after more failures); "
+    "until then even the right password is refused."
+)
 
 QUEUE_CONCURRENCY = 16  # at most this many calls of one event at once; writes still go one at a time
 
@@ -66,12 +76,13 @@ def build_app(ctx: UIContext) -> gr.Blocks:
 
 
 def launch_options(ctx: UIContext) -> dict:
-    """Keyword arguments for Blocks.launch(): sign-in, no API page, no run history, the data directory blocked."""
+    """Keyword arguments for Blocks.launch(): sign-in (throttled), no API page, no run history, the data directory blocked."""
     from ui import annotate
 
     return {
         "auth": auth.login_checker(ctx.store),
-        "auth_message": "Sign in with the account a researcher gave you.",
+        "auth_message": SIGN_IN_MESSAGE,
+        "app_kwargs": {"middleware": [Middleware(auth.ClientAddress)]},
         "footer_links": [],
         "run_history": False,
         "enable_monitoring": False,

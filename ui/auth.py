@@ -1,7 +1,8 @@
 """Sign-in for the web app and the role check every handler makes itself.
 
 Gradio's own `launch(auth=...)` guards every page and API route with a session cookie; the
-callable below checks the password against the users table. Roles are checked per call by
+callable below checks the password against the users table, after the sign-in throttle
+(feedback.sign_in_throttle) lets the account name and the client address try. Roles are checked per call by
 `require`, from the signed-in name on the request, against the database (so disabling an account
 takes effect on its next click, even in an open session).
 """
@@ -9,23 +10,62 @@ takes effect on its next click, even in an open session).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Iterator
 
 import anyio
 import gradio as gr
+from fastapi import HTTPException
 
-from feedback import accounts
+from feedback import accounts, sign_in_throttle
 from storage import users
 from storage.errors import UserError
 
 ROLES = ("annotator", "researcher")
 
 
+# Gradio calls the auth callable with the name and password only; ClientAddress puts the address here.
+_client_address: ContextVar[str] = ContextVar("client_address", default="unknown")
+
+
+class ClientAddress:
+    """ASGI middleware that makes each request's peer address known to the sign-in check.
+
+    The direct peer, not X-Forwarded-For: a client can write any address into that header.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            client = scope.get("client")
+            _client_address.set(client[0] if client else "unknown")
+        await self.app(scope, receive, send)
+
+
+def _throttled(kind: str, wait_s: float) -> HTTPException:
+    # 400, the status Gradio's sign-in form reacts to; the detail says when to try again.
+    return HTTPException(status_code=400, detail=sign_in_throttle.refusal(kind, wait_s),
+                         headers={"Retry-After": str(int(wait_s) + 1)})
+
+
 def login_checker(store):
-    """The `auth=` callable for launch(): runs the (deliberately slow) password check off the event loop."""
+    """The `auth=` callable for launch(): refuses a locked account name or address without checking
+    the password, else runs the (deliberately slow) password check off the event loop and counts it."""
 
     async def check(username: str, password: str) -> bool:
-        return await anyio.to_thread.run_sync(accounts.authenticate, store, username, password)
+        name, address = (username or "").strip(), _client_address.get()
+        lock = await anyio.to_thread.run_sync(sign_in_throttle.locked, store, name, address)
+        if lock:
+            raise _throttled(*lock)
+        ok = await anyio.to_thread.run_sync(accounts.authenticate, store, name, password)
+        started = await anyio.to_thread.run_sync(sign_in_throttle.record, store, name, address, ok)
+        if started:
+            print(f"sign-in: {started[0]} {name if started[0] == 'account' else address!r} locked for "
+                  f"{started[1]:.0f} s after repeated failures", flush=True)
+            raise _throttled(*started)
+        return ok
 
     return check
 

@@ -1,5 +1,6 @@
 """The Demo tab (researchers): one prompt, the base model and a trained version (optionally the weak
-teacher) streaming their answers side by side.
+teacher) streaming their answers side by side. Base and version come from one loaded copy of the
+base weights with the adapter attached (training.adapter_host), not from two full copies.
 
 Researchers only, checked in every handler: the demo shows which model wrote which answer, and
 annotators who saw that could recognise the sides of the blind before/after pairs they vote on;
@@ -124,24 +125,27 @@ def open_streams(ctx, task_name, text, base_spec, version_name, weak_too, max_ne
     from storage.errors import UserError
     from storage.models import require_adapter
     from training.generation import GenParams, Generator
-    from training.loading import load
+    from training.loading import load, load_host
     from training.strategies import STRATEGIES, Context
 
     params = GenParams(max_new_tokens=max_new, temperature=temp, top_p=top, seed=seed, batch_size=1)
     plain = [{"role": "user", "content": text}]
     device = ctx.settings.device
 
-    def stream(spec, messages, adapter_path=None):
-        model, tokenizer = load(spec, ctx.settings, device=device, adapter_path=adapter_path)
-        return Generator(model, tokenizer, backend="transformers").stream(messages, params)
+    def hosted(spec, adapter_path=None):
+        # base and version from one copy of the base weights (the adapter attached, not merged)
+        host = load_host(spec, ctx.settings, device=device)
+        return Generator(host.view(adapter_path), host.tokenizer, backend="transformers").stream(plain, params)
 
-    streams, titles = {"base": stream(base_spec, plain)}, {"base": f"base: {base_spec}"}
+    streams, titles = {"base": hosted(base_spec)}, {"base": f"base: {base_spec}"}
     if version_name:
         row = require_adapter(ctx.store, version_name)
-        streams["version"], titles["version"] = stream(row["base_spec"], plain, row["path"]), f"trained: {version_name}"
+        streams["version"], titles["version"] = hosted(row["base_spec"], row["path"]), f"trained: {version_name}"
     if weak_too:
         if not task_name:
             raise UserError("pick a task: the weak model answers with the task's concept instruction")
         messages = STRATEGIES["weak"].build(task_store.get_task(ctx.store, task_name), text, Context())
-        streams["weak"], titles["weak"] = stream(ctx.settings.weak_model, messages), f"weak: {ctx.settings.weak_model}"
+        model, tokenizer = load(ctx.settings.weak_model, ctx.settings, device=device)
+        streams["weak"], titles["weak"] = (Generator(model, tokenizer, backend="transformers").stream(messages, params),
+                                           f"weak: {ctx.settings.weak_model}")
     return streams, titles

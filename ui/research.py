@@ -7,17 +7,15 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from feedback import accounts, agreement, export  # noqa: E402
-from storage import pairs as pair_store  # noqa: E402
-from storage import tasks as task_store  # noqa: E402
-from storage import users as user_store  # noqa: E402
-from storage import votes as vote_store  # noqa: E402
-from ui import auth, fields  # noqa: E402
+from feedback import accounts, agreement, export
+from storage import pairs as pair_store
+from storage import tasks as task_store
+from storage import users as user_store
+from storage import votes as vote_store
+from ui import auth, fields
+from ui.figures import empty_figure
 
 # (label, stored value): A and B are the pair table's text A and text B, as the verdicts name them
 GOLD_CHOICES = [("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"), ("(clear)", "(clear)")]
@@ -50,11 +48,10 @@ def win_rate_figure(rows: list[dict]):
     """Horizontal bars: each strategy's win rate against each opponent with its 95% bootstrap interval."""
     # each matchup once (the other direction is 1 minus this one)
     rows = [r for r in rows if r["strategy"] < r["opponent"]]
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(1, len(rows))))
     if not rows:
-        ax.text(0.5, 0.5, "no votes between different strategies yet", ha="center", va="center")
-        ax.axis("off")
-        return fig
+        return empty_figure("Nothing yet: no votes between two different strategies in this task.")
+    fig = Figure(figsize=(7, 0.5 + 0.45 * len(rows)))
+    ax = fig.subplots()
     labels = [f"{r['strategy']} vs {r['opponent']} (n={r['n']})" for r in rows]
     rates = [r["rate"] for r in rows]
     err = [[max(r["rate"] - r["lo"], 0.0) for r in rows], [max(r["hi"] - r["rate"], 0.0) for r in rows]]
@@ -92,6 +89,7 @@ def build(ctx) -> None:
             raw = gr.Checkbox(label="Raw votes (one row per vote)")
         export_btn = gr.Button("Prepare JSONL export")
         export_file = gr.File(label="Download", interactive=False)
+        export_msg = gr.Markdown()
     with gr.Accordion("Users", open=False):
         users_table = gr.Dataframe(headers=headers(USER_COLUMNS), label="Accounts", interactive=False)
         with gr.Row():
@@ -134,14 +132,15 @@ def build(ctx) -> None:
             pair_store.set_gold(store, pair_id, None if value == "(clear)" else value)
         return f"Pair {pair_id}: gold answer {'cleared' if value == '(clear)' else GOLD_LABELS.get(value, value)}."
 
-    def make_export(task_name, min_agree, exclude, raw_votes, request: gr.Request) -> str:
+    def make_export(task_name, min_agree, exclude, raw_votes, request: gr.Request) -> tuple[str, str]:
         auth.require(request, ctx, "researcher")
         if not task_name:
             raise auth.refuse("Pick a task first.")
         out = Path(tempfile.mkdtemp(prefix="refinery-export-")) / f"{task_name}-{'votes' if raw_votes else 'preferences'}.jsonl"
         with auth.user_errors():
-            path, _ = export.export(store, task_name, "jsonl", out, float(min_agree or 0), bool(exclude), bool(raw_votes))
-        return str(path)
+            path, n = export.export(store, task_name, "jsonl", out, float(min_agree or 0), bool(exclude), bool(raw_votes))
+        what = "votes" if raw_votes else "preference pairs"
+        return str(path), " ".join(filter(None, [f"{n} {what}.", export.shortfall_note(export.vote_shortfall(store, task_name))]))
 
     def add_user(name, new_role, request: gr.Request) -> str:
         auth.require(request, ctx, "researcher")
@@ -168,7 +167,7 @@ def build(ctx) -> None:
     views = [task, overview, annotators, plot, pair_table, users_table]
     gr.on([refresh.click, task.input], load, inputs=[task], outputs=views, api_name="research_refresh")
     gold_btn.click(mark_gold, [gold_pair, gold_value], gold_msg, api_name="research_mark_gold").then(load, [task], views, api_visibility="private")
-    export_btn.click(make_export, [task, min_agreement, exclude_gold, raw], export_file, api_name="research_export")
+    export_btn.click(make_export, [task, min_agreement, exclude_gold, raw], [export_file, export_msg], api_name="research_export")
     for button, fn, name in ((add_btn, add_user, "research_add_user"), (disable_btn, set_active(False), "research_disable_user"),
                              (enable_btn, set_active(True), "research_enable_user"), (reset_btn, reset, "research_reset_password")):
         inputs = [username, role] if fn is add_user else [username]

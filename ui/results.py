@@ -16,6 +16,7 @@ from storage import evaluations as eval_store
 from storage import tasks as task_store
 from training import evaluate_job, report
 from ui import fields
+from ui.figures import empty_figure
 from ui.auth import refuse, require, user_errors
 
 EVAL_COLUMNS = ["model", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source", "LLM judge concept / content"]
@@ -113,10 +114,12 @@ def task_view(ctx, task_name: str) -> dict:
     ranked = ranking.bradley_terry(ranking.comparisons_from_votes(votes), n_boot=N_BOOT)
     return {
         "evaluations": evaluation_rows(evaluations),
-        "scatter": report.scatter_figure(scatter_rows(evaluations), f"{task_name}: concept vs content (eval split)") if evaluations else None,
+        "scatter": (report.scatter_figure(scatter_rows(evaluations), f"{task_name}: concept vs content (eval split)") if evaluations
+                    else empty_figure("Nothing yet: no model is evaluated on this task. Queue one under 'Evaluate a model'.")),
         "before_after": before_after_rows(votes),
         "ranking": ranking_rows(ranked),
-        "ranking_plot": ranking_figure(ranked, f"{task_name}: ranking from {len(votes)} blind votes") if ranked else None,
+        "ranking_plot": (ranking_figure(ranked, f"{task_name}: ranking from {len(votes)} blind votes") if ranked
+                         else empty_figure("Nothing yet: no blind votes between strategies or model versions.")),
     }
 
 
@@ -177,7 +180,8 @@ def build(ctx) -> None:
     def on_task(task_name, request: gr.Request):
         require(request, ctx, "researcher")
         if not task_name:
-            return [], None, [], [], None
+            nothing = empty_figure("Nothing yet: pick a task.")
+            return [], nothing, [], [], nothing
         with user_errors():
             v = task_view(ctx, task_name)
         return v["evaluations"], v["scatter"], v["before_after"], v["ranking"], v["ranking_plot"]

@@ -15,6 +15,7 @@ from training import train_job
 from training import methods
 from training.config import TrainConfig
 from ui.auth import allowed, current_user, refuse, require, user_errors
+from ui.figures import line_plot
 from ui.job_view import progress_html
 
 POLL_S = 2.0  # how often the watched job's progress and plots refresh
@@ -35,6 +36,13 @@ def metric_frame(store, job_id: int, name: str) -> pd.DataFrame:
     """One metric of a job as a (step, value) frame; a step logged twice (after a resume) keeps its last value."""
     points = dict(metrics.series(store, job_id).get(name, []))
     return pd.DataFrame({"step": list(points), "value": list(points.values())})
+
+
+def empty_plot_text(job: dict, title: str) -> str:
+    """What an empty metric plot of this job says: not logged yet, or never (a finished job, or a method without it)."""
+    if job["status"] in jobs.FINISHED:
+        return f"Nothing to draw: job {job['id']} ended ({job['status']}) without logging {title.lower()}."
+    return f"Nothing yet: {title.lower()} appears from the first logged step."
 
 
 def version_rows(store) -> list[list]:
@@ -102,7 +110,7 @@ def build(ctx) -> None:
         cancel = gr.Button("Cancel job", variant="stop", scale=1)
     status = gr.HTML()
     with gr.Row():
-        plots = {name: gr.LinePlot(x="step", y="value", title=title, height=240) for name, title in PLOTS}
+        plots = {name: gr.LinePlot(x="step", y="value", title=title) for name, title in PLOTS}  # no fixed height: it cuts the caption off
     timer = gr.Timer(POLL_S, active=False)
     gr.Markdown("### Model versions")
     versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Trained adapters (pick one in the Demo tab to try it)")
@@ -116,13 +124,16 @@ def build(ctx) -> None:
 
     def show(job_id, note: str = "") -> dict:
         if not job_id:
-            return {status: "", timer: gr.Timer(active=False), **{p: None for p in plots.values()}}
+            nothing = pd.DataFrame({"step": [], "value": []})
+            return {status: "", timer: gr.Timer(active=False),
+                    **{p: line_plot(nothing, "Nothing yet: start a training job or pick one above.") for p in plots.values()}}
         with user_errors():
             job = jobs.get(store, int(job_id))
         return {
             status: (f"<p><b>{html.escape(note)}</b></p>" if note else "") + progress_html(job),
             timer: gr.Timer(active=job["status"] not in jobs.FINISHED),
-            **{plot: metric_frame(store, job["id"], name) for name, plot in plots.items()},
+            **{plot: line_plot(metric_frame(store, job["id"], name), empty_plot_text(job, title))
+               for (name, title), plot in zip(PLOTS, plots.values())},
         }
 
     def on_start(data: dict, request: gr.Request):
