@@ -1,5 +1,6 @@
 """The experiment runner: the simulated annotator, training data, and a full run on tiny random models."""
 
+import dataclasses
 import json
 
 import pytest
@@ -177,6 +178,15 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     job = jobs.get(store, job_id)
     assert [r["name"] for r in job["result"]["rows"]] == names and job["result"]["out"] == str(out)
     assert job["step"] == len(Runner.PLAN) - 1 and job["total"] == len(Runner.PLAN)
+
+    # judged after the fact: the same folder, every stage cached but the LLM judge's, columns in the report
+    judged = experiment.run_experiment(dataclasses.replace(cfg, judge=spec), settings, store)
+    scores = json.loads((out / "stages" / "llm-judge.json").read_text())["scores"]
+    assert set(scores) == {"weak", "strong-base", "strong-instructed", *(row.key for row in TRAINED)}
+    assert all(len(v["concept"]) == len(v["content"]) == 2 for v in scores.values())
+    assert all(0.0 <= r["judge_concept"]["mean"] <= 1.0 for r in judged["rows"])
+    assert "judge concept | judge content |" in (out / "report.md").read_text()
+    assert [r["concept"] for r in judged["rows"]] == [r["concept"] for r in result["rows"]]
 
 
 def test_a_validation_run_scores_held_out_train_prompts_and_runs_only_the_rows_asked(tmp_path, settings, store, tiny_task):

@@ -69,6 +69,7 @@ class ExperimentConfig:
     rows: str = field(default="", metadata={"help": "comma-separated trained rows to run (default: all of " + ", ".join(ROWS) + ")"})
     validation: bool = field(default=False, metadata={"help": "score on the --n-eval train prompts after the first --n-train instead of the eval split (for choosing rates and steps)"})
     out: str = field(default="", metadata={"help": "results folder (default: results/<task>-<strong>)"})
+    judge: str = field(default="", metadata={"help": "also score every row's eval answers with this LLM judge (model spec); report.md gets its columns"})
 
     def resolved(self, settings) -> "ExperimentConfig":
         """A copy with model specs and the results folder filled in; UserError on impossible values."""
@@ -93,8 +94,9 @@ class ExperimentConfig:
         return cfg
 
     def pinned(self) -> dict:
-        """The settings a cached stage depends on (everything but the output folder)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "out"}
+        """The settings every cached stage depends on: all but the output folder and the judge (whose
+        scores are a stage of their own, keyed by the judge), so a run can be judged after the fact."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("out", "judge")}
 
 
 def run_experiment(cfg: ExperimentConfig, settings, store: Store, progress=None) -> dict:

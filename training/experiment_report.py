@@ -29,11 +29,15 @@ def slug(spec: str) -> str:
     return spec.rstrip("/").split("/")[-1].replace(" ", "_")
 
 
-def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], seed: int) -> tuple[list[dict], dict]:
-    """(report rows with concept, content, repetition and ratios; per-prompt scores by row key)."""
+def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], seed: int,
+               judged: dict[str, dict[str, list[float]]] | None = None) -> tuple[list[dict], dict]:
+    """(report rows with concept, content, repetition and ratios, and with `judged` (an LLM judge's
+    per-prompt scores by row) judge_concept and judge_content; per-prompt scores by row key)."""
     rows, per_prompt = [], {}
     for key, texts in evals.items():
         per_prompt[key] = score_texts(task, prompts, texts)
+        if judged:
+            per_prompt[key].update({f"judge_{axis}": v for axis, v in judged[key].items()})
         rows.append({
             "name": ROW_NAMES.get(key, key), "key": key, **summarize_scores(per_prompt[key], seed=seed),
             "repetition": summarize([repetition(t) for t in texts], seed=seed),
@@ -79,10 +83,12 @@ def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
     return lines
 
 
-def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: dict[str, int]) -> dict:
-    """Score every row, write report.md and report.png, store evaluations; returns {"rows", "out"}."""
+def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: dict[str, int],
+                 judged: dict | None = None) -> dict:
+    """Score every row (with `judged`, the LLM judge's scores too), write report.md and report.png,
+    store evaluations; returns {"rows", "differences", "out"}."""
     cfg, task, prompts = runner.cfg, runner.task, runner.eval
-    rows, per_prompt = score_rows(task, prompts, evals, cfg.seed)
+    rows, per_prompt = score_rows(task, prompts, evals, cfg.seed, judged)
     diffs = differences(per_prompt, cfg.seed)
     title = f"{cfg.task}: weak {slug(cfg.weak)} → strong {slug(cfg.strong)}"
     setup = (
@@ -92,6 +98,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"greedy with repetition penalty {cfg.repetition_penalty}, max {cfg.max_new_tokens} new tokens, seed {cfg.seed}; "
         f"scorers: concept `{task['concept_scorer']}`, content `{task['content_scorer']}` (a looping answer scores 0 on both); "
         f"repetition: share of repeated word trigrams."
+        + (f" Judge columns: LLM judge `{cfg.judge}`, expected rubric score." if judged else "")
     )
     from training.experiment_runner import EXPERIMENT_TRAIN
 
@@ -146,5 +153,8 @@ def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
             runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"],
             details={"experiment": str(runner.out), "row": r["name"], "prompt_ids": [p["id"] for p in runner.eval],
                      "concept_scores": per_prompt[key]["concept"], "content_scores": per_prompt[key]["content"],
-                     "repetition": r["repetition"]},
+                     "repetition": r["repetition"],
+                     **({"judge": cfg.judge, **{f"judge_{axis}": r[f"judge_{axis}"] for axis in ("concept", "content")},
+                         **{f"judge_{axis}_scores": per_prompt[key][f"judge_{axis}"] for axis in ("concept", "content")}}
+                        if "judge_concept" in r else {})},
         )

@@ -3,7 +3,8 @@
 Stages: the weak labels and the weak model's eval answers; the strong model's eval answers without
 and with the concept instruction; its icl-refine labels and plain answers on the train prompts;
 the simulated weak annotator's verdicts on every matchup the DPO rows need (`judge`); then for each
-trained row (training.experiment_rows) its training and its eval answers; then the report.
+trained row (training.experiment_rows) its training and its eval answers; with --judge, an LLM
+judge's scores of every row's eval answers (`llm-judge`); then the report.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class Runner:
         self.stages = Stages(self.out)
         self.task = task_store.get_task(store, cfg.task)
         self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
-        self.plan = self.PLAN[:7] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")] + ["report"]
+        self.plan = (self.PLAN[:7] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
+                     + (["llm-judge"] if cfg.judge else []) + ["report"])
         if cfg.validation:  # held-out train prompts: tune rates and steps without looking at the eval split
             train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train + cfg.n_eval)
             self.train, self.eval = train[:cfg.n_train], train[cfg.n_train:]
@@ -218,7 +220,30 @@ class Runner:
         for row in self.rows:
             evals[row.key] = self.trained_texts(row, data[row.key], plain)
 
-        return self.step("report", lambda: write_report(self, evals, judge, {k: len(d) for k, d in data.items()}), cached=False)
+        judged = self.llm_judge(evals) if cfg.judge else None
+        return self.step("report", lambda: write_report(self, evals, judge, {k: len(d) for k, d in data.items()}, judged),
+                         cached=False)
+
+    def llm_judge(self, evals: dict[str, list[str]]) -> dict[str, dict[str, list[float]]]:
+        """Stage `llm-judge`: the LLM judge's concept and content score of every row's eval answers."""
+        key = fingerprint(self.cfg.judge, evals, [p["id"] for p in self.eval])
+        found = self.stages.get("llm-judge", key)
+        if found is not None:
+            return self.step("llm-judge", lambda: found, cached=True)["scores"]
+
+        def run() -> dict:
+            from training.judge import judge_scores, load_judge
+
+            from training.loading import clear_cache
+
+            judge = load_judge(self.cfg.judge, self.settings)
+            scores = {row: judge_scores(judge, self.task, self.eval, texts) for row, texts in evals.items()}
+            del judge
+            clear_cache()
+            free_memory()
+            return self.stages.put("llm-judge", key, {"judge": self.cfg.judge, "scores": scores})
+
+        return self.step("llm-judge", run, cached=False)["scores"]
 
     def judge(self, texts: dict[str, list[str]]) -> dict:
         """Stage `judge`: the simulated weak annotator's verdicts on every matchup, per train prompt."""

@@ -56,17 +56,21 @@ def _ratio(value: float | None) -> str:
 
 def markdown_table(rows: list[dict]) -> str:
     """The results table: one line per row, concept and content with 95% intervals, both ratios, and
-    (when the rows carry it) the mean repetition of the row's answers."""
+    (when the rows carry them) the mean repetition of the row's answers and an LLM judge's scores."""
     repeats = any("repetition" in r for r in rows)
+    judged = any("judge_concept" in r for r in rows)
+    extra_head = (" repetition |" if repeats else "") + (" judge concept | judge content |" if judged else "")
     lines = [
-        "| row | concept [95% CI] | content [95% CI] | concept transferred | content kept |" + (" repetition |" if repeats else ""),
-        "|---|---|---|---|---|" + ("---|" if repeats else ""),
+        "| row | concept [95% CI] | content [95% CI] | concept transferred | content kept |" + extra_head,
+        "|---|---|---|---|---|" + "---|" * extra_head.count("|"),
     ]
     for r in rows:
+        extra = (f" {_ratio(r['repetition']['mean']) if r.get('repetition') else 'n/a'} |" if repeats else "")
+        if judged:
+            extra += f" {_interval(r.get('judge_concept'))} | {_interval(r.get('judge_content'))} |"
         lines.append(
             f"| {r['name']} | {_interval(r.get('concept'))} | {_interval(r.get('content'))} "
-            f"| {_ratio(r.get('transferred'))} | {_ratio(r.get('kept'))} |"
-            + (f" {_ratio(r['repetition']['mean']) if r.get('repetition') else 'n/a'} |" if repeats else "")
+            f"| {_ratio(r.get('transferred'))} | {_ratio(r.get('kept'))} |" + extra
         )
     return "\n".join(lines)
 
