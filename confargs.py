@@ -84,7 +84,7 @@ def add_arguments(parser, cls, prefix: str, title: str | None = None, only: tupl
         flag = "--" + f.name.replace("_", "-")
         kind = _kind(f)
         default = (defaults or {}).get(f.name, f.default)
-        help_text = f"{f.metadata['help']} (default: {default})"
+        help_text = f.metadata["help"] + (f" (default: {default})" if default not in ("", None) else "")
         if kind is bool:
             group.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
         else:

@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+import confargs
+
 from storage import evaluations, tasks
 from storage.errors import UserError
 from training import experiment
@@ -203,3 +205,14 @@ def test_a_validation_run_scores_held_out_train_prompts_and_runs_only_the_rows_a
     with pytest.raises(UserError, match="train prompts after the first"):
         Runner(ExperimentConfig(task=tiny_task, n_train=5, n_eval=2, n_icl=2, validation=True, out=str(tmp_path)).resolved(settings),
                settings, store)
+
+
+def test_experiment_flags_come_from_the_config_dataclass():
+    import app
+
+    args = app.build_parser().parse_args(["experiment", "--task", "analogy", "--n-eval", "3", "--validation",
+                                          "--learning-rate", "3e-4", "--judge", "smollm2-135m"])
+    cfg = ExperimentConfig(**confargs.typed_flags(args, ExperimentConfig, "exp_"))
+    assert cfg == ExperimentConfig(task="analogy", n_eval=3, validation=True, learning_rate=3e-4, judge="smollm2-135m")
+    with pytest.raises(SystemExit):
+        app.build_parser().parse_args(["experiment", "--n-eval", "many"])

@@ -27,6 +27,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import confargs
 from feedback.simulated_annotator import DEFAULT_CONTENT_NOISE, DEFAULT_NOISE
 from storage.db import Store
 from storage.errors import UserError
@@ -124,13 +125,7 @@ def run_job(ctx: JobContext) -> dict:
 
 def cli(parser) -> None:
     """`experiment`: run the comparison here (with a progress bar), or rewrite README's results block."""
-    for f in dataclasses.fields(ExperimentConfig):
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(f.default, bool):
-            parser.add_argument(flag, action="store_true", help=f.metadata["help"])
-            continue
-        shown = f" (default: {f.default})" if f.default != "" else ""
-        parser.add_argument(flag, type=type(f.default), default=f.default, help=f.metadata["help"] + shown)
+    confargs.add_arguments(parser, ExperimentConfig, "exp_")
     parser.add_argument(
         "--update-readme", action="store_true",
         help="instead of running, rewrite README.md's results block from every results/*/report.md",
@@ -145,7 +140,7 @@ def _run(args) -> int:
         return 0
     from tqdm import tqdm
 
-    cfg = ExperimentConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ExperimentConfig)})
+    cfg = ExperimentConfig(**confargs.typed_flags(args, ExperimentConfig, "exp_"))
     store = Store(args.settings.db_path)
     with tqdm(unit="stage") as bar:
 
