@@ -57,6 +57,8 @@ def test_config_validation_and_pinned_results_folder(tmp_path, settings):
     assert ExperimentConfig().resolved(settings).out.endswith(f"results/pirate-{settings.strong_model}")
     check_config(tmp_path / "run", cfg.pinned())
     check_config(tmp_path / "run", cfg.pinned())  # same settings: resumes
+    # rows only choose stages and the judge's scores are keyed stages: neither pins the folder
+    check_config(tmp_path / "run", ExperimentConfig(rows="sft-weak", judge="x", out=cfg.out).resolved(settings).pinned())
     with pytest.raises(UserError, match="noise"):
         check_config(tmp_path / "run", ExperimentConfig(noise=0.3, out=cfg.out).resolved(settings).pinned())
     with pytest.raises(UserError, match="content_noise"):

@@ -95,9 +95,10 @@ class ExperimentConfig:
         return cfg
 
     def pinned(self) -> dict:
-        """The settings every cached stage depends on: all but the output folder and the judge (whose
-        scores are a stage of their own, keyed by the judge), so a run can be judged after the fact."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("out", "judge")}
+        """The settings every cached stage depends on: all but the output folder, the rows (which only
+        choose the stages that run) and the judge (its scores are a stage keyed by the judge), so a run
+        can be reported on some rows while others train, or judged after the fact."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("out", "rows", "judge")}
 
 
 def run_experiment(cfg: ExperimentConfig, settings, store: Store, progress=None) -> dict:

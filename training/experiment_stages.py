@@ -57,8 +57,8 @@ def check_config(out: Path, pinned: dict) -> None:
     path = out / "config.json"
     if path.is_file():
         old = json.loads(path.read_text())
-        if old != pinned:
-            changed = sorted(k for k in set(old) | set(pinned) if old.get(k) != pinned.get(k))
+        changed = sorted(k for k in pinned if old.get(k) != pinned[k])  # keys no longer pinned are ignored
+        if changed:
             raise UserError(
                 f"{out} holds a run with other settings ({', '.join(changed)}); pass another --out or delete the folder"
             )
