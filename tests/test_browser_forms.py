@@ -5,6 +5,7 @@ keyboard vote on screen."""
 import pytest
 
 from storage import jobs
+from storage.evaluations import add_evaluation
 from storage.models import register_adapter
 from storage import tasks as task_store
 from tests.fixtures_annotation import make_pairs
@@ -131,6 +132,11 @@ def test_researcher_opens_every_tab_and_submits_every_form_with_its_defaults(bro
         open_accordion(page, "Evaluate a model")
         click(page, "Queue evaluate job")
         page.wait_for_selector("text=Queued evaluate job", timeout=30_000)
+        # an evaluation stored while the tab is open shows after Refresh, the task unchanged
+        add_evaluation(store, task_store.get_task(store, "toy")["id"], "evaluated-after-open", "strong-base", 2,
+                       {"mean": 0.5, "lo": 0.4, "hi": 0.6}, {"mean": 0.7, "lo": 0.6, "hi": 0.8})
+        click(page, "Refresh", "Results: refresh")
+        page.get_by_text("evaluated-after-open").locator("visible=true").first.wait_for(timeout=30_000)
 
         open_tab(page, "Demo")
         kinds = [j["kind"] for j in jobs.list_jobs(store)]
