@@ -177,3 +177,22 @@ def test_two_dpo_steps_on_embedded_weak_model(settings, tmp_path):
     for name, p in model.named_parameters():
         if "lora_" not in name:
             assert torch.equal(p, base[name.replace(".base_layer", "")]), f"base weight {name} changed"
+
+
+def test_default_schedule_learns_from_the_first_step(tiny, settings, store, tmp_path):
+    # a warmup starts transformers' schedules at rate 0: with the old 10% default, a 1-step job learned nothing
+    model, tokenizer = load_uncached(tiny, settings, device="cpu")
+    config = TrainConfig(max_steps=1, batch_size=2, learning_rate=1e-2, save_steps=100, device="cpu")
+    trainers.train(tiny, "dpo", examples_for(store, "dpo"), config, tmp_path / "run", settings=settings, model=model, tokenizer=tokenizer)
+    assert any(p.abs().max() > 0 for n, p in model.named_parameters() if "lora_B" in n)
+
+
+def test_loss_weights_reach_trl_one_per_loss(tiny, settings, store, tmp_path):
+    with pytest.raises(UserError, match="one loss weight per loss"):
+        TrainConfig(loss_type="robust,sft", loss_weights="1").validate()
+    with pytest.raises(UserError, match="must be numbers"):
+        TrainConfig(loss_type="robust,sft", loss_weights="1,x").validate()
+    model, tokenizer = load_uncached(tiny, settings, device="cpu")
+    config = TrainConfig(loss_type="sigmoid,sft", loss_weights="1,4", max_steps=1, batch_size=2, device="cpu").validate()
+    trainer = trainers.build_trainer("dpo", model, tokenizer, examples_for(store, "dpo"), config, tmp_path / "run", "cpu")
+    assert trainer.args.loss_type == ["sigmoid", "sft"] and trainer.args.loss_weights == [1.0, 4.0]

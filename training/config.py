@@ -53,12 +53,13 @@ class TrainConfig:
     batch_size: int = _f(4, "preference pairs (or examples) per optimizer step, per device")  # 4 pairs = 8 sequences: good CPU throughput without long padding
     gradient_accumulation_steps: int = _f(1, "micro-batches per optimizer step")  # 1: small data, every step counts
     lr_scheduler_type: str = _f("cosine", "learning-rate schedule (transformers name)")  # smooth decay over few steps
-    warmup_ratio: float = _f(0.1, "fraction of steps spent warming up the learning rate")  # a short ramp avoids a first-step jump
+    warmup_ratio: float = _f(0.0, "fraction of steps spent warming up the learning rate")  # 0: transformers' warmup runs its first step at rate 0, a tenth of an 8-step job
     weight_decay: float = _f(0.0, "AdamW weight decay")  # LoRA weights start at zero; decay only slows them
     max_length: int = _f(512, "truncate prompt+answer to this many tokens")  # covers the shipped prompts and answers; bounds step time
     seed: int = _f(0, "random seed (LoRA init, data order)")  # fixed for reproducible runs
     # --- preference loss ---
     loss_type: str = _f("robust", "DPO loss (TRL name): robust, sigmoid, ipo, hinge, ...; several joined by commas are added up (robust,sft also keeps the chosen answers likely)")  # robust to flipped labels: human feedback here is weak by design
+    loss_weights: str = _f("", "weights of the losses in loss_type, comma-separated in the same order (empty: all 1)")  # e.g. 1,4: the SFT term of robust,sft counts four times
     beta: float = _f(0.1, "DPO beta: higher keeps the model closer to the reference")  # TRL's and the DPO paper's default
     label_smoothing: float = _f(-1.0, "assumed label-flip rate for robust/exo losses (-1: measured annotator disagreement, clipped to [0, 0.4])")  # -1: measured
     precompute_ref_log_probs: bool = _f(True, "compute reference log-probs once before training instead of every step")  # saves a forward pass per step and epoch
@@ -89,6 +90,19 @@ class TrainConfig:
         """The learning rate to use for `method` (the explicit one, or the method's default)."""
         return self.learning_rate or methods.get(method).default_lr
 
+    def losses(self) -> list[str]:
+        """The TRL loss names of loss_type ("robust,sft" -> ["robust", "sft"])."""
+        return [t.strip() for t in self.loss_type.split(",") if t.strip()]
+
+    def weights(self) -> list[float] | None:
+        """loss_weights as numbers, or None for equal weights; UserError on a non-number."""
+        if not self.loss_weights.strip():
+            return None
+        try:
+            return [float(w) for w in self.loss_weights.split(",")]
+        except ValueError:
+            raise UserError(f"loss_weights must be numbers separated by commas, got {self.loss_weights!r}") from None
+
     def validate(self) -> "TrainConfig":
         """Raise UserError on values no run could use; returns self."""
         checks = [
@@ -101,6 +115,7 @@ class TrainConfig:
             (self.save_steps > 0, "save_steps must be positive"),
             (self.max_length > 16, "max_length is too short to hold a prompt and an answer"),
             (self.device in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda"),
+            (not self.loss_weights or len(self.weights()) == len(self.losses()), "give one loss weight per loss in loss_type"),
             (self.split in ("train", "eval"), "split must be train or eval"),
         ]
         for ok, message in checks:

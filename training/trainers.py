@@ -141,7 +141,8 @@ def dpo_trainer(config: TrainConfig, examples: list[dict], common: dict, kwargs:
     """A DPO trainer (dpo, dpo-refined): robust loss by default, label smoothing from annotator agreement."""
     args = DPOConfig(
         **common,
-        loss_type=[t.strip() for t in config.loss_type.split(",") if t.strip()],  # "robust,sft": both, equal weights
+        loss_type=config.losses(),  # "robust,sft": both, added up with loss_weights
+        loss_weights=config.weights(),
         beta=config.beta,
         label_smoothing=label_smoothing_for(config, examples),
         precompute_ref_log_probs=config.precompute_ref_log_probs,
