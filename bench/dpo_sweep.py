@@ -76,7 +76,9 @@ def main() -> None:
     from feedback.tasks import TASKS_DIR, load_task_file
     from settings import Settings
     from training.evaluation import score_texts
+    from training.experiment import ExperimentConfig
     from training.experiment_rows import ROWS, training_data
+    from training.experiment_runner import row_train_config
     from training.generation import GenParams, generate
     from training.loading import load_uncached
     from training.trainers import train
@@ -90,15 +92,9 @@ def main() -> None:
     verdicts = json.loads((stages / "judge.json").read_text())["verdicts"]
     row = ROWS[args.row]
     examples = training_data(row, prompts, texts, verdicts)
-    from training.experiment_runner import EXPERIMENT_TRAIN
-    from training.config import TrainConfig
-
-    values = {**EXPERIMENT_TRAIN, "max_steps": cfg["train_steps"], "learning_rate": cfg["learning_rate"], "seed": cfg["seed"],
-              "label_smoothing": min(cfg["noise"], 0.4), "loss_type": row.loss_type or "robust", "device": "cpu",
-              "gradient_checkpointing": False, "save_steps": 1000}
     chosen = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
-    values.update(chosen)
-    config = TrainConfig.from_dict(values).validate()
+    # checkpointing only saves memory (same gradients); no checkpoints: a sweep line is never resumed
+    config = row_train_config(ExperimentConfig(**cfg), row, "cpu", **{"gradient_checkpointing": False, "save_steps": 1000, **chosen})
     settings = Settings.load()
     model, tokenizer = load_uncached(cfg["strong"], settings, device="cpu")
     print(f"{args.tag}: {len(examples)} pairs of {args.row}, {model.dtype}, {chosen}", flush=True)

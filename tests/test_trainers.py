@@ -192,6 +192,7 @@ def test_loss_weights_reach_trl_one_per_loss(tiny, settings, store, tmp_path):
         TrainConfig(loss_type="robust,sft", loss_weights="1").validate()
     with pytest.raises(UserError, match="must be numbers"):
         TrainConfig(loss_type="robust,sft", loss_weights="1,x").validate()
+    assert TrainConfig(loss_type="robust,sft", loss_weights=" ").validate().weights() is None
     model, tokenizer = load_uncached(tiny, settings, device="cpu")
     config = TrainConfig(loss_type="sigmoid,sft", loss_weights="1,4", max_steps=1, batch_size=2, device="cpu").validate()
     trainer = trainers.build_trainer("dpo", model, tokenizer, examples_for(store, "dpo"), config, tmp_path / "run", "cpu")

@@ -115,7 +115,7 @@ class TrainConfig:
             (self.save_steps > 0, "save_steps must be positive"),
             (self.max_length > 16, "max_length is too short to hold a prompt and an answer"),
             (self.device in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda"),
-            (not self.loss_weights or len(self.weights()) == len(self.losses()), "give one loss weight per loss in loss_type"),
+            (self.weights() is None or len(self.weights()) == len(self.losses()), "give one loss weight per loss in loss_type"),
             (self.split in ("train", "eval"), "split must be train or eval"),
         ]
         for ok, message in checks:

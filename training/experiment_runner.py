@@ -36,6 +36,21 @@ EXPERIMENT_TRAIN = {"max_steps": 16, "batch_size": 4, "max_length": 384, "save_s
 TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base")  # the train-prompt texts rows and matchups draw on
 
 
+def row_train_config(cfg, row: Row, device: str, **overrides):
+    """The TrainConfig a trained row of experiment `cfg` uses: EXPERIMENT_TRAIN, the run's steps, rate and
+    seed; a DPO row smooths its labels by the annotator's flip rate and uses the row's loss. `overrides`
+    (TrainConfig fields) come last: bench/dpo_sweep.py trains a row under other settings with them."""
+    from training.config import TrainConfig
+
+    values = {
+        **EXPERIMENT_TRAIN, "max_steps": cfg.train_steps, "seed": cfg.seed, "learning_rate": cfg.learning_rate,
+        "label_smoothing": min(cfg.noise, MAX_LABEL_SMOOTHING) if row.plan else 0.0, "device": device,
+    }
+    if row.loss_type:
+        values["loss_type"] = row.loss_type
+    return TrainConfig.from_dict({**values, **overrides}).validate()
+
+
 class Runner:
     """One experiment run over a resolved ExperimentConfig (see training.experiment)."""
 
@@ -135,17 +150,8 @@ class Runner:
         return [build(self.task, p["text"], c) for p, c in zip(prompts, contexts)]
 
     def train_config(self, row: Row):
-        """The TrainConfig of a trained row: EXPERIMENT_TRAIN, the run's steps, rate and seed; a DPO row
-        smooths its labels by the annotator's flip rate and uses the row's loss."""
-        from training.config import TrainConfig
-
-        values = {
-            **EXPERIMENT_TRAIN, "max_steps": self.cfg.train_steps, "seed": self.cfg.seed, "learning_rate": self.cfg.learning_rate,
-            "label_smoothing": min(self.cfg.noise, MAX_LABEL_SMOOTHING) if row.plan else 0.0, "device": self.settings.device,
-        }
-        if row.loss_type:
-            values["loss_type"] = row.loss_type
-        return TrainConfig.from_dict(values).validate()
+        """The TrainConfig of a trained row of this run (row_train_config on the run's device)."""
+        return row_train_config(self.cfg, row, self.settings.device)
 
     def trained_texts(self, row: Row, examples: list[dict], plain: list) -> list[str]:
         """Row `row`'s eval answers: read back when its eval stage matches (no adapter needed, so a run
