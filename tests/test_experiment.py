@@ -77,9 +77,12 @@ def test_trained_rows_use_the_runs_learning_rate(tmp_path, settings, store, tiny
 
     assert lr(experiment.EXPERIMENT_LR, "dpo-weak") == lr(experiment.EXPERIMENT_LR, "sft-weak") == experiment.EXPERIMENT_LR
     assert lr(0.0, "dpo-refined") == 5e-5 and lr(0.0, "sft-weak") == 2e-4  # 0: the train command's per-method rates
-    # DPO rows smooth labels by the annotator's flip rate; the -sft row adds TRL's SFT term to the robust loss
+    # DPO rows smooth labels by the annotator's flip rate unless the row sets its own; the -sft row adds
+    # TRL's SFT term, weighted up, to the sigmoid loss
     assert config(0.0, "dpo-refined").label_smoothing == ExperimentConfig().noise and config(0.0, "sft-refined").label_smoothing == 0
-    assert config(0.0, "dpo-refined-sft").loss_type == "robust,sft" and config(0.0, "dpo-refined").loss_type == "robust"
+    assert config(0.0, "dpo-refined").loss_type == "robust" and config(0.0, "dpo-refined").weights() is None
+    sft_row = config(0.0, "dpo-refined-sft")
+    assert sft_row.losses() == ["sigmoid", "sft"] and sft_row.weights() == [1.0, 16.0] and sft_row.label_smoothing == 0.0
 
 
 PIRATE_QA = [

@@ -24,6 +24,12 @@ def _rate(value: float) -> str:
     return f"{value:.0e}".replace("e-0", "e-")
 
 
+def _loss(row) -> str:
+    """A DPO row's losses as the report names them: "sigmoid,sft weighted 1,16"."""
+    smoothing = "" if row.label_smoothing is None else f", label smoothing {row.label_smoothing:g}"
+    return row.loss_type + (f" weighted {row.loss_weights}" if row.loss_weights else "") + smoothing
+
+
 def slug(spec: str) -> str:
     """A short name of a model spec: an embedded name as is, the last part of a hub id or path."""
     return spec.rstrip("/").split("/")[-1].replace(" ", "_")
@@ -113,8 +119,8 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
         f"(learning rate 0: {_rate(DEFAULT_LR['dpo'])} DPO, {_rate(DEFAULT_LR['sft-weak'])} SFT; rest: TrainConfig defaults; "
-        f"DPO rows: loss {', '.join(f'{r.key} {r.loss_type}' for r in TRAINED if r.plan)}, "
-        f"label smoothing = verdict noise, clipped to {MAX_LABEL_SMOOTHING}).",
+        f"DPO rows: loss {', '.join(f'{r.key} {_loss(r)}' for r in TRAINED if r.plan)}, "
+        f"label smoothing = verdict noise, clipped to {MAX_LABEL_SMOOTHING}, unless set).",
         "- Concept transferred = (concept − strong base) / (weak − strong base); "
         "content kept = (content − weak) / (strong base − weak).",
         *target_lines(rows, diffs),

@@ -6,8 +6,9 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
 - sft-refined: SFT on icl-refine outputs (the paper's method, Algorithm 1);
 - dpo-weak: DPO on the simulated weak annotator's votes over the naive pairs (weak vs strong-base);
 - dpo-refined: DPO on its votes over the refined pairs (icl-refine vs strong-base, icl-refine vs weak);
-- dpo-refined-sft: the same votes with TRL's robust loss plus an SFT term on the chosen answer,
-  which keeps the chosen answers likely instead of only pushing the rejected ones down.
+- dpo-refined-sft: the same votes with TRL's sigmoid loss plus an SFT term on the chosen answer,
+  weighted up, which keeps the chosen answers likely instead of only pushing the rejected ones
+  down; a margin alone moved the tokens after a pirate opening, not the opening itself.
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -28,6 +29,8 @@ class Row:
     labels: str = ""  # SFT rows: the strategy whose train-prompt answers are the targets
     plan: str = ""  # DPO rows: the pair plan whose annotator votes are the pairs
     loss_type: str = ""  # DPO rows: the TRL loss(es); empty: TrainConfig's default
+    loss_weights: str = ""  # DPO rows: the losses' weights (TrainConfig.loss_weights); empty: all 1
+    label_smoothing: float | None = None  # DPO rows: None smooths by the annotator's flip rate
 
 
 TRAINED = (
@@ -35,7 +38,8 @@ TRAINED = (
     Row("sft-refined", "sft-refined", labels="icl-refine"),
     Row("dpo-weak", "dpo", plan="naive", loss_type="robust"),
     Row("dpo-refined", "dpo", plan="refined", loss_type="robust"),
-    Row("dpo-refined-sft", "dpo", plan="refined", loss_type="robust,sft"),
+    # the sweep's setting (results/sweeps/dpo-sweep.md): a plain sigmoid margin, the SFT term weighted up
+    Row("dpo-refined-sft", "dpo", plan="refined", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0),
 )
 ROWS = {r.key: r for r in TRAINED}
 COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"))

@@ -38,16 +38,20 @@ TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base")  # the train-prompt tex
 
 def row_train_config(cfg, row: Row, device: str, **overrides):
     """The TrainConfig a trained row of experiment `cfg` uses: EXPERIMENT_TRAIN, the run's steps, rate and
-    seed; a DPO row smooths its labels by the annotator's flip rate and uses the row's loss. `overrides`
-    (TrainConfig fields) come last: bench/dpo_sweep.py trains a row under other settings with them."""
+    seed; a DPO row uses the row's losses and smooths its labels by the annotator's flip rate unless the
+    row sets its own. `overrides` (TrainConfig fields) come last: bench/dpo_sweep.py trains a row under
+    other settings with them."""
     from training.config import TrainConfig
 
+    smoothing = min(cfg.noise, MAX_LABEL_SMOOTHING) if row.label_smoothing is None else row.label_smoothing
     values = {
         **EXPERIMENT_TRAIN, "max_steps": cfg.train_steps, "seed": cfg.seed, "learning_rate": cfg.learning_rate,
-        "label_smoothing": min(cfg.noise, MAX_LABEL_SMOOTHING) if row.plan else 0.0, "device": device,
+        "label_smoothing": smoothing if row.plan else 0.0, "device": device,
     }
     if row.loss_type:
         values["loss_type"] = row.loss_type
+    if row.loss_weights:
+        values["loss_weights"] = row.loss_weights
     return TrainConfig.from_dict({**values, **overrides}).validate()
 
 
