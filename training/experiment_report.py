@@ -119,8 +119,8 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
         f"(learning rate 0: {_rate(DEFAULT_LR['dpo'])} DPO, {_rate(DEFAULT_LR['sft-weak'])} SFT; rest: TrainConfig defaults; "
-        f"DPO rows: loss {', '.join(f'{r.key} {_loss(r)}' for r in TRAINED if r.plan)}, "
-        f"label smoothing = verdict noise, clipped to {MAX_LABEL_SMOOTHING}, unless set).",
+        f"DPO rows: loss {'; '.join(f'{r.key} {_loss(r)}' for r in TRAINED if r.plan)}; "
+        f"label smoothing, where not given, = verdict noise, clipped to {MAX_LABEL_SMOOTHING}).",
         "- Concept transferred = (concept − strong base) / (weak − strong base); "
         "content kept = (content − weak) / (strong base − weak).",
         *target_lines(rows, diffs),
