@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--run", required=True, help="a results folder with its stages")
     parser.add_argument("--row", default="dpo-weak", help="the experiment row whose data and loss to start from")
     parser.add_argument("--tag", required=True, help="a short name for this setting")
+    parser.add_argument("--plan", help="train on this pair plan's votes instead of the row's (feedback.pair_plan.PLANS)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a TrainConfig value (repeatable)")
     parser.add_argument("--n-held", type=int, default=16, help="held-out train prompts to answer")
     parser.add_argument("--log", default="results/sweeps/dpo-sweep.jsonl")
@@ -90,7 +91,7 @@ def main() -> None:
     prompts, held = held_out(task, cfg["n_train"], args.n_held)
     texts = {s: json.loads((stages / f"{s}-train.json").read_text())["texts"] for s in ("weak", "icl-refine", "strong-base")}
     verdicts = json.loads((stages / "judge.json").read_text())["verdicts"]
-    row = ROWS[args.row]
+    row = dataclasses.replace(ROWS[args.row], plan=args.plan or ROWS[args.row].plan)
     examples = training_data(row, prompts, texts, verdicts)
     chosen = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     # checkpointing only saves memory (same gradients); no checkpoints: a sweep line is never resumed
@@ -110,7 +111,7 @@ def main() -> None:
     answers = generate(model, tokenizer, [[{"role": "user", "content": p["text"]}] for p in held], params)
     scores = score_texts(task, held, answers)
     mean = lambda v: sum(v) / len(v)  # noqa: E731
-    line = {"row": args.row, "tag": args.tag, "set": chosen, "concept": mean(scores["concept"]), "content": mean(scores["content"]),
+    line = {"row": args.row, "tag": args.tag, "set": chosen if not args.plan else {"plan": args.plan, **chosen}, "concept": mean(scores["concept"]), "content": mean(scores["content"]),
             "repetition": mean([repetition(a) for a in answers]), "train_s": round(train_s), "dtype": str(config.device) + "/" + str(result.dtype),
             "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 1), "texts": answers}
     print(json.dumps({k: v for k, v in line.items() if k != "texts"}))

@@ -6,7 +6,8 @@ equally right teaches only the concept. The refined plan asks both questions of 
 - concept at equal content: icl-refine against the plain strong model (strong-base);
 - content at equal concept: icl-refine against the weak teacher (weak).
 
-The naive counterpart compares the weak teacher with the plain strong model: what a study that
+The concept plan asks only the first question: it keeps the weak annotator away from judging
+facts, which it does poorly. The naive counterpart compares the weak teacher with the plain strong model: what a study that
 skips refinement would put before annotators. `pairs` and the Generate tab schedule the refined
 plan unless told otherwise, and the experiment trains its DPO rows on the same kinds of pairs.
 """
@@ -14,8 +15,9 @@ plan unless told otherwise, and the experiment trains its DPO rows on the same k
 from __future__ import annotations
 
 REFINED = (("icl-refine", "strong-base"), ("icl-refine", "weak"))
+CONCEPT = (("icl-refine", "strong-base"),)
 NAIVE = (("weak", "strong-base"),)
-PLANS = {"refined": REFINED, "naive": NAIVE}
+PLANS = {"refined": REFINED, "concept": CONCEPT, "naive": NAIVE}
 DEFAULT_PLAN = "refined"
 
 
