@@ -2,9 +2,10 @@
 
 Takes 32 real model answers from the pirate seed (data/seed/pirate.jsonl: weak, strong-base,
 icl-refine and ask-to-improve outputs, in turn) with their prompts, loads the judge (not timed),
-then times judge_scores() on both axes: 64 rubric prompts in batched forward passes. The
-heuristic scorers on the same texts run in the same process as the baseline.
-Prints the seconds, the ratio to the 120 s target (<= 1.0 meets it) and the heuristic time.
+then times judge_scores() on both axes: the shared instructions once, 32 answer bodies in
+batches, two short asks per body on its cache. The heuristic scorers on the same texts run in the
+same process as the baseline. Prints the prompt tokens, the seconds, the ratio to the 120 s target
+(<= 1.0 meets it) and the heuristic time.
 
     .venv/bin/python bench/judge.py                          # the 1.5B strong default
     .venv/bin/python bench/judge.py --judge smollm2-135m --batch-size 8
@@ -46,9 +47,11 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=8, help="rubric prompts per forward pass")
     args = parser.parse_args()
 
+    import torch
+
     from settings import Settings
     from training.evaluation import score_texts
-    from training.judge import judge_scores, load_judge
+    from training.judge import judge_scores, load_judge, segments
 
     task, prompts, texts = answers(args.n)
     start = time.perf_counter()
@@ -61,6 +64,10 @@ def main() -> int:
     scores = judge_scores(judge, task, prompts, texts)
     judge_s = time.perf_counter() - start
     mean = {axis: sum(v) / len(v) for axis, v in scores.items()}
+    prefix, bodies, asks = segments(judge.tokenizer, task, prompts, texts, ("concept", "content"))
+    tokens = len(prefix) + sum(map(len, bodies)) + len(texts) * sum(map(len, asks.values()))
+    print(f"prompt tokens: {tokens} (shared prefix {len(prefix)} once, bodies {sum(map(len, bodies))}, asks "
+          f"{' + '.join(str(len(a)) for a in asks.values())} per answer); {tokens / judge_s:.1f} tok/s; torch threads {torch.get_num_threads()}")
     print(f"judge {args.judge}: {len(texts)} answers x 2 axes in {judge_s:.1f} s (load {load_s:.1f} s, not counted), "
           f"batch {args.batch_size}")
     print(f"ratio to the {TARGET_S:.0f} s target: {judge_s / TARGET_S:.2f} ({'meets' if judge_s <= TARGET_S else 'misses'} it)")

@@ -30,14 +30,16 @@ def test_expected_score_of_known_probabilities():
 
 
 def test_scores_are_the_expectation_of_the_models_option_probabilities(tiny_judge):
-    """Batched, left-padded scores equal the expectation computed by hand from one unpadded forward pass each."""
+    """Scores from the shared prefix cache and padded batches equal the expectation from one unpadded forward pass each."""
     tok, model = tiny_judge.tokenizer, tiny_judge.model
     ids = [tok.encode(o, add_special_tokens=False)[0] for o in J.OPTIONS]
     scores = J.score_axis(tiny_judge, "content", TASK, PROMPTS, TEXTS)
-    for prompt, text, score in zip(PROMPTS, TEXTS, scores):
+    prefix, bodies, asks = J.segments(tok, TASK, PROMPTS, TEXTS, ["content"])
+    for prompt, text, score, body in zip(PROMPTS, TEXTS, scores, bodies):
         chat = tok.apply_chat_template([{"role": "user", "content": J.rubric("content", TASK, prompt, text)}], tokenize=False, add_generation_prompt=True)
+        assert tok.decode(prefix + body + asks["content"]) == chat  # the three segments are the whole chat prompt
         with torch.no_grad():
-            logits = model(**tok(chat, return_tensors="pt", add_special_tokens=False)).logits[0, -1]
+            logits = model(input_ids=torch.tensor([prefix + body + asks["content"]])).logits[0, -1]
         p = torch.softmax(logits[ids], -1)
         assert score == pytest.approx(float((p * torch.tensor([0, 0.25, 0.5, 0.75, 1.0])).sum()), abs=1e-4)
         assert 0.0 <= score <= 1.0
@@ -57,11 +59,20 @@ def test_rubrics_carry_the_concept_the_reference_and_the_degenerate_rule():
     concept = J.rubric("concept", TASK, PROMPTS[0], "Arr arr arr")
     assert "Talk like a pirate." in concept and "Arr arr arr" in concept and "Looping" in concept and "stuffed keywords" in concept
     content = J.rubric("content", TASK, PROMPTS[0], "Sydney")
-    assert "REFERENCE: Canberra." in content and "KEY FACTS" in content and "off-topic" in content
+    assert "KEY FACTS: Canberra" in content and "REFERENCE" not in content and "off-topic" in content  # key facts replace the reference
+    assert "REFERENCE: Rayleigh" in J.rubric("content", TASK, {"prompt": "Why is the sky blue?", "reference": "Rayleigh"}, "x")
     assert "CORRECT ANSWER: 56" in J.rubric("content", TASK, PROMPTS[2], "56")
     assert len(J.rubric("content", TASK, PROMPTS[0], "x" * 10_000)) < 2000
     with pytest.raises(ValueError):
         J.rubric("style", TASK, PROMPTS[0], "x")
+
+
+def test_both_axes_in_one_call_equal_each_axis_alone(tiny_judge):
+    """The ask of one axis is cropped off the cache before the next: asking both changes neither."""
+    both = J.judge_scores(tiny_judge, TASK, PROMPTS, TEXTS)
+    for axis in ("concept", "content"):
+        assert both[axis] == pytest.approx(J.score_axis(tiny_judge, axis, TASK, PROMPTS, TEXTS), abs=1e-5)
+    assert J.judge_scores(tiny_judge, TASK, [], []) == {"concept": [], "content": []}
 
 
 def test_position_swap_rule():

@@ -6,13 +6,15 @@
 
 A rubric asks for one digit from 1 to 5; the score is the expected value of that digit under the
 model's next-token probabilities, renormalised over the five digit tokens and mapped to [0, 1]
-(1 -> 0.0, 5 -> 1.0). Nothing is sampled: one left-padded forward pass per batch reads the
-logits of the last position. Pairwise mode asks "A or B?" with the two answers in both orders;
+(1 -> 0.0, 5 -> 1.0). Nothing is sampled: the task's shared instructions run once, each answer
+once whatever the number of axes, and each axis adds a short question on the answer's cached keys
+and values (rubric_probs); the logits of the last position are read. Pairwise mode asks "A or B?" with the two answers in both orders;
 a verdict that flips with the order is a tie (position bias is not evidence).
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -21,22 +23,21 @@ import torch
 OPTIONS = ("1", "2", "3", "4", "5")
 PAIR_OPTIONS = ("A", "B")
 MAX_ANSWER_CHARS = 1000  # longer answers are cut: the rubric needs the gist, and cost grows with length
-# Prompt tokens are the whole cost (one forward pass each, ~2 x params FLOPs per token), so the
-# rubrics are short.
-DEGENERATE = "Looping, repeated phrases, stuffed keywords, cut-off or off-topic answers score 1."
+# Prompt tokens are the whole cost (one forward pass each, ~2 x params FLOPs per token). So a rubric
+# is three segments: the task's SHARED instructions (one forward pass per call, its keys and values
+# reused by every answer), the answer's BODY (once per answer, whatever the number of axes) and a
+# short ASK per axis (a few tokens, run on the body's cache and cropped off again).
+DEGENERATE = "Looping, repeated phrases, stuffed keywords, cut-off or off-topic answers score 1 on both."
 
-CONCEPT_RUBRIC = """Grade only how well the answer shows this target.
-TARGET: {concept}
-QUESTION: {question}
-ANSWER: {answer}
-5 = the whole answer clearly shows the target while answering the question; 3 = only in places; 1 = absent. {degenerate}
-Reply with one digit, 1-5."""
-
-CONTENT_RUBRIC = """Grade only whether the answer is factually right; ignore its style.
-QUESTION: {question}
-{reference}ANSWER: {answer}
-5 = correct and complete; 3 = partly correct or missing key facts; 1 = wrong, contradicts the reference, or no answer. {degenerate}
-Reply with one digit, 1-5."""
+SHARED = """You grade one answer to a question on one criterion, from 1 to 5.
+TARGET STYLE: {concept}
+STYLE: 5 = the whole answer clearly shows the target style while answering the question; 3 = only in places; 1 = absent.
+FACTS: 5 = correct and complete; 3 = partly correct or missing key facts; 1 = wrong, contradicts the key facts, or no answer. Ignore style.
+{degenerate}
+"""
+PAIR_DEGENERATE = "A looping, repeated, keyword-stuffed, cut-off or off-topic answer loses."
+BODY = "QUESTION: {question}\n{reference}ANSWER: {answer}\n"
+ASK = {"concept": "Grade STYLE only. Reply with one digit, 1-5.", "content": "Grade FACTS only. Reply with one digit, 1-5."}
 
 PAIR_RUBRIC = """Compare two answers on one criterion only: {criterion}
 QUESTION: {question}
@@ -78,9 +79,12 @@ def _question(prompt: dict) -> str:
 
 
 def reference_text(prompt: dict) -> str:
-    """The prompt's reference, key facts and exact answer as rubric lines ('' when it has none)."""
+    """The prompt's key facts (else its reference) and exact answer as rubric lines ('' when it has none).
+
+    Key facts say what a right answer contains in a third of the reference's tokens.
+    """
     lines = []
-    if prompt.get("reference"):
+    if prompt.get("reference") and not prompt.get("key_facts"):
         lines.append(f"REFERENCE: {prompt['reference']}")
     if prompt.get("key_facts"):
         facts = "; ".join(" / ".join(alts) for alts in prompt["key_facts"])
@@ -90,14 +94,25 @@ def reference_text(prompt: dict) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _check_axis(axis: str) -> None:
+    if axis not in ASK:
+        raise ValueError(f"unknown axis {axis!r}; use concept or content")
+
+
+def shared_text(task) -> str:
+    """The rubric's task-wide instructions: the target style, both scales and the degenerate rule."""
+    return SHARED.format(concept=_field(task, "concept") or "(none)", degenerate=DEGENERATE)
+
+
+def body_text(prompt: dict, text: str) -> str:
+    """The rubric's part about one answer: its question, key facts or reference, and the answer."""
+    return BODY.format(question=_question(prompt), reference=reference_text(prompt), answer=_cut(text))
+
+
 def rubric(axis: str, task, prompt: dict, text: str) -> str:
-    """The filled rubric asking for a 1-5 score of `text` on `axis` ('concept' or 'content')."""
-    question = _question(prompt)
-    if axis == "concept":
-        return CONCEPT_RUBRIC.format(concept=_field(task, "concept"), question=question, answer=_cut(text), degenerate=DEGENERATE)
-    if axis == "content":
-        return CONTENT_RUBRIC.format(question=question, reference=reference_text(prompt), answer=_cut(text), degenerate=DEGENERATE)
-    raise ValueError(f"unknown axis {axis!r}; use concept or content")
+    """The whole user message asking for a 1-5 score of `text` on `axis` ('concept' or 'content')."""
+    _check_axis(axis)
+    return shared_text(task) + body_text(prompt, text) + ASK[axis]
 
 
 def pair_rubric(axis: str, task, prompt: dict, a: str, b: str) -> str:
@@ -158,18 +173,80 @@ def expected_score(probs: torch.Tensor) -> list[float]:
     return [float(v) for v in (probs * weights).sum(-1)]
 
 
+def _around_message(tokenizer) -> tuple[str, str]:
+    """(text before, text after) the user message in the tokenizer's chat prompt."""
+    mark = "\x00MESSAGE\x00"
+    head, tail = _chat(tokenizer, mark).split(mark)
+    return head, tail
+
+
+def segments(tokenizer, task, prompts: Sequence[dict], texts: Sequence[str], axes: Sequence[str]) -> tuple[list[int], list[list[int]], dict[str, list[int]]]:
+    """Token ids of the chat prompt in three parts: (shared prefix, one body per text, {axis: ask + generation prompt}).
+
+    prefix + body[i] + ask[axis] is the rubric(axis, ...) of text i in the chat template.
+    """
+    head, tail = _around_message(tokenizer)
+    encode = lambda s: tokenizer(s, add_special_tokens=False)["input_ids"]  # noqa: E731
+    return (encode(head + shared_text(task)), [encode(body_text(p, t)) for p, t in zip(prompts, texts)],
+            {axis: encode(ASK[axis] + tail) for axis in axes})
+
+
+@torch.inference_mode()
+def rubric_probs(judge: Judge, task, prompts: Sequence[dict], texts: Sequence[str], axes: Sequence[str]) -> dict[str, torch.Tensor]:
+    """{axis: (len(texts), 5) probabilities of the digits 1-5 after each text's rubric on that axis}.
+
+    The shared prefix runs once and its cache is copied into every batch; bodies run in batches
+    of judge.batch_size (sorted by length, left-padded between prefix and body, with position ids
+    that skip the padding), and each axis's ask runs on the batch's cache, which is cropped back
+    after it. The result equals one unpadded forward pass per rubric, up to float rounding.
+    """
+    from transformers import DynamicCache
+
+    for axis in axes:
+        _check_axis(axis)
+    model, tok = judge.model, judge.tokenizer
+    device = model.device
+    ids = torch.tensor(option_ids(tok, OPTIONS))
+    prefix, bodies, asks = segments(tok, task, prompts, texts, axes)
+    out = {axis: torch.empty(len(texts), len(OPTIONS)) for axis in axes}
+    if not texts:
+        return out
+    prefix_cache = DynamicCache()
+    model(input_ids=torch.tensor([prefix], device=device), cache=prefix_cache, use_cache=True, logits_to_keep=1)
+    n_prefix, pad = len(prefix), tok.pad_token_id if tok.pad_token_id is not None else 0
+    order = sorted(range(len(texts)), key=lambda i: len(bodies[i]))
+    for start in range(0, len(order), judge.batch_size):
+        chunk = order[start:start + judge.batch_size]
+        lengths = torch.tensor([len(bodies[i]) for i in chunk], device=device)
+        width = int(lengths.max())
+        input_ids = torch.tensor([[pad] * (width - len(bodies[i])) + bodies[i] for i in chunk], device=device)
+        body_mask = (torch.arange(width, device=device)[None, :] >= (width - lengths)[:, None]).long()
+        mask = torch.cat([torch.ones(len(chunk), n_prefix, dtype=torch.long, device=device), body_mask], dim=1)
+        positions = n_prefix + (body_mask.cumsum(-1) - 1).clamp(min=0)
+        cache = copy.deepcopy(prefix_cache)
+        cache.batch_repeat_interleave(len(chunk))
+        model(input_ids=input_ids, attention_mask=mask, position_ids=positions, cache=cache, use_cache=True, logits_to_keep=1)
+        for axis in axes:
+            ask = torch.tensor(asks[axis], device=device).expand(len(chunk), -1)
+            ask_mask = torch.cat([mask, torch.ones_like(ask)], dim=1)
+            ask_positions = (n_prefix + lengths)[:, None] + torch.arange(ask.shape[1], device=device)[None, :]
+            logits = model(input_ids=ask, attention_mask=ask_mask, position_ids=ask_positions, cache=cache,
+                           use_cache=True, logits_to_keep=1).logits[:, -1, :].float().cpu()
+            out[axis][chunk] = torch.softmax(logits[:, ids], dim=-1)
+            cache.crop(-ask.shape[1])  # negative: tokens to drop from the end, on every transformers release
+    return out
+
+
 def score_axis(judge: Judge, axis: str, task, prompts: Sequence[dict], texts: Sequence[str]) -> list[float]:
     """Per-text judge scores in [0, 1] on one axis."""
-    if len(prompts) != len(texts):
-        raise ValueError("one text per prompt")
-    if not texts:
-        return []
-    return expected_score(option_probs(judge, [rubric(axis, task, p, t) for p, t in zip(prompts, texts)], OPTIONS))
+    return judge_scores(judge, task, prompts, texts, axes=(axis,))[axis]
 
 
 def judge_scores(judge: Judge, task, prompts: Sequence[dict], texts: Sequence[str], axes=("concept", "content")) -> dict[str, list[float]]:
-    """{"concept": [...], "content": [...]}: the judge's score of each text on each axis."""
-    return {axis: score_axis(judge, axis, task, prompts, texts) for axis in axes}
+    """{"concept": [...], "content": [...]}: the judge's score of each text on each axis, each body read once."""
+    if len(prompts) != len(texts):
+        raise ValueError("one text per prompt")
+    return {axis: expected_score(p) for axis, p in rubric_probs(judge, task, prompts, texts, axes).items()}
 
 
 def combine_orders(first: str, swapped: str) -> str:
