@@ -45,6 +45,7 @@ def main() -> int:
     parser.add_argument("--judge", default="qwen2.5-coder-1.5b", help="judge model spec")
     parser.add_argument("--n", type=int, default=32, help="answers to judge")
     parser.add_argument("--batch-size", type=int, default=8, help="rubric prompts per forward pass")
+    parser.add_argument("--precision", default="auto", help="judge weights: native, int8 or auto (training.judge.PRECISIONS)")
     args = parser.parse_args()
 
     import torch
@@ -58,7 +59,7 @@ def main() -> int:
     heuristic = score_texts(task, prompts, texts)
     heuristic_s = time.perf_counter() - start
     start = time.perf_counter()
-    judge = load_judge(args.judge, Settings.load(None), batch_size=args.batch_size)
+    judge = load_judge(args.judge, Settings.load(None), batch_size=args.batch_size, precision=args.precision)
     load_s = time.perf_counter() - start
     start = time.perf_counter()
     scores = judge_scores(judge, task, prompts, texts)
@@ -68,7 +69,7 @@ def main() -> int:
     tokens = len(prefix) + sum(map(len, bodies)) + len(texts) * sum(map(len, asks.values()))
     print(f"prompt tokens: {tokens} (shared prefix {len(prefix)} once, bodies {sum(map(len, bodies))}, asks "
           f"{' + '.join(str(len(a)) for a in asks.values())} per answer); {tokens / judge_s:.1f} tok/s; torch threads {torch.get_num_threads()}")
-    print(f"judge {args.judge}: {len(texts)} answers x 2 axes in {judge_s:.1f} s (load {load_s:.1f} s, not counted), "
+    print(f"judge {judge.name}: {len(texts)} answers x 2 axes in {judge_s:.1f} s (load {load_s:.1f} s, not counted), "
           f"batch {args.batch_size}")
     print(f"ratio to the {TARGET_S:.0f} s target: {judge_s / TARGET_S:.2f} ({'meets' if judge_s <= TARGET_S else 'misses'} it)")
     print(f"heuristic scorers on the same texts: {heuristic_s * 1000:.1f} ms; judge / heuristic: {judge_s / max(heuristic_s, 1e-9):.0f}x")

@@ -109,3 +109,41 @@ def test_score_texts_adds_judge_axes_and_keeps_the_heuristics(tiny_judge):
 def test_options_must_be_single_tokens(tiny_judge):
     with pytest.raises(ValueError, match="single tokens"):
         J.option_ids(tiny_judge.tokenizer, ["1", "definitely-not-one-token"])
+
+
+def test_auto_precision_is_int8_only_on_a_cpu_without_native_bf16(monkeypatch):
+    from storage.errors import UserError
+    from training import loading
+
+    monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda cpuinfo=None: False)
+    assert J.pick_precision("auto", "cpu") == "int8"
+    assert J.pick_precision("auto", "cuda") == "native"
+    monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda cpuinfo=None: True)
+    assert J.pick_precision("auto", "cpu") == "native"
+    assert J.pick_precision("int8", "cpu") == "int8"
+    with pytest.raises(UserError, match="CPU path"):
+        J.pick_precision("int8", "cuda")
+    with pytest.raises(UserError, match="one of"):
+        J.pick_precision("fp8", "cpu")
+
+
+def test_the_cli_offers_the_judges_precisions():
+    from training.scorers_cli import JUDGE_PRECISIONS
+
+    assert JUDGE_PRECISIONS == J.PRECISIONS
+
+
+def test_an_int8_judge_quantizes_its_own_copy_and_scores_close_to_full_precision(tiny_model_dir, tmp_path):
+    """The int8 judge's blocks keep only the MLP down projections in float, the shared cached model keeps all, and scores stay close."""
+    settings = Settings(home=tmp_path)
+    native = J.load_judge(str(tiny_model_dir), settings, device="cpu", precision="native")
+    int8 = J.load_judge(str(tiny_model_dir), settings, device="cpu", precision="int8")
+    float_linears = lambda m: [n for n, mod in m.model.named_modules() if type(mod) is torch.nn.Linear]  # noqa: E731
+    assert float_linears(int8.model) and all(n.endswith("down_proj") for n in float_linears(int8.model))
+    assert len(float_linears(native.model)) > len(float_linears(int8.model))
+    assert type(int8.model.lm_head) is torch.nn.Linear  # the five option logits are read in full precision
+    assert int8.name == f"{tiny_model_dir} (int8)" and native.name == str(tiny_model_dir)
+    full, quantized = J.judge_scores(native, TASK, PROMPTS, TEXTS), J.judge_scores(int8, TASK, PROMPTS, TEXTS)
+    for axis in full:
+        assert quantized[axis] == pytest.approx(full[axis], abs=0.05)
+        assert quantized[axis] != full[axis]  # really another model

@@ -121,7 +121,7 @@ def calibrate_task(task: Task, judge=None, votes: list[dict] | None = None, labe
     "prompt_row"); each axis's scorers are checked for agreement with the majority's choice.
     """
     rows = label_rows(task, labels_dir)
-    out = {"judge": getattr(judge, "spec", None), "labels": {}, "votes": None}
+    out = {"judge": getattr(judge, "name", None), "labels": {}, "votes": None}
     for axis in AXES:
         if not rows[axis]:
             continue

@@ -127,7 +127,7 @@ def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
         "content_scores": scores["content"],
     }
     if judge is not None:
-        details["judge"] = judge_spec
+        details["judge"] = judge.name
         for axis in ("concept", "content"):
             details[f"judge_{axis}_scores"] = scores[f"judge_{axis}"]
             details[f"judge_{axis}"] = summary[f"judge_{axis}"]

@@ -236,7 +236,10 @@ class Runner:
 
     def llm_judge(self, evals: dict[str, list[str]]) -> dict[str, dict[str, list[float]]]:
         """Stage `llm-judge`: the LLM judge's concept and content score of every row's eval answers."""
-        key = fingerprint(self.cfg.judge, evals, [p["id"] for p in self.eval])
+        from training.judge import pick_precision
+        from training.loading import pick_device
+
+        key = fingerprint(self.cfg.judge, pick_precision("auto", pick_device()), evals, [p["id"] for p in self.eval])
         found = self.stages.get("llm-judge", key)
         if found is not None:
             return self.step("llm-judge", lambda: found, cached=True)["scores"]
@@ -248,10 +251,11 @@ class Runner:
 
             judge = load_judge(self.cfg.judge, self.settings)
             scores = {row: judge_scores(judge, self.task, self.eval, texts) for row, texts in evals.items()}
+            name = judge.name
             del judge
             clear_cache()
             free_memory()
-            return self.stages.put("llm-judge", key, {"judge": self.cfg.judge, "scores": scores})
+            return self.stages.put("llm-judge", key, {"judge": name, "scores": scores})
 
         return self.step("llm-judge", run, cached=False)["scores"]
 

@@ -15,6 +15,7 @@ from storage.errors import UserError
 from training import calibration
 
 README = calibration.ROOT / "README.md"
+JUDGE_PRECISIONS = ("auto", "native", "int8")  # training.judge.PRECISIONS, without importing torch for --help
 
 
 def cli(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +27,8 @@ def cli(parser: argparse.ArgumentParser) -> None:
     cal.add_argument("--axis", action="append", choices=calibration.AXES,
                      help="axes the judge scores (repeatable; default both; heuristics always score both)")
     cal.add_argument("--batch-size", type=int, default=8, help="judge prompts per forward pass")
+    cal.add_argument("--judge-precision", choices=JUDGE_PRECISIONS, default="auto",
+                     help="the judge's weights: native (the loader's dtype), int8 (CPU), auto (int8 on a CPU without native bf16)")
     cal.add_argument("--results", default=str(calibration.RESULTS_DIR), help="folder for calibration.json and calibration.md")
     cal.add_argument("--update-readme", action="store_true", help="rewrite README's calibration block from the stored results")
     cal.set_defaults(func=run_calibrate)
@@ -63,7 +66,7 @@ def run_calibrate(args) -> int:
         from training.specs import resolve
 
         resolve(args.judge)  # UserError naming the accepted forms
-        judge = load_judge(args.judge, args.settings, batch_size=args.batch_size)
+        judge = load_judge(args.judge, args.settings, batch_size=args.batch_size, precision=args.judge_precision)
     results_dir = Path(args.results)
     results = calibration.load_results(results_dir)
     for name in args.task or sorted(tasks):
