@@ -118,8 +118,10 @@ def test_auto_precision_is_int8_only_on_a_cpu_without_native_bf16(monkeypatch):
     monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda cpuinfo=None: False)
     assert J.pick_precision("auto", "cpu") == "int8"
     assert J.pick_precision("auto", "cuda") == "native"
+    assert J.default_name("qwen", device="cpu") == "qwen (int8)"  # how reports name the judge they did not load
     monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda cpuinfo=None: True)
     assert J.pick_precision("auto", "cpu") == "native"
+    assert J.default_name("qwen", device="cpu") == "qwen"
     assert J.pick_precision("int8", "cpu") == "int8"
     with pytest.raises(UserError, match="CPU path"):
         J.pick_precision("int8", "cuda")

@@ -236,10 +236,9 @@ class Runner:
 
     def llm_judge(self, evals: dict[str, list[str]]) -> dict[str, dict[str, list[float]]]:
         """Stage `llm-judge`: the LLM judge's concept and content score of every row's eval answers."""
-        from training.judge import pick_precision
-        from training.loading import pick_device
+        from training.judge import default_name
 
-        key = fingerprint(self.cfg.judge, pick_precision("auto", pick_device()), evals, [p["id"] for p in self.eval])
+        key = fingerprint(default_name(self.cfg.judge), evals, [p["id"] for p in self.eval])
         found = self.stages.get("llm-judge", key)
         if found is not None:
             return self.step("llm-judge", lambda: found, cached=True)["scores"]

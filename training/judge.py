@@ -80,6 +80,14 @@ def pick_precision(precision: str, device: str) -> str:
     return precision
 
 
+def default_name(spec: str, device: str = "auto") -> str:
+    """How a judge loaded from `spec` with the default precision on `device` is named (Judge.name), without loading it."""
+    from training.loading import pick_device
+
+    precision = pick_precision("auto", pick_device(device))
+    return spec if precision == "native" else f"{spec} ({precision})"
+
+
 def quantize_int8(model) -> None:
     """Swap the transformer blocks' Linear layers for dynamic int8 ones, in place: int8 weights per output
     channel, activations quantized per batch.
