@@ -141,17 +141,19 @@ def test_evaluate_with_a_judge_stores_its_scores_beside_the_heuristics(tmp_path,
     import app
     from storage import evaluations, jobs, tasks
     from tests.tiny import make_tiny_model
+    from training.judge import default_name
 
     spec = str(make_tiny_model(tmp_path / "tiny"))
     base = ["evaluate", "--task", scored_task, "--model", spec, "--n", "2", "--max-new-tokens", "4", "--wait"]
     assert app.main(base) == 0
     assert app.main(base + ["--judge", spec]) == 0
-    assert f"(judge {spec})" in capsys.readouterr().out
+    name = default_name(spec)  # "<spec> (int8)" on a CPU without native bf16, the spec elsewhere
+    assert f"(judge {name})" in capsys.readouterr().out
     task_id = tasks.get_task(store, scored_task)["id"]
     plain, judged = sorted(evaluations.list_evaluations(store, task_id, latest_only=False), key=lambda e: e["id"])
     assert judged["details"]["concept_scores"] == plain["details"]["concept_scores"]  # heuristics unchanged
     assert judged["concept_mean"] == plain["concept_mean"] and judged["content_mean"] == plain["content_mean"]
-    assert judged["details"]["judge"] == spec and "judge" not in plain["details"]
+    assert judged["details"]["judge"] == name and "judge" not in plain["details"]
     for axis in ("concept", "content"):
         values = judged["details"][f"judge_{axis}_scores"]
         assert len(values) == 2 and all(0.0 <= v <= 1.0 for v in values)
