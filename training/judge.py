@@ -61,10 +61,15 @@ class Judge:
     @property
     def name(self) -> str:
         """The spec, with the precision when it is not the loader's own (how reports and tables name the judge)."""
-        return self.spec if self.precision == "native" else f"{self.spec} ({self.precision})"
+        return judge_name(self.spec, self.precision)
 
 
 PRECISIONS = ("auto", "native", "int8")
+
+
+def judge_name(spec: str, precision: str) -> str:
+    """A judge's name: the spec, with the precision when it is not the loader's own."""
+    return spec if precision == "native" else f"{spec} ({precision})"
 
 
 def pick_precision(precision: str, device: str) -> str:
@@ -84,8 +89,7 @@ def default_name(spec: str, device: str = "auto") -> str:
     """How a judge loaded from `spec` with the default precision on `device` is named (Judge.name), without loading it."""
     from training.loading import pick_device
 
-    precision = pick_precision("auto", pick_device(device))
-    return spec if precision == "native" else f"{spec} ({precision})"
+    return judge_name(spec, pick_precision("auto", pick_device(device)))
 
 
 def quantize_int8(model) -> None:
