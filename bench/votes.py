@@ -36,6 +36,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -119,6 +120,7 @@ class ApiSession:
         self.http = httpx.Client(base_url=url, timeout=120)
         self.session_hash = uuid.uuid4().hex[:12]
         self.retries = 0
+        self.calls = 0
         response = self.http.post("/login", data={"username": username, "password": password})
         response.raise_for_status()
 
@@ -136,6 +138,7 @@ class ApiSession:
     def _call(self, api_name: str, data: tuple) -> list:
         # The annotate events run off Gradio's queue, so the browser (and this bench) gets the
         # result in the answer to one POST.
+        self.calls += 1
         posted = self.http.post(f"/gradio_api/run/{api_name}", json={"data": list(data), "session_hash": self.session_hash})
         payload = posted.json()
         if posted.status_code != 200 or "error" in payload:
@@ -148,7 +151,7 @@ class ApiSession:
 
 
 def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float, seed: int, start: threading.Barrier,
-             latencies: list[float], acks: list[tuple], errors: list[str], retries: list[int]) -> None:
+             latencies: list[float], acks: list[tuple], errors: list[str], retries: list[int], calls: list[int]) -> None:
     """One simulated annotator: sign in, then fetch, pause, vote (sometimes twice) n_votes times."""
     rng = random.Random(seed)
     try:
@@ -175,18 +178,28 @@ def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float,
         except Exception as err:  # noqa: BLE001 - reported in the summary
             errors.append(f"{name}: {err}")
     retries.append(client.retries)
+    calls.append(client.calls)
     client.close()
 
 
-def run_load(url: str, names: list[str], n_votes: int, think: float, retry_rate: float, seed: int) -> dict:
-    """All `names` annotate at once; returns latencies, acknowledgements and errors."""
+def cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) the server process has used so far."""
+    times = psutil.Process(server.pid).cpu_times()
+    return times.user + times.system
+
+
+def run_load(url: str, server: subprocess.Popen, names: list[str], n_votes: int, think: float, retry_rate: float, seed: int) -> dict:
+    """All `names` sign in, then annotate at once; returns latencies, acknowledgements, errors and the
+    server's CPU time per API call from the moment all are signed in (sign-in hashing excluded)."""
     latencies: list[float] = []
     acks: list[tuple] = []
     errors: list[str] = []
     retries: list[int] = []
-    start = threading.Barrier(len(names))
+    calls: list[int] = []
+    cpu_at_start: list[float] = []
+    start = threading.Barrier(len(names), action=lambda: cpu_at_start.extend((cpu_seconds(server), time.perf_counter())))
     threads = [
-        threading.Thread(target=annotate, args=(url, n, n_votes, think, retry_rate, seed + i, start, latencies, acks, errors, retries))
+        threading.Thread(target=annotate, args=(url, n, n_votes, think, retry_rate, seed + i, start, latencies, acks, errors, retries, calls))
         for i, n in enumerate(names)
     ]
     t0 = time.perf_counter()
@@ -194,7 +207,9 @@ def run_load(url: str, names: list[str], n_votes: int, think: float, retry_rate:
         t.start()
     for t in threads:
         t.join()
-    return {"latencies": latencies, "acks": acks, "errors": errors, "retries": sum(retries), "wall": time.perf_counter() - t0}
+    cpu, voting_s = cpu_seconds(server) - cpu_at_start[0], time.perf_counter() - cpu_at_start[1]
+    return {"latencies": latencies, "acks": acks, "errors": errors, "retries": sum(retries), "wall": time.perf_counter() - t0,
+            "cpu_ms_per_call": 1000 * cpu / max(1, sum(calls)), "cpu_share": cpu / voting_s}
 
 
 def stored_votes(store: Store, names: list[str]) -> tuple[int, int, int]:
@@ -213,7 +228,7 @@ def report(label: str, result: dict, store: Store, names: list[str], expected: i
     n, dups, over = stored_votes(store, names)
     p50, p99 = percentile(lat, 50) * 1000, percentile(lat, 99) * 1000
     print(f"{label}: votes stored {n}/{expected}, duplicates {dups}, overfilled pairs {over}, "
-          f"acknowledged {len(result['acks'])}, retried after a dropped connection {result['retries']}, p50 {p50:.0f} ms, p99 {p99:.0f} ms, wall {result['wall']:.1f} s"
+          f"acknowledged {len(result['acks'])}, retried after a dropped connection {result['retries']}, p50 {p50:.0f} ms, p99 {p99:.0f} ms, wall {result['wall']:.1f} s, server CPU {result['cpu_ms_per_call']:.1f} ms per call ({result['cpu_share']:.0%} of a core while voting)"
           + (f", errors {len(result['errors'])} (first: {result['errors'][0]})" if result["errors"] else ""), flush=True)
     return p99
 
@@ -275,15 +290,15 @@ def main(argv: list[str] | None = None) -> int:
     worker = None
     print(f"app at {url}, {n_pairs} pairs, think {args.think:.1f} s, retry rate {args.retry_rate}", flush=True)
     try:
-        base = run_load(url, ["baseline"], args.baseline_votes, args.baseline_think, args.retry_rate, args.seed)
+        base = run_load(url, server, ["baseline"], args.baseline_votes, args.baseline_think, args.retry_rate, args.seed)
         p99_one = report("1 annotator", base, store, ["baseline"], args.baseline_votes)
-        load = run_load(url, main_names, args.votes, args.think, args.retry_rate, args.seed + 1000)
+        load = run_load(url, server, main_names, args.votes, args.think, args.retry_rate, args.seed + 1000)
         p99_many = report(f"{args.annotators} annotators", load, store, main_names, args.annotators * args.votes)
         print(f"ratio p99({args.annotators}) / p99(1) = {p99_many / p99_one:.2f}  (target <= 3)", flush=True)
         if args.during_training:
             worker, job_id = start_training(home, store, args.train_model, args.train_steps)
             before = jobs.get(store, job_id)["step"]
-            during = run_load(url, main_names, args.votes, args.think, args.retry_rate, args.seed + 2000)
+            during = run_load(url, server, main_names, args.votes, args.think, args.retry_rate, args.seed + 2000)
             job = jobs.get(store, job_id)
             p99_train = report(f"{args.annotators} annotators during training", during, store, main_names,
                                2 * args.annotators * args.votes)

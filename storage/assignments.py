@@ -1,33 +1,77 @@
 """The assignments table: which pair was served to which annotator, with which side on the left.
 
-`serve_next` picks and records a pair in one write transaction, so two annotators asking at the
-same moment are counted against each other and never overfill a pair.
+`serve_next` picks a pair on a read snapshot and records it in a write transaction that first checks
+the pair is still free, so two annotators asking at the same moment are counted against each other
+and never overfill a pair. The pick reads each pair's vote count from `pairs.n_votes` (kept by
+triggers, migration 005) and counts other annotators' open assignments once per call, instead of
+counting votes and assignments per pair.
 """
 
 from __future__ import annotations
 
 from storage.db import Store, one
 
-# A pair's load: votes cast plus other annotators' unexpired, unskipped, unanswered assignments.
-# `overlap`: the pair is among its task's first :overlap_pairs pairs and its load is below
-# :overlap_votes (and below votes_wanted), so it is still gathering the votes agreement needs.
-_CANDIDATES = """
-SELECT pair_id, n_votes, n_out, votes_wanted,
-       (c.pair_id IN (SELECT p2.id FROM pairs p2 WHERE p2.task_id = c.task_id ORDER BY p2.id LIMIT :overlap_pairs)
-        AND n_votes + n_out < MIN(:overlap_votes, votes_wanted)) AS overlap
-FROM (
-SELECT pr.id AS pair_id, pr.task_id AS task_id,
-       (SELECT COUNT(*) FROM votes v WHERE v.pair_id = pr.id) AS n_votes,
-       (SELECT COUNT(*) FROM assignments a
-          WHERE a.pair_id = pr.id AND a.user_id != :user AND a.skipped = 0 AND a.served_at > :cutoff
-            AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)) AS n_out,
-       pr.votes_wanted
-FROM pairs pr
-WHERE (:task IS NULL OR pr.task_id = :task)
+# Other annotators' open promises per pair: served, unexpired, unskipped, unanswered.
+_OPEN = """
+SELECT a.pair_id, COUNT(*) AS n_out FROM assignments a
+WHERE a.served_at > :cutoff AND a.user_id != :user AND a.skipped = 0
+  AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)
+GROUP BY a.pair_id
+"""
+
+# Pairs the user may still be served, with their load (votes cast plus others' open promises)
+# below votes_wanted: not full, neither voted on nor skipped by the user.
+_CANDIDATES = f"""
+SELECT pr.id AS pair_id, pr.task_id, pr.n_votes, pr.n_votes + COALESCE(o.n_out, 0) AS load, pr.votes_wanted
+FROM pairs pr LEFT JOIN ({_OPEN}) o ON o.pair_id = pr.id
+WHERE (:task IS NULL OR pr.task_id = :task) AND pr.n_votes < pr.votes_wanted
+  AND pr.n_votes + COALESCE(o.n_out, 0) < pr.votes_wanted
   AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = pr.id AND v.user_id = :user)
   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.pair_id = pr.id AND a.user_id = :user AND a.skipped = 1)
-) c
 """
+
+# Each task's first :overlap_pairs pairs (those every annotator meets first).
+_FIRST_PAIRS = """
+SELECT p.id FROM tasks t JOIN pairs p
+  ON p.id IN (SELECT p2.id FROM pairs p2 WHERE p2.task_id = t.id ORDER BY p2.id LIMIT :overlap_pairs)
+WHERE :task IS NULL OR t.id = :task
+"""
+
+
+def _pick(db, params: dict) -> dict | None:
+    """The pair serve_next would give the user now: their open assignment, else an overlap pair, else the least voted."""
+    chosen = one(
+        db,
+        """SELECT a.pair_id FROM assignments a JOIN pairs pr ON pr.id = a.pair_id
+           WHERE a.user_id = :user AND a.skipped = 0 AND a.served_at > :cutoff AND (:task IS NULL OR pr.task_id = :task)
+             AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)
+           ORDER BY a.served_at LIMIT 1""",
+        params,
+    )
+    if chosen is None and params["overlap_pairs"]:
+        chosen = one(
+            db,
+            f"""SELECT pair_id FROM ({_CANDIDATES}) WHERE pair_id IN ({_FIRST_PAIRS}) AND load < MIN(:overlap_votes, votes_wanted)
+                ORDER BY load DESC, pair_id LIMIT 1""",
+            params,
+        )
+    if chosen is None:
+        chosen = one(db, f"SELECT pair_id FROM ({_CANDIDATES}) ORDER BY n_votes, load, random() LIMIT 1", params)
+    return chosen
+
+
+def _still_free(db, pair_id: int, params: dict) -> bool:
+    """Whether the pair is still the user's open assignment, or still a candidate for them (not full, not voted, not skipped)."""
+    return one(
+        db,
+        f"""SELECT 1 AS ok FROM assignments a WHERE a.pair_id = :pair AND a.user_id = :user AND a.skipped = 0
+              AND a.served_at > :cutoff AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)
+            UNION ALL SELECT 1 FROM ({_CANDIDATES}) WHERE pair_id = :pair LIMIT 1""",
+        {**params, "pair": pair_id},
+    ) is not None
+
+
+PICK_ATTEMPTS = 3  # picks on a read snapshot taken by another annotator first before picking under the lock
 
 
 def serve_next(store: Store, user_id: int, task_id: int | None, now: float, cutoff: float, swap: bool,
@@ -40,35 +84,33 @@ def serve_next(store: Store, user_id: int, task_id: int | None, now: float, cuto
     the oldest, so the first annotators meet on the same pairs; else the one with the fewest votes,
     then the lowest load, then at random, which spreads concurrent annotators over pairs.
     `swap` is used only for a pair the user was never served before: the side stays put on re-serve.
+
+    The pick scans the task's pairs, so it runs on this thread's read connection, outside the
+    write lock every vote waits on; the write transaction only checks that the pair is still free
+    (no pair is ever overfilled) and records the assignment. After PICK_ATTEMPTS lost races the
+    pick runs inside the transaction.
     """
     params = {"user": user_id, "task": task_id, "cutoff": cutoff, "overlap_pairs": overlap_pairs,
               "overlap_votes": overlap_votes}
+    for _ in range(PICK_ATTEMPTS):
+        chosen = _pick(store.read(), params)
+        if chosen is None:
+            return None
+        with store.write() as db:
+            if _still_free(db, chosen["pair_id"], params):
+                return _record(db, chosen["pair_id"], user_id, swap, now)
     with store.write() as db:
-        open_one = one(
-            db,
-            """SELECT a.pair_id FROM assignments a JOIN pairs pr ON pr.id = a.pair_id
-               WHERE a.user_id = :user AND a.skipped = 0 AND a.served_at > :cutoff AND (:task IS NULL OR pr.task_id = :task)
-                 AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)
-               ORDER BY a.served_at LIMIT 1""",
-            params,
-        )
-        if open_one is None:
-            open_one = one(
-                db,
-                f"""SELECT pair_id FROM ({_CANDIDATES}) WHERE n_votes + n_out < votes_wanted
-                    ORDER BY overlap DESC, CASE WHEN overlap THEN -(n_votes + n_out) ELSE 0 END,
-                             CASE WHEN overlap THEN pair_id ELSE 0 END, n_votes, n_votes + n_out, random() LIMIT 1""",
-                params,
-            )
-            if open_one is None:
-                return None
-        db.execute(
-            """INSERT INTO assignments (pair_id, user_id, swapped, served_at, skipped) VALUES (?, ?, ?, ?, 0)
-               ON CONFLICT (pair_id, user_id) DO UPDATE SET served_at = excluded.served_at""",
-            (open_one["pair_id"], user_id, int(swap), now),
-        )
-        return one(db, "SELECT pair_id, user_id, swapped, served_at FROM assignments WHERE pair_id = ? AND user_id = ?",
-                   (open_one["pair_id"], user_id))
+        chosen = _pick(db, params)
+        return None if chosen is None else _record(db, chosen["pair_id"], user_id, swap, now)
+
+
+def _record(db, pair_id: int, user_id: int, swap: bool, now: float) -> dict:
+    db.execute(
+        """INSERT INTO assignments (pair_id, user_id, swapped, served_at, skipped) VALUES (?, ?, ?, ?, 0)
+           ON CONFLICT (pair_id, user_id) DO UPDATE SET served_at = excluded.served_at""",
+        (pair_id, user_id, int(swap), now),
+    )
+    return one(db, "SELECT pair_id, user_id, swapped, served_at FROM assignments WHERE pair_id = ? AND user_id = ?", (pair_id, user_id))
 
 
 def skip(store: Store, pair_id: int, user_id: int) -> bool:
@@ -81,8 +123,4 @@ def skip(store: Store, pair_id: int, user_id: int) -> bool:
 
 def remaining_for(store: Store, user_id: int, task_id: int | None, cutoff: float) -> int:
     """How many pairs the user could still be served now (not voted, not skipped, not full)."""
-    return one(
-        store.read(),
-        f"SELECT COUNT(*) AS n FROM ({_CANDIDATES}) WHERE n_votes + n_out < votes_wanted",
-        {"user": user_id, "task": task_id, "cutoff": cutoff, "overlap_pairs": 0, "overlap_votes": 0},
-    )["n"]
+    return one(store.read(), f"SELECT COUNT(*) AS n FROM ({_CANDIDATES})", {"user": user_id, "task": task_id, "cutoff": cutoff})["n"]

@@ -12,7 +12,7 @@ SELECT pr.id, pr.task_id, pr.prompt_id, pr.output_a, pr.output_b, pr.votes_wante
        p.text AS prompt_text, p.split AS split, COALESCE(p.reference, p.answer) AS prompt_reference,
        oa.text AS text_a, oa.model AS model_a, oa.strategy AS strategy_a,
        ob.text AS text_b, ob.model AS model_b, ob.strategy AS strategy_b,
-       (SELECT COUNT(*) FROM votes v WHERE v.pair_id = pr.id) AS n_votes
+       pr.n_votes
 FROM pairs pr
 JOIN prompts p ON p.id = pr.prompt_id
 JOIN outputs oa ON oa.id = pr.output_a

@@ -41,6 +41,27 @@ def test_concurrent_annotators_are_spread_over_different_pairs(store):
     assert assignment.next_pair(store, extra, task, timeout_s=600) is None
 
 
+def test_a_pick_from_a_stale_snapshot_is_checked_under_the_lock(store, monkeypatch):
+    # Another annotator took the pair between this one's read pick and its write: never overfilled.
+    from storage import assignments
+
+    task = make_task(store)
+    first, second = make_pairs(store, task, 2, votes_wanted=1)
+    a, b = make_users(store, 2)
+    taken = assignment.next_pair(store, a, task, timeout_s=600, overlap_pairs=0)["pair_id"]
+    free = second if taken == first else first
+    picks = []
+    real_pick = assignments._pick
+
+    def stale_pick(db, params):
+        picks.append(db is store.read())
+        return {"pair_id": taken} if db is store.read() else real_pick(db, params)
+
+    monkeypatch.setattr(assignments, "_pick", stale_pick)
+    assert assignment.next_pair(store, b, task, timeout_s=600, overlap_pairs=0)["pair_id"] == free
+    assert picks == [True] * assignments.PICK_ATTEMPTS + [False]  # the last pick ran inside the transaction
+
+
 def test_reload_returns_the_same_pair_with_the_same_side(store):
     task = make_task(store)
     make_pairs(store, task, 5)

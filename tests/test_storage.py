@@ -35,6 +35,36 @@ def test_migrations_from_empty_create_every_table(tmp_path):
     assert migrations.migrate(Store(tmp_path / "new.db")._writer) == []  # second open applies nothing
 
 
+def test_pair_vote_counts_are_backfilled_and_follow_votes(tmp_path):
+    # A database from before migration 005, with a vote cast, then opened by this version.
+    db = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for version, path in migrations.available():
+        if version < 5:
+            for statement in migrations._statements(path.read_text()):
+                db.execute(statement)
+            db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
+    db.execute("INSERT INTO tasks (name, title, concept, guidelines, prompt_set) VALUES ('t', 'T', 'c', 'g', 'ps')")
+    db.execute("INSERT INTO prompts (prompt_set, ext_id, text, split) VALUES ('ps', 'p1', 'Why?', 'train')")
+    db.execute("INSERT INTO outputs (task_id, prompt_id, model, strategy, params_hash, text) VALUES (1, 1, 'm', 'a', 'h', 'one')")
+    db.execute("INSERT INTO outputs (task_id, prompt_id, model, strategy, params_hash, text) VALUES (1, 1, 'm', 'b', 'h', 'two')")
+    db.execute("INSERT INTO pairs (task_id, prompt_id, output_a, output_b) VALUES (1, 1, 1, 2)")
+    for name in ("ann", "bob"):
+        db.execute("INSERT INTO users (username, password_hash, role) VALUES (?, 'h', 'annotator')", (name,))
+    db.execute("INSERT INTO votes (pair_id, user_id, choice, swapped) VALUES (1, 1, 'a', 0)")
+    db.close()
+    s = Store(tmp_path / "old.db")
+    count = lambda: one(s.read(), "SELECT n_votes FROM pairs WHERE id = 1")["n_votes"]  # noqa: E731
+    assert count() == 1
+    with s.write() as w:
+        w.execute("INSERT INTO votes (pair_id, user_id, choice, swapped) VALUES (1, 2, 'b', 0)")
+    assert count() == 2 == pairs.get_pair(s, 1)["n_votes"]
+    with s.write() as w:
+        w.execute("DELETE FROM votes WHERE user_id = 1")
+    assert count() == 1
+    s.close()
+
+
 def test_failed_write_leaves_nothing(store):
     with pytest.raises(RuntimeError):
         with store.write() as db:

@@ -58,6 +58,23 @@ def test_double_submit_stores_one_vote(app):
     assert votes.count_votes(store, user_id=user["id"]) == 1
 
 
+def test_raw_inputs_out_of_range_are_refused_and_store_nothing(app):
+    # The annotate events skip Gradio's preprocessing: the handlers check what the client sent.
+    url, store = app
+    ann = client(url, "ann")
+    ann.predict("toy", api_name="/annotate_next")
+    before = votes.count_votes(store)
+    for inputs, message in (
+        (("A is better", "7", None, None, None, "", "toy"), "A rating is one of 1, 2, 3, 4, 5"),
+        (("A is better", None, None, None, None, 42, "toy"), "must be text"),
+        (("Maybe", None, None, None, None, "", "toy"), "choose one of"),
+        (("Tie", None, None, None, None, "", ["toy"]), "Pick a task from the list"),
+    ):
+        with pytest.raises(AppError, match=message):
+            ann.predict(*inputs, api_name="/annotate_submit")
+    assert votes.count_votes(store) == before
+
+
 def test_researcher_manages_users_and_disabled_accounts_lose_access(app):
     url, store = app
     res = client(url, "res")

@@ -76,7 +76,18 @@ def _box(text: str) -> str:
 def _task_id(store, task_name: str | None) -> int | None:
     if not task_name or task_name == ALL_TASKS:
         return None
+    if not isinstance(task_name, str):
+        raise auth.refuse("Pick a task from the list.")
     return task_store.get_task(store, task_name)["id"]
+
+
+def _rating(value) -> int | None:
+    # The events skip Gradio's preprocessing (see build), so the raw value is checked here.
+    if value in (None, ""):
+        return None
+    if value not in RATING_CHOICES:
+        raise auth.refuse(f"A rating is one of {', '.join(RATING_CHOICES)}, not {str(value)[:20]!r}.")
+    return int(value)
 
 
 def progress_text(store, user: dict, task_id: int | None, timeout_s: float) -> str:
@@ -171,14 +182,15 @@ def build(ctx) -> None:
             raise auth.refuse("There is no pair on screen; press Next pair.")
         if not verdict_value:
             raise auth.refuse("Pick a verdict first (keys 1-4).")
-        as_int = lambda v: int(v) if v else None  # noqa: E731
+        if not isinstance(verdict_value, str) or not isinstance(correction_text, (str, type(None))):
+            raise auth.refuse("The verdict and the better answer must be text.")
         with auth.user_errors():
+            task_id = _task_id(ctx.store, task_name)  # before the vote: a bad task name changes nothing
             stored, created = assignment.submit(
                 ctx.store, user["id"], view["pair_id"], verdict_value,
-                left={"concept": as_int(lc), "content": as_int(lct)}, right={"concept": as_int(rc), "content": as_int(rct)},
+                left={"concept": _rating(lc), "content": _rating(lct)}, right={"concept": _rating(rc), "content": _rating(rct)},
                 correction=correction_text, max_chars=settings.max_text_chars,
             )
-            task_id = _task_id(ctx.store, task_name)
         return {reveal: reveal_text(view, stored["choice"], first_time=created),
                 progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
 
@@ -196,13 +208,17 @@ def build(ctx) -> None:
 
     # Off the queue: one POST answers each call (the queue's POST, then event stream, doubles the
     # work per vote), and these short handlers need neither progress bars nor a concurrency limit.
-    gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next", queue=False).then(
+    # No pre/postprocessing: the values are plain strings and None already, and Gradio runs each
+    # component's pre/postprocess in a thread hop of its own (13 outputs per new pair); the
+    # handlers check their raw inputs themselves (_task_id, _rating, vote).
+    raw = {"queue": False, "preprocess": False, "postprocess": False}
+    gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next", **raw).then(
         None, js=NEW_PAIR_JS, api_visibility="private")
     # .success: a refused submit (no verdict picked) leaves Submit enabled
     submit.click(vote, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
-                 outputs=[reveal, progress], api_name="annotate_submit", queue=False).success(
+                 outputs=[reveal, progress], api_name="annotate_submit", **raw).success(
         None, js=AFTER_VOTE_JS, api_visibility="private")
-    skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", queue=False).then(
+    skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", **raw).then(
         None, js=NEW_PAIR_JS, api_visibility="private")
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
 

@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from feedback import sign_in_throttle
 from settings import Settings
 from storage.db import Store
-from ui import auth
+from ui import auth, session_configs
 
 # (label, module, role that may use it). Each module exposes build(ctx), called inside gr.Tab.
 TABS: list[tuple[str, str, str]] = [
@@ -50,6 +50,7 @@ class UIContext:
 
 def build_app(ctx: UIContext) -> gr.Blocks:
     """Build the app: a header with the signed-in user, then the tabs this user's role may use."""
+    session_configs.install()  # a new session's first call no longer builds every component's config
     with gr.Blocks(title="Refinery", analytics_enabled=False) as demo:
         header = gr.Markdown("# Refinery")
         tabs = []
