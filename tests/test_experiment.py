@@ -12,7 +12,7 @@ from storage.errors import UserError
 from training import experiment
 from training.experiment import ExperimentConfig
 from training.experiment_rows import ROWS, TRAINED, matchups, preference_examples, sft_examples, voted_examples
-from training.experiment_runner import Runner
+from training.experiment_runner import Runner, row_train_config
 from training.experiment_stages import check_config
 
 
@@ -38,7 +38,11 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
     assert [(e["chosen"], e["rejected"]) for e in refined] == [("r1", "s1"), ("s2", "r2"), ("r1", "w1"), ("r2", "w2")]
     naive = voted_examples(prompts, texts, verdicts, "naive")
     assert [(e["chosen"], e["rejected"]) for e in naive] == [("w1", "s1"), ("w2", "s2")]
-    assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft"}
+    concept = voted_examples(prompts, texts, verdicts, "concept")
+    assert [(e["chosen"], e["rejected"]) for e in concept] == [("r1", "s1"), ("s2", "r2")]
+    assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft"}
+    config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-concept-sft"], "cpu")
+    assert (config.max_steps, config.learning_rate, config.loss_weights) == (16, 1e-3, "1,64")  # its own steps
 
 
 def test_config_validation_and_pinned_results_folder(tmp_path, settings):
@@ -108,7 +112,7 @@ def tiny_task(store):
 
 
 @pytest.mark.timeout(900)
-def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, store, tiny_task):
+def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, store, tiny_task, monkeypatch):
     from tests.tiny import make_tiny_model
 
     spec = str(make_tiny_model(tmp_path / "tiny"))
@@ -118,7 +122,8 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     seen = []
     result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
     names = [r["name"] for r in result["rows"]]
-    assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft"]
+    assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft",
+                     "dpo-concept-sft"]
     for r in result["rows"]:
         assert 0.0 <= r["repetition"]["mean"] <= 1.0
     for r in result["rows"]:
@@ -129,7 +134,8 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert "| sft-refined |" in text and "concept transferred" in text and "repetition |" in text
     assert "| dpo-refined − dpo-weak |" in text and "Targets, dpo-refined-sft:" in text
     assert [(d["refined"], d["naive"]) for d in result["differences"]] == [
-        ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak")]
+        ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
+        ("dpo-concept-sft", "dpo-weak")]
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     for row in TRAINED:
         assert (out / "adapters" / row.key / "adapter" / "adapter_config.json").is_file()
@@ -194,6 +200,14 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert all(0.0 <= r["judge_concept"]["mean"] <= 1.0 for r in judged["rows"])
     assert "judge concept | judge content |" in (out / "report.md").read_text()
     assert [r["concept"] for r in judged["rows"]] == [r["concept"] for r in result["rows"]]
+    # rows judged before are read back: a run on fewer rows, then on all again, loads no judge
+    from training import judge as judge_module
+
+    monkeypatch.setattr(judge_module, "load_judge", lambda *a, **k: pytest.fail("judged a row twice"))
+    some = experiment.run_experiment(dataclasses.replace(cfg, judge=spec, rows="sft-weak"), settings, store)
+    assert [r["name"] for r in some["rows"]] == ["weak model", "strong base", "strong instructed", "sft-weak"]
+    again = experiment.run_experiment(dataclasses.replace(cfg, judge=spec), settings, store)
+    assert [r["judge_concept"] for r in again["rows"]] == [r["judge_concept"] for r in judged["rows"]]
 
 
 def test_a_validation_run_scores_held_out_train_prompts_and_runs_only_the_rows_asked(tmp_path, settings, store, tiny_task):
@@ -221,3 +235,17 @@ def test_experiment_flags_come_from_the_config_dataclass():
     assert cfg == ExperimentConfig(task="analogy", n_eval=3, validation=True, learning_rate=3e-4, judge="smollm2-135m")
     with pytest.raises(SystemExit):
         app.build_parser().parse_args(["experiment", "--n-eval", "many"])
+
+
+def test_judge_scores_of_a_stage_without_row_keys_are_reused_only_when_its_key_matches(tmp_path):
+    from training.experiment_runner import reusable_scores
+    from training.experiment_stages import fingerprint
+
+    evals, ids = {"weak": ["arr"], "sft-weak": ["aye"]}, [7]
+    scores = {row: {"concept": [0.5], "content": [0.5]} for row in evals}
+    path = tmp_path / "llm-judge.json"
+    path.write_text(json.dumps({"key": fingerprint("judge (int8)", evals, ids), "judge": "judge (int8)", "scores": scores}))
+    more = {**evals, "dpo-weak": ["plain"]}
+    assert reusable_scores(path, "judge (int8)", more, ids, {}) == scores  # a new row: the old ones are reused
+    assert reusable_scores(path, "judge", more, ids, {}) == {}  # another judge (precision)
+    assert reusable_scores(path, "judge (int8)", {**more, "weak": ["other"]}, ids, {}) == {}  # other answers

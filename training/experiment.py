@@ -71,6 +71,7 @@ class ExperimentConfig:
     validation: bool = field(default=False, metadata={"help": "score on the --n-eval train prompts after the first --n-train instead of the eval split (for choosing rates and steps)"})
     out: str = field(default="", metadata={"help": "results folder (default: results/<task>-<strong>)"})
     judge: str = field(default="", metadata={"help": "also score every row's eval answers with this LLM judge (model spec); report.md gets its columns"})
+    judge_precision: str = field(default="auto", metadata={"help": "the judge's precision: auto (int8 on a CPU without native bf16), native or int8"})
 
     def resolved(self, settings) -> "ExperimentConfig":
         """A copy with model specs and the results folder filled in; UserError on impossible values."""
@@ -89,6 +90,10 @@ class ExperimentConfig:
             raise UserError("--learning-rate must not be negative")
         if cfg.repetition_penalty < 1.0:
             raise UserError("--repetition-penalty must be at least 1 (1: off)")
+        from training.judge import PRECISIONS
+
+        if cfg.judge_precision not in PRECISIONS:
+            raise UserError(f"--judge-precision must be one of {', '.join(PRECISIONS)}, not {cfg.judge_precision!r}")
         unknown = [r for r in cfg.rows.split(",") if r and r not in ROWS] if cfg.rows else []
         if unknown:
             raise UserError(f"unknown --rows {', '.join(unknown)}; known: {', '.join(ROWS)}")
@@ -98,7 +103,7 @@ class ExperimentConfig:
         """The settings every cached stage depends on: all but the output folder, the rows (which only
         choose the stages that run) and the judge (its scores are a stage keyed by the judge), so a run
         can be reported on some rows while others train, or judged after the fact."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("out", "rows", "judge")}
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("out", "rows", "judge", "judge_precision")}
 
 
 def run_experiment(cfg: ExperimentConfig, settings, store: Store, progress=None) -> dict:

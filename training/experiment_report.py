@@ -93,10 +93,9 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
                  judged: dict | None = None) -> dict:
     """Score every row (with `judged`, the LLM judge's scores too), write report.md and report.png,
     store evaluations; returns {"rows", "differences", "out"}."""
-    from training.judge import default_name
 
     cfg, task, prompts = runner.cfg, runner.task, runner.eval
-    rows, per_prompt = score_rows(task, prompts, evals, cfg.seed, judged)
+    rows, per_prompt = score_rows(task, prompts, evals, cfg.seed, judged and judged["scores"])
     diffs = differences(per_prompt, cfg.seed)
     title = f"{cfg.task}: weak {slug(cfg.weak)} → strong {slug(cfg.strong)}"
     setup = (
@@ -106,7 +105,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"greedy with repetition penalty {cfg.repetition_penalty}, max {cfg.max_new_tokens} new tokens, seed {cfg.seed}; "
         f"scorers: concept `{task['concept_scorer']}`, content `{task['content_scorer']}` (a looping answer scores 0 on both); "
         f"repetition: share of repeated word trigrams."
-        + (f" Judge columns: LLM judge `{default_name(cfg.judge)}`, expected rubric score." if judged else "")
+        + (f" Judge columns: LLM judge `{judged['judge']}`, expected rubric score." if judged else "")
     )
     from training.experiment_runner import EXPERIMENT_TRAIN
 

@@ -8,7 +8,10 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
 - dpo-refined: DPO on its votes over the refined pairs (icl-refine vs strong-base, icl-refine vs weak);
 - dpo-refined-sft: the same votes with TRL's sigmoid loss plus an SFT term on the chosen answer,
   weighted up, which keeps the chosen answers likely instead of only pushing the rejected ones
-  down; a margin alone moved the tokens after a pirate opening, not the opening itself.
+  down; a margin alone moved the tokens after a pirate opening, not the opening itself;
+- dpo-concept-sft: the same loss on the votes over the concept pairs alone (icl-refine vs strong-base,
+  equal content), whose chosen answers carry the concept; the icl-refine vs weak votes, where the weak
+  annotator mostly picks the weak answer, taught the SFT term the weak model's wrong facts.
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -31,6 +34,8 @@ class Row:
     loss_type: str = ""  # DPO rows: the TRL loss(es); empty: TrainConfig's default
     loss_weights: str = ""  # DPO rows: the losses' weights (TrainConfig.loss_weights); empty: all 1
     label_smoothing: float | None = None  # DPO rows: None smooths by the annotator's flip rate
+    steps: int = 0  # optimizer steps; 0: the run's --train-steps
+    learning_rate: float = 0.0  # peak rate; 0: the run's --learning-rate
 
 
 TRAINED = (
@@ -40,9 +45,13 @@ TRAINED = (
     Row("dpo-refined", "dpo", plan="refined", loss_type="robust"),
     # the sweep's setting (results/sweeps/dpo-sweep.md): a plain sigmoid margin, the SFT term weighted up
     Row("dpo-refined-sft", "dpo", plan="refined", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0),
+    # the concept pairs only (icl-refine vs strong-base), the SFT term 64x and 16 steps: the sweep's best
+    # DPO line on held-out prompts (higher rates or more steps looped)
+    Row("dpo-concept-sft", "dpo", plan="concept", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0, steps=16),
 )
 ROWS = {r.key: r for r in TRAINED}
-COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"))
+COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
+               ("dpo-concept-sft", "dpo-weak"))
 
 
 def matchups() -> list[tuple[str, str]]:

@@ -38,7 +38,7 @@ TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base")  # the train-prompt tex
 
 def row_train_config(cfg, row: Row, device: str, **overrides):
     """The TrainConfig a trained row of experiment `cfg` uses: EXPERIMENT_TRAIN, the run's steps, rate and
-    seed; a DPO row uses the row's losses and smooths its labels by the annotator's flip rate unless the
+    seed (a row may set its own steps and rate); a DPO row uses the row's losses and smooths its labels by the annotator's flip rate unless the
     row sets its own. `overrides` (TrainConfig fields) come last: bench/dpo_sweep.py trains a row under
     other settings with them."""
     from training.config import TrainConfig
@@ -52,7 +52,24 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
         values["loss_type"] = row.loss_type
     if row.loss_weights:
         values["loss_weights"] = row.loss_weights
+    if row.steps:
+        values["max_steps"] = row.steps
+    if row.learning_rate:
+        values["learning_rate"] = row.learning_rate
     return TrainConfig.from_dict({**values, **overrides}).validate()
+
+
+def reusable_scores(path: Path, name: str, evals: dict[str, list[str]], ids: list, row_keys: dict[str, str]) -> dict:
+    """The rows of a stored llm-judge stage that judge `name` scored on the same answers: by each row's
+    key, or, in a stage written before row keys were kept, all its rows when its one key matches."""
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    scores = old.get("scores", {})
+    if "row_keys" in old:
+        return {row: v for row, v in scores.items() if row in row_keys and old["row_keys"].get(row) == row_keys[row]}
+    if old and old.get("judge") == name and all(row in evals for row in scores) \
+            and old.get("key") == fingerprint(name, {row: evals[row] for row in scores}, ids):
+        return dict(scores)
+    return {}
 
 
 class Runner:
@@ -230,33 +247,45 @@ class Runner:
         for row in self.rows:
             evals[row.key] = self.trained_texts(row, data[row.key], plain)
 
-        judged = self.llm_judge(evals) if cfg.judge else None
+        judged = self.llm_judge(evals) if cfg.judge else None  # {"judge": name, "scores": ...}
         return self.step("report", lambda: write_report(self, evals, judge, {k: len(d) for k, d in data.items()}, judged),
                          cached=False)
 
-    def llm_judge(self, evals: dict[str, list[str]]) -> dict[str, dict[str, list[float]]]:
-        """Stage `llm-judge`: the LLM judge's concept and content score of every row's eval answers."""
-        from training.judge import default_name
+    def llm_judge(self, evals: dict[str, list[str]]) -> dict:
+        """Stage `llm-judge`: the LLM judge's concept and content score of every row's eval answers,
+        as {"judge": its name, "scores": {row: {axis: per-prompt scores}}}. Rows whose answers the same
+        judge scored before are read back, so adding a row judges only that row."""
+        from training.judge import judge_name, pick_precision
+        from training.loading import pick_device
 
-        key = fingerprint(default_name(self.cfg.judge), evals, [p["id"] for p in self.eval])
+        name = judge_name(self.cfg.judge, pick_precision(self.cfg.judge_precision, pick_device(self.settings.device)))
+        ids = [p["id"] for p in self.eval]
+        row_keys = {row: fingerprint(name, texts, ids) for row, texts in evals.items()}
+        key = fingerprint(row_keys)
         found = self.stages.get("llm-judge", key)
         if found is not None:
-            return self.step("llm-judge", lambda: found, cached=True)["scores"]
+            return self.step("llm-judge", lambda: found, cached=True)
 
         def run() -> dict:
             from training.judge import judge_scores, load_judge
-
             from training.loading import clear_cache
 
-            judge = load_judge(self.cfg.judge, self.settings)
-            scores = {row: judge_scores(judge, self.task, self.eval, texts) for row, texts in evals.items()}
-            name = judge.name
-            del judge
-            clear_cache()
-            free_memory()
-            return self.stages.put("llm-judge", key, {"judge": name, "scores": scores})
+            path = self.stages.path("llm-judge")
+            done = reusable_scores(path, name, evals, ids, row_keys)
+            todo = [row for row in evals if row not in done]
+            if todo:
+                judge = load_judge(self.cfg.judge, self.settings, precision=self.cfg.judge_precision)
+                done.update({row: judge_scores(judge, self.task, self.eval, evals[row]) for row in todo})
+                del judge
+                clear_cache()
+                free_memory()
+            # rows of other --rows choices stay stored with their keys, for a later run to reuse
+            old = json.loads(path.read_text()) if path.is_file() else {}
+            kept = {r: k for r, k in old.get("row_keys", {}).items() if r not in evals and old.get("judge") == name}
+            scores = {**{r: old["scores"][r] for r in kept}, **{row: done[row] for row in evals}}
+            return self.stages.put("llm-judge", key, {"judge": name, "scores": scores, "row_keys": {**kept, **row_keys}})
 
-        return self.step("llm-judge", run, cached=False)["scores"]
+        return self.step("llm-judge", run, cached=False)
 
     def judge(self, texts: dict[str, list[str]]) -> dict:
         """Stage `judge`: the simulated weak annotator's verdicts on every matchup, per train prompt."""
