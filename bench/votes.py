@@ -45,6 +45,7 @@ from feedback import accounts  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage import jobs, outputs, pairs, tasks  # noqa: E402
 from storage.db import Store, one  # noqa: E402
+from training.report import replace_readme_results  # noqa: E402
 from ui import serve  # noqa: E402
 
 TASK = "bench"
@@ -222,15 +223,42 @@ def stored_votes(store: Store, names: list[str]) -> tuple[int, int, int]:
     return n, dups, over
 
 
-def report(label: str, result: dict, store: Store, names: list[str], expected: int) -> float:
-    """Print one run's figures; returns its p99 latency in milliseconds."""
+def report(label: str, result: dict, store: Store, names: list[str], expected: int) -> dict:
+    """Print one run's figures; returns them (latencies in milliseconds)."""
     lat = result["latencies"]
     n, dups, over = stored_votes(store, names)
     p50, p99 = percentile(lat, 50) * 1000, percentile(lat, 99) * 1000
     print(f"{label}: votes stored {n}/{expected}, duplicates {dups}, overfilled pairs {over}, "
-          f"acknowledged {len(result['acks'])}, retried after a dropped connection {result['retries']}, p50 {p50:.0f} ms, p99 {p99:.0f} ms, wall {result['wall']:.1f} s, server CPU {result['cpu_ms_per_call']:.1f} ms per call ({result['cpu_share']:.0%} of a core while voting)"
+          f"acknowledged {len(result['acks'])}, retried after a dropped connection {result['retries']}, p50 {p50:.0f} ms, p99 {p99:.0f} ms, wall {result['wall']:.1f} s, "
+          f"server CPU {result['cpu_ms_per_call']:.1f} ms per call ({result['cpu_share']:.0%} of a core while voting)"
           + (f", errors {len(result['errors'])} (first: {result['errors'][0]})" if result["errors"] else ""), flush=True)
-    return p99
+    return {"stored": n, "expected": expected, "duplicates": dups, "p50": p50, "p99": p99, **result}
+
+
+README_START, README_END = "<!-- votes-bench:start -->", "<!-- votes-bench:end -->"
+
+
+def machine() -> str:
+    """The CPU this run had, in words: model, cores, native bf16 or not, load before the run."""
+    from training.loading import cpu_has_native_bf16
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU")
+    bf16 = "native bf16" if cpu_has_native_bf16() else "no native bf16"
+    return f"{model}, {os.cpu_count()} cores, {bf16}, load average {os.getloadavg()[0]:.2f} at the start"
+
+
+def readme_paragraph(args, alone: dict, crowd: dict, where: str) -> str:
+    """The README's paragraph of this run's figures (written by --update-readme)."""
+    return (
+        f"Votes under load, measured by `python bench/votes.py --annotators {args.annotators} --votes {args.votes}` "
+        f"({where}; think time {args.think:g} s, {args.retry_rate:.0%} of votes sent twice): "
+        f"{crowd['stored']}/{crowd['expected']} votes stored, {crowd['duplicates']} duplicates; vote latency p50 "
+        f"{crowd['p50']:.0f} ms and p99 {crowd['p99']:.0f} ms, against p99 {alone['p99']:.0f} ms for one annotator alone "
+        f"(ratio {crowd['p99'] / alone['p99']:.1f}); the server spent {crowd['cpu_ms_per_call']:.1f} ms of CPU per call "
+        f"({crowd['cpu_share']:.0%} of one core while they voted). Each annotator signs in first; then all ask for a "
+        f"pair in the same instant, and the votes cast in the first seconds wait behind those requests."
+    )
 
 
 def start_training(home: Path, store: Store, model: str, steps: int) -> tuple[subprocess.Popen, int]:
@@ -274,7 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-model", default="smollm2-135m", help="model spec the train job trains (default smollm2-135m)")
     parser.add_argument("--train-steps", type=int, default=200, help="max steps of the train job (it is cancelled after the load)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--update-readme", action="store_true", help="write the figures into README.md's votes paragraph")
     args = parser.parse_args(argv)
+    where = machine()
     signal.signal(signal.SIGTERM, _interrupt)
 
     rounds = 2 if args.during_training else 1
@@ -288,20 +318,26 @@ def main(argv: list[str] | None = None) -> int:
     server = start_server(home, port)
     url = f"http://127.0.0.1:{port}"
     worker = None
-    print(f"app at {url}, {n_pairs} pairs, think {args.think:.1f} s, retry rate {args.retry_rate}", flush=True)
+    print(f"app at {url}, {n_pairs} pairs, think {args.think:.1f} s, retry rate {args.retry_rate}; {where}", flush=True)
     try:
         base = run_load(url, server, ["baseline"], args.baseline_votes, args.baseline_think, args.retry_rate, args.seed)
-        p99_one = report("1 annotator", base, store, ["baseline"], args.baseline_votes)
+        alone = report("1 annotator", base, store, ["baseline"], args.baseline_votes)
         load = run_load(url, server, main_names, args.votes, args.think, args.retry_rate, args.seed + 1000)
-        p99_many = report(f"{args.annotators} annotators", load, store, main_names, args.annotators * args.votes)
+        crowd = report(f"{args.annotators} annotators", load, store, main_names, args.annotators * args.votes)
+        p99_one, p99_many = alone["p99"], crowd["p99"]
         print(f"ratio p99({args.annotators}) / p99(1) = {p99_many / p99_one:.2f}  (target <= 3)", flush=True)
+        if args.update_readme:
+            readme = ROOT / "README.md"
+            readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, alone, crowd, where),
+                                                     README_START, README_END))
+            print("README.md: votes paragraph updated", flush=True)
         if args.during_training:
             worker, job_id = start_training(home, store, args.train_model, args.train_steps)
             before = jobs.get(store, job_id)["step"]
             during = run_load(url, server, main_names, args.votes, args.think, args.retry_rate, args.seed + 2000)
             job = jobs.get(store, job_id)
             p99_train = report(f"{args.annotators} annotators during training", during, store, main_names,
-                               2 * args.annotators * args.votes)
+                               2 * args.annotators * args.votes)["p99"]
             print(f"train job {job_id} was {job['status']}, steps {before} -> {job['step']} during the load", flush=True)
             print(f"p99 idle {p99_many:.0f} ms vs during training {p99_train:.0f} ms "
                   f"(ratio {p99_train / p99_many:.2f}); during-training p99 / p99(1) = {p99_train / p99_one:.2f}", flush=True)
