@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.txt
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install browser models-default models-weak
+.PHONY: run test install browser models-default models-weak bench-llama-cpp
 
 # Reinstall only when a requirements file changed since the last install.
 $(STAMP): requirements.txt requirements-nodeps.txt
@@ -31,3 +31,7 @@ run: models-default
 
 test: models-weak browser
 	$(PY) -m pytest
+
+# Optional: llama.cpp for bench/generate.py's comparison, built here from PyPI's source (minutes); not needed by run or test.
+bench-llama-cpp: install
+	CMAKE_ARGS="-DGGML_NATIVE=ON" $(PY) -m pip install --disable-pip-version-check llama-cpp-python==0.3.36

@@ -9,8 +9,12 @@ second of
   (b) batched: `model.generate` on left-padded batches of 16, in the prompts' order,
   (c) refinery: training.generation.Generator at its default batch size (continuous batching:
       finished rows leave the batch, waiting prompts join it),
-and prints the three figures, ratio_vs_loop = c/a, ratio_vs_batched = c/b, and how many texts of
-(b) and (c) differ from the loop's. Tokens are counted up to (not including) EOS for all three.
+  (d) llama.cpp: llama-cpp-python on the GGUF file the embedded model was converted from, the same
+      prompt token ids, greedy, one prompt at a time, when it is installed (`make bench-llama-cpp`
+      builds it; not part of `make test`),
+and prints the figures, ratio_vs_loop = c/a, ratio_vs_batched = c/b, ratio_vs_llama_cpp = c/d, and
+how many texts of (b), (c) and (d) differ from the loop's. Tokens are counted up to (not including)
+EOS for all of them.
 The load average and each run's CPU seconds are printed too: on a shared machine other processes
 skew wall-clock figures, and ratios per CPU-second of this process are less sensitive to them.
 
@@ -24,6 +28,7 @@ generator's default batch is 32 rows; at 16 it ran at 49.4 tok/s (ratio_vs_loop 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import sys
@@ -113,6 +118,34 @@ def plain_generate(model, tokenizer, batch: list[list[int]], max_new_tokens: int
     return [_until_eos(row[width:].tolist(), stop) for row in out]
 
 
+def llama_cpp_generate(gguf: Path, ids: list[list[int]], max_new_tokens: int, stop: set[int]) -> list[list[int]]:
+    """(d): llama.cpp greedy on each prompt's token ids in turn; new ids per prompt up to EOS."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(gguf), n_ctx=1024, n_threads=os.cpu_count(), verbose=False)
+    llm.generate(ids[0], top_k=1, temp=0.0)  # warm-up, as for the other runs
+    out = []
+    for prompt in ids:
+        new: list[int] = []
+        for token in llm.generate(prompt, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0, reset=True):
+            if token in stop or len(new) == max_new_tokens:
+                break
+            new.append(token)
+        out.append(new)
+    return out
+
+
+def gguf_file(spec: str, settings) -> Path | None:
+    """The GGUF an embedded model is converted from (None for other specs)."""
+    from storage.errors import UserError
+    from training import embedded
+
+    try:
+        return embedded.assemble(spec, settings)
+    except UserError:
+        return None
+
+
 def timed(fn):
     """(result, wall seconds, CPU seconds of this process)."""
     start, cpu = time.perf_counter(), time.process_time()
@@ -128,6 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--batch-size", type=int, default=16, help="batch size of (b)")
     ap.add_argument("--n", type=int, default=32, help="number of prompts (at most 32)")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--no-llama-cpp", action="store_true", help="skip (d) even when llama-cpp-python is installed")
     args = ap.parse_args(argv)
 
     settings = Settings.load()
@@ -152,6 +186,14 @@ def main(argv: list[str] | None = None) -> dict:
     _report("b) batched", runs["batched"])
     runs["refinery"] = timed(lambda: generator.generate_ids(convs, params))
     _report("c) refinery", runs["refinery"])
+    gguf = None if args.no_llama_cpp else gguf_file(args.model, settings)
+    if gguf is not None and importlib.util.find_spec("llama_cpp") is not None:
+        runs["llama.cpp"] = timed(lambda: llama_cpp_generate(gguf, ids, args.max_new_tokens, stop))
+        _report("d) llama.cpp", runs["llama.cpp"])
+        print(f"   (llama.cpp on {gguf.name}, {os.cpu_count()} threads)")
+    else:
+        print("d) llama.cpp: skipped (" + ("not an embedded model with a GGUF" if gguf is None and not args.no_llama_cpp
+              else "--no-llama-cpp" if args.no_llama_cpp else "llama-cpp-python not installed: make bench-llama-cpp") + ")")
 
     rate = {k: sum(map(len, v[0])) / v[1] for k, v in runs.items()}
     cpu_rate = {k: sum(map(len, v[0])) / v[2] for k, v in runs.items()}
@@ -162,6 +204,9 @@ def main(argv: list[str] | None = None) -> dict:
         "ratio_vs_batched": round(rate["refinery"] / rate["batched"], 2),
         "batched_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["batched"])),
         "refinery_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["refinery"])),
+        **({"ratio_vs_llama_cpp": round(rate["refinery"] / rate["llama.cpp"], 2),
+            "llama_cpp_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["llama.cpp"]))}
+           if "llama.cpp" in runs else {}),
         "cpu_ratio_vs_loop": round(cpu_rate["refinery"] / cpu_rate["loop"], 2),
         "cpu_ratio_vs_batched": round(cpu_rate["refinery"] / cpu_rate["batched"], 2),
     }
@@ -170,7 +215,10 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"(per CPU-second of this process, less skewed by other load: ratio_vs_loop = {result['cpu_ratio_vs_loop']}  "
           f"ratio_vs_batched = {result['cpu_ratio_vs_batched']})")
     print(f"texts differing from the loop's: batched {result['batched_texts_differing_from_loop']}/{len(ids)}, "
-          f"refinery {result['refinery_texts_differing_from_loop']}/{len(ids)}")
+          f"refinery {result['refinery_texts_differing_from_loop']}/{len(ids)}"
+          + (f", llama.cpp {result['llama_cpp_texts_differing_from_loop']}/{len(ids)}" if "llama.cpp" in runs else ""))
+    if "llama.cpp" in runs:
+        print(f"ratio_vs_llama_cpp = {result['ratio_vs_llama_cpp']}  (target >= 1.0)")
     return result
 
 
