@@ -1,6 +1,7 @@
 """Benchmark: Refinery's generator against plain `model.generate`, in one process (issue 4).
 
     .venv/bin/python bench/generate.py [--model smollm2-135m] [--max-new-tokens 128] [--batch-size 16]
+        [--dtypes bfloat16,float32]    # (a)-(c) once per dtype, in one run, on one machine
 
 On the embedded weak model, greedy, stopping at EOS, 32 prompts of mixed length (one-word
 answers, short explanations, long multi-paragraph requests), it measures generated tokens per
@@ -153,39 +154,50 @@ def timed(fn):
     return ids, time.perf_counter() - start, time.process_time() - cpu
 
 
+def torch_runs(args, settings, dtype: torch.dtype | None, convs: list) -> tuple[dict, object, list, set]:
+    """(a), (b), (c) on the model loaded in `dtype` (None: the loader's default); (runs, tokenizer, ids, stop)."""
+    model, tokenizer = load(args.model, settings, device=args.device, dtype=dtype)
+    ids = [encode(tokenizer, c) for c in convs]
+    stop = eos_ids(model, tokenizer)
+    params = GenParams(max_new_tokens=args.max_new_tokens, temperature=0.0)  # Refinery's own batch size
+    generator = Generator(model, tokenizer, backend="transformers")
+    name = str(model.dtype).replace("torch.", "")
+    print(f"model {args.model} on {model.device} in {name}, {torch.get_num_threads()} threads, "
+          f"{len(ids)} prompts ({min(map(len, ids))}-{max(map(len, ids))} tokens), greedy, max {args.max_new_tokens} new tokens, "
+          f"(b) in batches of {args.batch_size}, (c) in batches of up to {params.batch_size}")
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
+    plain_generate(model, tokenizer, ids[:2], 4, stop)  # warm-up: first calls allocate and pick kernels
+    runs = {}
+    runs["loop"] = timed(lambda: [plain_generate(model, tokenizer, [p], args.max_new_tokens, stop)[0] for p in ids])
+    _report(f"a) loop {name}", runs["loop"])
+    runs["batched"] = timed(
+        lambda: [row for i in range(0, len(ids), args.batch_size) for row in plain_generate(model, tokenizer, ids[i : i + args.batch_size], args.max_new_tokens, stop)]
+    )
+    _report(f"b) batched {name}", runs["batched"])
+    runs["refinery"] = timed(lambda: generator.generate_ids(convs, params))
+    _report(f"c) refinery {name}", runs["refinery"])
+    return {f"{k} {name}": v for k, v in runs.items()}, tokenizer, ids, stop
+
+
 def main(argv: list[str] | None = None) -> dict:
-    """Run (a), (b), (c) and print their tok/s, the two ratios and the text differences."""
+    """Run (a), (b), (c) per dtype and (d), and print their tok/s, the ratios and the text differences."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="smollm2-135m", help="model spec (default: the embedded weak model)")
     ap.add_argument("--max-new-tokens", type=int, default=128)
     ap.add_argument("--batch-size", type=int, default=16, help="batch size of (b)")
     ap.add_argument("--n", type=int, default=32, help="number of prompts (at most 32)")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--dtypes", default="auto", help="comma-separated dtypes to run (a)-(c) in, e.g. bfloat16,float32 (auto: the loader's)")
     ap.add_argument("--no-llama-cpp", action="store_true", help="skip (d) even when llama-cpp-python is installed")
     args = ap.parse_args(argv)
 
     settings = Settings.load()
-    model, tokenizer = load(args.model, settings, device=args.device)
     convs = [[{"role": "user", "content": p}] for p in prompts(args.n)]
-    ids = [encode(tokenizer, c) for c in convs]
-    stop = eos_ids(model, tokenizer)
-    params = GenParams(max_new_tokens=args.max_new_tokens, temperature=0.0)  # Refinery's own batch size
-    generator = Generator(model, tokenizer, backend="transformers")
-    print(f"model {args.model} on {model.device} in {str(model.dtype).replace('torch.', '')}, {torch.get_num_threads()} threads, "
-          f"{len(ids)} prompts ({min(map(len, ids))}-{max(map(len, ids))} tokens), greedy, max {args.max_new_tokens} new tokens, "
-          f"(b) in batches of {args.batch_size}, (c) in batches of up to {params.batch_size}")
-    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
-    plain_generate(model, tokenizer, ids[:2], 4, stop)  # warm-up: first calls allocate and pick kernels
-
-    runs = {}
-    runs["loop"] = timed(lambda: [plain_generate(model, tokenizer, [p], args.max_new_tokens, stop)[0] for p in ids])
-    _report("a) loop", runs["loop"])
-    runs["batched"] = timed(
-        lambda: [row for i in range(0, len(ids), args.batch_size) for row in plain_generate(model, tokenizer, ids[i : i + args.batch_size], args.max_new_tokens, stop)]
-    )
-    _report("b) batched", runs["batched"])
-    runs["refinery"] = timed(lambda: generator.generate_ids(convs, params))
-    _report("c) refinery", runs["refinery"])
+    runs, names = {}, []
+    for dtype in args.dtypes.split(","):
+        found, tokenizer, ids, stop = torch_runs(args, settings, None if dtype == "auto" else getattr(torch, dtype), convs)
+        runs.update(found)
+        names.append(next(iter(found)).split(" ", 1)[1])
     gguf = None if args.no_llama_cpp else gguf_file(args.model, settings)
     if gguf is not None and importlib.util.find_spec("llama_cpp") is not None:
         runs["llama.cpp"] = timed(lambda: llama_cpp_generate(gguf, ids, args.max_new_tokens, stop))
@@ -198,27 +210,31 @@ def main(argv: list[str] | None = None) -> dict:
     rate = {k: sum(map(len, v[0])) / v[1] for k, v in runs.items()}
     cpu_rate = {k: sum(map(len, v[0])) / v[2] for k, v in runs.items()}
     texts = {k: [tokenizer.decode(x, skip_special_tokens=True) for x in v[0]] for k, v in runs.items()}
-    result = {
-        "tok_s": {k: round(v, 1) for k, v in rate.items()},
-        "ratio_vs_loop": round(rate["refinery"] / rate["loop"], 2),
-        "ratio_vs_batched": round(rate["refinery"] / rate["batched"], 2),
-        "batched_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["batched"])),
-        "refinery_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["refinery"])),
-        **({"ratio_vs_llama_cpp": round(rate["refinery"] / rate["llama.cpp"], 2),
-            "llama_cpp_texts_differing_from_loop": sum(a != b for a, b in zip(texts["loop"], texts["llama.cpp"]))}
-           if "llama.cpp" in runs else {}),
-        "cpu_ratio_vs_loop": round(cpu_rate["refinery"] / cpu_rate["loop"], 2),
-        "cpu_ratio_vs_batched": round(cpu_rate["refinery"] / cpu_rate["batched"], 2),
-    }
+    differ = lambda a, b: sum(x != y for x, y in zip(texts[a], texts[b]))  # noqa: E731
+    result = {"tok_s": {k: round(v, 1) for k, v in rate.items()}}
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    print(f"ratio_vs_loop = {result['ratio_vs_loop']}  ratio_vs_batched = {result['ratio_vs_batched']}")
-    print(f"(per CPU-second of this process, less skewed by other load: ratio_vs_loop = {result['cpu_ratio_vs_loop']}  "
-          f"ratio_vs_batched = {result['cpu_ratio_vs_batched']})")
-    print(f"texts differing from the loop's: batched {result['batched_texts_differing_from_loop']}/{len(ids)}, "
-          f"refinery {result['refinery_texts_differing_from_loop']}/{len(ids)}"
-          + (f", llama.cpp {result['llama_cpp_texts_differing_from_loop']}/{len(ids)}" if "llama.cpp" in runs else ""))
-    if "llama.cpp" in runs:
-        print(f"ratio_vs_llama_cpp = {result['ratio_vs_llama_cpp']}  (target >= 1.0)")
+    for name in names:
+        loop, batched, ours = f"loop {name}", f"batched {name}", f"refinery {name}"
+        result[name] = {
+            "ratio_vs_loop": round(rate[ours] / rate[loop], 2),
+            "ratio_vs_batched": round(rate[ours] / rate[batched], 2),
+            "cpu_ratio_vs_loop": round(cpu_rate[ours] / cpu_rate[loop], 2),
+            "cpu_ratio_vs_batched": round(cpu_rate[ours] / cpu_rate[batched], 2),
+            "batched_texts_differing_from_loop": differ(loop, batched),
+            "refinery_texts_differing_from_loop": differ(loop, ours),
+        }
+        r = result[name]
+        line = (f"{name}: ratio_vs_loop = {r['ratio_vs_loop']}  ratio_vs_batched = {r['ratio_vs_batched']}  "
+                f"(per CPU-second: {r['cpu_ratio_vs_loop']}, {r['cpu_ratio_vs_batched']}); texts differing from the loop's: "
+                f"batched {r['batched_texts_differing_from_loop']}/{len(ids)}, refinery {r['refinery_texts_differing_from_loop']}/{len(ids)}")
+        if "llama.cpp" in runs:
+            r["ratio_vs_llama_cpp"] = round(rate[ours] / rate["llama.cpp"], 2)
+            r["llama_cpp_texts_differing_from_loop"] = differ(loop, "llama.cpp")
+            line += f", llama.cpp {r['llama_cpp_texts_differing_from_loop']}/{len(ids)}; ratio_vs_llama_cpp = {r['ratio_vs_llama_cpp']} (target >= 1.0)"
+        print(line)
+    if len(names) > 1:
+        fastest = max(names, key=lambda n: rate[f"refinery {n}"])
+        print("refinery tok/s by dtype: " + ", ".join(f"{n} {rate[f'refinery {n}']:.1f}" for n in names) + f"; fastest: {fastest}")
     return result
 
 
