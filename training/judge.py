@@ -124,7 +124,8 @@ def load_judge(spec: str, settings, device: str = "auto", batch_size: int = 8, p
     device = loading.pick_device(device)
     precision = pick_precision(precision, device)
     if precision == "int8":  # never quantize the cached model that generation shares
-        model, tokenizer = loading.load_uncached(spec, settings, device=device)
+        # dynamic int8 layers take fp32 activations: load fp32 even where the loader would pick bf16
+        model, tokenizer = loading.load_uncached(spec, settings, device=device, dtype=torch.float32)
         quantize_int8(model)
     else:
         model, tokenizer = loading.load(spec, settings, device=device)
