@@ -100,8 +100,13 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
     title = f"{cfg.task}: weak {slug(cfg.weak)} → strong {slug(cfg.strong)}"
     setup = (
         f"{cfg.n_train} train / {cfg.n_eval} eval prompts; simulated weak annotator: verdict noise {cfg.noise}, "
-        f"content noise {cfg.content_noise}; pairs: {describe('refined')} (dpo-refined rows), {describe('naive')} (dpo-weak); "
-        f"{cfg.n_icl} ICL examples, {cfg.train_steps} LoRA steps per trained row at {_rate(cfg.learning_rate) if cfg.learning_rate else 'per-method rates'}, "
+        f"content noise {cfg.content_noise}; pairs: "
+        + ", ".join(f"{describe(plan)} ({', '.join(r.key for r in runner.rows if r.plan == plan)})"
+                    for plan in dict.fromkeys(r.plan for r in runner.rows if r.plan)) + "; "
+        f"{cfg.n_icl} ICL examples, {cfg.train_steps} LoRA steps per trained row at {_rate(cfg.learning_rate) if cfg.learning_rate else 'per-method rates'}"
+        + "".join(f" ({r.key}: {r.steps or cfg.train_steps} steps"
+                  + (f" at {_rate(r.learning_rate or cfg.learning_rate)})" if r.learning_rate or cfg.learning_rate else ")")
+                  for r in runner.rows if r.steps or r.learning_rate) + ", "
         f"greedy with repetition penalty {cfg.repetition_penalty}, max {cfg.max_new_tokens} new tokens, seed {cfg.seed}; "
         f"scorers: concept `{task['concept_scorer']}`, content `{task['content_scorer']}` (a looping answer scores 0 on both); "
         f"repetition: share of repeated word trigrams."
