@@ -133,6 +133,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     text = (out / "report.md").read_text()
     assert "| sft-refined |" in text and "concept transferred" in text and "repetition |" in text
     assert "| dpo-refined − dpo-weak |" in text and "Targets, dpo-refined-sft:" in text
+    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft: 16 steps" in text
     assert [(d["refined"], d["naive"]) for d in result["differences"]] == [
         ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
         ("dpo-concept-sft", "dpo-weak")]
