@@ -48,11 +48,13 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
 from settings import Settings  # noqa: E402
+from training.report import replace_readme_results  # noqa: E402
 from training.generation import GenParams, Generator, encode, eos_ids  # noqa: E402
 from training.loading import load  # noqa: E402
 
@@ -201,7 +203,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--dtypes", default="auto", help="comma-separated dtypes to run (a)-(c) in, e.g. bfloat16,float32 (auto: the loader's)")
     ap.add_argument("--no-llama-cpp", action="store_true", help="skip (d) even when llama-cpp-python is installed")
+    ap.add_argument("--update-readme", action="store_true", help="write the figures into README.md's generation paragraph")
     args = ap.parse_args(argv)
+    machine = cpu_words()
 
     settings = Settings.load()
     convs = [[{"role": "user", "content": p}] for p in prompts(args.n)]
@@ -247,7 +251,45 @@ def main(argv: list[str] | None = None) -> dict:
     if len(names) > 1:
         fastest = max(names, key=lambda n: rate[f"refinery {n}"])
         print("refinery tok/s by dtype: " + ", ".join(f"{n} {rate[f'refinery {n}']:.1f}" for n in names) + f"; fastest: {fastest}")
+    if args.update_readme:
+        readme = ROOT / "README.md"
+        readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, machine, names, rate, result, len(ids)),
+                                                 README_START, README_END))
+        print("README.md: generation paragraph updated")
     return result
+
+
+README_START, README_END = "<!-- generate-bench:start -->", "<!-- generate-bench:end -->"
+
+
+def cpu_words() -> str:
+    """The CPU in words: model, cores, native bf16 or not, load before the run."""
+    from training.loading import cpu_has_native_bf16
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "unknown CPU")
+    return (f"{model}, {os.cpu_count()} cores, {'native bf16' if cpu_has_native_bf16() else 'no native bf16'}, "
+            f"load average {os.getloadavg()[0]:.1f} at the start")
+
+
+def readme_paragraph(args, machine: str, names: list[str], rate: dict, result: dict, n: int) -> str:
+    """README's generation paragraph from this run's figures (written by --update-readme)."""
+    per_dtype = "; ".join(
+        f"in {name} {rate[f'refinery {name}']:.0f} tok/s against {rate[f'loop {name}']:.0f} one by one and "
+        f"{rate[f'batched {name}']:.0f} in plain padded batches, {result[name]['refinery_texts_differing_from_loop']}/{n} "
+        f"texts differing from the one-by-one loop's" for name in names)
+    text = (f"Generation speed, measured by `python bench/generate.py --dtypes {args.dtypes}` on the embedded weak model "
+            f"({machine}; {n} prompts, greedy, up to {args.max_new_tokens} new tokens): Refinery's generator ran {per_dtype}.")
+    if "llama.cpp" in rate:
+        ratios = ", ".join(f"{result[name]['ratio_vs_llama_cpp']:.2f} in {name}" for name in names)
+        text += (f" llama.cpp (llama-cpp-python, `make bench-llama-cpp`) on the same GGUF ran {rate['llama.cpp']:.0f} tok/s "
+                 f"(ratio_vs_llama_cpp {ratios}). ")
+        text += ("Refinery's generator stays the CPU default: it is faster here, and it serves trained versions' "
+                 "adapters and the strategies directly, where llama.cpp would need every adapter merged and converted."
+                 if all(result[name]["ratio_vs_llama_cpp"] >= 1.0 for name in names) else
+                 "llama.cpp is faster in at least one dtype here; Refinery's generator is still the default, since "
+                 "llama.cpp would need every trained version's adapter merged and converted to GGUF.")
+    return text
 
 
 def _report(name: str, run) -> None:
