@@ -134,6 +134,8 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert "| sft-refined |" in text and "concept transferred" in text and "repetition |" in text
     assert "| dpo-refined − dpo-weak |" in text and "Targets, dpo-refined-sft:" in text
     assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft: 16 steps" in text
+    assert json.loads((out / "stages" / "sft-weak-eval.json").read_text())["device_dtype"].startswith("cpu/")
+    assert "- Generation stages by device/dtype: cpu/" in text
     assert [(d["refined"], d["naive"]) for d in result["differences"]] == [
         ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
         ("dpo-concept-sft", "dpo-weak")]

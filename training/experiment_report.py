@@ -89,6 +89,19 @@ def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
     return lines
 
 
+def stage_devices(runner) -> list[str]:
+    """A details line naming the device and dtype each generation stage ran in, where its stage file
+    records them (a run resumed on another machine can mix them); no line when none does."""
+    by: dict[str, list[str]] = {}
+    for name in runner.plan:
+        path = runner.stages.path(name)
+        if name.endswith(("-eval", "-train")) and path.is_file():
+            by.setdefault(json.loads(path.read_text()).get("device_dtype", "not recorded"), []).append(name)
+    if set(by) <= {"not recorded"}:
+        return []
+    return ["- Generation stages by device/dtype: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in by.items()) + "."]
+
+
 def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: dict[str, int],
                  judged: dict | None = None) -> dict:
     """Score every row (with `judged`, the LLM judge's scores too), write report.md and report.png,
@@ -130,6 +143,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         "- Concept transferred = (concept − strong base) / (weak − strong base); "
         "content kept = (content − weak) / (strong base − weak).",
         *target_lines(rows, diffs),
+        *stage_devices(runner),
         f"- Stage times (s, when each stage last ran; total {sum(runner.timings.values()) / 60:.1f} min): "
         + ", ".join(f"{k} {v}" for k, v in runner.timings.items()) + ".",
         "",

@@ -157,10 +157,13 @@ class Runner:
                         self.report_progress(self.done, len(self.plan), f"{name}: {done}/{total} texts")
 
                 texts = generate(model, tokenizer, conversations, self.gen_params(), progress=advance)
+            # the dtype is not in the key (a run resumes on another machine), but a reader should know it
+            where = f"{model.device.type}/{str(model.dtype).replace('torch.', '')}"
             if adapter is not None:
                 del model
                 free_memory()
-            return self.stages.put(name, key, {"model": spec, "adapter": str(adapter[0]) if adapter else None, "texts": texts})
+            return self.stages.put(name, key, {"model": spec, "adapter": str(adapter[0]) if adapter else None,
+                                               "device_dtype": where, "texts": texts})
 
         return self.step(name, run, cached=False)["texts"]
 
