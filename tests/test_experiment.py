@@ -240,15 +240,14 @@ def test_experiment_flags_come_from_the_config_dataclass():
         app.build_parser().parse_args(["experiment", "--n-eval", "many"])
 
 
-def test_judge_scores_of_a_stage_without_row_keys_are_reused_only_when_its_key_matches(tmp_path):
+def test_judge_scores_of_a_stage_without_row_keys_are_reused_only_when_its_key_matches():
     from training.experiment_runner import reusable_scores
     from training.experiment_stages import fingerprint
 
     evals, ids = {"weak": ["arr"], "sft-weak": ["aye"]}, [7]
     scores = {row: {"concept": [0.5], "content": [0.5]} for row in evals}
-    path = tmp_path / "llm-judge.json"
-    path.write_text(json.dumps({"key": fingerprint("judge (int8)", evals, ids), "judge": "judge (int8)", "scores": scores}))
+    old = {"key": fingerprint("judge (int8)", evals, ids), "judge": "judge (int8)", "scores": scores}
     more = {**evals, "dpo-weak": ["plain"]}
-    assert reusable_scores(path, "judge (int8)", more, ids, {}) == scores  # a new row: the old ones are reused
-    assert reusable_scores(path, "judge", more, ids, {}) == {}  # another judge (precision)
-    assert reusable_scores(path, "judge (int8)", {**more, "weak": ["other"]}, ids, {}) == {}  # other answers
+    assert reusable_scores(old, "judge (int8)", more, ids, {}) == scores  # a new row: the old ones are reused
+    assert reusable_scores(old, "judge", more, ids, {}) == {}  # another judge (precision)
+    assert reusable_scores(old, "judge (int8)", {**more, "weak": ["other"]}, ids, {}) == {}  # other answers

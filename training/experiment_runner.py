@@ -59,10 +59,10 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
     return TrainConfig.from_dict({**values, **overrides}).validate()
 
 
-def reusable_scores(path: Path, name: str, evals: dict[str, list[str]], ids: list, row_keys: dict[str, str]) -> dict:
-    """The rows of a stored llm-judge stage that judge `name` scored on the same answers: by each row's
-    key, or, in a stage written before row keys were kept, all its rows when its one key matches."""
-    old = json.loads(path.read_text()) if path.is_file() else {}
+def reusable_scores(old: dict, name: str, evals: dict[str, list[str]], ids: list, row_keys: dict[str, str]) -> dict:
+    """The rows of a stored llm-judge stage (`old`, {} if none) that judge `name` scored on the same
+    answers: by each row's key, or, in a stage written before row keys were kept, all its rows when
+    its one key matches."""
     scores = old.get("scores", {})
     if "row_keys" in old:
         return {row: v for row, v in scores.items() if row in row_keys and old["row_keys"].get(row) == row_keys[row]}
@@ -261,7 +261,8 @@ class Runner:
         from training.judge import judge_name, pick_precision
         from training.loading import pick_device
 
-        name = judge_name(self.cfg.judge, pick_precision(self.cfg.judge_precision, pick_device(self.settings.device)))
+        device = pick_device(self.settings.device)  # the name and the loaded judge agree on it
+        name = judge_name(self.cfg.judge, pick_precision(self.cfg.judge_precision, device))
         ids = [p["id"] for p in self.eval]
         row_keys = {row: fingerprint(name, texts, ids) for row, texts in evals.items()}
         key = fingerprint(row_keys)
@@ -274,16 +275,16 @@ class Runner:
             from training.loading import clear_cache
 
             path = self.stages.path("llm-judge")
-            done = reusable_scores(path, name, evals, ids, row_keys)
+            old = json.loads(path.read_text()) if path.is_file() else {}
+            done = reusable_scores(old, name, evals, ids, row_keys)
             todo = [row for row in evals if row not in done]
             if todo:
-                judge = load_judge(self.cfg.judge, self.settings, precision=self.cfg.judge_precision)
+                judge = load_judge(self.cfg.judge, self.settings, device=device, precision=self.cfg.judge_precision)
                 done.update({row: judge_scores(judge, self.task, self.eval, evals[row]) for row in todo})
                 del judge
                 clear_cache()
                 free_memory()
             # rows of other --rows choices stay stored with their keys, for a later run to reuse
-            old = json.loads(path.read_text()) if path.is_file() else {}
             kept = {r: k for r, k in old.get("row_keys", {}).items() if r not in evals and old.get("judge") == name}
             scores = {**{r: old["scores"][r] for r in kept}, **{row: done[row] for row in evals}}
             return self.stages.put("llm-judge", key, {"judge": name, "scores": scores, "row_keys": {**kept, **row_keys}})
