@@ -263,13 +263,10 @@ README_START, README_END = "<!-- generate-bench:start -->", "<!-- generate-bench
 
 
 def cpu_words() -> str:
-    """The CPU in words: model, cores, native bf16 or not, load before the run."""
-    from training.loading import cpu_has_native_bf16
+    """The CPU in words (training.loading.cpu_in_words), with the load before the run."""
+    from training.loading import cpu_in_words
 
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU")
-    return (f"{model}, {os.cpu_count()} cores, {'native bf16' if cpu_has_native_bf16() else 'no native bf16'}, "
-            f"load average {os.getloadavg()[0]:.1f} at the start")
+    return f"{cpu_in_words()}, load average {os.getloadavg()[0]:.1f} at the start"
 
 
 def readme_paragraph(args, machine: str, names: list[str], rate: dict, result: dict, n: int) -> str:

@@ -239,13 +239,10 @@ README_START, README_END = "<!-- votes-bench:start -->", "<!-- votes-bench:end -
 
 
 def machine() -> str:
-    """The CPU this run had, in words: model, cores, native bf16 or not, load before the run."""
-    from training.loading import cpu_has_native_bf16
+    """The CPU this run had, in words (training.loading.cpu_in_words), with the load before the run."""
+    from training.loading import cpu_in_words
 
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU")
-    bf16 = "native bf16" if cpu_has_native_bf16() else "no native bf16"
-    return f"{model}, {os.cpu_count()} cores, {bf16}, load average {os.getloadavg()[0]:.2f} at the start"
+    return f"{cpu_in_words()}, load average {os.getloadavg()[0]:.2f} at the start"
 
 
 def readme_paragraph(args, alone: dict, crowd: dict, where: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pytest
 import torch
 
@@ -106,3 +107,9 @@ def test_one_host_serves_the_base_and_its_adapter_from_one_copy(tiny_model_dir, 
     assert host.view(adapter)._adapter == tuned._adapter  # an adapter is attached once
     with pytest.raises(UserError, match="not a LoRA adapter"):
         host.view(tmp_path)
+
+
+def test_cpu_in_words_names_cores_and_whether_bf16_is_native():
+    words = loading.cpu_in_words()
+    assert f"{os.cpu_count()} cores" in words
+    assert words.split(", ")[-1] == ("native bf16" if loading.cpu_has_native_bf16() else "no native bf16")

@@ -7,6 +7,7 @@ or AMX), where it is 2-3x faster than fp32; fp32 elsewhere, where bf16 would be 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -42,6 +43,16 @@ def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
         if line.startswith("flags"):
             return bool(_BF16_CPU_FLAGS & set(line.split(":", 1)[1].split()))
     return False
+
+
+def cpu_in_words() -> str:
+    """This machine's CPU as a figure's caption needs it: model, cores, native bf16 or not."""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        cpuinfo = ""
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "unknown CPU")
+    return f"{model}, {os.cpu_count()} cores, {'native bf16' if cpu_has_native_bf16(cpuinfo) else 'no native bf16'}"
 
 
 def pick_dtype(device: str) -> torch.dtype:
