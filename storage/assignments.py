@@ -30,6 +30,10 @@ WHERE (:task IS NULL OR pr.task_id = :task) AND pr.n_votes < pr.votes_wanted
   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.pair_id = pr.id AND a.user_id = :user AND a.skipped = 1)
 """
 
+# Assignment `a` is the user's own, open: served, unexpired, unskipped, unanswered.
+_OWN_OPEN = """a.user_id = :user AND a.skipped = 0 AND a.served_at > :cutoff
+  AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)"""
+
 # Each task's first :overlap_pairs pairs (those every annotator meets first).
 _FIRST_PAIRS = """
 SELECT p.id FROM tasks t JOIN pairs p
@@ -42,10 +46,8 @@ def _pick(db, params: dict) -> dict | None:
     """The pair serve_next would give the user now: their open assignment, else an overlap pair, else the least voted."""
     chosen = one(
         db,
-        """SELECT a.pair_id FROM assignments a JOIN pairs pr ON pr.id = a.pair_id
-           WHERE a.user_id = :user AND a.skipped = 0 AND a.served_at > :cutoff AND (:task IS NULL OR pr.task_id = :task)
-             AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)
-           ORDER BY a.served_at LIMIT 1""",
+        f"""SELECT a.pair_id FROM assignments a JOIN pairs pr ON pr.id = a.pair_id
+            WHERE {_OWN_OPEN} AND (:task IS NULL OR pr.task_id = :task) ORDER BY a.served_at LIMIT 1""",
         params,
     )
     if chosen is None and params["overlap_pairs"]:
@@ -64,8 +66,7 @@ def _still_free(db, pair_id: int, params: dict) -> bool:
     """Whether the pair is still the user's open assignment, or still a candidate for them (not full, not voted, not skipped)."""
     return one(
         db,
-        f"""SELECT 1 AS ok FROM assignments a WHERE a.pair_id = :pair AND a.user_id = :user AND a.skipped = 0
-              AND a.served_at > :cutoff AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)
+        f"""SELECT 1 AS ok FROM assignments a WHERE a.pair_id = :pair AND {_OWN_OPEN}
             UNION ALL SELECT 1 FROM ({_CANDIDATES}) WHERE pair_id = :pair LIMIT 1""",
         {**params, "pair": pair_id},
     ) is not None
