@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import gradio as gr
 import nh3
 from markdown_it import MarkdownIt
@@ -174,7 +176,8 @@ def build(ctx) -> None:
         guide = task_store.get_task_by_id(ctx.store, view["task_id"])
         return {**out, current: view, prompt: prompt_html(view),
                 left: _box(view["left_text"]), right: _box(view["right_text"]),
-                guidelines: f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}"}
+                # cleandoc: what Markdown's postprocess did (the events skip it), so indented guidelines stay text
+                guidelines: inspect.cleandoc(f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}")}
 
     def vote(view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request: gr.Request) -> dict:
         user = auth.require(request, ctx, "annotator")
