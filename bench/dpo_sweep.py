@@ -67,6 +67,8 @@ def main() -> None:
     parser.add_argument("--row", default="dpo-weak", help="the experiment row whose data and loss to start from")
     parser.add_argument("--tag", required=True, help="a short name for this setting")
     parser.add_argument("--plan", help="train on this pair plan's votes instead of the row's (feedback.pair_plan.PLANS)")
+    parser.add_argument("--annotators", type=int, help="re-vote the run's pairs with this many simulated annotators (majority), from its judge stage's scores")
+    parser.add_argument("--min-agreement", type=float, help="train only on pairs whose annotators agreed at least this much")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a TrainConfig value (repeatable)")
     parser.add_argument("--n-held", type=int, default=16, help="held-out train prompts to answer")
     parser.add_argument("--log", default="results/sweeps/dpo-sweep.jsonl")
@@ -79,7 +81,7 @@ def main() -> None:
     from training.evaluation import score_texts
     from training.experiment import ExperimentConfig
     from training.experiment_rows import ROWS, training_data
-    from training.experiment_runner import row_train_config
+    from training.experiment_runner import annotate, row_train_config
     from training.generation import GenParams, generate
     from training.loading import load_uncached
     from training.trainers import train
@@ -90,8 +92,13 @@ def main() -> None:
     task = dataclasses.asdict(load_task_file(TASKS_DIR / f"{cfg['task']}.toml"))
     prompts, held = held_out(task, cfg["n_train"], args.n_held)
     texts = {s: json.loads((stages / f"{s}-train.json").read_text())["texts"] for s in ("weak", "icl-refine", "strong-base")}
-    verdicts = json.loads((stages / "judge.json").read_text())["verdicts"]
+    judged = json.loads((stages / "judge.json").read_text())
+    verdicts = judged["verdicts"]
+    if args.annotators:
+        verdicts = annotate(judged["scores"], len(prompts), ExperimentConfig(**{**cfg, "annotators": args.annotators}))
     row = dataclasses.replace(ROWS[args.row], plan=args.plan or ROWS[args.row].plan)
+    if args.min_agreement is not None:
+        row = dataclasses.replace(row, min_agreement=args.min_agreement)
     examples = training_data(row, prompts, texts, verdicts)
     chosen = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.set)}
     # checkpointing only saves memory (same gradients); no checkpoints: a sweep line is never resumed
@@ -111,7 +118,8 @@ def main() -> None:
     answers = generate(model, tokenizer, [[{"role": "user", "content": p["text"]}] for p in held], params)
     scores = score_texts(task, held, answers)
     mean = lambda v: sum(v) / len(v)  # noqa: E731
-    line = {"row": args.row, "tag": args.tag, "set": chosen if not args.plan else {"plan": args.plan, **chosen}, "concept": mean(scores["concept"]), "content": mean(scores["content"]),
+    line = {"row": args.row, "tag": args.tag, "set": {**({"plan": args.plan} if args.plan else {}), **({"annotators": args.annotators} if args.annotators else {}),
+                                                   **({"min_agreement": args.min_agreement} if args.min_agreement is not None else {}), **chosen}, "concept": mean(scores["concept"]), "content": mean(scores["content"]),
             "repetition": mean([repetition(a) for a in answers]), "train_s": round(train_s), "dtype": str(config.device) + "/" + str(result.dtype),
             "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 1), "texts": answers}
     print(json.dumps({k: v for k, v in line.items() if k != "texts"}))

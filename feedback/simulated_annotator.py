@@ -8,6 +8,9 @@ perfectly; 1: it cannot tell right from wrong at all). It prefers the answer wit
 perceived concept + content, tosses a coin on a tie, and then flips the verdict with probability
 `noise` (lapses of attention, the label noise robust DPO is built for).
 
+`crowd_verdicts` asks several such annotators, each with its own draws, about every pair and keeps
+the majority with its agreement, as the product does with the votes of several annotators.
+
 Pure functions, no model weights: the experiment runner feeds them scorer outputs.
 """
 
@@ -28,7 +31,7 @@ class Scores:
     content: float | None
 
 
-def weak_verdicts(pairs: list[tuple[Scores, Scores]], noise: float, content_noise: float, seed: int) -> list[dict]:
+def weak_verdicts(pairs: list[tuple[Scores, Scores]], noise: float, content_noise: float, seed: int | str) -> list[dict]:
     """One verdict per (a, b) pair: {prefers_a, flipped, clean, guessed_a, guessed_b}.
 
     `clean` is the verdict before the noise flip; `guessed_*` say whether that side's content was
@@ -46,6 +49,32 @@ def weak_verdicts(pairs: list[tuple[Scores, Scores]], noise: float, content_nois
         clean = rng.random() < 0.5 if ua == ub else ua > ub
         flipped = rng.random() < noise
         out.append({"prefers_a": clean != flipped, "flipped": flipped, "clean": clean, "guessed_a": guessed_a, "guessed_b": guessed_b})
+    return out
+
+
+def crowd_verdicts(pairs: list[tuple[Scores, Scores]], noise: float, content_noise: float, seed: int, annotators: int) -> list[dict]:
+    """The majority of `annotators` independent weak annotators per (a, b) pair.
+
+    Each verdict is {prefers_a, votes_a, agreement, flipped, guessed}: the majority side (a tie goes
+    to the first annotator's side), how many voted for a, the majority's share of the votes, and how
+    many votes were flipped by noise and content judgements guessed. With one annotator it is
+    weak_verdicts' verdict with the same seed (and the same keys it had).
+    """
+    if annotators < 1:
+        raise ValueError("annotators must be at least 1")
+    first = weak_verdicts(pairs, noise, content_noise, seed)
+    if annotators == 1:
+        return first
+    # the first annotator draws as a lone one would: adding annotators only adds votes
+    crowd = [first] + [weak_verdicts(pairs, noise, content_noise, f"{seed}/{j}") for j in range(1, annotators)]
+    out = []
+    for votes in zip(*crowd):
+        votes_a = sum(v["prefers_a"] for v in votes)
+        prefers_a = votes_a * 2 > annotators or (votes_a * 2 == annotators and votes[0]["prefers_a"])
+        out.append({
+            "prefers_a": prefers_a, "votes_a": votes_a, "agreement": max(votes_a, annotators - votes_a) / annotators,
+            "flipped": sum(v["flipped"] for v in votes), "guessed": sum(v["guessed_a"] + v["guessed_b"] for v in votes),
+        })
     return out
 
 

@@ -43,6 +43,19 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
     assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft"}
     config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-concept-sft"], "cpu")
     assert (config.max_steps, config.learning_rate, config.loss_weights) == (16, 1e-3, "1,64")  # its own steps
+    assert {e["agreement"] for e in refined} == {None}  # a single vote per pair
+
+
+def test_several_annotators_give_the_majority_its_agreement_and_rows_can_keep_only_clear_pairs():
+    prompts = [{"id": 1, "text": "Q1?"}, {"id": 2, "text": "Q2?"}]
+    texts = {"weak": ["w1", "w2"], "icl-refine": ["r1", "r2"], "strong-base": ["s1", "s2"]}
+    verdicts = {"icl-refine vs strong-base": [{"prefers_a": True, "agreement": 1.0}, {"prefers_a": False, "agreement": 2 / 3}]}
+    both = voted_examples(prompts, texts, verdicts, "concept")
+    assert [(e["chosen"], e["agreement"]) for e in both] == [("r1", 1.0), ("s2", 2 / 3)]
+    clear = voted_examples(prompts, texts, verdicts, "concept", min_agreement=1.0)
+    assert [e["chosen"] for e in clear] == ["r1"]
+    single = {"icl-refine vs strong-base": [{"prefers_a": True}, {"prefers_a": False}]}
+    assert len(voted_examples(prompts, texts, single, "concept", min_agreement=1.0)) == 2  # one vote is unanimous
 
 
 def test_config_validation_and_pinned_results_folder(tmp_path, settings):

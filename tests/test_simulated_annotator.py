@@ -2,7 +2,7 @@
 
 import pytest
 
-from feedback.simulated_annotator import Scores, weak_verdicts
+from feedback.simulated_annotator import Scores, crowd_verdicts, weak_verdicts
 
 
 def agreement_with_content(content_noise: float, n: int = 4000) -> float:
@@ -44,3 +44,24 @@ def test_verdict_noise_flips_at_its_rate_and_runs_are_seeded():
         weak_verdicts(pairs, noise=0.5, content_noise=0.0, seed=0)
     with pytest.raises(ValueError):
         weak_verdicts(pairs, noise=0.0, content_noise=1.5, seed=0)
+
+
+def test_a_crowd_keeps_the_majority_and_its_agreement():
+    pairs = [(Scores(1.0, 1.0), Scores(0.0, 0.0))] * 3000
+    # one annotator: exactly the lone weak annotator's verdicts
+    assert crowd_verdicts(pairs, 0.25, 0.0, seed=4, annotators=1) == weak_verdicts(pairs, 0.25, 0.0, seed=4)
+    crowd = crowd_verdicts(pairs, 0.25, 0.0, seed=4, annotators=3)
+    # each of 3 votes flips at 0.25: the majority is wrong only when 2 or 3 flip (3 * 0.25^2 * 0.75 + 0.25^3)
+    assert sum(not v["prefers_a"] for v in crowd) / 3000 == pytest.approx(0.156, abs=0.02)
+    lone = weak_verdicts(pairs, 0.25, 0.0, seed=4)
+    assert [v["votes_a"] >= 1 for v in crowd] != [v["prefers_a"] for v in lone]  # the others vote on their own draws
+    for v in crowd:
+        assert v["prefers_a"] == (v["votes_a"] >= 2)
+        assert v["agreement"] == max(v["votes_a"], 3 - v["votes_a"]) / 3
+        assert v["flipped"] == 3 - v["votes_a"]  # clean votes all prefer a here
+    assert crowd == crowd_verdicts(pairs, 0.25, 0.0, seed=4, annotators=3)  # seeded
+    tie = crowd_verdicts(pairs[:200], 0.25, 0.0, seed=4, annotators=2)
+    assert all(v["prefers_a"] == (v["votes_a"] == 2 or (v["votes_a"] == 1 and w["prefers_a"]))
+               for v, w in zip(tie, weak_verdicts(pairs[:200], 0.25, 0.0, seed=4)))  # a tie goes to the first annotator
+    with pytest.raises(ValueError):
+        crowd_verdicts(pairs, 0.1, 0.0, seed=0, annotators=0)

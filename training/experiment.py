@@ -47,6 +47,9 @@ EXPERIMENT_LR = 1e-3
 # in about half its pirate labels; labels that loop teach loops. A mild penalty on tokens the answer
 # already holds, the same for every row, keeps labels and answers readable; repetition is still reported.
 EXPERIMENT_REPETITION_PENALTY = 1.15
+# Three votes per pair, as the product collects several per pair: a majority and its agreement let a
+# row train on the pairs the weak annotators agree on (held-out sweep, results/sweeps/dpo-sweep.md).
+DEFAULT_ANNOTATORS = 3
 
 
 @dataclass
@@ -60,6 +63,7 @@ class ExperimentConfig:
     n_eval: int = field(default=48, metadata={"help": "eval prompts every row is scored on"})
     noise: float = field(default=DEFAULT_NOISE, metadata={"help": "probability the simulated annotator flips a verdict"})
     content_noise: float = field(default=DEFAULT_CONTENT_NOISE, metadata={"help": "probability the simulated annotator guesses an answer's content instead of judging it (0: judges facts perfectly, 1: blind to them)"})
+    annotators: int = field(default=DEFAULT_ANNOTATORS, metadata={"help": "simulated weak annotators voting on each pair; the majority's verdict is the pair's (1: a single vote)"})
     n_icl: int = field(default=4, metadata={"help": "weak-labelled examples in context for icl-refine"})
     max_new_tokens: int = field(default=128, metadata={"help": "longest generated answer, in tokens"})
     repetition_penalty: float = field(default=EXPERIMENT_REPETITION_PENALTY, metadata={"help": "penalty on tokens an answer already holds, for every row (1: off)"})
@@ -84,6 +88,8 @@ class ExperimentConfig:
             raise UserError("--noise must be in [0, 0.5): at 0.5 the annotator's verdicts carry no information")
         if not 0.0 <= cfg.content_noise <= 1.0:
             raise UserError("--content-noise must be in [0, 1]")
+        if cfg.annotators < 1:
+            raise UserError("--annotators must be at least 1")
         if cfg.train_steps < 1 or cfg.max_new_tokens < 1 or cfg.batch_size < 1:
             raise UserError("--train-steps, --max-new-tokens and --batch-size must be at least 1")
         if cfg.learning_rate < 0:

@@ -102,6 +102,21 @@ def stage_devices(runner) -> list[str]:
     return ["- Generation stages by device/dtype: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in by.items()) + "."]
 
 
+def verdict_line(matchup: str, verdicts: list[dict], annotators: int) -> str:
+    """The report's line on the simulated annotator(s)' verdicts of one matchup ('a vs b')."""
+    side = matchup.split(" vs ")[0]
+    preferred = sum(v["prefers_a"] for v in verdicts)
+    if annotators == 1:
+        return (f"- Simulated annotator, {matchup}: {preferred}/{len(verdicts)} verdicts prefer {side} "
+                f"({sum(v['flipped'] for v in verdicts)} flipped by noise, "
+                f"{sum(v['guessed_a'] + v['guessed_b'] for v in verdicts)} of {2 * len(verdicts)} content judgements guessed).")
+    votes = annotators * len(verdicts)
+    agreement = sum(v["agreement"] for v in verdicts) / len(verdicts)
+    return (f"- Simulated annotators, {matchup}: {preferred}/{len(verdicts)} majorities prefer {side}, mean agreement "
+            f"{agreement:.2f} ({sum(v['flipped'] for v in verdicts)} of {votes} votes flipped by noise, "
+            f"{sum(v['guessed'] for v in verdicts)} of {2 * votes} content judgements guessed).")
+
+
 def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: dict[str, int],
                  judged: dict | None = None) -> dict:
     """Score every row (with `judged`, the LLM judge's scores too), write report.md and report.png,
@@ -112,8 +127,9 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
     diffs = differences(per_prompt, cfg.seed)
     title = f"{cfg.task}: weak {slug(cfg.weak)} → strong {slug(cfg.strong)}"
     setup = (
-        f"{cfg.n_train} train / {cfg.n_eval} eval prompts; simulated weak annotator: verdict noise {cfg.noise}, "
-        f"content noise {cfg.content_noise}; pairs: "
+        f"{cfg.n_train} train / {cfg.n_eval} eval prompts; simulated weak annotator"
+        + (f"s: {cfg.annotators} per pair, the majority's verdict counts; each with" if cfg.annotators > 1 else ":")
+        + f" verdict noise {cfg.noise}, content noise {cfg.content_noise}; pairs: "
         + ", ".join(f"{describe(plan)} ({', '.join(r.key for r in runner.rows if r.plan == plan)})"
                     for plan in dict.fromkeys(r.plan for r in runner.rows if r.plan)) + "; "
         f"{cfg.n_icl} ICL examples, {cfg.train_steps} LoRA steps per trained row at {_rate(cfg.learning_rate) if cfg.learning_rate else 'per-method rates'}"
@@ -131,10 +147,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
     details = "\n".join([
         "### Details",
         "",
-        *[f"- Simulated annotator, {name}: {sum(v['prefers_a'] for v in vs)}/{len(vs)} verdicts prefer "
-          f"{name.split(' vs ')[0]} ({sum(v['flipped'] for v in vs)} flipped by noise, "
-          f"{sum(v['guessed_a'] + v['guessed_b'] for v in vs)} of {2 * len(vs)} content judgements guessed)."
-          for name, vs in verdicts.items()],
+        *[verdict_line(name, vs, cfg.annotators) for name, vs in verdicts.items()],
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
         f"(learning rate 0: {_rate(DEFAULT_LR['dpo'])} DPO, {_rate(DEFAULT_LR['sft-weak'])} SFT; rest: TrainConfig defaults; "

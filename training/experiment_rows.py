@@ -10,8 +10,9 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
   weighted up, which keeps the chosen answers likely instead of only pushing the rejected ones
   down; a margin alone moved the tokens after a pirate opening, not the opening itself;
 - dpo-concept-sft: the same loss on the votes over the concept pairs alone (icl-refine vs strong-base,
-  equal content), whose chosen answers carry the concept; the icl-refine vs weak votes, where the weak
-  annotator mostly picks the weak answer, taught the SFT term the weak model's wrong facts.
+  equal content), whose chosen answers carry the concept, and only those every annotator agreed on;
+  the icl-refine vs weak votes, where the weak annotator mostly picks the weak answer, taught the SFT
+  term the weak model's wrong facts.
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -36,6 +37,7 @@ class Row:
     label_smoothing: float | None = None  # DPO rows: None smooths by the annotator's flip rate
     steps: int = 0  # optimizer steps; 0: the run's --train-steps
     learning_rate: float = 0.0  # peak rate; 0: the run's --learning-rate
+    min_agreement: float = 0.0  # DPO rows: train only on pairs whose annotators agreed at least this much (a single vote: 1)
 
 
 TRAINED = (
@@ -45,9 +47,11 @@ TRAINED = (
     Row("dpo-refined", "dpo", plan="refined", loss_type="robust"),
     # the sweep's setting (results/sweeps/dpo-sweep.md): a plain sigmoid margin, the SFT term weighted up
     Row("dpo-refined-sft", "dpo", plan="refined", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0),
-    # the concept pairs only (icl-refine vs strong-base), the SFT term 64x and 16 steps: the sweep's best
-    # DPO line on held-out prompts (higher rates or more steps looped)
-    Row("dpo-concept-sft", "dpo", plan="concept", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0, steps=16),
+    # the concept pairs only (icl-refine vs strong-base) the annotators agreed on unanimously, the SFT term
+    # 64x and 16 steps: the sweep's best DPO line on held-out prompts (higher rates or more steps looped;
+    # without the agreement filter a quarter of the SFT targets were the plain answers)
+    Row("dpo-concept-sft", "dpo", plan="concept", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0, steps=16,
+        min_agreement=1.0),
 )
 ROWS = {r.key: r for r in TRAINED}
 COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
@@ -74,30 +78,37 @@ def sft_examples(prompts: list[dict], labels: list[str]) -> list[dict]:
     return [{"id": p["id"], "prompt": p["text"], "completion": t} for p, t in zip(prompts, labels)]
 
 
-def preference_examples(prompts: list[dict], chosen: list[str], rejected: list[str]) -> list[dict]:
-    """Preference examples (training.datasets format), skipping pairs whose two texts are identical."""
+def preference_examples(prompts: list[dict], chosen: list[str], rejected: list[str], agreements: list | None = None) -> list[dict]:
+    """Preference examples (training.datasets format), skipping pairs whose two texts are identical.
+    `agreements`: the majority's share of the votes per pair (None: a single vote)."""
+    agreements = agreements or [None] * len(prompts)
     return [
-        {"id": p["id"], "prompt": p["text"], "chosen": c, "rejected": r, "agreement": None}
-        for p, c, r in zip(prompts, chosen, rejected)
+        {"id": p["id"], "prompt": p["text"], "chosen": c, "rejected": r, "agreement": g}
+        for p, c, r, g in zip(prompts, chosen, rejected, agreements)
         if c.strip() != r.strip()
     ]
 
 
-def voted_examples(prompts: list[dict], texts: dict[str, list[str]], verdicts: dict[str, list[dict]], plan: str) -> list[dict]:
-    """Preference examples from the annotator's verdicts on every matchup of `plan`: chosen = the side it preferred."""
+def voted_examples(prompts: list[dict], texts: dict[str, list[str]], verdicts: dict[str, list[dict]], plan: str,
+                   min_agreement: float = 0.0) -> list[dict]:
+    """Preference examples from the annotator's verdicts on every matchup of `plan`: chosen = the side it
+    (or the majority of several annotators) preferred, with the majority's agreement."""
     out = []
     for a, b in plan_pairs(plan):
-        prefers_a = [v["prefers_a"] for v in verdicts[matchup_name(a, b)]]
+        votes = verdicts[matchup_name(a, b)]
+        prefers_a = [v["prefers_a"] for v in votes]
         out += preference_examples(
             prompts,
             [x if p else y for x, y, p in zip(texts[a], texts[b], prefers_a)],
             [y if p else x for x, y, p in zip(texts[a], texts[b], prefers_a)],
+            [v.get("agreement") for v in votes],
         )
-    return out
+    # the product's --min-agreement: a single vote counts as agreement 1
+    return [e for e in out if (1.0 if e["agreement"] is None else e["agreement"]) >= min_agreement]
 
 
 def training_data(row: Row, prompts: list[dict], texts: dict[str, list[str]], verdicts: dict[str, list[dict]]) -> list[dict]:
     """The examples row `row` trains on, from the train prompts' texts by strategy and the annotator's verdicts."""
     if row.labels:
         return sft_examples(prompts, texts[row.labels])
-    return voted_examples(prompts, texts, verdicts, row.plan)
+    return voted_examples(prompts, texts, verdicts, row.plan, row.min_agreement)

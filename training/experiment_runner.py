@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from feedback.simulated_annotator import Scores, weak_verdicts
+from feedback.simulated_annotator import Scores, crowd_verdicts
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
@@ -294,24 +294,32 @@ class Runner:
     def judge(self, texts: dict[str, list[str]]) -> dict:
         """Stage `judge`: the simulated weak annotator's verdicts on every matchup, per train prompt."""
         cfg = self.cfg
+        # a single annotator's stage keeps the key it had before several could vote
+        crowd = (cfg.annotators,) if cfg.annotators > 1 else ()
         key = fingerprint({s: texts[s] for s in TRAIN_STRATEGIES}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
-                          self.task["concept_scorer"], self.task["content_scorer"])
+                          self.task["concept_scorer"], self.task["content_scorer"], *crowd)
         found = self.stages.get("judge", key)
         if found is not None:
             return self.step("judge", lambda: found, cached=True)
 
         def run() -> dict:
             scores = {s: score_texts(self.task, self.train, texts[s]) for s in TRAIN_STRATEGIES}
-
-            def seen(strategy: str, i: int) -> Scores:
-                s = scores[strategy]
-                return Scores(s["concept"][i] if s["concept"] else None, s["content"][i] if s["content"] else None)
-
-            verdicts = {
-                matchup_name(a, b): weak_verdicts([(seen(a, i), seen(b, i)) for i in range(len(self.train))],
-                                                  cfg.noise, cfg.content_noise, cfg.seed + n)
-                for n, (a, b) in enumerate(matchups())
-            }
-            return self.stages.put("judge", key, {"scores": scores, "verdicts": verdicts})
+            return self.stages.put("judge", key, {"scores": scores, "verdicts": annotate(scores, len(self.train), cfg)})
 
         return self.step("judge", run, cached=False)
+
+
+def annotate(scores: dict[str, dict], n: int, cfg) -> dict[str, list[dict]]:
+    """The simulated annotators' verdicts on every matchup of the n train prompts, from their texts'
+    scores by strategy ({strategy: {"concept": [...], "content": [...]}}) and experiment `cfg`'s
+    annotator settings."""
+
+    def seen(strategy: str, i: int) -> Scores:
+        s = scores[strategy]
+        return Scores(s["concept"][i] if s["concept"] else None, s["content"][i] if s["content"] else None)
+
+    return {
+        matchup_name(a, b): crowd_verdicts([(seen(a, i), seen(b, i)) for i in range(n)],
+                                           cfg.noise, cfg.content_noise, cfg.seed + m, cfg.annotators)
+        for m, (a, b) in enumerate(matchups())
+    }
