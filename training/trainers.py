@@ -22,7 +22,7 @@ from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer, SFTConfig, SFTTrai
 
 from storage.errors import UserError
 from training import datasets as tds
-from training import methods
+from training import fused_head, methods
 from training.config import MAX_LABEL_SMOOTHING, TrainConfig
 from training.loading import load_uncached, pick_device
 
@@ -139,6 +139,7 @@ def lora_config(config: TrainConfig) -> LoraConfig:
 
 def dpo_trainer(config: TrainConfig, examples: list[dict], common: dict, kwargs: dict):
     """A DPO trainer (dpo, dpo-refined): robust loss by default, label smoothing from annotator agreement."""
+    fused_head.score_completions_only()
     args = DPOConfig(
         **common,
         loss_type=config.losses(),  # "robust,sft": both, added up with loss_weights
