@@ -1,20 +1,25 @@
 """Benchmark: Refinery's DPO job against stock trl.DPOTrainer, same model, data, LoRA and epochs.
 
-    python bench/train.py [--pairs 32] [--epochs 2] [--model smollm2-135m]
+    python bench/train.py [--pairs 32] [--epochs 2] [--model smollm2-135m] [--sides refinery,stock]
 
 Preference pairs come from the shipped general prompts: chosen = the reference answer, rejected =
 the reference answer of another question (fluent but wrong). Both runs start from a fresh copy of
 the model with the same LoRA config; the stock run keeps every DPOConfig default except the output
 directory, the epochs and the precision (matched to Refinery's, so the comparison is not about
-bf16 emulation on CPUs without native bf16). Prints wall time per preference pair of each, their
-ratio (target <= 0.8), and the final reward accuracy of each adapter, measured the same way:
-the share of pairs whose implicit reward beta*(log pi - log pi_ref) is higher for the chosen answer.
+bf16 emulation on CPUs without native bf16). Each trainer runs in a process of its own, so that its
+peak memory (RSS, model load included) is its own. Prints wall time per preference pair and per 4
+pairs (one Refinery step) of each, their ratio (target <= 0.5), each one's peak RSS, and the final
+reward accuracy of each adapter, measured the same way: the share of pairs whose implicit reward
+beta*(log pi - log pi_ref) is higher for the chosen answer. `--sides refinery` times Refinery alone
+(the 1.5B figure: `--model qwen2.5-coder-1.5b --pairs 64 --epochs 1`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,10 +31,9 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from settings import Settings  # noqa: E402
-from training import datasets as tds  # noqa: E402
-from training import trainers  # noqa: E402
+from training import peak_memory, trainers  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.loading import load_uncached, pick_device  # noqa: E402
+from training.loading import cpu_in_words, load_uncached, pick_device, pick_dtype  # noqa: E402
 
 
 def bench_pairs(n: int) -> list[dict]:
@@ -115,28 +119,66 @@ def run_stock(spec, settings, device, examples, epochs, out: Path) -> tuple[Cloc
     return clock, out / "adapter"
 
 
+RUNS = {"refinery": run_refinery, "stock": run_stock}
+LABELS = {"refinery": "refinery DPO job", "stock": "stock DPOTrainer"}
+
+
+def child(side: str, args) -> dict:
+    """One side's run in this (fresh) process: its times, adapter, dtype and the process's peak RSS."""
+    settings = Settings.load()
+    device = pick_device(args.device)
+    examples = bench_pairs(args.pairs)
+    peak_memory.reset()  # from here: the model's load and the run, as a train job counts them
+    clock, adapter = RUNS[side](args.model, settings, device, examples, args.epochs, Path(args.out))
+    return {"wall": clock.wall, "cpu": clock.cpu, "adapter": str(adapter), "dtype": str(pick_dtype(device)).replace("torch.", ""),
+            "peak_rss_gb": peak_memory.peak_gb()["rss"]}
+
+
+def run_side(side: str, args, out: Path) -> dict:
+    """Run one side in a child process, so that its peak memory is its own."""
+    command = [sys.executable, __file__, "--child", side, "--out", str(out), "--pairs", str(args.pairs),
+               "--epochs", str(args.epochs), "--model", args.model, "--device", args.device]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run both trainers and print the comparison."""
+    """Run the trainers asked for (each in its own process) and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=32)
     parser.add_argument("--epochs", type=float, default=2)
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--sides", default="refinery,stock", help="which trainers to run: refinery, stock or both")
+    parser.add_argument("--child", choices=tuple(RUNS), help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args)))
+        return 0
+    sides = [s for s in args.sides.split(",") if s]
+    unknown = set(sides) - set(RUNS)
+    if unknown:
+        parser.error(f"unknown --sides {', '.join(sorted(unknown))}")
     settings = Settings.load()
     device = pick_device(args.device)
     examples = bench_pairs(args.pairs)
+    print(f"model {args.model} on {device} ({cpu_in_words() if device == 'cpu' else device}), load average "
+          f"{os.getloadavg()[0]:.1f}; {args.pairs} pairs, {args.epochs:g} epochs, LoRA r={TrainConfig().lora_r}", flush=True)
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        ours, ours_dir = run_refinery(args.model, settings, device, examples, args.epochs, Path(tmp) / "refinery")
-        stock, stock_dir = run_stock(args.model, settings, device, examples, args.epochs, Path(tmp) / "stock")
-        ours_acc = reward_accuracy(args.model, settings, device, ours_dir, examples)
-        stock_acc = reward_accuracy(args.model, settings, device, stock_dir, examples)
-    print(f"model {args.model} on {device}, {args.pairs} pairs, {args.epochs:g} epochs, LoRA r={TrainConfig().lora_r}")
-    for label, clock, acc in (("refinery DPO job", ours, ours_acc), ("stock DPOTrainer", stock, stock_acc)):
-        print(f"{label}: {clock.wall / args.pairs:6.2f} s/pair wall ({clock.wall:6.1f} s), "
-              f"{clock.cpu / args.pairs:6.2f} s/pair CPU; final reward accuracy {acc:.2f}")
-    print(f"ratio refinery/stock: {ours.wall / stock.wall:.2f} wall, {ours.cpu / stock.cpu:.2f} CPU "
-          f"(target <= 0.8); reward accuracy no worse: {'yes' if ours_acc >= stock_acc else 'no'}")
+        for side in sides:
+            results[side] = run_side(side, args, Path(tmp) / side)
+            results[side]["accuracy"] = reward_accuracy(args.model, settings, device, Path(results[side]["adapter"]), examples)
+    per4 = 4 / (args.pairs * args.epochs)  # seconds per 4 pairs (one default Refinery step) from a run's total
+    for side, r in results.items():
+        print(f"{LABELS[side]}: {r['wall'] / args.pairs:6.2f} s/pair wall ({r['wall']:6.1f} s; {r['wall'] * per4:6.1f} s per 4 pairs), "
+              f"{r['cpu'] / args.pairs:6.2f} s/pair CPU; {r['dtype']}; peak RSS {r['peak_rss_gb']:.1f} GB; "
+              f"final reward accuracy {r['accuracy']:.2f}")
+    if len(results) == 2:
+        ours, stock = results["refinery"], results["stock"]
+        print(f"ratio refinery/stock: {ours['wall'] / stock['wall']:.2f} wall, {ours['cpu'] / stock['cpu']:.2f} CPU "
+              f"(target <= 0.5); reward accuracy no worse: {'yes' if ours['accuracy'] >= stock['accuracy'] else 'no'}")
     return 0
 
 

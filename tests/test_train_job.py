@@ -81,6 +81,8 @@ def test_wait_trains_registers_and_adapter_loads(settings, store, tiny_model_dir
     assert version["method"] == "dpo-refined" and version["base_spec"] == str(tiny_model_dir)
     assert version["data_snapshot"]["n"] == 4 and len(version["data_snapshot"]["hash"]) == 64
     assert version["config"]["max_steps"] == 3 and version["metrics"]["global_step"] == 3
+    assert 0 < version["metrics"]["peak_rss_gb"] < 64  # the job's own peak, printed in its log too
+    assert any("peak memory" in line for line in jobs.get(store, job["id"])["log"].splitlines())
     assert {"loss", "rewards/margins", "rewards/accuracies", "learning_rate"} <= set(metrics.series(store, job["id"]))
     base, _ = load_uncached(str(tiny_model_dir), settings, device="cpu")
     PeftModel.from_pretrained(base, version["path"])  # a plain PEFT directory

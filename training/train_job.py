@@ -66,7 +66,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     hears what happens before the first step (loading, reference log-probs), which takes minutes
     for the 1.5B model on a CPU.
     """
-    from training import trainers
+    from training import peak_memory, trainers
 
     config = TrainConfig.from_dict(params["config"]).validate()
     task_name, method = params["task"], params["method"]
@@ -87,13 +87,17 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     if on_status is not None:
         reference = methods.get(method).preference and config.precompute_ref_log_probs
         on_status(f"preparing {snap['n']} examples: loading {spec}" + (", reference log-probs" if reference else ""))
+    peak_memory.reset()  # the worker's earlier jobs do not count
     result = trainers.train(
         spec, method, examples, config, workdir, settings=settings, adapter_dir=adapter_dir, on_step=on_step, on_log=on_log
     )
     metrics = {k: v for k, v in result.metrics.items() if k in trainers.REPORTED or k in ("train_loss", "train_runtime", "global_step", "n_examples")}
     if smoothing is not None:
         metrics["label_smoothing"] = smoothing
-    log(f"trained {result.global_step} steps on {result.device} in {result.dtype}")
+    peak = peak_memory.peak_gb()
+    metrics["peak_rss_gb"] = round(peak["rss"], 2)
+    log(f"trained {result.global_step} steps on {result.device} in {result.dtype}; peak memory {peak['rss']:.1f} GB RSS"
+        + (f", {peak['cuda']:.1f} GB CUDA" if "cuda" in peak else ""))
     model_id = None
     if register:
         model_id = model_store.register_adapter(
