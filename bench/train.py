@@ -34,6 +34,7 @@ from settings import Settings  # noqa: E402
 from training import peak_memory, trainers  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from training.loading import cpu_in_words, load_uncached, pick_device, pick_dtype  # noqa: E402
+from training.report import replace_readme_results  # noqa: E402
 
 
 def bench_pairs(n: int) -> list[dict]:
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--sides", default="refinery,stock", help="which trainers to run: refinery, stock or both")
+    parser.add_argument("--update-readme", action="store_true", help="write the figures into README.md's training paragraph of this model")
     parser.add_argument("--child", choices=tuple(RUNS), help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -163,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.load()
     device = pick_device(args.device)
     examples = bench_pairs(args.pairs)
-    print(f"model {args.model} on {device} ({cpu_in_words() if device == 'cpu' else device}), load average "
-          f"{os.getloadavg()[0]:.1f}; {args.pairs} pairs, {args.epochs:g} epochs, LoRA r={TrainConfig().lora_r}", flush=True)
+    machine = f"{cpu_in_words() if device == 'cpu' else device}, load average {os.getloadavg()[0]:.1f} at the start"
+    print(f"model {args.model} on {device} ({machine}); {args.pairs} pairs, {args.epochs:g} epochs, LoRA r={TrainConfig().lora_r}", flush=True)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for side in sides:
@@ -179,7 +181,33 @@ def main(argv: list[str] | None = None) -> int:
         ours, stock = results["refinery"], results["stock"]
         print(f"ratio refinery/stock: {ours['wall'] / stock['wall']:.2f} wall, {ours['cpu'] / stock['cpu']:.2f} CPU "
               f"(target <= 0.5); reward accuracy no worse: {'yes' if ours['accuracy'] >= stock['accuracy'] else 'no'}")
+    if args.update_readme:
+        start, end = readme_markers(args.model)
+        readme = ROOT / "README.md"
+        readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, machine, results), start, end))
+        print(f"README.md: training paragraph of {args.model} updated")
     return 0
+
+
+def readme_markers(model: str) -> tuple[str, str]:
+    """The README markers around the training paragraph of `model`'s bench runs."""
+    return f"<!-- train-bench {model}:start -->", f"<!-- train-bench {model}:end -->"
+
+
+def readme_paragraph(args, machine: str, results: dict) -> str:
+    """README's training paragraph from this run's figures (written by --update-readme)."""
+    flags = "" if (args.pairs, args.epochs, args.model) == (32, 2, "smollm2-135m") else \
+        f" --model {args.model} --pairs {args.pairs} --epochs {args.epochs:g}"
+    flags += "" if args.sides == "refinery,stock" else f" --sides {args.sides}"
+    per4 = 4 / (args.pairs * args.epochs)
+    runs = "; ".join(
+        f"{LABELS[side]} {r['wall'] / args.pairs:.2f} s a pair ({r['wall'] * per4:.1f} s per 4 pairs), peak memory "
+        f"{r['peak_rss_gb']:.1f} GB, final reward accuracy {r['accuracy']:.2f}" for side, r in results.items())
+    text = (f"DPO training, measured by `python bench/train.py{flags}` ({args.model}, {args.pairs} pairs, {args.epochs:g} "
+            f"epochs, LoRA r={TrainConfig().lora_r}, TrainConfig defaults; {machine}; {results[next(iter(results))]['dtype']}): {runs}.")
+    if len(results) == 2:
+        text += f" Refinery takes {results['refinery']['wall'] / results['stock']['wall']:.2f}x stock TRL's wall time."
+    return text
 
 
 if __name__ == "__main__":
