@@ -3,6 +3,8 @@ datasets from stored feedback; two DPO steps on the embedded weak model."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -177,6 +179,25 @@ def test_two_dpo_steps_on_embedded_weak_model(settings, tmp_path):
     for name, p in model.named_parameters():
         if "lora_" not in name:
             assert torch.equal(p, base[name.replace(".base_layer", "")]), f"base weight {name} changed"
+
+
+def test_a_bf16_model_trains_fp32_adapters_on_bf16_inputs(tiny, settings, store, tmp_path):
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    model, tokenizer = load_uncached(tiny, settings, device="cpu", dtype=torch.bfloat16)
+    config = TrainConfig(max_steps=2, batch_size=2, learning_rate=1e-2, save_steps=100, device="cpu")
+    seen = []
+    result = trainers.train(tiny, "dpo", examples_for(store, "dpo"), config, tmp_path / "run", settings=settings, model=model,
+                            tokenizer=tokenizer, on_step=lambda *_: seen.append(
+                                [m.cast_input_dtype_enabled for m in model.modules() if isinstance(m, BaseTunerLayer)]))
+    assert seen[-1] and not any(seen[-1])  # no casts while training
+    layers = [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
+    assert all(m.cast_input_dtype_enabled for m in layers)  # back after it: the model runs without autocast
+    logits(model.eval(), tokenizer)
+    lora = {n: p for n, p in model.named_parameters() if "lora_" in n}
+    assert all(p.dtype == torch.float32 for p in lora.values())  # weights and optimizer state stay fp32
+    assert any(p.abs().max() > 0 for n, p in lora.items() if "lora_B" in n)
+    assert math.isfinite(result.metrics["loss"])
 
 
 def test_default_schedule_learns_from_the_first_step(tiny, settings, store, tmp_path):

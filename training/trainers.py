@@ -181,6 +181,20 @@ def build_trainer(method: str, model, tokenizer, examples: list[dict], config: T
     return entry.trainer(config, examples, common, kwargs)
 
 
+def lora_inputs_stay_bf16(model, active: bool):
+    """While training a bf16 model (`active`), PEFT does not cast each LoRA layer's bf16 input to the
+    adapter's fp32.
+
+    The trainers run a bf16 model under bf16 autocast, which computes the LoRA matmuls in bf16
+    whatever the input's dtype, so the cast only made one more copy of every adapted layer's input,
+    kept for the backward pass. The adapter's weights and optimizer state stay fp32; outside
+    training (no autocast) the casts are back, so the trained model still runs as it is.
+    """
+    from peft.helpers import disable_input_dtype_casting
+
+    return disable_input_dtype_casting(model, active=active)
+
+
 def last_checkpoint(folder: str | Path) -> Path | None:
     """The newest complete checkpoint in `folder`, or None.
 
@@ -240,7 +254,8 @@ def train(
     trainer = build_trainer(method, model, tokenizer, examples, config, checkpoints, device, callbacks=[_Reporter(on_step, on_log)])
     trainer.remove_callback(PrinterCallback)  # metrics go to on_log, not stdout
     last = last_checkpoint(checkpoints) if resume else None
-    trainer.train(resume_from_checkpoint=str(last) if last else None)
+    with lora_inputs_stay_bf16(trainer.model, model.dtype == torch.bfloat16):
+        trainer.train(resume_from_checkpoint=str(last) if last else None)
     trainer.save_model(str(adapter_dir))
     metrics = final_metrics(trainer.state.log_history)
     metrics.update(global_step=trainer.state.global_step, n_examples=len(examples))
