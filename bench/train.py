@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     device = pick_device(args.device)
     examples = bench_pairs(args.pairs)
     machine = f"{cpu_in_words() if device == 'cpu' else device}, load average {os.getloadavg()[0]:.1f} at the start"
-    print(f"model {args.model} on {device} ({machine}); {args.pairs} pairs, {args.epochs:g} epochs, LoRA r={TrainConfig().lora_r}", flush=True)
+    print(f"model {args.model} on {device} ({machine}); {args.pairs} pairs, {epochs(args.epochs)}, LoRA r={TrainConfig().lora_r}", flush=True)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for side in sides:
@@ -189,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def epochs(n: float) -> str:
+    """'1 epoch', '2 epochs', '0.5 epochs'."""
+    return f"{n:g} epoch" + ("" if n == 1 else "s")
+
+
 def readme_markers(model: str) -> tuple[str, str]:
     """The README markers around the training paragraph of `model`'s bench runs."""
     return f"<!-- train-bench {model}:start -->", f"<!-- train-bench {model}:end -->"
@@ -203,8 +208,8 @@ def readme_paragraph(args, machine: str, results: dict) -> str:
     runs = "; ".join(
         f"{LABELS[side]} {r['wall'] / args.pairs:.2f} s a pair ({r['wall'] * per4:.1f} s per 4 pairs), peak memory "
         f"{r['peak_rss_gb']:.1f} GB, final reward accuracy {r['accuracy']:.2f}" for side, r in results.items())
-    text = (f"DPO training, measured by `python bench/train.py{flags}` ({args.model}, {args.pairs} pairs, {args.epochs:g} "
-            f"epochs, LoRA r={TrainConfig().lora_r}, TrainConfig defaults; {machine}; {results[next(iter(results))]['dtype']}): {runs}.")
+    text = (f"DPO training, measured by `python bench/train.py{flags}` ({args.model}, {args.pairs} pairs, "
+            f"{epochs(args.epochs)}, LoRA r={TrainConfig().lora_r}, TrainConfig defaults; {machine}; {results[next(iter(results))]['dtype']}): {runs}.")
     if len(results) == 2:
         text += f" Refinery takes {results['refinery']['wall'] / results['stock']['wall']:.2f}x stock TRL's wall time."
     return text
