@@ -12,6 +12,7 @@ from storage.errors import UserError
 from training import experiment
 from training.experiment import ExperimentConfig
 from training.experiment_rows import ROWS, TRAINED, matchups, preference_examples, sft_examples, voted_examples
+from training.experiment_report import train_texts_line
 from training.experiment_runner import Runner, row_train_config
 from training.experiment_stages import check_config
 
@@ -56,6 +57,17 @@ def test_several_annotators_give_the_majority_its_agreement_and_rows_can_keep_on
     assert [e["chosen"] for e in clear] == ["r1"]
     single = {"icl-refine vs strong-base": [{"prefers_a": True}, {"prefers_a": False}]}
     assert len(voted_examples(prompts, texts, single, "concept", min_agreement=1.0)) == 2  # one vote is unanimous
+
+
+def test_the_train_texts_line_places_icl_refine_between_the_weak_and_the_strong_texts():
+    scores = {"weak": {"concept": [1.0, 0.6], "content": [0.2, 0.4]},
+              "icl-refine": {"concept": [0.4, 0.2], "content": [0.8, 0.6]},
+              "strong-base": {"concept": [0.0, 0.0], "content": [1.0, 0.8]}}
+    line = train_texts_line(scores)
+    assert "weak concept 0.80, content 0.30; icl-refine concept 0.30, content 0.70" in line
+    # (0.3 - 0) / (0.8 - 0) and (0.7 - 0.3) / (0.9 - 0.3)
+    assert "icl-refine's answers carry 0.38 of the concept and 0.67 of the content" in line
+    assert "carry" not in train_texts_line({**scores, "weak": {"concept": [1.0], "content": []}})
 
 
 def test_config_validation_and_pinned_results_folder(tmp_path, settings):
@@ -149,6 +161,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft: 16 steps" in text
     assert json.loads((out / "stages" / "sft-weak-eval.json").read_text())["device_dtype"].startswith("cpu/")
     assert "- Generation stages by device/dtype: cpu/" in text
+    assert "- Train-prompt texts the rows learn from (same scorers): weak concept " in text
     assert [(d["refined"], d["naive"]) for d in result["differences"]] == [
         ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
         ("dpo-concept-sft", "dpo-weak")]

@@ -117,6 +117,27 @@ def verdict_line(matchup: str, verdicts: list[dict], annotators: int) -> str:
             f"{sum(v['guessed'] for v in verdicts)} of {2 * votes} content judgements guessed).")
 
 
+def train_texts_line(scores: dict[str, dict]) -> str:
+    """The report's line on the train-prompt texts the rows learn from ({strategy: {"concept": [...],
+    "content": [...]}}, the judge stage's scores): their mean scores and, by the table's ratios,
+    how much of the concept and content icl-refine's answers carry, which is where imitating them starts."""
+    means = {s: {axis: sum(v) / len(v) for axis, v in by_axis.items() if v} for s, by_axis in scores.items()}
+    line = "- Train-prompt texts the rows learn from (same scorers): " + "; ".join(
+        f"{s} " + ", ".join(f"{axis} {value:.2f}" for axis, value in m.items()) for s, m in means.items())
+    weak, base, refined = (means.get(s, {}) for s in ("weak", "strong-base", "icl-refine"))
+    if all(axis in m for m in (weak, base, refined) for axis in ("concept", "content")):
+        transferred = _share(refined["concept"], base["concept"], weak["concept"])
+        kept = _share(refined["content"], weak["content"], base["content"])
+        line += (f"; icl-refine's answers carry {report._ratio(transferred)} of the concept and {report._ratio(kept)} "
+                 "of the content (concept transferred, content kept), which is where a row that imitates them starts")
+    return line + "."
+
+
+def _share(value: float, zero: float, one: float) -> float | None:
+    """Where value lies from zero (0) to one (1), as add_ratios measures it; None when they are equal."""
+    return None if one == zero else (value - zero) / (one - zero)
+
+
 def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: dict[str, int],
                  judged: dict | None = None) -> dict:
     """Score every row (with `judged`, the LLM judge's scores too), write report.md and report.png,
@@ -148,6 +169,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         "### Details",
         "",
         *[verdict_line(name, vs, cfg.annotators) for name, vs in verdicts.items()],
+        train_texts_line(judge["scores"]),
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
         f"(learning rate 0: {_rate(DEFAULT_LR['dpo'])} DPO, {_rate(DEFAULT_LR['sft-weak'])} SFT; rest: TrainConfig defaults; "
