@@ -152,7 +152,8 @@ class ApiSession:
 
 
 def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float, seed: int, start: threading.Barrier,
-             latencies: list[float], acks: list[tuple], errors: list[str], retries: list[int], calls: list[int]) -> None:
+             latencies: list[float], fetches: list[float], acks: list[tuple], errors: list[str], retries: list[int],
+             calls: list[int]) -> None:
     """One simulated annotator: sign in, then fetch, pause, vote (sometimes twice) n_votes times."""
     rng = random.Random(seed)
     try:
@@ -164,7 +165,9 @@ def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float,
     start.wait()
     for _ in range(n_votes):
         try:
+            t0 = time.perf_counter()
             shown = client.call("annotate_next", TASK)
+            fetches.append(time.perf_counter() - t0)
             if "Nothing left" in json.dumps(shown):
                 errors.append(f"{name}: ran out of pairs")
                 return
@@ -193,6 +196,7 @@ def run_load(url: str, server: subprocess.Popen, names: list[str], n_votes: int,
     """All `names` sign in, then annotate at once; returns latencies, acknowledgements, errors and the
     server's CPU time per API call from the moment all are signed in (sign-in hashing excluded)."""
     latencies: list[float] = []
+    fetches: list[float] = []
     acks: list[tuple] = []
     errors: list[str] = []
     retries: list[int] = []
@@ -200,7 +204,8 @@ def run_load(url: str, server: subprocess.Popen, names: list[str], n_votes: int,
     cpu_at_start: list[float] = []
     start = threading.Barrier(len(names), action=lambda: cpu_at_start.extend((cpu_seconds(server), time.perf_counter())))
     threads = [
-        threading.Thread(target=annotate, args=(url, n, n_votes, think, retry_rate, seed + i, start, latencies, acks, errors, retries, calls))
+        threading.Thread(target=annotate, args=(url, n, n_votes, think, retry_rate, seed + i, start, latencies, fetches, acks, errors, retries,
+                                           calls))
         for i, n in enumerate(names)
     ]
     t0 = time.perf_counter()
@@ -209,7 +214,7 @@ def run_load(url: str, server: subprocess.Popen, names: list[str], n_votes: int,
     for t in threads:
         t.join()
     cpu, voting_s = cpu_seconds(server) - cpu_at_start[0], time.perf_counter() - cpu_at_start[1]
-    return {"latencies": latencies, "acks": acks, "errors": errors, "retries": sum(retries), "wall": time.perf_counter() - t0,
+    return {"latencies": latencies, "fetches": fetches, "acks": acks, "errors": errors, "retries": sum(retries), "wall": time.perf_counter() - t0,
             "cpu_ms_per_call": 1000 * cpu / max(1, sum(calls)), "cpu_share": cpu / voting_s}
 
 
@@ -228,11 +233,13 @@ def report(label: str, result: dict, store: Store, names: list[str], expected: i
     lat = result["latencies"]
     n, dups, over = stored_votes(store, names)
     p50, p99 = percentile(lat, 50) * 1000, percentile(lat, 99) * 1000
+    fetch_p50, fetch_p99 = (percentile(result["fetches"], q) * 1000 for q in (50, 99))
     print(f"{label}: votes stored {n}/{expected}, duplicates {dups}, overfilled pairs {over}, "
-          f"acknowledged {len(result['acks'])}, retried after a dropped connection {result['retries']}, p50 {p50:.0f} ms, p99 {p99:.0f} ms, wall {result['wall']:.1f} s, "
+          f"acknowledged {len(result['acks'])}, retried after a dropped connection {result['retries']}, p50 {p50:.0f} ms, p99 {p99:.0f} ms, next pair p50 {fetch_p50:.0f} ms, p99 {fetch_p99:.0f} ms, wall {result['wall']:.1f} s, "
           f"server CPU {result['cpu_ms_per_call']:.1f} ms per call ({result['cpu_share']:.0%} of a core while voting)"
           + (f", errors {len(result['errors'])} (first: {result['errors'][0]})" if result["errors"] else ""), flush=True)
-    return {"stored": n, "expected": expected, "duplicates": dups, "p50": p50, "p99": p99, **result}
+    return {"stored": n, "expected": expected, "duplicates": dups, "p50": p50, "p99": p99,
+            "fetch_p50": fetch_p50, "fetch_p99": fetch_p99, **result}
 
 
 README_START, README_END = "<!-- votes-bench:start -->", "<!-- votes-bench:end -->"
@@ -254,7 +261,9 @@ def readme_paragraph(args, alone: dict, crowd: dict, where: str) -> str:
         f"{crowd['p50']:.0f} ms and p99 {crowd['p99']:.0f} ms, against p99 {alone['p99']:.0f} ms for one annotator alone "
         f"(ratio {crowd['p99'] / alone['p99']:.1f}); the server spent {crowd['cpu_ms_per_call']:.1f} ms of CPU per call "
         f"({crowd['cpu_share']:.0%} of one core while they voted). Each annotator signs in first; then all ask for a "
-        f"pair in the same instant, and the votes cast in the first seconds wait behind those requests."
+        f"pair in the same instant; votes run in threads of their own (ui/lanes.py), so those cast in the first "
+        f"seconds do not wait behind that crowd of requests, which wait for their pair instead: next-pair latency "
+        f"p50 {crowd['fetch_p50']:.0f} ms, p99 {crowd['fetch_p99']:.0f} ms."
     )
 
 

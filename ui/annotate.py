@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from feedback import agreement, assignment
 from storage import tasks as task_store
 from storage import votes as vote_store
-from ui import auth
+from ui import auth, lanes
 
 RATING_CHOICES = ["1", "2", "3", "4", "5"]
 ALL_TASKS = "(all tasks)"
@@ -209,19 +209,29 @@ def build(ctx) -> None:
         names = [t["name"] for t in task_store.list_tasks(ctx.store)]
         return gr.Dropdown(choices=[ALL_TASKS, *names])
 
+    # The handlers run in lanes (ui/lanes.py): votes in their own threads, fetches in a narrow lane.
+    async def next_call(task_name: str, request: gr.Request) -> dict:
+        return await lanes.FETCHES.run(show_next, task_name, request)
+
+    async def vote_call(view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request: gr.Request) -> dict:
+        return await lanes.VOTES.run(vote, view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request)
+
+    async def skip_call(view, task_name: str, request: gr.Request) -> dict:
+        return await lanes.FETCHES.run(skip_pair, view, task_name, request)
+
     # Off the queue: one POST answers each call (the queue's POST, then event stream, doubles the
     # work per vote), and these short handlers need neither progress bars nor a concurrency limit.
     # No pre/postprocessing: the values are plain strings and None already, and Gradio runs each
     # component's pre/postprocess in a thread hop of its own (13 outputs per new pair); the
     # handlers check their raw inputs themselves (_task_id, _rating, vote).
     raw = {"queue": False, "preprocess": False, "postprocess": False}
-    gr.on([next_btn.click, task.input], show_next, inputs=[task], outputs=screen, api_name="annotate_next", **raw).then(
+    gr.on([next_btn.click, task.input], next_call, inputs=[task], outputs=screen, api_name="annotate_next", **raw).then(
         None, js=NEW_PAIR_JS, api_visibility="private")
     # .success: a refused submit (no verdict picked) leaves Submit enabled
-    submit.click(vote, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
+    submit.click(vote_call, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
                  outputs=[reveal, progress], api_name="annotate_submit", **raw).success(
         None, js=AFTER_VOTE_JS, api_visibility="private")
-    skip.click(skip_pair, inputs=[current, task], outputs=screen, api_name="annotate_skip", **raw).then(
+    skip.click(skip_call, inputs=[current, task], outputs=screen, api_name="annotate_skip", **raw).then(
         None, js=NEW_PAIR_JS, api_visibility="private")
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
 
@@ -233,5 +243,8 @@ def build(ctx) -> None:
             return {prompt: _box("Press **Next pair** to start annotating.")}
         return show_next(task_name, request)
 
+    async def open_call(task_name: str, request: gr.Request) -> dict:
+        return await lanes.FETCHES.run(on_open, task_name, request)
+
     # The root Blocks is the one being built: run on_open on every page load.
-    gr.context.Context.root_block.load(on_open, inputs=[task], outputs=screen, api_visibility="private")
+    gr.context.Context.root_block.load(open_call, inputs=[task], outputs=screen, api_visibility="private")
