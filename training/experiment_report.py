@@ -126,16 +126,11 @@ def train_texts_line(scores: dict[str, dict]) -> str:
         f"{s} " + ", ".join(f"{axis} {value:.2f}" for axis, value in m.items()) for s, m in means.items())
     weak, base, refined = (means.get(s, {}) for s in ("weak", "strong-base", "icl-refine"))
     if all(axis in m for m in (weak, base, refined) for axis in ("concept", "content")):
-        transferred = _share(refined["concept"], base["concept"], weak["concept"])
-        kept = _share(refined["content"], weak["content"], base["content"])
+        transferred = report.gap_ratio(refined["concept"], base["concept"], weak["concept"])
+        kept = report.gap_ratio(refined["content"], weak["content"], base["content"])
         line += (f"; icl-refine's answers carry {report._ratio(transferred)} of the concept and {report._ratio(kept)} "
                  "of the content (concept transferred, content kept), which is where a row that imitates them starts")
     return line + "."
-
-
-def _share(value: float, zero: float, one: float) -> float | None:
-    """Where value lies from zero (0) to one (1), as add_ratios measures it; None when they are equal."""
-    return None if one == zero else (value - zero) / (one - zero)
 
 
 def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: dict[str, int],
