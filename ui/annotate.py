@@ -210,14 +210,7 @@ def build(ctx) -> None:
         return gr.Dropdown(choices=[ALL_TASKS, *names])
 
     # The handlers run in lanes (ui/lanes.py): votes in their own threads, fetches in a narrow lane.
-    async def next_call(task_name: str, request: gr.Request) -> dict:
-        return await lanes.FETCHES.run(show_next, task_name, request)
-
-    async def vote_call(view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request: gr.Request) -> dict:
-        return await lanes.VOTES.run(vote, view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request)
-
-    async def skip_call(view, task_name: str, request: gr.Request) -> dict:
-        return await lanes.FETCHES.run(skip_pair, view, task_name, request)
+    next_call, vote_call, skip_call = lanes.FETCHES.handler(show_next), lanes.VOTES.handler(vote), lanes.FETCHES.handler(skip_pair)
 
     # Off the queue: one POST answers each call (the queue's POST, then event stream, doubles the
     # work per vote), and these short handlers need neither progress bars nor a concurrency limit.
@@ -243,8 +236,5 @@ def build(ctx) -> None:
             return {prompt: _box("Press **Next pair** to start annotating.")}
         return show_next(task_name, request)
 
-    async def open_call(task_name: str, request: gr.Request) -> dict:
-        return await lanes.FETCHES.run(on_open, task_name, request)
-
     # The root Blocks is the one being built: run on_open on every page load.
-    gr.context.Context.root_block.load(open_call, inputs=[task], outputs=screen, api_visibility="private")
+    gr.context.Context.root_block.load(lanes.FETCHES.handler(on_open), inputs=[task], outputs=screen, api_visibility="private")

@@ -30,6 +30,16 @@ class Lane:
             self._limiter = anyio.CapacityLimiter(self.threads)
         return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=self._limiter)
 
+    def handler(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """An async Gradio handler that runs fn in this lane. functools.wraps keeps fn's signature
+        visible to Gradio, which injects gr.Request by it and calls the handler with positional arguments."""
+
+        @functools.wraps(fn)
+        async def call(*args: Any) -> Any:
+            return await self.run(fn, *args)
+
+        return call
+
 
 VOTES = Lane(8)    # a vote is a short write; SQLite serializes the writes anyway
 FETCHES = Lane(2)  # next pair, skip, page load: on 2 cores more threads only share the GIL
