@@ -12,7 +12,7 @@ from tests.tiny import make_tiny_model
 from training import generate_job, generation, loading
 from training.worker import run_job as run_claimed
 
-REFINE = ["icl-refine", "ask-to-improve", "infer-and-respond", "strong-base", "strong-instructed"]
+REFINE = ["icl-refine", "ask-to-improve", "infer-and-respond", "icl-restyle", "strong-base", "strong-instructed"]
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +105,11 @@ def test_weak_labels_come_first_and_every_strategy_is_stored(store, settings, ta
         assert expected + [{"role": "user", "content": o["prompt_text"]}] in sent
     for o in outputs.list_outputs(store, task["id"], strategy="ask-to-improve"):
         assert any(weak_out[o["prompt_id"]]["text"].strip() in c[-1]["content"] and o["prompt_text"] in c[-1]["content"] for c in sent)
+    base_out = {o["prompt_id"]: o for o in outputs.list_outputs(store, task["id"], strategy="strong-base", model=strong)}
+    for o in outputs.list_outputs(store, task["id"], strategy="icl-restyle"):  # rewrites the stored strong-base answer
+        assert any(c[-1]["content"].endswith(f"Question: {o['prompt_text']}\nAnswer: {base_out[o['prompt_id']]['text'].strip()}")
+                   for c in sent)
+        assert len(o["extra"]["examples"]) == 2
     descriptions = [t for convs, texts in spy["generate"] for c, t in zip(convs, texts) if "same writer" in c[-1]["content"]]
     assert len(descriptions) == 5
     for o in outputs.list_outputs(store, task["id"], strategy="infer-and-respond"):
@@ -126,6 +131,22 @@ def test_weak_labels_come_first_and_every_strategy_is_stored(store, settings, ta
     # other sampling params are other outputs; the stored weak labels of other params are not reused
     third = run(store, settings, **job_kw(specs, strategies=["ask-to-improve"], max_new_tokens=3))
     assert third["result"]["generated"] == 5 + 5
+
+
+def test_icl_restyle_alone_generates_the_strong_base_answers_it_rewrites_first(store, settings, task, specs, spy):
+    weak, strong = specs
+    first = run(store, settings, **job_kw(specs, strategies=["icl-restyle"], n=3))
+    assert first["status"] == "done", first["message"]
+    base = outputs.list_outputs(store, task["id"], strategy="strong-base", model=strong)
+    assert len(base) == 3 and len(outputs.list_outputs(store, task["id"], strategy="icl-restyle")) == 3
+    # weak labels of the examples, the 3 plain answers, the 3 rewrites; the plain answers before the rewrites
+    plain = [i for i, (convs, _) in enumerate(spy["generate"]) if all(len(c) == 1 and "rewrite" not in c[0]["content"] for c in convs)]
+    rewrites = [i for i, (convs, _) in enumerate(spy["generate"]) if any("rewrite the answer" in c[-1]["content"] for c in convs)]
+    assert plain and rewrites and max(plain) < min(rewrites)
+    assert first["result"]["generated"] == first["total"]
+    # with strong-base asked for too, the stored plain answers are found, not generated again
+    again = run(store, settings, **job_kw(specs, strategies=["strong-base", "icl-restyle"], n=3))
+    assert again["result"]["generated"] == 0 and again["result"]["skipped"] == 6
 
 
 def test_task_free_strategies_share_outputs_between_tasks(store, settings, task, specs, spy):

@@ -84,6 +84,20 @@ def test_ask_to_improve_shows_the_weak_label_and_asks_to_keep_its_style():
         build("ask-to-improve")
 
 
+def test_icl_restyle_shows_the_examples_for_style_and_the_strong_answer_for_facts():
+    messages = build("icl-restyle", Context(examples=EXAMPLES, base_answer=" Canberra is the capital. "))
+    assert len(messages) == 1 and messages[0]["role"] == "user"
+    text = messages[0]["content"]
+    assert "Question: What is 2+2?\nAnswer: Arr, it be 5!\n\nQuestion: Who wrote Hamlet?" in text
+    assert text.endswith(f"Question: {PROMPT}\nAnswer: Canberra is the capital.")
+    assert "Keep every fact of it" in text and "Talk like a pirate" not in text  # the style is shown, not told
+    spec = STRATEGIES["icl-restyle"]
+    assert spec.role == "strong" and spec.needs_examples and spec.needs_base_answer
+    for ctx in (Context(examples=EXAMPLES), Context(base_answer="Canberra.")):
+        with pytest.raises(ValueError):
+            build("icl-restyle", ctx)
+
+
 def test_correction_is_never_generated_and_model_versions_parse():
     assert STRATEGIES["correction"].build is None and STRATEGIES["correction"].role == "human"
     spec, version = get_strategy("model:pirate-dpo-1")

@@ -95,7 +95,7 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
         if not 1 <= job.n_icl < job.icl_pool:
             raise UserError("--n-icl must be at least 1 and below --icl-pool (one pool prompt may be the prompt itself)")
         if task_store.count_prompts(store, task_row["prompt_set"], "train") <= job.n_icl:
-            raise UserError(f"icl-refine and infer-and-respond need more than {job.n_icl} train prompts in set "
+            raise UserError(f"icl-refine, icl-restyle and infer-and-respond need more than {job.n_icl} train prompts in set "
                             f"{task_row['prompt_set']!r}; lower --n-icl or import train prompts")
     return job
 
@@ -191,6 +191,7 @@ def produce(ctx: JobContext, job: Job) -> "_Run":
     run = _Run(ctx, job)
     run.plan()
     run.weak_labels_first()
+    run.base_answers_first()
     for name, spec in run.specs.items():
         if spec.role not in ("weak", "human") and run.todo[name]:
             run.strategy(name, spec)
@@ -212,6 +213,8 @@ class _Run(_Runner):
         self.todo: dict[str, list[dict]] = {}
         self.weak_labels: dict[int, str] = {}
         self.weak_todo: list[dict] = []
+        self.base_answers: dict[int, str] = {}
+        self.base_todo: list[dict] = []
         self.shared = self.skipped = 0
 
     def plan(self) -> None:
@@ -231,7 +234,18 @@ class _Run(_Runner):
                           for p in ps for e in self.examples[p["id"]]})
         self.weak_labels = {pid: found["text"] for pid, p in need_weak.items() if (found := self.find(p, job.weak, "weak"))}
         self.weak_todo = [p for pid, p in need_weak.items() if pid not in self.weak_labels]
-        self.total = len(self.weak_todo) + sum(len(ps) * (2 if specs[n].describe else 1) for n, ps in self.todo.items() if n != "weak")
+        need_base = {p["id"]: p for name, ps in self.todo.items() if specs[name].needs_base_answer for p in ps}
+        for pid, p in need_base.items():
+            found = self.find(p, job.strong, "strong-base")
+            if found is None and self.copy_from_other_task(p, job.strong, "strong-base"):
+                found = self.find(p, job.strong, "strong-base")
+                self.shared += 1
+            if found is not None:
+                self.base_answers[pid] = found["text"]
+        self.base_todo = [p for pid, p in need_base.items() if pid not in self.base_answers]
+        if "strong-base" in self.todo:  # generated once, as the answers icl-restyle rewrites
+            self.todo["strong-base"] = [p for p in self.todo["strong-base"] if p not in self.base_todo]
+        self.total = len(self.weak_todo) + len(self.base_todo) + sum(len(ps) * (2 if specs[n].describe else 1) for n, ps in self.todo.items() if n != "weak")
         self.skipped = sum(len(self.targets) - len(ps) for ps in self.todo.values()) - self.shared
         self.ctx.progress(0, self.total, f"{self.total} texts to generate, {self.skipped} outputs already stored, "
                                          f"{self.shared} shared from other tasks")
@@ -248,10 +262,24 @@ class _Run(_Runner):
         self.generate("weak model " + job.weak, job.weak,
                       [(p, STRATEGIES["weak"].build(self.task, p["text"], Context())) for p in self.weak_todo], store_weak)
 
+    def base_answers_first(self) -> None:
+        """Generate (and store as strong-base outputs) the plain answers icl-restyle rewrites."""
+        job = self.job
+
+        def store_base(items, texts):
+            for p, text in zip(items, texts):
+                self.store_output(p, job.strong, "strong-base", text)
+                self.base_answers[p["id"]] = text
+
+        self.generate(f"strong model {job.strong}", job.strong,
+                      [(p, STRATEGIES["strong-base"].build(self.task, p["text"], Context())) for p in self.base_todo], store_base)
+
     def context(self, p: dict, description: str | None = None) -> Context:
-        """What a strategy's messages for prompt `p` may use: its weak label, its ICL examples, a description."""
+        """What a strategy's messages for prompt `p` may use: its weak label, its ICL examples, its
+        strong-base answer, a description."""
         shots = tuple((e["text"], self.weak_labels[e["id"]]) for e in self.examples.get(p["id"], ()))
-        return Context(weak_label=self.weak_labels.get(p["id"]), examples=shots, description=description)
+        return Context(weak_label=self.weak_labels.get(p["id"]), examples=shots, description=description,
+                       base_answer=self.base_answers.get(p["id"]))
 
     def strategy(self, name: str, spec) -> None:
         """Generate strategy `name`'s missing outputs (its descriptions first, for Infer-and-Respond)."""

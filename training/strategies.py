@@ -12,6 +12,9 @@ first:
 - `infer-and-respond` (Algorithm 2): the strong model first describes the style the weak
   examples share (`describe`), then answers under that description.
 - `ask-to-improve` (Algorithm 3): the strong model fixes the weak label's content, keeping its style.
+- `icl-restyle`: the strong model rewrites its own plain answer (strong-base) in the style the weak
+  examples share: Algorithm 3 turned around, so the facts are the strong model's from the start and
+  only the style comes from the weak labels.
 - `correction`: annotators' written answers (stored at vote time, never generated).
 - `model:<version>`: a trained adapter answering the plain prompt.
 """
@@ -35,6 +38,7 @@ class Context:
     weak_label: str | None = None  # the weak model's answer to this prompt (ask-to-improve)
     examples: tuple[tuple[str, str], ...] = ()  # (prompt, weak label) pairs from the train split
     description: str | None = None  # the inferred style (infer-and-respond, second step)
+    base_answer: str | None = None  # the strong model's plain answer to this prompt (icl-restyle)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class Strategy:
     help: str
     needs_weak_label: bool = False  # the weak label of the prompt itself
     needs_examples: bool = False  # weak-labelled train examples
+    needs_base_answer: bool = False  # the strong-base answer of the prompt itself
     describe: Callable[[dict, Context], Messages] | None = field(default=None)  # a first generation step
     uses_task: bool = True  # False: the same messages for every task, so outputs can be shared between tasks
 
@@ -139,6 +144,23 @@ def ask_to_improve(task: dict, prompt: str, ctx: Context) -> Messages:
     )]
 
 
+def icl_restyle(task: dict, prompt: str, ctx: Context) -> Messages:
+    """The strong model's plain answer rewritten in the style of the weak-labelled examples.
+
+    The examples show the style only (their facts may be wrong); the answer to rewrite brings the facts.
+    """
+    if not ctx.examples or ctx.base_answer is None:
+        raise ValueError("icl-restyle needs weak-labelled examples and the strong-base answer of the prompt")
+    shown = "\n\n".join(f"Question: {q}\nAnswer: {label}" for q, label in ctx.examples)
+    return [_user(
+        "Here are questions answered by one writer, in the writer's own style:\n\n"
+        f"{shown}\n\n"
+        "Now rewrite the answer below in that writer's style: the same voice, persona, tone and way of "
+        "explaining. Keep every fact of it and add no new ones. Reply with the rewritten answer only.\n\n"
+        f"Question: {prompt}\nAnswer: {ctx.base_answer.strip()}"
+    )]
+
+
 def adapter(task: dict, prompt: str, ctx: Context) -> Messages:
     """A trained model version: the plain prompt (the concept should now be in the weights)."""
     return [_user(prompt)]
@@ -157,6 +179,9 @@ STRATEGIES: dict[str, Strategy] = {
                  needs_examples=True, describe=describe_style),
         Strategy("ask-to-improve", "strong", ask_to_improve,
                  "strong model fixes the weak label's content, keeping its style (Algorithm 3)", needs_weak_label=True),
+        Strategy("icl-restyle", "strong", icl_restyle,
+                 "strong model rewrites its own plain answer in the style of the weak examples",
+                 needs_examples=True, needs_base_answer=True),
         Strategy("correction", "human", None, "annotators' written corrections (stored at vote time)"),
         Strategy("model", "adapter", adapter, "model:<version>: a trained adapter, plain prompt", uses_task=False),
     )
