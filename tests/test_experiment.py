@@ -12,7 +12,7 @@ from storage.errors import UserError
 from training import experiment
 from training.experiment import ExperimentConfig
 from training.experiment_rows import ROWS, TRAINED, matchups, preference_examples, sft_examples, voted_examples
-from training.experiment_report import train_texts_line
+from training.experiment_report import compared, own_steps, train_texts_line
 from training.experiment_runner import Runner, row_train_config
 from training.experiment_stages import check_config
 
@@ -34,14 +34,19 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
         "icl-refine vs weak": [{"prefers_a": True}, {"prefers_a": True}],
         "weak vs strong-base": [{"prefers_a": True}, {"prefers_a": True}],
     }
-    assert set(matchups()) == {("icl-refine", "strong-base"), ("icl-refine", "weak"), ("weak", "strong-base")}
+    assert set(matchups()) == {("icl-refine", "strong-base"), ("icl-refine", "weak"), ("weak", "strong-base"),
+                               ("icl-restyle", "strong-base")}
     refined = voted_examples(prompts, texts, verdicts, "refined")
     assert [(e["chosen"], e["rejected"]) for e in refined] == [("r1", "s1"), ("s2", "r2"), ("r1", "w1"), ("r2", "w2")]
     naive = voted_examples(prompts, texts, verdicts, "naive")
     assert [(e["chosen"], e["rejected"]) for e in naive] == [("w1", "s1"), ("w2", "s2")]
     concept = voted_examples(prompts, texts, verdicts, "concept")
     assert [(e["chosen"], e["rejected"]) for e in concept] == [("r1", "s1"), ("s2", "r2")]
-    assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft"}
+    texts["icl-restyle"], verdicts["icl-restyle vs strong-base"] = ["x1", "x2"], [{"prefers_a": True}, {"prefers_a": True}]
+    restyle = voted_examples(prompts, texts, verdicts, "restyle")
+    assert [(e["chosen"], e["rejected"]) for e in restyle] == [("x1", "s1"), ("x2", "s2")]
+    assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft",
+                                        "sft-restyle", "dpo-restyle-sft"}
     config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-concept-sft"], "cpu")
     assert (config.max_steps, config.learning_rate, config.loss_weights) == (16, 1e-3, "1,64")  # its own steps
     assert {e["agreement"] for e in refined} == {None}  # a single vote per pair
@@ -68,6 +73,18 @@ def test_the_train_texts_line_places_icl_refine_between_the_weak_and_the_strong_
     # (0.3 - 0) / (0.8 - 0) and (0.7 - 0.3) / (0.9 - 0.3)
     assert "icl-refine's answers carry 0.38 of the concept and 0.67 of the content" in line
     assert "carry" not in train_texts_line({**scores, "weak": {"concept": [1.0], "content": []}})
+    restyled = train_texts_line({**scores, "icl-restyle": {"concept": [0.8, 0.0], "content": [0.9, 0.9]}})
+    # (0.4 - 0) / 0.8 and (0.9 - 0.3) / 0.6
+    assert "icl-refine's answers carry 0.38 of the concept and 0.67 of the content, icl-restyle's answers carry 0.50 of the concept and 1.00 of the content" in restyled
+
+
+def test_the_targets_line_never_rounds_a_miss_onto_its_goal_and_rows_sharing_steps_share_a_note():
+    assert (compared(0.897, 0.9), compared(0.904, 0.9), compared(0.9, 0.9), compared(0.54, 0.5), compared(None, 0.5)) == (
+        "0.897", "0.904", "0.90", "0.54", "n/a")
+    cfg = ExperimentConfig(train_steps=8, learning_rate=1e-3)
+    assert own_steps([ROWS["sft-weak"], ROWS["dpo-concept-sft"], ROWS["dpo-restyle-sft"]], cfg) == (
+        " (dpo-concept-sft, dpo-restyle-sft: 16 steps at 1e-3)")
+    assert own_steps([ROWS["sft-weak"]], cfg) == ""
 
 
 def test_config_validation_and_pinned_results_folder(tmp_path, settings):
@@ -142,13 +159,15 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
 
     spec = str(make_tiny_model(tmp_path / "tiny"))
     out = tmp_path / "results" / "tiny-run"
+    # one annotator: the tiny model's random texts make three annotators' unanimity (which the
+    # concept and restyle rows keep) a coin toss, and a single vote counts as unanimous
     cfg = ExperimentConfig(task=tiny_task, weak=spec, strong=spec, n_train=6, n_eval=2, n_icl=2, noise=0.2,
-                           max_new_tokens=6, batch_size=4, train_steps=1, out=str(out))
+                           max_new_tokens=6, batch_size=4, train_steps=1, annotators=1, out=str(out))
     seen = []
     result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
     names = [r["name"] for r in result["rows"]]
     assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft",
-                     "dpo-concept-sft"]
+                     "dpo-concept-sft", "sft-restyle", "dpo-restyle-sft"]
     for r in result["rows"]:
         assert 0.0 <= r["repetition"]["mean"] <= 1.0
     for r in result["rows"]:
@@ -158,18 +177,18 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     text = (out / "report.md").read_text()
     assert "| sft-refined |" in text and "concept transferred" in text and "repetition |" in text
     assert "| dpo-refined − dpo-weak |" in text and "Targets, dpo-refined-sft:" in text
-    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft: 16 steps" in text
+    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft, dpo-restyle-sft: 16 steps at 1e-3)" in text
     assert json.loads((out / "stages" / "sft-weak-eval.json").read_text())["device_dtype"].startswith("cpu/")
     assert "- Generation stages by device/dtype: cpu/" in text
     assert "- Train-prompt texts the rows learn from (same scorers): weak concept " in text
     assert [(d["refined"], d["naive"]) for d in result["differences"]] == [
         ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
-        ("dpo-concept-sft", "dpo-weak")]
+        ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak")]
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     for row in TRAINED:
         assert (out / "adapters" / row.key / "adapter" / "adapter_config.json").is_file()
     judge = json.loads((out / "stages" / "judge.json").read_text())
-    assert len(judge["verdicts"]) == 3 and all(len(v) == 6 for v in judge["verdicts"].values())
+    assert len(judge["verdicts"]) == 4 and all(len(v) == 6 for v in judge["verdicts"].values())
     stored = evaluations.list_evaluations(store, tasks.get_task(store, tiny_task)["id"])
     assert {e["model"] for e in stored} >= {spec, "tiny-run/sft-refined"}
 

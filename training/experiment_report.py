@@ -64,6 +64,24 @@ def differences(per_prompt: dict, seed: int) -> list[dict]:
     return out
 
 
+def compared(value: float | None, goal: float) -> str:
+    """A ratio as the targets line shows it beside its goal: two decimals, three where two would
+    round a miss (or a hit) onto the goal itself, e.g. 0.897 < 0.9."""
+    text = report._ratio(value)
+    return f"{value:.3f}" if value is not None and text == f"{goal:.2f}" and value != goal else text
+
+
+def own_steps(rows, cfg) -> str:
+    """The setup line's note on the rows that train with their own steps or rate, one note per
+    setting, e.g. ' (dpo-concept-sft, dpo-restyle-sft: 16 steps at 1e-3)'."""
+    by: dict[str, list[str]] = {}
+    for r in rows:
+        if r.steps or r.learning_rate:
+            rate = r.learning_rate or cfg.learning_rate
+            by.setdefault(f"{r.steps or cfg.train_steps} steps" + (f" at {_rate(rate)}" if rate else ""), []).append(r.key)
+    return "".join(f" ({', '.join(keys)}: {setting})" for setting, keys in by.items())
+
+
 def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
     """One line per DPO row saying which of TARGETS it meets, with the figures."""
     by_key = {r["key"]: r for r in rows}
@@ -77,7 +95,7 @@ def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
         checks = []
         for name, value, goal in (("concept transferred", r.get("transferred"), TARGETS["transferred"]),
                                   ("content kept", r.get("kept"), TARGETS["kept"])):
-            checks.append(f"{name} {report._ratio(value)} {'≥' if value is not None and value >= goal else '<'} {goal}")
+            checks.append(f"{name} {compared(value, goal)} {'≥' if value is not None and value >= goal else '<'} {goal}")
         if base_rep is not None:
             limit = TARGETS["repetition_vs_base"] * max(base_rep, 0.01)
             rep = r["repetition"]["mean"]
@@ -120,16 +138,23 @@ def verdict_line(matchup: str, verdicts: list[dict], annotators: int) -> str:
 def train_texts_line(scores: dict[str, dict]) -> str:
     """The report's line on the train-prompt texts the rows learn from ({strategy: {"concept": [...],
     "content": [...]}}, the judge stage's scores): their mean scores and, by the table's ratios,
-    how much of the concept and content icl-refine's answers carry, which is where imitating them starts."""
+    how much of the concept and content each refinement's answers (icl-refine, icl-restyle) carry,
+    which is where imitating them starts."""
     means = {s: {axis: sum(v) / len(v) for axis, v in by_axis.items() if v} for s, by_axis in scores.items()}
     line = "- Train-prompt texts the rows learn from (same scorers): " + "; ".join(
         f"{s} " + ", ".join(f"{axis} {value:.2f}" for axis, value in m.items()) for s, m in means.items())
-    weak, base, refined = (means.get(s, {}) for s in ("weak", "strong-base", "icl-refine"))
-    if all(axis in m for m in (weak, base, refined) for axis in ("concept", "content")):
-        transferred = report.gap_ratio(refined["concept"], base["concept"], weak["concept"])
-        kept = report.gap_ratio(refined["content"], weak["content"], base["content"])
-        line += (f"; icl-refine's answers carry {report._ratio(transferred)} of the concept and {report._ratio(kept)} "
-                 "of the content (concept transferred, content kept), which is where a row that imitates them starts")
+    weak, base = means.get("weak", {}), means.get("strong-base", {})
+    carried = []
+    for strategy in ("icl-refine", "icl-restyle"):
+        refined = means.get(strategy, {})
+        if all(axis in m for m in (weak, base, refined) for axis in ("concept", "content")):
+            transferred = report.gap_ratio(refined["concept"], base["concept"], weak["concept"])
+            kept = report.gap_ratio(refined["content"], weak["content"], base["content"])
+            carried.append(f"{strategy}'s answers carry {report._ratio(transferred)} of the concept and "
+                           f"{report._ratio(kept)} of the content")
+    if carried:
+        line += ("; " + ", ".join(carried) + " (concept transferred, content kept), which is where a row that "
+                 "imitates them starts")
     return line + "."
 
 
@@ -149,9 +174,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         + ", ".join(f"{describe(plan)} ({', '.join(r.key for r in runner.rows if r.plan == plan)})"
                     for plan in dict.fromkeys(r.plan for r in runner.rows if r.plan)) + "; "
         f"{cfg.n_icl} ICL examples, {cfg.train_steps} LoRA steps per trained row at {_rate(cfg.learning_rate) if cfg.learning_rate else 'per-method rates'}"
-        + "".join(f" ({r.key}: {r.steps or cfg.train_steps} steps"
-                  + (f" at {_rate(r.learning_rate or cfg.learning_rate)})" if r.learning_rate or cfg.learning_rate else ")")
-                  for r in runner.rows if r.steps or r.learning_rate) + ", "
+        + own_steps(runner.rows, cfg) + ", "
         f"greedy with repetition penalty {cfg.repetition_penalty}, max {cfg.max_new_tokens} new tokens, seed {cfg.seed}; "
         f"scorers: concept `{task['concept_scorer']}`, content `{task['content_scorer']}` (a looping answer scores 0 on both); "
         f"repetition: share of repeated word trigrams."

@@ -12,7 +12,10 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
 - dpo-concept-sft: the same loss on the votes over the concept pairs alone (icl-refine vs strong-base,
   equal content), whose chosen answers carry the concept, and only those every annotator agreed on;
   the icl-refine vs weak votes, where the weak annotator mostly picks the weak answer, taught the SFT
-  term the weak model's wrong facts.
+  term the weak model's wrong facts;
+- sft-restyle: SFT on icl-restyle outputs, the strong model's plain answers rewritten in the weak
+  examples' style (their facts are the strong model's own);
+- dpo-restyle-sft: dpo-concept-sft's loss on the votes over the restyle pairs (icl-restyle vs strong-base).
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -52,10 +55,13 @@ TRAINED = (
     # without the agreement filter a quarter of the SFT targets were the plain answers)
     Row("dpo-concept-sft", "dpo", plan="concept", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0, steps=16,
         min_agreement=1.0),
+    Row("sft-restyle", "sft-refined", labels="icl-restyle"),
+    Row("dpo-restyle-sft", "dpo", plan="restyle", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0, steps=16,
+        min_agreement=1.0),
 )
 ROWS = {r.key: r for r in TRAINED}
 COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
-               ("dpo-concept-sft", "dpo-weak"))
+               ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak"))
 
 
 def matchups() -> list[tuple[str, str]]:

@@ -1,7 +1,8 @@
 """One experiment run: every stage in order, each read back instead of run when its stored inputs match.
 
 Stages: the weak labels and the weak model's eval answers; the strong model's eval answers without
-and with the concept instruction; its icl-refine labels and plain answers on the train prompts;
+and with the concept instruction; its plain answers, icl-refine labels and icl-restyle labels (its
+plain answers rewritten in the weak examples' style) on the train prompts;
 the simulated weak annotator's verdicts on every matchup the DPO rows need (`judge`); then for each
 trained row (training.experiment_rows) its training and its eval answers; with --judge, an LLM
 judge's scores of every row's eval answers (`llm-judge`); then the report.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -33,7 +35,7 @@ from training.strategies import STRATEGIES, Context, select_examples
 # machine that also runs the app (the peak with it is yet to be measured).
 EXPERIMENT_TRAIN = {"max_steps": 16, "batch_size": 4, "max_length": 384, "save_steps": 4, "logging_steps": 1,
                     "gradient_checkpointing": True}
-TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base")  # the train-prompt texts rows and matchups draw on
+TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle")  # the train-prompt texts rows and matchups draw on
 
 
 def row_train_config(cfg, row: Row, device: str, **overrides):
@@ -76,7 +78,8 @@ class Runner:
     """One experiment run over a resolved ExperimentConfig (see training.experiment)."""
 
     PLAN = (
-        ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "strong-base-train", "judge"]
+        ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "strong-base-train",
+         "icl-restyle-train", "judge"]
         + [s for r in TRAINED for s in (f"train-{r.key}", f"{r.key}-eval")]
         + ["report"]
     )
@@ -87,7 +90,7 @@ class Runner:
         self.stages = Stages(self.out)
         self.task = task_store.get_task(store, cfg.task)
         self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
-        self.plan = (self.PLAN[:7] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
+        self.plan = (self.PLAN[:8] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
                      + (["llm-judge"] if cfg.judge else []) + ["report"])
         if cfg.validation:  # held-out train prompts: tune rates and steps without looking at the eval split
             train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train + cfg.n_eval)
@@ -168,7 +171,7 @@ class Runner:
         return self.step(name, run, cached=False)["texts"]
 
     def messages(self, strategy: str, prompts: list[dict], contexts: list[Context] | None = None) -> list:
-        """The conversations `strategy` sends for `prompts` (with per-prompt contexts for icl-refine)."""
+        """The conversations `strategy` sends for `prompts` (with per-prompt contexts for icl-refine and icl-restyle)."""
         build = STRATEGIES[strategy].build
         contexts = contexts or [Context()] * len(prompts)
         return [build(self.task, p["text"], c) for p, c in zip(prompts, contexts)]
@@ -241,6 +244,8 @@ class Runner:
             "icl-refine": self.texts("icl-refine-train", cfg.strong, self.messages("icl-refine", self.train, contexts)),
             "strong-base": self.texts("strong-base-train", cfg.strong, self.messages("strong-base", self.train)),
         }
+        restyle = [replace(c, base_answer=t) for c, t in zip(contexts, texts["strong-base"])]
+        texts["icl-restyle"] = self.texts("icl-restyle-train", cfg.strong, self.messages("icl-restyle", self.train, restyle))
         judge = self.judge(texts)
         data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
         from training.loading import clear_cache
