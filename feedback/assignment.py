@@ -86,7 +86,7 @@ def skip(store: Store, user_id: int, pair_id: int) -> None:
         raise UserError(f"pair {pair_id} was not served to you")
 
 
-def pairs_left(store: Store, user_id: int, task_id: int | None, timeout_s: float, now: float | None = None) -> int:
-    """How many pairs the user could still be served now."""
-    now = time.time() if now is None else now
-    return assignments.remaining_for(store, user_id, task_id, cutoff=now - timeout_s)
+def pairs_left(store: Store, user_id: int, task_id: int | None) -> int:
+    """How many pairs still want votes that the user has neither voted on nor skipped (those promised to
+    others right now included: they come back if unanswered)."""
+    return assignments.remaining_for(store, user_id, task_id)

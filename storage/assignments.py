@@ -3,8 +3,9 @@
 `serve_next` picks a pair on a read snapshot and records it in a write transaction that first checks
 the pair is still free, so two annotators asking at the same moment are counted against each other
 and never overfill a pair. The pick reads each pair's vote count from `pairs.n_votes` (kept by
-triggers, migration 005) and counts other annotators' open assignments once per call, instead of
-counting votes and assignments per pair.
+triggers, migration 005) and counts other annotators' open assignments once per call from the
+partial index of unanswered, unskipped ones (`assignments.answered`, kept by triggers, migration
+006), instead of counting votes and looking up a vote per assignment.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from storage.db import Store, one
 # Other annotators' open promises per pair: served, unexpired, unskipped, unanswered.
 _OPEN = """
 SELECT a.pair_id, COUNT(*) AS n_out FROM assignments a
-WHERE a.served_at > :cutoff AND a.user_id != :user AND a.skipped = 0
-  AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)
+WHERE a.answered = 0 AND a.skipped = 0 AND a.served_at > :cutoff AND a.user_id != :user
 GROUP BY a.pair_id
 """
 
@@ -31,8 +31,7 @@ WHERE (:task IS NULL OR pr.task_id = :task) AND pr.n_votes < pr.votes_wanted
 """
 
 # Assignment `a` is the user's own, open: served, unexpired, unskipped, unanswered.
-_OWN_OPEN = """a.user_id = :user AND a.skipped = 0 AND a.served_at > :cutoff
-  AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.pair_id = a.pair_id AND v.user_id = a.user_id)"""
+_OWN_OPEN = "a.user_id = :user AND a.answered = 0 AND a.skipped = 0 AND a.served_at > :cutoff"
 
 # Each task's first :overlap_pairs pairs (those every annotator meets first).
 _FIRST_PAIRS = """
@@ -122,6 +121,16 @@ def skip(store: Store, pair_id: int, user_id: int) -> bool:
         ).rowcount > 0
 
 
-def remaining_for(store: Store, user_id: int, task_id: int | None, cutoff: float) -> int:
-    """How many pairs the user could still be served now (not voted, not skipped, not full)."""
-    return one(store.read(), f"SELECT COUNT(*) AS n FROM ({_CANDIDATES})", {"user": user_id, "task": task_id, "cutoff": cutoff})["n"]
+def remaining_for(store: Store, user_id: int, task_id: int | None) -> int:
+    """How many pairs still want votes that the user has neither voted on nor skipped.
+
+    Pairs promised to other annotators right now count: they come back if those annotators do not
+    answer. Counted from the partial index of pairs wanting votes, minus the user's own votes and
+    skips on them, so the count costs little however many pairs a task has."""
+    db, params = store.read(), {"user": user_id, "task": task_id}
+    wanting = "pr.n_votes < pr.votes_wanted AND (:task IS NULL OR pr.task_id = :task)"
+    total = one(db, f"SELECT COUNT(*) AS n FROM pairs pr WHERE {wanting}", params)["n"]
+    done = one(db, f"""SELECT COUNT(*) AS n FROM pairs pr WHERE {wanting} AND pr.id IN (
+                           SELECT pair_id FROM votes WHERE user_id = :user
+                           UNION SELECT pair_id FROM assignments WHERE user_id = :user AND skipped = 1)""", params)["n"]
+    return total - done

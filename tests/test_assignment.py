@@ -161,7 +161,7 @@ def test_skip_frees_the_slot_and_is_not_served_again(store):
     assignment.skip(store, a, pair_id)
     assert assignment.next_pair(store, a, task, timeout_s=600) is None
     assert assignment.next_pair(store, b, task, timeout_s=600)["pair_id"] == pair_id
-    assert assignment.pairs_left(store, a, task, timeout_s=600) == 0
+    assert assignment.pairs_left(store, a, task) == 0
 
 
 @pytest.mark.parametrize("swap", [False, True])
@@ -187,3 +187,18 @@ def test_vote_without_assignment_is_refused(store):
     with pytest.raises(UserError, match="not served"):
         assignment.submit(store, user, pair_id, "Tie")
     assert votes.count_votes(store) == 0
+
+
+def test_pairs_left_counts_unvoted_unskipped_pairs_still_wanting_votes(store):
+    task = make_task(store)
+    first, second, third = make_pairs(store, task, 3, votes_wanted=1)
+    a, b = make_users(store, 2)
+    assert assignment.pairs_left(store, a, task) == 3
+    served = assignment.next_pair(store, b, task, timeout_s=600)["pair_id"]
+    assert assignment.pairs_left(store, a, task) == 3  # promised to b, yet it comes back if b never answers
+    assignment.submit(store, b, served, "Tie")
+    assert assignment.pairs_left(store, a, task) == 2  # full now
+    mine = assignment.next_pair(store, a, task, timeout_s=600)["pair_id"]
+    assignment.skip(store, a, mine)
+    assert assignment.pairs_left(store, a, task) == 1 and assignment.pairs_left(store, b, task) == 2
+    assert assignment.pairs_left(store, a, task + 1000) == 0 and assignment.pairs_left(store, a, None) == 1

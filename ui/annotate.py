@@ -92,10 +92,10 @@ def _rating(value) -> int | None:
     return int(value)
 
 
-def progress_text(store, user: dict, task_id: int | None, timeout_s: float) -> str:
+def progress_text(store, user: dict, task_id: int | None) -> str:
     """Votes done, pairs left for the user, and their agreement with the majority so far (Markdown)."""
     done = vote_store.count_votes(store, user_id=user["id"], task_id=task_id)
-    left = assignment.pairs_left(store, user["id"], task_id, timeout_s)
+    left = assignment.pairs_left(store, user["id"], task_id)
     score = agreement.agreement_with_majority(vote_store.list_votes(store, task_id, on_pairs_of=user["id"])).get(user["id"])
     agree = "not yet (no pair shared with others)" if score is None else f"{score:.0%}"
     return f"### Progress\n- votes done: **{done}**\n- pairs left for you: **{left}**\n- your agreement with the majority: **{agree}**"
@@ -169,7 +169,7 @@ def build(ctx) -> None:
             view = assignment.next_pair(ctx.store, user["id"], task_id, settings.assignment_timeout_s)
         cleared = {c: None for c in (verdict, left_concept, left_content, right_concept, right_content)}
         out = {**cleared, correction: "", reveal: "",
-               progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
+               progress: progress_text(ctx.store, user, task_id)}
         if view is None:
             return {**out, current: None, prompt: _box("**Nothing left to annotate here.** Thank you! Try another task or come back later."),
                     left: "", right: "", guidelines: ""}
@@ -195,7 +195,7 @@ def build(ctx) -> None:
                 correction=correction_text, max_chars=settings.max_text_chars,
             )
         return {reveal: reveal_text(view, stored["choice"], first_time=created),
-                progress: progress_text(ctx.store, user, task_id, settings.assignment_timeout_s)}
+                progress: progress_text(ctx.store, user, task_id)}
 
     def skip_pair(view, task_name: str, request: gr.Request) -> dict:
         user = auth.require(request, ctx, "annotator")
