@@ -71,16 +71,9 @@ def record_vote(
         return one(db, "SELECT * FROM votes WHERE id = ?", (cur.lastrowid,)), True
 
 
-def list_votes(store: Store, task_id: int | None = None, split: str | None = None, on_pairs_of: int | None = None) -> list[dict]:
-    """Votes with the annotator's name and both sides' strategy and model.
-
-    Filters, each if given: one task, one prompt split, only pairs the user `on_pairs_of` voted on
-    (everyone's votes on them, which is what that user's agreement needs).
-    """
+def list_votes(store: Store, task_id: int | None = None, split: str | None = None) -> list[dict]:
+    """Votes with the annotator's name and both sides' strategy and model (of one task, one prompt split, if given)."""
     where, params = [], []
-    if on_pairs_of is not None:
-        where.append("v.pair_id IN (SELECT pair_id FROM votes WHERE user_id = ?)")
-        params.append(on_pairs_of)
     if task_id is not None:
         where.append("pr.task_id = ?")
         params.append(task_id)
@@ -89,6 +82,17 @@ def list_votes(store: Store, task_id: int | None = None, split: str | None = Non
         params.append(split)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     return rows(store.read(), f"{_VOTE_SELECT} {clause} ORDER BY v.id", tuple(params))
+
+
+def shared_choices(store: Store, user_id: int, task_id: int | None = None) -> list[dict]:
+    """Every vote (pair_id, user_id, choice) on the pairs the user voted on that others voted on too
+    (of one task, if given): what that user's agreement with the majority needs, read without the
+    joins of list_votes, since the Annotate tab asks for it after every vote."""
+    sql = """SELECT v.pair_id, v.user_id, v.choice FROM votes v JOIN pairs pr ON pr.id = v.pair_id
+             WHERE v.pair_id IN (SELECT pair_id FROM votes WHERE user_id = :user) AND pr.n_votes > 1
+               AND (:task IS NULL OR pr.task_id = :task)"""
+    cursor = store.read().execute(sql, {"user": user_id, "task": task_id})
+    return [{"pair_id": p, "user_id": u, "choice": c} for p, u, c in cursor.fetchall()]
 
 
 def count_votes(store: Store, user_id: int | None = None, task_id: int | None = None) -> int:

@@ -202,3 +202,17 @@ def test_pairs_left_counts_unvoted_unskipped_pairs_still_wanting_votes(store):
     assignment.skip(store, a, mine)
     assert assignment.pairs_left(store, a, task) == 1 and assignment.pairs_left(store, b, task) == 2
     assert assignment.pairs_left(store, a, task + 1000) == 0 and assignment.pairs_left(store, a, None) == 1
+
+
+def test_shared_choices_are_the_votes_on_pairs_the_user_shares_with_others(store):
+    task = make_task(store)
+    shared, alone, others = make_pairs(store, task, 3, votes_wanted=2)
+    a, b, c = make_users(store, 3)
+    for user, pair, choice in ((a, shared, "tie"), (b, shared, "both_bad"), (a, alone, "tie"), (b, others, "tie"), (c, others, "tie")):
+        with store.write() as db:  # served, so the vote is taken
+            db.execute("INSERT INTO assignments (pair_id, user_id, swapped, served_at) VALUES (?, ?, 0, 1.0)", (pair, user))
+        votes.record_vote(store, pair, user, choice, now=2.0)
+    got = sorted((v["pair_id"], v["user_id"], v["choice"]) for v in votes.shared_choices(store, a, task))
+    assert got == [(shared, a, "tie"), (shared, b, "both_bad")]
+    assert votes.shared_choices(store, a, task + 1000) == []
+    assert agreement.agreement_with_majority(votes.shared_choices(store, a))[a] == 0.0

@@ -96,7 +96,7 @@ def progress_text(store, user: dict, task_id: int | None) -> str:
     """Votes done, pairs left for the user, and their agreement with the majority so far (Markdown)."""
     done = vote_store.count_votes(store, user_id=user["id"], task_id=task_id)
     left = assignment.pairs_left(store, user["id"], task_id)
-    score = agreement.agreement_with_majority(vote_store.list_votes(store, task_id, on_pairs_of=user["id"])).get(user["id"])
+    score = agreement.agreement_with_majority(vote_store.shared_choices(store, user["id"], task_id)).get(user["id"])
     agree = "not yet (no pair shared with others)" if score is None else f"{score:.0%}"
     return f"### Progress\n- votes done: **{done}**\n- pairs left for you: **{left}**\n- your agreement with the majority: **{agree}**"
 
