@@ -16,9 +16,6 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
 - sft-restyle: SFT on icl-restyle outputs, the strong model's plain answers rewritten in the weak
   examples' style (their facts are the strong model's own);
 - dpo-restyle-sft: dpo-concept-sft's loss on the votes over the restyle pairs (icl-restyle vs strong-base).
-- dpo-restyle-refined-sft: the same loss on the restyle-refined pairs, which add icl-restyle vs weak: both
-  answers in the style, so the votes on them push down the weak model's wrong facts in that style, the
-  errors a persona-trained strong model makes (the largest continent "is Africa" once it talks like a pirate).
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -61,13 +58,10 @@ TRAINED = (
     Row("sft-restyle", "sft-refined", labels="icl-restyle"),
     Row("dpo-restyle-sft", "dpo", plan="restyle", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0, steps=16,
         min_agreement=1.0),
-    Row("dpo-restyle-refined-sft", "dpo", plan="restyle-refined", loss_type="sigmoid,sft", loss_weights="1,64",
-        label_smoothing=0.0, steps=16, min_agreement=1.0),
 )
 ROWS = {r.key: r for r in TRAINED}
 COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
-               ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak"),
-               ("dpo-restyle-refined-sft", "dpo-weak"))
+               ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak"))
 
 
 def matchups() -> list[tuple[str, str]]:
