@@ -35,12 +35,12 @@ def test_migrations_from_empty_create_every_table(tmp_path):
     assert migrations.migrate(Store(tmp_path / "new.db")._writer) == []  # second open applies nothing
 
 
-def test_pair_vote_counts_are_backfilled_and_follow_votes(tmp_path):
-    # A database from before migration 005, with a vote cast, then opened by this version.
+def _old_database(tmp_path, before: int) -> sqlite3.Connection:
+    """A database file migrated up to (not including) version `before`, with one pair and two annotators."""
     db = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
     db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
     for version, path in migrations.available():
-        if version < 5:
+        if version < before:
             for statement in migrations._statements(path.read_text()):
                 db.execute(statement)
             db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
@@ -51,6 +51,12 @@ def test_pair_vote_counts_are_backfilled_and_follow_votes(tmp_path):
     db.execute("INSERT INTO pairs (task_id, prompt_id, output_a, output_b) VALUES (1, 1, 1, 2)")
     for name in ("ann", "bob"):
         db.execute("INSERT INTO users (username, password_hash, role) VALUES (?, 'h', 'annotator')", (name,))
+    return db
+
+
+def test_pair_vote_counts_are_backfilled_and_follow_votes(tmp_path):
+    # A database from before migration 005, with a vote cast, then opened by this version.
+    db = _old_database(tmp_path, before=5)
     db.execute("INSERT INTO votes (pair_id, user_id, choice, swapped) VALUES (1, 1, 'a', 0)")
     db.close()
     s = Store(tmp_path / "old.db")
@@ -67,20 +73,7 @@ def test_pair_vote_counts_are_backfilled_and_follow_votes(tmp_path):
 
 def test_answered_assignments_are_backfilled_and_follow_votes(tmp_path):
     # A database from before migration 006: a pair served to two annotators, one of whom voted.
-    db = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
-    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    for version, path in migrations.available():
-        if version < 6:
-            for statement in migrations._statements(path.read_text()):
-                db.execute(statement)
-            db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (version,))
-    db.execute("INSERT INTO tasks (name, title, concept, guidelines, prompt_set) VALUES ('t', 'T', 'c', 'g', 'ps')")
-    db.execute("INSERT INTO prompts (prompt_set, ext_id, text, split) VALUES ('ps', 'p1', 'Why?', 'train')")
-    db.execute("INSERT INTO outputs (task_id, prompt_id, model, strategy, params_hash, text) VALUES (1, 1, 'm', 'a', 'h', 'one')")
-    db.execute("INSERT INTO outputs (task_id, prompt_id, model, strategy, params_hash, text) VALUES (1, 1, 'm', 'b', 'h', 'two')")
-    db.execute("INSERT INTO pairs (task_id, prompt_id, output_a, output_b) VALUES (1, 1, 1, 2)")
-    for name in ("ann", "bob"):
-        db.execute("INSERT INTO users (username, password_hash, role) VALUES (?, 'h', 'annotator')", (name,))
+    db = _old_database(tmp_path, before=6)
     for user in (1, 2):
         db.execute("INSERT INTO assignments (pair_id, user_id, swapped, served_at) VALUES (1, ?, 0, 1.0)", (user,))
     db.execute("INSERT INTO votes (pair_id, user_id, choice, swapped) VALUES (1, 1, 'a', 0)")
