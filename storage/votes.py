@@ -91,8 +91,7 @@ def shared_choices(store: Store, user_id: int, task_id: int | None = None) -> li
     sql = """SELECT v.pair_id, v.user_id, v.choice FROM votes v JOIN pairs pr ON pr.id = v.pair_id
              WHERE v.pair_id IN (SELECT pair_id FROM votes WHERE user_id = :user) AND pr.n_votes > 1
                AND (:task IS NULL OR pr.task_id = :task)"""
-    cursor = store.read().execute(sql, {"user": user_id, "task": task_id})
-    return [{"pair_id": p, "user_id": u, "choice": c} for p, u, c in cursor.fetchall()]
+    return rows(store.read(), sql, {"user": user_id, "task": task_id})
 
 
 def count_votes(store: Store, user_id: int | None = None, task_id: int | None = None) -> int:

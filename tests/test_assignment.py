@@ -191,7 +191,7 @@ def test_vote_without_assignment_is_refused(store):
 
 def test_pairs_left_counts_unvoted_unskipped_pairs_still_wanting_votes(store):
     task = make_task(store)
-    first, second, third = make_pairs(store, task, 3, votes_wanted=1)
+    make_pairs(store, task, 3, votes_wanted=1)
     a, b = make_users(store, 2)
     assert assignment.pairs_left(store, a, task) == 3
     served = assignment.next_pair(store, b, task, timeout_s=600)["pair_id"]
