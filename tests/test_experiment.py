@@ -49,6 +49,9 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
                                         "sft-restyle", "dpo-restyle-sft"}
     config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-concept-sft"], "cpu")
     assert (config.max_steps, config.learning_rate, config.loss_weights) == (16, 1e-3, "1,64")  # its own steps
+    assert (config.lora_r, config.lora_alpha) == (8, 16)  # TrainConfig's rank
+    restyle_config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-restyle-sft"], "cpu")
+    assert (restyle_config.lora_r, restyle_config.lora_alpha) == (2, 4)  # its own rank, alpha 2r
     assert {e["agreement"] for e in refined} == {None}  # a single vote per pair
 
 
@@ -83,7 +86,7 @@ def test_the_targets_line_never_rounds_a_miss_onto_its_goal_and_rows_sharing_ste
         "0.897", "0.904", "0.90", "0.54", "n/a")
     cfg = ExperimentConfig(train_steps=8, learning_rate=1e-3)
     assert own_steps([ROWS["sft-weak"], ROWS["dpo-concept-sft"], ROWS["dpo-restyle-sft"]], cfg) == (
-        " (dpo-concept-sft, dpo-restyle-sft: 16 steps at 1e-3)")
+        " (dpo-concept-sft: 16 steps at 1e-3; dpo-restyle-sft: 16 steps at 1e-3, LoRA rank 2)")
     assert own_steps([ROWS["sft-weak"]], cfg) == ""
 
 
@@ -177,7 +180,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     text = (out / "report.md").read_text()
     assert "| sft-refined |" in text and "concept transferred" in text and "repetition |" in text
     assert "| dpo-refined − dpo-weak |" in text and "Targets, dpo-refined-sft:" in text
-    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft, dpo-restyle-sft: 16 steps at 1e-3)" in text
+    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft: 16 steps at 1e-3; dpo-restyle-sft: 16 steps at 1e-3, LoRA rank 2)" in text
     assert json.loads((out / "stages" / "sft-weak-eval.json").read_text())["device_dtype"].startswith("cpu/")
     assert "- Generation stages by device/dtype: cpu/" in text
     assert "- Train-prompt texts the rows learn from (same scorers): weak concept " in text

@@ -73,13 +73,15 @@ def compared(value: float | None, goal: float) -> str:
 
 def own_steps(rows, cfg) -> str:
     """The setup line's note on the rows that train with their own steps or rate, one note per
-    setting, e.g. ' (dpo-concept-sft, dpo-restyle-sft: 16 steps at 1e-3)'."""
+    setting, e.g. ' (dpo-concept-sft: 16 steps at 1e-3; dpo-restyle-sft: 16 steps at 1e-3, LoRA rank 2)'."""
     by: dict[str, list[str]] = {}
     for r in rows:
-        if r.steps or r.learning_rate:
+        if r.steps or r.learning_rate or r.lora_r:
             rate = r.learning_rate or cfg.learning_rate
-            by.setdefault(f"{r.steps or cfg.train_steps} steps" + (f" at {_rate(rate)}" if rate else ""), []).append(r.key)
-    return "".join(f" ({', '.join(keys)}: {setting})" for setting, keys in by.items())
+            setting = f"{r.steps or cfg.train_steps} steps" + (f" at {_rate(rate)}" if rate else "") + (f", LoRA rank {r.lora_r}" if r.lora_r else "")
+            by.setdefault(setting, []).append(r.key)
+    notes = "; ".join(f"{', '.join(keys)}: {setting}" for setting, keys in by.items())
+    return f" ({notes})" if notes else ""
 
 
 def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:

@@ -15,7 +15,8 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
   term the weak model's wrong facts;
 - sft-restyle: SFT on icl-restyle outputs, the strong model's plain answers rewritten in the weak
   examples' style (their facts are the strong model's own);
-- dpo-restyle-sft: dpo-concept-sft's loss on the votes over the restyle pairs (icl-restyle vs strong-base).
+- dpo-restyle-sft: dpo-concept-sft's loss on the votes over the restyle pairs (icl-restyle vs strong-base),
+  with LoRA rank 2 instead of 8.
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -41,6 +42,7 @@ class Row:
     steps: int = 0  # optimizer steps; 0: the run's --train-steps
     learning_rate: float = 0.0  # peak rate; 0: the run's --learning-rate
     min_agreement: float = 0.0  # DPO rows: train only on pairs whose annotators agreed at least this much (a single vote: 1)
+    lora_r: int = 0  # LoRA rank (alpha 2r); 0: TrainConfig's
 
 
 TRAINED = (
@@ -56,8 +58,10 @@ TRAINED = (
     Row("dpo-concept-sft", "dpo", plan="concept", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0, steps=16,
         min_agreement=1.0),
     Row("sft-restyle", "sft-refined", labels="icl-restyle"),
+    # LoRA rank 2: on held-out train prompts content 0.86 against rank 8's 0.84, concept 0.85 against 0.90
+    # (results/sweeps/dpo-sweep.md, results/validation); a smaller update flips fewer of the base's facts
     Row("dpo-restyle-sft", "dpo", plan="restyle", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0, steps=16,
-        min_agreement=1.0),
+        min_agreement=1.0, lora_r=2),
 )
 ROWS = {r.key: r for r in TRAINED}
 COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),

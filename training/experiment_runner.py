@@ -40,7 +40,7 @@ TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle")  # the t
 
 def row_train_config(cfg, row: Row, device: str, **overrides):
     """The TrainConfig a trained row of experiment `cfg` uses: EXPERIMENT_TRAIN, the run's steps, rate and
-    seed (a row may set its own steps and rate); a DPO row uses the row's losses and smooths its labels by the annotator's flip rate unless the
+    seed (a row may set its own steps, rate and LoRA rank); a DPO row uses the row's losses and smooths its labels by the annotator's flip rate unless the
     row sets its own. `overrides` (TrainConfig fields) come last: bench/dpo_sweep.py trains a row under
     other settings with them."""
     from training.config import TrainConfig
@@ -58,6 +58,8 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
         values["max_steps"] = row.steps
     if row.learning_rate:
         values["learning_rate"] = row.learning_rate
+    if row.lora_r:
+        values["lora_r"], values["lora_alpha"] = row.lora_r, 2 * row.lora_r
     return TrainConfig.from_dict({**values, **overrides}).validate()
 
 
