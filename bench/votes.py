@@ -337,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rounds = 2 if args.during_training else 1
     main_names = [f"ann{i:02d}" for i in range(args.annotators)]
-    n_pairs = (rounds * args.annotators * args.votes + args.baseline_votes) // 2 + args.annotators * 2
+    # Two votes fill a pair; the lone baseline annotator votes once on each, so it needs a pair per vote.
+    n_pairs = rounds * args.annotators * args.votes // 2 + args.baseline_votes + args.annotators * 2
     home = Path(tempfile.mkdtemp(prefix="refinery-bench-"))
     settings = Settings.load(env={"REFINERY_HOME": str(home)})
     store = Store(settings.db_path)
