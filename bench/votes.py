@@ -191,9 +191,9 @@ def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float,
 @contextlib.contextmanager
 def quiet_client():
     """While the simulated annotators run, this process (all of them at once) neither collects garbage
-    nor keeps a thread waiting 5 ms for the GIL (CPython's default switch interval): a real annotator's browser does not stall because
-    499 others collect theirs. Measured: the bench's own collections (gen-2 up to 130 ms with 500
-    annotator threads) and GIL waits made its slowest latencies, not the server."""
+    nor keeps a thread waiting 5 ms (CPython's default switch interval) for the GIL: a real annotator's
+    browser does not stall because 499 others collect theirs. Measured: the bench's own collections
+    (gen-2 up to 130 ms with 500 annotator threads) and GIL waits made its slowest latencies, not the server."""
     interval = sys.getswitchinterval()
     gc.collect()
     gc.freeze()
