@@ -72,7 +72,7 @@ def compared(value: float | None, goal: float) -> str:
 
 
 def own_steps(rows, cfg) -> str:
-    """The setup line's note on the rows that train with their own steps or rate, one note per
+    """The setup line's note on the rows that train with their own steps, rate or LoRA rank, one note per
     setting, e.g. ' (dpo-concept-sft: 16 steps at 1e-3; dpo-restyle-sft: 16 steps at 1e-3, LoRA rank 2)'."""
     by: dict[str, list[str]] = {}
     for r in rows:
