@@ -70,7 +70,7 @@ def run(args) -> int:
     settings = args.settings
     host = args.host or settings.host
     port = args.port or settings.port
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, background_checkpoint=True)  # no commit stalls a vote (storage/db.py)
     login = prepare(store)
     ctx = UIContext(store, settings)
     demo = build_app(ctx)
