@@ -5,9 +5,8 @@ Starts `app.py serve --no-worker` on a temporary data directory and a free port,
    votes does not change its latency, so it pauses only --baseline-think seconds),
 2. --annotators annotators cast --votes votes each, all at once,
 3. with --during-training, a train job runs in a worker process while the same load is repeated.
-Each simulated annotator signs in and keeps its own session on Gradio's HTTP API (raw HTTP, the
-/gradio_api/run routes the browser uses for the annotate events, which run off the queue),
-fetches a pair, "reads" for
+Each simulated annotator signs in (Gradio's /login, a session cookie) and calls the Annotate tab's
+JSON routes as the page does (ui/annotate_api.py): fetches a pair, "reads" for
 --think seconds on average (people reading two answers take 10-60 s per vote; 5 s is
 a fast annotator; with no pause the run would measure the queue of a closed loop that no human
 crowd produces, not latency), votes, and with --retry-rate re-sends the same vote as a
@@ -23,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import json
 import os
 import random
 import shutil
@@ -34,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -54,10 +51,10 @@ TASK = "bench"
 PASSWORD = "bench-password"
 
 
-def submit_inputs(verdict: str) -> tuple:
-    """annotate_submit's inputs as the browser sends them: null for the pair in session state
-    (the server keeps it), the verdict, four empty ratings, no correction, the task."""
-    return (None, verdict, None, None, None, None, "", TASK)
+def vote_body(verdict: str) -> dict:
+    """The vote call's body as the page sends it for a verdict with no ratings and no better answer."""
+    ratings = {f"{side}_{kind}": None for side in ("left", "right") for kind in ("concept", "content")}
+    return {"task": TASK, "verdict": verdict, "correction": "", "ratings": ratings}
 
 
 def free_port() -> int:
@@ -117,36 +114,35 @@ def start_server(home: Path, port: int) -> subprocess.Popen:
 
 
 class ApiSession:
-    """A signed-in browser-like session: a cookie, a session hash (for per-session state) and API calls."""
+    """A signed-in browser-like session: a cookie, the pair on screen, and the Annotate tab's calls."""
 
     def __init__(self, url: str, username: str, password: str):
         self.http = httpx.Client(base_url=url, timeout=120)
-        self.session_hash = uuid.uuid4().hex[:12]
+        self.pair_id = None
         self.retries = 0
         self.calls = 0
         response = self.http.post("/login", data={"username": username, "password": password})
         response.raise_for_status()
 
-    def call(self, api_name: str, *data) -> list:
-        """Run an event by its api_name and return its output values; RuntimeError with the app's message on error.
+    def call(self, name: str, body: dict) -> dict:
+        """Make an annotate call and return its answer; RuntimeError with the app's message on error.
 
-        A dropped connection is retried once, as a browser would; the app must then not count the vote twice.
+        A dropped connection is retried once, as the page does; the app must then not count the vote twice.
         """
         try:
-            return self._call(api_name, data)
+            return self._call(name, body)
         except httpx.TransportError:
             self.retries += 1
-            return self._call(api_name, data)
+            return self._call(name, body)
 
-    def _call(self, api_name: str, data: tuple) -> list:
-        # The annotate events run off Gradio's queue, so the browser (and this bench) gets the
-        # result in the answer to one POST.
+    def _call(self, name: str, body: dict) -> dict:
         self.calls += 1
-        posted = self.http.post(f"/gradio_api/run/{api_name}", json={"data": list(data), "session_hash": self.session_hash})
+        posted = self.http.post(f"/refinery/annotate/{name}", json={**body, "pair_id": self.pair_id})
         payload = posted.json()
         if posted.status_code != 200 or "error" in payload:
             raise RuntimeError(payload.get("error", payload))
-        return payload["data"]
+        self.pair_id = payload.get("pair_id", self.pair_id)
+        return payload
 
     def close(self) -> None:
         """Close the connection."""
@@ -168,19 +164,19 @@ def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float,
     for _ in range(n_votes):
         try:
             t0 = time.perf_counter()
-            shown = client.call("annotate_next", TASK)
+            shown = client.call("next", {"task": TASK})
             fetches.append(time.perf_counter() - t0)
-            if "Nothing left" in json.dumps(shown):
+            if shown["pair_id"] is None:
                 errors.append(f"{name}: ran out of pairs")
                 return
             time.sleep(rng.uniform(0, 2 * think))
             verdict = rng.choice(["A is better", "B is better", "Tie", "Both bad"])
             t0 = time.perf_counter()
-            ack = client.call("annotate_submit", *submit_inputs(verdict))
+            ack = client.call("vote", vote_body(verdict))
             latencies.append(time.perf_counter() - t0)
             acks.append((name, ack))
             if rng.random() < retry_rate:
-                client.call("annotate_submit", *submit_inputs(verdict))
+                client.call("vote", vote_body(verdict))
         except Exception as err:  # noqa: BLE001 - reported in the summary
             errors.append(f"{name}: {err}")
     retries.append(client.retries)
@@ -282,7 +278,8 @@ def readme_paragraph(args, alone: dict, crowd: dict, where: str) -> str:
         f"{crowd['stored']}/{crowd['expected']} votes stored, {crowd['duplicates']} duplicates; vote latency p50 "
         f"{crowd['p50']:.0f} ms and p99 {crowd['p99']:.0f} ms, against p99 {alone['p99']:.0f} ms for one annotator alone "
         f"(ratio {crowd['p99'] / alone['p99']:.1f}); the server spent {crowd['cpu_ms_per_call']:.1f} ms of CPU per call "
-        f"({crowd['cpu_share']:.0%} of one core while they voted). Each annotator signs in first; then all ask for a "
+        f"({crowd['cpu_share']:.0%} of one core while they voted). The page's calls go to the Annotate tab's own JSON "
+        f"routes (ui/annotate_api.py), not through Gradio's event machinery. Each annotator signs in first; then all ask for a "
         f"pair in the same instant; votes run in threads of their own (ui/lanes.py), so those cast in the first "
         f"seconds do not wait behind that crowd of requests, which wait for their pair instead: next-pair latency "
         f"p50 {crowd['fetch_p50']:.0f} ms, p99 {crowd['fetch_p99']:.0f} ms."

@@ -47,3 +47,32 @@ def signed_in(url: str, name: str, password: str | None = None):
     from gradio_client import Client
 
     return Client(url, auth=(name, password or PASSWORDS[name]), verbose=False, analytics_enabled=False)
+
+
+class Refused(Exception):
+    """An annotate call the server turned down; the message is the one the page would show."""
+
+
+class AnnotatePage:
+    """A signed-in page's calls to the Annotate tab's routes (ui/annotate_api.py) over real HTTP,
+    keeping the pair on screen as the page does."""
+
+    def __init__(self, url: str, name: str, password: str | None = None):
+        import httpx
+
+        self.http = httpx.Client(base_url=url, timeout=60)
+        self.http.post("/login", data={"username": name, "password": password or PASSWORDS[name]}).raise_for_status()
+        self.pair_id = None
+
+    def post(self, name: str, body) -> "httpx.Response":  # noqa: F821
+        """The raw answer to a JSON POST of `body` to the route `name`."""
+        return self.http.post(f"/refinery/annotate/{name}", json=body)
+
+    def call(self, name: str, **body) -> dict:
+        """Call a route with the pair on screen and `body`; returns its answer or raises Refused with its message."""
+        response = self.post(name, {"pair_id": self.pair_id, **body})
+        payload = response.json()
+        if response.status_code != 200 or "error" in payload:
+            raise Refused(payload.get("error", payload))
+        self.pair_id = payload.get("pair_id", self.pair_id)
+        return payload

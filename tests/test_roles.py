@@ -1,6 +1,7 @@
-"""Every named Gradio endpoint checks the caller's role itself: the list comes from the running app, not by hand.
+"""Every named Gradio endpoint and every Annotate route checks the caller's role itself: the lists come from
+the running app and from ui.annotate.routes, not by hand.
 
-Annotators may only annotate; every other endpoint needs a researcher. A session whose account was
+Annotators may only annotate (the Annotate tab's routes); every Gradio endpoint needs a researcher. A session whose account was
 disabled after sign-in is refused everywhere. A refused call changes nothing in the database.
 """
 
@@ -8,9 +9,8 @@ import pytest
 from gradio_client.exceptions import AppError
 
 from storage import jobs, pairs, users, votes
-from tests.fixtures_app import running_app, signed_in
-
-ANNOTATOR_PREFIX = "/annotate_"
+from tests.fixtures_app import AnnotatePage, Refused, running_app, signed_in
+from ui import annotate
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_the_endpoint_list_comes_from_the_app(app):
     url, _ = app
     names = set(endpoints(signed_in(url, "ann")))
     # the two a hand-kept list once missed, and one of each tab
-    assert {"/research_enable_user", "/generate_refresh", "/annotate_next", "/train_start", "/results_view", "/demo_generate"} <= names
+    assert {"/research_enable_user", "/generate_refresh", "/train_start", "/results_view", "/demo_generate"} <= names
 
 
 def test_annotators_are_refused_by_every_researcher_endpoint(app):
@@ -43,8 +43,6 @@ def test_annotators_are_refused_by_every_researcher_endpoint(app):
     before = state(store)
     checked = []
     for name, args in endpoints(annotator).items():
-        if name.startswith(ANNOTATOR_PREFIX):
-            continue
         with pytest.raises(AppError, match="needs a researcher account"):
             annotator.predict(*args, api_name=name)
         checked.append(name)
@@ -61,6 +59,24 @@ def test_a_disabled_account_is_refused_by_every_endpoint(app):
         for name, args in endpoints(client).items():
             with pytest.raises(AppError, match="sign in again"):
                 client.predict(*args, api_name=name)
+        assert state(store) == before
+    finally:
+        users.set_active(store, "ann2", True)
+
+
+def test_a_disabled_account_is_refused_by_every_annotate_route(app):
+    url, store = app
+    page = AnnotatePage(url, "ann2")
+    page.call("next", task="toy")
+    users.set_active(store, "ann2", False)
+    try:
+        before = state(store)
+        names = set(annotate.routes(None)) - {"open"}  # opening the tab serves nothing to a non-annotator
+        assert names == {"next", "vote", "skip"}
+        for name in names:
+            with pytest.raises(Refused, match="sign in again"):
+                page.call(name, task="toy", verdict="Tie")
+        assert page.call("open", task="toy")["pair_id"] is None
         assert state(store) == before
     finally:
         users.set_active(store, "ann2", True)

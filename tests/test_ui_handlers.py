@@ -1,11 +1,11 @@
-"""Handlers through gradio_client against the app launched on a free port: sign-in, votes, dedupe, role refusal."""
+"""Handlers against the app launched on a free port (gradio_client for the Gradio events, HTTP for the
+Annotate tab's routes): sign-in, votes, dedupe, bad input, role refusal."""
 
 import httpx
 import pytest
-from gradio_client.exceptions import AppError
 
 from storage import users, votes
-from tests.fixtures_app import running_app, signed_in
+from tests.fixtures_app import AnnotatePage, Refused, running_app, signed_in
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,9 @@ def test_unauthenticated_requests_are_refused(app):
     before = votes.count_votes(store)
     for path in ("/config", "/gradio_api/info"):
         assert httpx.get(url + path).status_code == 401
-    response = httpx.post(url + "/gradio_api/call/annotate_next", json={"data": ["(all tasks)"]})
+    response = httpx.post(url + "/refinery/annotate/next", json={"task": "toy"})
+    assert response.status_code == 401 and "sign in" in response.json()["error"]
+    response = httpx.post(url + "/refinery/annotate/vote", json={"pair_id": 1, "verdict": "Tie"})
     assert response.status_code == 401
     response = httpx.post(url + "/gradio_api/queue/join", json={"data": [], "fn_index": 0, "session_hash": "x"})
     assert response.status_code == 401
@@ -32,13 +34,15 @@ def test_unauthenticated_requests_are_refused(app):
 
 def test_vote_reveal_and_progress(app):
     url, store = app
-    ann = client(url, "ann")
-    shown = ann.predict("toy", api_name="/annotate_next")
-    prompt_html, progress = shown[0], shown[-2]
-    assert "Question" in prompt_html and "pairs left for you: **4**" in progress
-    reveal, progress = ann.predict("A is better", "5", None, None, "2", "", "toy", api_name="/annotate_submit")
-    assert "icl-refine" in reveal and "weak" in reveal
-    assert "votes done: **1**" in progress and "pairs left for you: **3**" in progress
+    ann = AnnotatePage(url, "ann")
+    shown = ann.call("next", task="toy")
+    assert "Question" in shown["prompt"] and "pairs left for you: **4**" in shown["progress"]
+    assert "Guidelines: Toy task toy" in shown["guidelines"]
+    assert set(shown) == {"pair_id", "prompt", "left", "right", "progress", "guidelines"}  # no authors: blind until the vote
+    answer = ann.call("vote", task="toy", verdict="A is better", correction="",
+                      ratings={"left_concept": "5", "left_content": None, "right_concept": None, "right_content": "2"})
+    assert "icl-refine" in answer["reveal"] and "weak" in answer["reveal"]
+    assert "votes done: **1**" in answer["progress"] and "pairs left for you: **3**" in answer["progress"]
     user = users.get_user(store, "ann")
     (vote,) = [v for v in votes.list_votes(store) if v["user_id"] == user["id"]]
     left = "b" if vote["swapped"] else "a"
@@ -48,31 +52,58 @@ def test_vote_reveal_and_progress(app):
 
 def test_double_submit_stores_one_vote(app):
     url, store = app
-    ann = client(url, "ann2")
-    ann.predict("toy", api_name="/annotate_next")
-    first, _ = ann.predict("Tie", None, None, None, None, "", "toy", api_name="/annotate_submit")
-    second, _ = ann.predict("A is better", None, None, None, None, "", "toy", api_name="/annotate_submit")
+    ann = AnnotatePage(url, "ann2")
+    ann.call("next", task="toy")
+    first = ann.call("vote", task="toy", verdict="Tie")["reveal"]
+    second = ann.call("vote", task="toy", verdict="A is better")["reveal"]
     assert "You voted: **a tie**" in first and "Already recorded" not in first
     assert "**Already recorded:** you voted **a tie**" in second and "changed nothing" in second
     user = users.get_user(store, "ann2")
     assert votes.count_votes(store, user_id=user["id"]) == 1
 
 
-def test_raw_inputs_out_of_range_are_refused_and_store_nothing(app):
-    # The annotate events skip Gradio's preprocessing: the handlers check what the client sent.
+def test_bad_calls_are_refused_with_a_message_and_store_nothing(app):
+    # The page sends JSON; the handlers check every value themselves.
     url, store = app
-    ann = client(url, "ann")
-    ann.predict("toy", api_name="/annotate_next")
+    ann = AnnotatePage(url, "ann")
+    ann.call("next", task="toy")
+    good = {"task": "toy", "verdict": "A is better", "correction": "", "ratings": {}}
     before = votes.count_votes(store)
-    for inputs, message in (
-        (("A is better", "7", None, None, None, "", "toy"), "A rating is one of 1, 2, 3, 4, 5"),
-        (("A is better", None, None, None, None, 42, "toy"), "must be text"),
-        (("Maybe", None, None, None, None, "", "toy"), "choose one of"),
-        (("Tie", None, None, None, None, "", ["toy"]), "Pick a task from the list"),
+    for change, message in (
+        ({"ratings": {"left_concept": "7"}}, "A rating is one of 1, 2, 3, 4, 5"),
+        ({"ratings": ["5"]}, "ratings must be a JSON object"),
+        ({"correction": 42}, "must be text"),
+        ({"verdict": "Maybe"}, "choose one of"),
+        ({"verdict": None}, "Pick a verdict first"),
+        ({"task": ["toy"]}, "Pick a task from the list"),
+        ({"task": "no-such-task"}, "no-such-task"),
+        ({"pair_id": "1"}, "pair id must be a whole number"),
+        ({"pair_id": None}, "no pair on screen"),
+        ({"pair_id": 10_000}, "not served to you"),
+        ({"correction": "x" * 20_001}, "the limit is 20000"),
+        ({"correction": "x" * 200_000}, "larger than"),
     ):
-        with pytest.raises(AppError, match=message):
-            ann.predict(*inputs, api_name="/annotate_submit")
+        with pytest.raises(Refused, match=message):
+            ann.call("vote", **{**good, **change})
+    for body, status, message in (([1, 2], 400, "JSON object"), ("not json", 400, "not valid JSON")):
+        response = ann.http.post("/refinery/annotate/vote", content=body if isinstance(body, str) else str(body),
+                                 headers={"Content-Type": "application/json"})
+        assert response.status_code == status and message in response.json()["error"]
+    # a cross-site form cannot post JSON without the browser asking first; a form post is refused
+    form = ann.http.post("/refinery/annotate/vote", data={"verdict": "Tie", "pair_id": "1"})
+    assert form.status_code == 415
+    assert ann.http.get("/refinery/annotate/vote").status_code == 405
+    assert ann.post("no-such-call", {}).status_code == 404
     assert votes.count_votes(store) == before
+
+
+def test_a_researcher_may_annotate_and_is_not_served_a_pair_on_opening(app):
+    url, store = app
+    res = AnnotatePage(url, "res")
+    assert res.call("open", task="(all tasks)")["pair_id"] is None  # came for another tab, maybe
+    assert res.call("next", task="(all tasks)")["pair_id"] is not None
+    assert "Revealed" in res.call("vote", task="(all tasks)", verdict="Both bad")["reveal"]
+    assert AnnotatePage(url, "ann2").call("open", task="toy")["pair_id"] is not None  # an annotator is
 
 
 def test_researcher_manages_users_and_disabled_accounts_lose_access(app):
@@ -80,11 +111,11 @@ def test_researcher_manages_users_and_disabled_accounts_lose_access(app):
     res = client(url, "res")
     message = res.predict("carol", "annotator", api_name="/research_add_user")
     password = message.split("`")[1]
-    carol = signed_in(url, "carol", password)
-    carol.predict("toy", api_name="/annotate_next")
+    carol = AnnotatePage(url, "carol", password)
+    carol.call("next", task="toy")
     res.predict("carol", api_name="/research_disable_user")
-    with pytest.raises(AppError, match="disabled"):
-        carol.predict("toy", api_name="/annotate_next")  # her open session is refused at once
+    with pytest.raises(Refused, match="disabled"):
+        carol.call("next", task="toy")  # her open session is refused at once
     assert httpx.post(url + "/login", data={"username": "carol", "password": password}).status_code == 400
     res.predict("carol", api_name="/research_enable_user")
     new = res.predict("carol", api_name="/research_reset_password").split("`")[1]
@@ -122,7 +153,6 @@ def test_reference_answer_is_shown_under_the_question_as_text(tmp_path):
         task = make_task(store, name="ref")
         make_pairs(store, task, 1, prompt_texts=["Capital of Australia?"], references=lambda i: "Canberra <b>not</b> Sydney")
         accounts.create_user(store, "annref", "annotator", "annref-password-1")
-        shown = client(url, "annref", "annref-password-1").predict("ref", api_name="/annotate_next")
-        prompt_html = shown[0]
+        prompt_html = AnnotatePage(url, "annref", "annref-password-1").call("next", task="ref")["prompt"]
         assert "Capital of Australia?" in prompt_html and "Reference answer" in prompt_html
         assert "Canberra &lt;b&gt;not&lt;/b&gt; Sydney" in prompt_html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import gradio as gr
@@ -9,6 +10,7 @@ import nh3
 from markdown_it import MarkdownIt
 
 from feedback import agreement, assignment
+from storage import pairs
 from storage import tasks as task_store
 from storage import votes as vote_store
 from ui import auth, lanes
@@ -49,20 +51,57 @@ document.addEventListener("keydown", (event) => {
 """
 
 
-# After a recorded vote: Submit is disabled until the next pair is on screen, and the reveal
-# scrolled into view. Done in the page, not by a button update from the handler: a component update
-# in every vote's reply costs the server a rebuild of the button per call.
-AFTER_VOTE_JS = """() => {
-  const submit = document.getElementById("refinery-submit");
-  if (submit) submit.disabled = true;
-  const el = document.getElementById("refinery-reveal");
-  if (el) el.scrollIntoView({block: "nearest"});
-}"""
-
-NEW_PAIR_JS = """() => {
-  const submit = document.getElementById("refinery-submit");
-  if (submit) submit.disabled = false;
-}"""
+# The tab's calls, made from the page to ui/annotate_api.py's routes; each returns the values of the
+# Gradio components it updates (events with js and no fn set their outputs in the browser). The pair
+# on screen is kept here; its authors stay on the server until the vote. After a recorded vote Submit
+# is disabled until the next pair is on screen, and the reveal scrolled into view.
+CLIENT_JS = """
+<script>
+window.refinery = (() => {
+  let shown = {pair_id: null, progress: "", guidelines: ""};
+  const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const setSubmit = (enabled) => { const b = document.getElementById("refinery-submit"); if (b) b.disabled = !enabled; };
+  async function post(name, body) {
+    const url = new URL("refinery/annotate/" + name, location.origin + location.pathname.replace(/[^/]*$/, ""));
+    const send = () => fetch(url, {method: "POST", credentials: "same-origin",
+                                   headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+    let response;
+    try { response = await send(); } catch (lost) { response = await send(); }  // once, as the server stores a vote once
+    const payload = await response.json().catch(() => ({}));
+    if (!response.ok || payload.error) throw new Error(payload.error || `The server answered ${response.status}.`);
+    return payload;
+  }
+  function screen(s) {
+    shown = s;
+    setSubmit(true);
+    return [s.prompt, s.left, s.right, null, null, null, null, null, "", "", s.progress, s.guidelines];
+  }
+  async function load(name, body) {
+    try { return screen(await post(name, body)); } catch (err) {
+      return screen({pair_id: null, prompt: `<div class="refinery-text"><p><b>Could not load a pair:</b> ${escape(err.message)}</p></div>`,
+                     left: "", right: "", progress: shown.progress, guidelines: shown.guidelines});
+    }
+  }
+  return {
+    open: (task) => load("open", {task}),
+    next: (task) => load("next", {task}),
+    skip: (task) => load("skip", {task, pair_id: shown.pair_id}),
+    async vote(verdict, leftConcept, leftContent, rightConcept, rightContent, correction, task) {
+      try {
+        const r = await post("vote", {task, verdict, correction, pair_id: shown.pair_id,
+          ratings: {left_concept: leftConcept, left_content: leftContent, right_concept: rightConcept, right_content: rightContent}});
+        shown.progress = r.progress;
+        setSubmit(false);
+        setTimeout(() => { const el = document.getElementById("refinery-reveal"); if (el) el.scrollIntoView({block: "nearest"}); }, 100);
+        return [r.reveal, r.progress];
+      } catch (err) {
+        return [`**Not recorded:** ${escape(err.message)}`, shown.progress];
+      }
+    },
+  };
+})();
+</script>
+"""
 
 
 def safe_markdown(text: str) -> str:
@@ -84,7 +123,7 @@ def _task_id(store, task_name: str | None) -> int | None:
 
 
 def _rating(value) -> int | None:
-    # The events skip Gradio's preprocessing (see build), so the raw value is checked here.
+    # The value comes from the page as JSON, so it is checked here.
     if value in (None, ""):
         return None
     if value not in RATING_CHOICES:
@@ -125,8 +164,84 @@ def prompt_html(view: dict) -> str:
     return html
 
 
+def _screen(ctx, user: dict, task_id: int | None, view: dict | None) -> dict:
+    """What the page shows for a served pair (or for none left): sanitized HTML boxes and Markdown."""
+    progress = progress_text(ctx.store, user, task_id)
+    if view is None:
+        return {"pair_id": None, "prompt": _box("**Nothing left to annotate here.** Thank you! Try another task or come back later."),
+                "left": "", "right": "", "progress": progress, "guidelines": ""}
+    guide = task_store.get_task_by_id(ctx.store, view["task_id"])
+    return {"pair_id": view["pair_id"], "prompt": prompt_html(view), "left": _box(view["left_text"]), "right": _box(view["right_text"]),
+            # cleandoc: what gr.Markdown's postprocess does, so indented guidelines stay text
+            "progress": progress, "guidelines": inspect.cleandoc(f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}")}
+
+
+def _pair_id(body: dict) -> int:
+    pair_id = body.get("pair_id")
+    if pair_id is None:
+        raise auth.refuse("There is no pair on screen; press Next pair.")
+    if not isinstance(pair_id, int) or isinstance(pair_id, bool):
+        raise auth.refuse("The pair id must be a whole number.")
+    return pair_id
+
+
+def next_screen(ctx, name: str, body: dict) -> dict:
+    """Serve the annotator their next pair of the chosen task (or of any task)."""
+    user = auth.require_account(name, ctx, "annotator")
+    with auth.user_errors():
+        task_id = _task_id(ctx.store, body.get("task"))
+        view = assignment.next_pair(ctx.store, user["id"], task_id, ctx.settings.assignment_timeout_s)
+    return _screen(ctx, user, task_id, view)
+
+
+def open_screen(ctx, name: str, body: dict) -> dict:
+    """The tab as the page opens: an annotator gets their first pair; a researcher, who may have come
+    for another tab, is not promised one until they press Next pair."""
+    user = auth.account(name, ctx)
+    if user is None or user["role"] != "annotator":
+        return {"pair_id": None, "prompt": _box("Press **Next pair** to start annotating."), "left": "", "right": "",
+                "progress": "", "guidelines": ""}
+    return next_screen(ctx, name, body)
+
+
+def vote(ctx, name: str, body: dict) -> dict:
+    """Record the annotator's verdict (ratings and better answer optional) on the pair on screen; returns the reveal."""
+    user = auth.require_account(name, ctx, "annotator")
+    pair_id = _pair_id(body)
+    verdict, correction, ratings = body.get("verdict"), body.get("correction"), body.get("ratings") or {}
+    if not verdict:
+        raise auth.refuse("Pick a verdict first (keys 1-4).")
+    if not isinstance(verdict, str) or not isinstance(correction, (str, type(None))):
+        raise auth.refuse("The verdict and the better answer must be text.")
+    if not isinstance(ratings, dict):
+        raise auth.refuse("The ratings must be a JSON object.")
+    with auth.user_errors():
+        task_id = _task_id(ctx.store, body.get("task"))  # before the vote: a bad task name changes nothing
+        side = {s: {kind: _rating(ratings.get(f"{s}_{kind}")) for kind in ("concept", "content")} for s in ("left", "right")}
+        stored, created = assignment.submit(ctx.store, user["id"], pair_id, verdict, left=side["left"], right=side["right"],
+                                            correction=correction, max_chars=ctx.settings.max_text_chars)
+        view = assignment.on_screen(pairs.get_pair(ctx.store, pair_id), bool(stored["swapped"]))
+    return {"reveal": reveal_text(view, stored["choice"], first_time=created), "progress": progress_text(ctx.store, user, task_id)}
+
+
+def skip(ctx, name: str, body: dict) -> dict:
+    """Skip the pair on screen (if any) and serve the next one."""
+    user = auth.require_account(name, ctx, "annotator")
+    if body.get("pair_id") is not None:
+        with auth.user_errors():
+            assignment.skip(ctx.store, user["id"], _pair_id(body))
+    return next_screen(ctx, name, body)
+
+
+def routes(ctx) -> dict:
+    """ui/annotate_api.py's routes: name -> (lane, handler(name, body)). Votes run in their own lane (ui/lanes.py)."""
+    bound = lambda fn: functools.partial(fn, ctx)  # noqa: E731
+    return {"open": (lanes.FETCHES, bound(open_screen)), "next": (lanes.FETCHES, bound(next_screen)),
+            "skip": (lanes.FETCHES, bound(skip)), "vote": (lanes.VOTES, bound(vote))}
+
+
 def build(ctx) -> None:
-    """Lay out the Annotate tab and wire its handlers (each checks the annotator role itself)."""
+    """Lay out the Annotate tab; its buttons call ui/annotate_api.py's routes from the page (CLIENT_JS)."""
     settings = ctx.settings
     with gr.Row():
         with gr.Column(scale=3):
@@ -151,90 +266,27 @@ def build(ctx) -> None:
                 correction = gr.Textbox(label="Better answer", lines=4, max_length=settings.max_text_chars)
             with gr.Row():
                 submit = gr.Button("Submit (Enter)", variant="primary", elem_id="refinery-submit")
-                skip = gr.Button("Skip (s)", elem_id="refinery-skip")
+                skip_btn = gr.Button("Skip (s)", elem_id="refinery-skip")
                 next_btn = gr.Button("Next pair (Enter after the reveal)", elem_id="refinery-next")
         with gr.Column(scale=1):
             progress = gr.Markdown("", elem_id="refinery-progress")
             guidelines = gr.Markdown("")
-    current = gr.State(None)  # the pair on screen, kept server-side per session
 
-    # Buttons stay put (no visibility updates: each one costs Gradio a component rebuild per call).
-    screen = [current, prompt, left, right, verdict, left_concept, left_content, right_concept, right_content,
+    # The order of CLIENT_JS's screen(): what a new pair (or none) sets.
+    screen = [prompt, left, right, verdict, left_concept, left_content, right_concept, right_content,
               correction, reveal, progress, guidelines]
-
-    def show_next(task_name: str, request: gr.Request) -> dict:
-        user = auth.require(request, ctx, "annotator")
-        with auth.user_errors():
-            task_id = _task_id(ctx.store, task_name)
-            view = assignment.next_pair(ctx.store, user["id"], task_id, settings.assignment_timeout_s)
-        cleared = {c: None for c in (verdict, left_concept, left_content, right_concept, right_content)}
-        out = {**cleared, correction: "", reveal: "",
-               progress: progress_text(ctx.store, user, task_id)}
-        if view is None:
-            return {**out, current: None, prompt: _box("**Nothing left to annotate here.** Thank you! Try another task or come back later."),
-                    left: "", right: "", guidelines: ""}
-        guide = task_store.get_task_by_id(ctx.store, view["task_id"])
-        return {**out, current: view, prompt: prompt_html(view),
-                left: _box(view["left_text"]), right: _box(view["right_text"]),
-                # cleandoc: what Markdown's postprocess did (the events skip it), so indented guidelines stay text
-                guidelines: inspect.cleandoc(f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}")}
-
-    def vote(view, verdict_value, lc, lct, rc, rct, correction_text, task_name, request: gr.Request) -> dict:
-        user = auth.require(request, ctx, "annotator")
-        if not view:
-            raise auth.refuse("There is no pair on screen; press Next pair.")
-        if not verdict_value:
-            raise auth.refuse("Pick a verdict first (keys 1-4).")
-        if not isinstance(verdict_value, str) or not isinstance(correction_text, (str, type(None))):
-            raise auth.refuse("The verdict and the better answer must be text.")
-        with auth.user_errors():
-            task_id = _task_id(ctx.store, task_name)  # before the vote: a bad task name changes nothing
-            stored, created = assignment.submit(
-                ctx.store, user["id"], view["pair_id"], verdict_value,
-                left={"concept": _rating(lc), "content": _rating(lct)}, right={"concept": _rating(rc), "content": _rating(rct)},
-                correction=correction_text, max_chars=settings.max_text_chars,
-            )
-        return {reveal: reveal_text(view, stored["choice"], first_time=created),
-                progress: progress_text(ctx.store, user, task_id)}
-
-    def skip_pair(view, task_name: str, request: gr.Request) -> dict:
-        user = auth.require(request, ctx, "annotator")
-        if view:
-            with auth.user_errors():
-                assignment.skip(ctx.store, user["id"], view["pair_id"])
-        return show_next(task_name, request)
+    ratings = [left_concept, left_content, right_concept, right_content]
+    hidden = {"api_visibility": "private"}
+    gr.on([next_btn.click, task.input], None, inputs=[task], outputs=screen, js="(task) => refinery.next(task)", **hidden)
+    submit.click(None, inputs=[verdict, *ratings, correction, task], outputs=[reveal, progress],
+                 js="(...values) => refinery.vote(...values)", **hidden)
+    skip_btn.click(None, inputs=[task], outputs=screen, js="(task) => refinery.skip(task)", **hidden)
+    # The root Blocks is the one being built: every page load opens the tab.
+    gr.context.Context.root_block.load(None, inputs=[task], outputs=screen, js="(task) => refinery.open(task)", **hidden)
 
     def task_choices(request: gr.Request):
         auth.require(request, ctx, "annotator")
         names = [t["name"] for t in task_store.list_tasks(ctx.store)]
         return gr.Dropdown(choices=[ALL_TASKS, *names])
 
-    # The handlers run in lanes (ui/lanes.py): votes in their own threads, fetches in a narrow lane.
-    next_call, vote_call, skip_call = lanes.FETCHES.handler(show_next), lanes.VOTES.handler(vote), lanes.FETCHES.handler(skip_pair)
-
-    # Off the queue: one POST answers each call (the queue's POST, then event stream, doubles the
-    # work per vote), and these short handlers need neither progress bars nor a concurrency limit.
-    # No pre/postprocessing: the values are plain strings and None already, and Gradio runs each
-    # component's pre/postprocess in a thread hop of its own (13 outputs per new pair); the
-    # handlers check their raw inputs themselves (_task_id, _rating, vote).
-    raw = {"queue": False, "preprocess": False, "postprocess": False}
-    gr.on([next_btn.click, task.input], next_call, inputs=[task], outputs=screen, api_name="annotate_next", **raw).then(
-        None, js=NEW_PAIR_JS, api_visibility="private")
-    # .success: a refused submit (no verdict picked) leaves Submit enabled
-    submit.click(vote_call, inputs=[current, verdict, left_concept, left_content, right_concept, right_content, correction, task],
-                 outputs=[reveal, progress], api_name="annotate_submit", **raw).success(
-        None, js=AFTER_VOTE_JS, api_visibility="private")
-    skip.click(skip_call, inputs=[current, task], outputs=screen, api_name="annotate_skip", **raw).then(
-        None, js=NEW_PAIR_JS, api_visibility="private")
     task.focus(task_choices, inputs=None, outputs=[task], api_visibility="private")
-
-    def on_open(task_name: str, request: gr.Request) -> dict:
-        # Annotators get their first pair as the page opens; a researcher opening the app for
-        # another tab should not hold a pair, so they press Next pair to start.
-        user = auth.current_user(request, ctx)
-        if user is None or user["role"] != "annotator":
-            return {prompt: _box("Press **Next pair** to start annotating.")}
-        return show_next(task_name, request)
-
-    # The root Blocks is the one being built: run on_open on every page load.
-    gr.context.Context.root_block.load(lanes.FETCHES.handler(on_open), inputs=[task], outputs=screen, api_visibility="private")

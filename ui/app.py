@@ -78,12 +78,15 @@ def build_app(ctx: UIContext) -> gr.Blocks:
 
 def launch_options(ctx: UIContext) -> dict:
     """Keyword arguments for Blocks.launch(): sign-in (throttled), no API page, no run history, the data directory blocked."""
-    from ui import annotate
+    from ui import annotate, annotate_api
 
     return {
         "auth": auth.login_checker(ctx.store),
         "auth_message": SIGN_IN_MESSAGE,
-        "app_kwargs": {"middleware": [Middleware(auth.ClientAddress)]},
+        "app_kwargs": {"middleware": [
+            Middleware(auth.ClientAddress),
+            Middleware(annotate_api.AnnotateRoutes, routes=annotate.routes(ctx), max_text_chars=ctx.settings.max_text_chars),
+        ]},
         "footer_links": [],
         "run_history": False,
         "enable_monitoring": False,
@@ -92,5 +95,5 @@ def launch_options(ctx: UIContext) -> dict:
         "blocked_paths": [str(ctx.settings.home.resolve())],
         "max_file_size": "20mb",
         "css": CSS,
-        "head": annotate.KEYBOARD_JS,
+        "head": annotate.KEYBOARD_JS + annotate.CLIENT_JS,
     }

@@ -72,7 +72,11 @@ def login_checker(store):
 
 def current_user(request: gr.Request | None, ctx) -> dict | None:
     """The signed-in, active account of this request (without its hash), or None."""
-    name = getattr(request, "username", None)
+    return account(getattr(request, "username", None), ctx)
+
+
+def account(name: str | None, ctx) -> dict | None:
+    """The active account signed in as `name` (without its hash), or None."""
     if not name:
         return None
     user = users.get_user(ctx.store, name)
@@ -96,7 +100,12 @@ def refuse(message: str) -> gr.Error:
 
 def require(request: gr.Request | None, ctx, role: str) -> dict:
     """The signed-in account if it may act in `role`; otherwise raise gr.Error (nothing is done)."""
-    user = current_user(request, ctx)
+    return require_account(getattr(request, "username", None), ctx, role)
+
+
+def require_account(name: str | None, ctx, role: str) -> dict:
+    """The active account signed in as `name` if it may act in `role`; otherwise raise gr.Error."""
+    user = account(name, ctx)
     if user is None:
         raise refuse("Please sign in again: your account is unknown or disabled.")
     if not allowed(user, role):

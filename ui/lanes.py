@@ -1,6 +1,6 @@
-"""Threads of their own for the Annotate tab's handlers, so a vote never waits behind a crowd's fetches.
+"""Threads of their own for the Annotate tab's calls (ui/annotate_api.py), so a vote never waits behind a crowd's fetches.
 
-Gradio runs a sync handler in anyio's shared pool of 40 threads, first come, first served. When
+In anyio's shared pool of 40 threads (where Gradio runs sync handlers) calls run first come, first served. When
 hundreds of annotators open the app at once, hundreds of "next pair" calls wait for that pool,
 and a vote sent meanwhile waits behind all of them (bench/votes.py: p99 vote latency at 500
 annotators came from the votes cast in those first seconds). A vote is what the annotator must
@@ -29,16 +29,6 @@ class Lane:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.threads)
         return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=self._limiter)
-
-    def handler(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        """An async Gradio handler that runs fn in this lane. functools.wraps keeps fn's signature
-        visible to Gradio, which injects gr.Request by it and calls the handler with positional arguments."""
-
-        @functools.wraps(fn)
-        async def call(*args: Any) -> Any:
-            return await self.run(fn, *args)
-
-        return call
 
 
 VOTES = Lane(8)    # a vote is a short write; SQLite serializes the writes anyway
