@@ -216,3 +216,20 @@ def test_shared_choices_are_the_votes_on_pairs_the_user_shares_with_others(store
     assert got == [(shared, a, "tie"), (shared, b, "both_bad")]
     assert votes.shared_choices(store, a, task + 1000) == []
     assert agreement.agreement_with_majority(votes.shared_choices(store, a))[a] == 0.0
+
+
+def test_a_window_of_one_still_serves_the_fewest_votes_and_falls_back_to_every_pair(store, monkeypatch):
+    from storage import assignments
+
+    monkeypatch.setattr(assignments, "PICK_WINDOW", 1)
+    task = make_task(store)
+    pair_ids = make_pairs(store, task, 4, votes_wanted=2)
+    a, b = make_users(store, 2)
+    serve = lambda user: assignment.next_pair(store, user, task, timeout_s=600, overlap_pairs=0)["pair_id"]  # noqa: E731
+    for _ in range(3):
+        assignment.submit(store, a, serve(a), "Tie")
+    # three pairs have a vote, one has none: the window (one pair, the least voted) is that one
+    (unvoted,) = set(pair_ids) - {v["pair_id"] for v in votes.list_votes(store, task)}
+    assert serve(b) == unvoted
+    # a has one pair left, but a window of one least-voted pair may hold one a voted on: all pairs are looked at
+    assert serve(a) == unvoted

@@ -180,3 +180,23 @@ def test_cancel_queued_job_ends_it(store):
     assert jobs.request_cancel(store, j)["status"] == "cancelled"
     with pytest.raises(UserError, match="already ended"):
         jobs.request_cancel(store, j)
+
+
+def test_background_checkpoint_copies_the_wal_into_the_database_file(tmp_path, monkeypatch):
+    import time
+
+    from storage import db as storage_db
+
+    monkeypatch.setattr(storage_db, "CHECKPOINT_EVERY_S", 0.05)
+    path = tmp_path / "c.db"
+    store = Store(path, background_checkpoint=True)
+    assert one(store._writer, "PRAGMA wal_autocheckpoint")["wal_autocheckpoint"] == 0  # no commit checkpoints
+    task_id, prompt_id = _task_and_prompt(store)
+    size = path.stat().st_size
+    for i in range(50):  # 500 kB, far below the 4 MB at which a commit would checkpoint
+        outputs.add_output(store, task_id, prompt_id, "m", "s", {}, i, f"text {i} " + "x" * 10_000)
+    deadline = time.time() + 10
+    while path.stat().st_size < size + 400_000 and time.time() < deadline:  # only a checkpoint writes the file
+        time.sleep(0.05)
+    assert path.stat().st_size >= size + 400_000
+    store.close()
