@@ -223,13 +223,15 @@ def test_a_window_of_one_still_serves_the_fewest_votes_and_falls_back_to_every_p
 
     monkeypatch.setattr(assignments, "PICK_WINDOW", 1)
     task = make_task(store)
-    pair_ids = make_pairs(store, task, 4, votes_wanted=2)
-    a, b = make_users(store, 2)
+    pair_ids = make_pairs(store, task, 3, votes_wanted=2)
+    a, b, c, d = make_users(store, 4)
     serve = lambda user: assignment.next_pair(store, user, task, timeout_s=600, overlap_pairs=0)["pair_id"]  # noqa: E731
-    for _ in range(3):
-        assignment.submit(store, a, serve(a), "Tie")
-    # three pairs have a vote, one has none: the window (one pair, the least voted) is that one
-    (unvoted,) = set(pair_ids) - {v["pair_id"] for v in votes.list_votes(store, task)}
-    assert serve(b) == unvoted
-    # a has one pair left, but a window of one least-voted pair may hold one a voted on: all pairs are looked at
-    assert serve(a) == unvoted
+    first = serve(a)
+    assignment.submit(store, a, first, "Tie")
+    second = serve(d)
+    assert second != first  # the window is the one least-voted pair: one nobody voted on
+    assignment.submit(store, d, second, "Tie")
+    (unvoted,) = set(pair_ids) - {first, second}
+    assert serve(b) == unvoted and serve(c) == unvoted  # b and c now hold it: full until they answer
+    # the window (the unvoted pair) has nothing open to a: all pairs are looked at, and a gets the one d voted on
+    assert serve(a) == second
