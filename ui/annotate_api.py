@@ -18,6 +18,8 @@ import json
 from typing import Any, Callable
 
 import gradio as gr
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 
 from ui import lanes
 
@@ -36,15 +38,10 @@ class Refused(Exception):
         self.status = status
 
 
-def username(scope: dict) -> str | None:
-    """The signed-in name of a request, from Gradio's session cookie and its token table."""
+def username(scope: dict, headers: Headers) -> str | None:
+    """The signed-in name of a request, from Gradio's session cookie and its token table (as Gradio's /user route reads it)."""
     app = scope.get("app")
-    cookies: dict[str, str] = {}
-    for key, value in scope.get("headers", ()):
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                name, _, token = part.strip().partition("=")
-                cookies[name] = token
+    cookies = cookie_parser(headers.get("cookie", ""))
     cookie_id = getattr(app, "cookie_id", None)
     token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
     return getattr(app, "tokens", {}).get(token) if token else None
@@ -94,10 +91,10 @@ class AnnotateRoutes:
             raise Refused(f"There is no annotate call {scope['path']!r}.", 404)
         if scope["method"] != "POST":
             raise Refused("Annotate calls are POSTs.", 405)
-        headers = dict(scope.get("headers", ()))
-        if not headers.get(b"content-type", b"").startswith(b"application/json"):
+        headers = Headers(scope=scope)
+        if not headers.get("content-type", "").startswith("application/json"):
             raise Refused("Annotate calls send JSON (Content-Type: application/json).", 415)
-        name = username(scope)
+        name = username(scope, headers)
         if name is None:
             raise Refused("Please sign in again: this session is not signed in.", 401)
         try:
