@@ -164,12 +164,16 @@ def prompt_html(view: dict) -> str:
     return html
 
 
+def _no_pair(message: str, progress: str = "") -> dict:
+    """The screen with no pair on it: a message where the prompt goes."""
+    return {"pair_id": None, "prompt": _box(message), "left": "", "right": "", "progress": progress, "guidelines": ""}
+
+
 def _screen(ctx, user: dict, task_id: int | None, view: dict | None) -> dict:
     """What the page shows for a served pair (or for none left): sanitized HTML boxes and Markdown."""
     progress = progress_text(ctx.store, user, task_id)
     if view is None:
-        return {"pair_id": None, "prompt": _box("**Nothing left to annotate here.** Thank you! Try another task or come back later."),
-                "left": "", "right": "", "progress": progress, "guidelines": ""}
+        return _no_pair("**Nothing left to annotate here.** Thank you! Try another task or come back later.", progress)
     guide = task_store.get_task_by_id(ctx.store, view["task_id"])
     return {"pair_id": view["pair_id"], "prompt": prompt_html(view), "left": _box(view["left_text"]), "right": _box(view["right_text"]),
             # cleandoc: what gr.Markdown's postprocess does, so indented guidelines stay text
@@ -199,8 +203,7 @@ def open_screen(ctx, name: str, body: dict) -> dict:
     for another tab, is not promised one until they press Next pair."""
     user = auth.account(name, ctx)
     if user is None or user["role"] != "annotator":
-        return {"pair_id": None, "prompt": _box("Press **Next pair** to start annotating."), "left": "", "right": "",
-                "progress": "", "guidelines": ""}
+        return _no_pair("Press **Next pair** to start annotating.")
     return next_screen(ctx, name, body)
 
 
