@@ -23,27 +23,26 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from training.strategies import STRATEGIES, Context, Messages, _assistant, _user, select_examples  # noqa: E402
+from training.strategies import STRATEGIES, Context, Messages, _user, example_contexts  # noqa: E402
 
 
-def _as_chat(prompt: str, ctx: Context, request: str) -> Messages:
-    """The weak examples as prior chat turns, then the prompt followed by `request` (holding the plain answer)."""
-    messages = []
-    for example_prompt, label in ctx.examples:
-        messages += [_user(example_prompt), _assistant(label)]
-    return messages + [_user(f"{prompt}\n\n{request.format(answer=ctx.base_answer.strip())}")]
+def _as_chat(task: dict, prompt: str, ctx: Context, request: str) -> Messages:
+    """icl-refine's conversation (the weak examples as prior chat turns) with `request`, which holds the
+    plain answer, after the prompt."""
+    return STRATEGIES["icl-refine"].build(task, f"{prompt}\n\n{request.format(answer=ctx.base_answer.strip())}", ctx)
 
 
 FORMS = {
     "text": lambda task, prompt, ctx: STRATEGIES["icl-restyle"].build(task, prompt, ctx),
-    "chat": lambda task, prompt, ctx: _as_chat(prompt, ctx, "(Facts to use in your answer: {answer})"),
+    "chat": lambda task, prompt, ctx: _as_chat(task, prompt, ctx, "(Facts to use in your answer: {answer})"),
     "chat-rewrite": lambda task, prompt, ctx: _as_chat(
-        prompt, ctx, "A correct answer is: {answer}\n\nRewrite this answer in the same style as your answers above: "
+        task, prompt, ctx, "A correct answer is: {answer}\n\nRewrite this answer in the same style as your answers above: "
         "the same voice, persona, tone and way of explaining. Keep every fact of it and add no new ones. "
         "Reply with the rewritten answer only."),
 }
@@ -90,9 +89,8 @@ def main() -> None:
     sync_shipped(store)
     task = task_store.get_task(store, cfg["task"])
     train = task_store.list_prompts(store, task["prompt_set"], "train", limit=cfg["n_train"])
-    labels = {p["id"]: t for p, t in zip(train, stage("weak-train"))}
-    contexts = [Context(examples=tuple((e["text"], labels[e["id"]]) for e in select_examples(train, p, cfg["n_icl"], cfg["seed"])),
-                        base_answer=b) for p, b in zip(train, stage("strong-base-train"))][:args.n]
+    contexts = [replace(c, base_answer=b) for c, b in
+                zip(example_contexts(train, stage("weak-train"), cfg["n_icl"], cfg["seed"]), stage("strong-base-train"))][:args.n]
     prompts = train[:args.n]
     params = GenParams(max_new_tokens=cfg["max_new_tokens"], temperature=0.0, seed=cfg["seed"],
                        batch_size=cfg["batch_size"], repetition_penalty=cfg["repetition_penalty"])
@@ -106,7 +104,7 @@ def main() -> None:
         opened = [tokenizer.apply_chat_template([_user(p["text"])], add_generation_prompt=True, tokenize=False) for p in prompts]
         jobs = {f"plain answer opening {prefix!r}": ([o + prefix for o in opened], prefix)
                 for prefix in (args.prefix or ["", "Arrr, matey! "])}
-    log, lines = Path(args.log), []
+    log = Path(args.log)
     for name, (conversations, prefix) in jobs.items():
         start = time.perf_counter()
         texts = [prefix + t for t in generate(model, tokenizer, conversations, params)]

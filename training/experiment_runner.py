@@ -26,7 +26,7 @@ from training.evaluation import score_texts
 from training.experiment_report import write_report
 from training.experiment_rows import TRAINED, Row, matchup_name, matchups, training_data
 from training.experiment_stages import Stages, fingerprint, free_memory
-from training.strategies import STRATEGIES, Context, select_examples
+from training.strategies import STRATEGIES, Context, example_contexts
 
 # Few LoRA steps: 16 steps of 4 examples cover the 64 default train prompts once. A DPO step of 4
 # pairs costs ~100 s on the 1.5B in fp32 on 2 cores (~60 s on the 0.5B), so a DPO row is ~30 min
@@ -236,11 +236,7 @@ class Runner:
         for strategy in ("strong-base", "strong-instructed"):
             evals[strategy] = self.texts(f"{strategy}-eval", cfg.strong, self.messages(strategy, self.eval))
 
-        labels = {p["id"]: t for p, t in zip(self.train, weak_train)}
-        contexts = [
-            Context(examples=tuple((e["text"], labels[e["id"]]) for e in select_examples(self.train, p, cfg.n_icl, cfg.seed)))
-            for p in self.train
-        ]
+        contexts = example_contexts(self.train, weak_train, cfg.n_icl, cfg.seed)
         texts = {
             "weak": weak_train,
             "icl-refine": self.texts("icl-refine-train", cfg.strong, self.messages("icl-refine", self.train, contexts)),

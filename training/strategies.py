@@ -202,6 +202,14 @@ def get_strategy(name: str) -> tuple[Strategy, str | None]:
     return STRATEGIES[name], None
 
 
+def example_contexts(prompts: list[dict], weak_labels: list[str], n: int, seed: int) -> list[Context]:
+    """Each of `prompts`' Context for icl-refine and icl-restyle: `n` of the other prompts with their weak
+    labels (`weak_labels`, the weak model's answers to `prompts`, in order), chosen by select_examples."""
+    labels = {p["id"]: t for p, t in zip(prompts, weak_labels)}
+    return [Context(examples=tuple((e["text"], labels[e["id"]]) for e in select_examples(prompts, p, n, seed)))
+            for p in prompts]
+
+
 def select_examples(pool: list[dict], prompt: dict, n: int, seed: int) -> list[dict]:
     """Pick `n` ICL examples for `prompt` from `pool` (prompt rows), seeded by (seed, prompt ext_id).
 
