@@ -9,12 +9,12 @@ concept and content scorers and the run's greedy decoding:
   the weak examples in as prior chat turns (as icl-refine does) and appends the plain answer's facts
   to the prompt; `chat-rewrite` does the same but asks to rewrite that answer.
 - `prefix`: the plain answers with the assistant's reply forced to open with a persona formula
-  (e.g. "Arrr, matey! "): whether a voice put before the answer costs facts by itself.
+  (e.g. "Arrr, matey!"; no trailing space, which would split the next word's token): whether a voice put before the answer costs facts by itself.
 
 One JSON line per measurement goes to `--log`, the table of all lines to `--table`.
 
     .venv/bin/python bench/restyle_probe.py forms --run results/analogy-qwen2.5-coder-1.5b
-    .venv/bin/python bench/restyle_probe.py prefix --run results/pirate-qwen2.5-coder-1.5b --prefix "Arrr, matey! "
+    .venv/bin/python bench/restyle_probe.py prefix --run results/pirate-qwen2.5-coder-1.5b --prefix "" --prefix "Arrr, matey!" --prefix "Aye,"
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def main() -> None:
         # a raw prompt string: the chat template with the assistant turn opened, then the forced opening
         opened = [tokenizer.apply_chat_template([_user(p["text"])], add_generation_prompt=True, tokenize=False) for p in prompts]
         jobs = {f"plain answer opening {prefix!r}": ([o + prefix for o in opened], prefix)
-                for prefix in (args.prefix or ["", "Arrr, matey! "])}
+                for prefix in (args.prefix or ["", "Arrr, matey!"])}
     log = Path(args.log)
     for name, (conversations, prefix) in jobs.items():
         start = time.perf_counter()
