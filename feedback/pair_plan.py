@@ -8,7 +8,9 @@ equally right teaches only the concept. The refined plan asks both questions of 
 
 The concept plan asks only the first question: it keeps the weak annotator away from judging
 facts, which it does poorly. The restyle plan asks it of icl-restyle, the strong model's own
-plain answer rewritten in the weak examples' style, so the two sides share their facts by construction. The naive counterpart compares the weak teacher with the plain strong model: what a study that
+plain answer rewritten in the weak examples' style, so the two sides share their facts by construction;
+the opening plan asks it of weak-opening, the strong model's plain answer begun with the words most
+weak labels open with, which leaves the facts to the strong model after a few words. The naive counterpart compares the weak teacher with the plain strong model: what a study that
 skips refinement would put before annotators. `pairs` and the Generate tab schedule the refined
 plan unless told otherwise, and the experiment trains its DPO rows on the same kinds of pairs.
 """
@@ -18,8 +20,9 @@ from __future__ import annotations
 REFINED = (("icl-refine", "strong-base"), ("icl-refine", "weak"))
 CONCEPT = (("icl-refine", "strong-base"),)
 RESTYLE = (("icl-restyle", "strong-base"),)
+OPENING = (("weak-opening", "strong-base"),)
 NAIVE = (("weak", "strong-base"),)
-PLANS = {"refined": REFINED, "concept": CONCEPT, "restyle": RESTYLE, "naive": NAIVE}
+PLANS = {"refined": REFINED, "concept": CONCEPT, "restyle": RESTYLE, "opening": OPENING, "naive": NAIVE}
 DEFAULT_PLAN = "refined"
 
 

@@ -149,6 +149,24 @@ def test_icl_restyle_alone_generates_the_strong_base_answers_it_rewrites_first(s
     assert again["result"]["generated"] == 0 and again["result"]["skipped"] == 6
 
 
+def test_weak_opening_begins_each_plain_answer_with_the_opening_the_pools_weak_labels_share(store, settings, task, specs, spy):
+    from training.strategies import shared_opening
+
+    weak, strong = specs
+    done = run(store, settings, **job_kw(specs, strategies=["weak-opening"], split="eval", n=3))
+    assert done["status"] == "done", done["message"]
+    pool = task_store.list_prompts(store, "toyq", "train", limit=6)
+    labels = {o["prompt_id"]: o["text"] for o in outputs.list_outputs(store, task["id"], strategy="weak", model=weak)}
+    assert sorted(labels) == sorted(p["id"] for p in pool)  # the whole pool's weak labels, generated first
+    opening = shared_opening([labels[p["id"]] for p in pool])
+    stored = outputs.list_outputs(store, task["id"], strategy="weak-opening", model=strong)
+    assert len(stored) == 3 and opening
+    assert all(o["text"].startswith(opening) and o["extra"]["opening"] == opening for o in stored)
+    sent = [c for convs, _ in spy["generate"] for c in convs if c[-1]["role"] == "assistant"]
+    assert sorted(c[0]["content"] for c in sent) == sorted(o["prompt_text"] for o in stored)
+    assert all(c[-1]["content"] == opening for c in sent)
+
+
 def test_task_free_strategies_share_outputs_between_tasks(store, settings, task, specs, spy):
     task_store.upsert_task(store, {"name": "toy2", "title": "Toy 2", "concept": "Explain with an analogy.",
                                    "guidelines": "Prefer analogies.", "prompt_set": "toyq"})

@@ -3,7 +3,7 @@
 import pytest
 
 from storage.errors import UserError
-from training.strategies import STRATEGIES, Context, get_strategy, select_examples
+from training.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
 
 TASK = {"name": "pirate", "concept": "Talk like a pirate."}
 PROMPT = "What is the capital of Australia?"
@@ -146,3 +146,21 @@ def test_strategies_marked_task_free_ignore_the_task():
     for name in free:
         assert STRATEGIES[name].build(TASK, PROMPT, Context()) == STRATEGIES[name].build(other, PROMPT, Context())
     assert build("weak") != STRATEGIES["weak"].build(other, PROMPT, Context())
+
+
+def test_shared_opening_is_the_longest_start_most_labels_share_else_the_commonest_first_word():
+    analogy = ["Think of it as a pump.", "Think of it as a library.", "Think of it like rain.", "Imagine a sea."]
+    assert shared_opening(analogy) == "Think of it"  # 3 of 4 share three words, only half share four
+    assert shared_opening(analogy[:2] + ["Think of it as rain."]) == "Think of it as"
+    pirate = ["Aye, the sea.", "Arrr, matey!", "Aye, 'tis.", "A ship be big.", "Arr, no."]
+    assert shared_opening(pirate) == "Aye,"  # no start is shared by most; the first of the commonest words
+    assert shared_opening(["", "  "]) == "" and shared_opening([]) == ""
+
+
+def test_weak_opening_continues_the_plain_prompt_from_the_shared_opening():
+    assert build("weak-opening", Context(opening="Aye,")) == [
+        {"role": "user", "content": PROMPT}, {"role": "assistant", "content": "Aye,"}]
+    assert build("weak-opening", Context(opening="")) == [{"role": "user", "content": PROMPT}]
+    assert STRATEGIES["weak-opening"].needs_opening and STRATEGIES["weak-opening"].role == "strong"
+    with pytest.raises(ValueError):
+        build("weak-opening")

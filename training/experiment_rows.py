@@ -16,7 +16,11 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
 - sft-restyle: SFT on icl-restyle outputs, the strong model's plain answers rewritten in the weak
   examples' style (their facts are the strong model's own);
 - dpo-restyle-sft: dpo-concept-sft's loss on the votes over the restyle pairs (icl-restyle vs strong-base),
-  with the SFT term 16x instead of 64x and LoRA rank 2 instead of 8.
+  with the SFT term 16x instead of 64x and LoRA rank 2 instead of 8;
+- sft-opening: SFT on weak-opening outputs, the strong model's plain answers begun with the opening
+  most weak labels share (the rest of each answer is the strong model's own);
+- dpo-opening-sft: dpo-restyle-sft's loss and settings on the votes over the opening pairs
+  (weak-opening vs strong-base).
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -63,10 +67,14 @@ TRAINED = (
     # keeps no more than rank 8 and 64x did (pirate 0.84 against 0.85; README's reading)
     Row("dpo-restyle-sft", "dpo", plan="restyle", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0, steps=16,
         min_agreement=1.0, lora_r=2),
+    Row("sft-opening", "sft-refined", labels="weak-opening"),
+    Row("dpo-opening-sft", "dpo", plan="opening", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0, steps=16,
+        min_agreement=1.0, lora_r=2),
 )
 ROWS = {r.key: r for r in TRAINED}
 COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
-               ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak"))
+               ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak"),
+               ("sft-opening", "sft-weak"), ("dpo-opening-sft", "dpo-weak"))
 
 
 def matchups() -> list[tuple[str, str]]:

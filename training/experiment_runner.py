@@ -2,7 +2,8 @@
 
 Stages: the weak labels and the weak model's eval answers; the strong model's eval answers without
 and with the concept instruction; its plain answers, icl-refine labels and icl-restyle labels (its
-plain answers rewritten in the weak examples' style) on the train prompts;
+plain answers rewritten in the weak examples' style) and weak-opening labels (its plain answers begun
+with the weak labels' shared opening) on the train prompts;
 the simulated weak annotator's verdicts on every matchup the DPO rows need (`judge`); then for each
 trained row (training.experiment_rows) its training and its eval answers; with --judge, an LLM
 judge's scores of every row's eval answers (`llm-judge`); then the report.
@@ -26,7 +27,7 @@ from training.evaluation import score_texts
 from training.experiment_report import write_report
 from training.experiment_rows import TRAINED, Row, matchup_name, matchups, training_data
 from training.experiment_stages import Stages, fingerprint, free_memory
-from training.strategies import STRATEGIES, Context, example_contexts
+from training.strategies import STRATEGIES, Context, example_contexts, shared_opening
 
 # Few LoRA steps: 16 steps of 4 examples cover the 64 default train prompts once. A DPO step of 4
 # pairs costs ~100 s on the 1.5B in fp32 on 2 cores (~60 s on the 0.5B), so a DPO row is ~30 min
@@ -35,7 +36,7 @@ from training.strategies import STRATEGIES, Context, example_contexts
 # machine that also runs the app (the peak with it is yet to be measured).
 EXPERIMENT_TRAIN = {"max_steps": 16, "batch_size": 4, "max_length": 384, "save_steps": 4, "logging_steps": 1,
                     "gradient_checkpointing": True}
-TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle")  # the train-prompt texts rows and matchups draw on
+TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
 
 
 def row_train_config(cfg, row: Row, device: str, **overrides):
@@ -81,7 +82,7 @@ class Runner:
 
     PLAN = (
         ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "strong-base-train",
-         "icl-restyle-train", "judge"]
+         "icl-restyle-train", "weak-opening-train", "judge"]
         + [s for r in TRAINED for s in (f"train-{r.key}", f"{r.key}-eval")]
         + ["report"]
     )
@@ -92,7 +93,7 @@ class Runner:
         self.stages = Stages(self.out)
         self.task = task_store.get_task(store, cfg.task)
         self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
-        self.plan = (self.PLAN[:8] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
+        self.plan = (self.PLAN[:self.PLAN.index("judge") + 1] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
                      + (["llm-judge"] if cfg.judge else []) + ["report"])
         if cfg.validation:  # held-out train prompts: tune rates and steps without looking at the eval split
             train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train + cfg.n_eval)
@@ -173,7 +174,7 @@ class Runner:
         return self.step(name, run, cached=False)["texts"]
 
     def messages(self, strategy: str, prompts: list[dict], contexts: list[Context] | None = None) -> list:
-        """The conversations `strategy` sends for `prompts` (with per-prompt contexts for icl-refine and icl-restyle)."""
+        """The conversations `strategy` sends for `prompts` (with per-prompt contexts for icl-refine, icl-restyle and weak-opening)."""
         build = STRATEGIES[strategy].build
         contexts = contexts or [Context()] * len(prompts)
         return [build(self.task, p["text"], c) for p, c in zip(prompts, contexts)]
@@ -244,6 +245,8 @@ class Runner:
         }
         restyle = [replace(c, base_answer=t) for c, t in zip(contexts, texts["strong-base"])]
         texts["icl-restyle"] = self.texts("icl-restyle-train", cfg.strong, self.messages("icl-restyle", self.train, restyle))
+        opened = [Context(opening=shared_opening(weak_train))] * len(self.train)
+        texts["weak-opening"] = self.texts("weak-opening-train", cfg.strong, self.messages("weak-opening", self.train, opened))
         judge = self.judge(texts)
         data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
         from training.loading import clear_cache

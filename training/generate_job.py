@@ -30,7 +30,7 @@ from storage.models import require_adapter
 from training.gen_params import GenParams
 from training.jobs import JobContext, handler
 from training.specs import resolve
-from training.strategies import STRATEGIES, Context, get_strategy, select_examples
+from training.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
 
 DEFAULT_N_ICL = 3  # weak examples in context: enough to show the style, short enough for a CPU prefill
 DEFAULT_ICL_POOL = 16  # ICL examples come from the first 16 train prompts, so few extra weak labels are needed
@@ -80,7 +80,7 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
         spec, version = get_strategy(name)
         if version is not None:
             require_adapter(store, version)
-        if spec.role == "weak" or spec.needs_weak_label or spec.needs_examples:
+        if spec.role == "weak" or spec.needs_weak_label or spec.needs_examples or spec.needs_opening:
             resolve(job.weak)
         if spec.role == "strong":
             resolve(job.strong)
@@ -97,6 +97,10 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
         if task_store.count_prompts(store, task_row["prompt_set"], "train") <= job.n_icl:
             raise UserError(f"icl-refine, icl-restyle and infer-and-respond need more than {job.n_icl} train prompts in set "
                             f"{task_row['prompt_set']!r}; lower --n-icl or import train prompts")
+    if any(get_strategy(s)[0].needs_opening for s in job.strategies):
+        if job.icl_pool < 1 or not task_store.count_prompts(store, task_row["prompt_set"], "train"):
+            raise UserError(f"weak-opening takes its opening from the weak labels of train prompts; set {task_row['prompt_set']!r} "
+                            "has none (or --icl-pool is below 1); import train prompts")
     return job
 
 
@@ -113,10 +117,12 @@ def output_params(job: Job, strategy: str) -> dict:
     """
     params = {k: v for k, v in job.gen_params().to_dict().items() if k not in ("seed", "batch_size")}
     spec, _ = get_strategy(strategy)
-    if spec.needs_weak_label or spec.needs_examples:
+    if spec.needs_weak_label or spec.needs_examples or spec.needs_opening:
         params["weak"] = job.weak
     if spec.needs_examples:
         params.update(n_icl=job.n_icl, icl_pool=job.icl_pool)
+    if spec.needs_opening:
+        params["icl_pool"] = job.icl_pool
     return params
 
 
@@ -207,9 +213,11 @@ class _Run(_Runner):
         self.targets = task_store.list_prompts(ctx.store, prompt_set, job.split, limit=job.n)
         self.specs = {name: get_strategy(name)[0] for name in job.strategies}
         self.examples: dict[int, list[dict]] = {}
+        self.pool: list[dict] = []  # the train prompts ICL examples and the shared opening come from
+        if any(s.needs_examples or s.needs_opening for s in self.specs.values()):
+            self.pool = task_store.list_prompts(ctx.store, prompt_set, "train", limit=job.icl_pool)
         if any(s.needs_examples for s in self.specs.values()):
-            pool = task_store.list_prompts(ctx.store, prompt_set, "train", limit=job.icl_pool)
-            self.examples = {p["id"]: select_examples(pool, p, job.n_icl, job.seed) for p in self.targets}
+            self.examples = {p["id"]: select_examples(self.pool, p, job.n_icl, job.seed) for p in self.targets}
         self.todo: dict[str, list[dict]] = {}
         self.weak_labels: dict[int, str] = {}
         self.weak_todo: list[dict] = []
@@ -232,6 +240,8 @@ class _Run(_Runner):
         need_weak = {p["id"]: p for name, ps in self.todo.items() if name == "weak" or specs[name].needs_weak_label for p in ps}
         need_weak.update({e["id"]: e for name, ps in self.todo.items() if specs[name].needs_examples
                           for p in ps for e in self.examples[p["id"]]})
+        if any(ps and specs[name].needs_opening for name, ps in self.todo.items()):
+            need_weak.update({p["id"]: p for p in self.pool})
         self.weak_labels = {pid: found["text"] for pid, p in need_weak.items() if (found := self.find(p, job.weak, "weak"))}
         self.weak_todo = [p for pid, p in need_weak.items() if pid not in self.weak_labels]
         need_base = {p["id"]: p for name, ps in self.todo.items() if specs[name].needs_base_answer for p in ps}
@@ -279,7 +289,13 @@ class _Run(_Runner):
         strong-base answer, a description."""
         shots = tuple((e["text"], self.weak_labels[e["id"]]) for e in self.examples.get(p["id"], ()))
         return Context(weak_label=self.weak_labels.get(p["id"]), examples=shots, description=description,
-                       base_answer=self.base_answers.get(p["id"]))
+                       base_answer=self.base_answers.get(p["id"]), opening=self.opening())
+
+    def opening(self) -> str | None:
+        """The opening the train pool's weak labels share (weak-opening); None until they are all known."""
+        if not self.pool or any(p["id"] not in self.weak_labels for p in self.pool):
+            return None
+        return shared_opening([self.weak_labels[p["id"]] for p in self.pool])
 
     def strategy(self, name: str, spec) -> None:
         """Generate strategy `name`'s missing outputs (its descriptions first, for Infer-and-Respond)."""
@@ -303,6 +319,8 @@ class _Run(_Runner):
                     extra["examples"] = [e["ext_id"] for e in self.examples[p["id"]]]
                 if spec.describe:
                     extra["description"] = descriptions[p["id"]]
+                if spec.needs_opening:
+                    extra["opening"] = self.opening()
                 self.store_output(p, model, name, text, extra)
 
         self.generate(key, spec_str, [(p, spec.build(self.task, p["text"], self.context(p, descriptions.get(p["id"])))) for p in todo],

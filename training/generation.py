@@ -2,7 +2,8 @@
 
 How a call runs (transformers backend):
 - prompts are rendered with the tokenizer's chat template (add_generation_prompt=True), or used as
-  they are when given as raw strings; results come back in the caller's order;
+  they are when given as raw strings; a conversation ending in an assistant message is continued
+  from it (its answer begins with that message's text); results come back in the caller's order;
 - up to `params.batch_size` prompts decode together, one forward pass per step over a
   DynamicCache, left-padded; a row that emits EOS (or reaches max_new_tokens) leaves the batch at
   once (`Cache.batch_select_indices`), and waiting prompts are prefilled and join the running
@@ -36,13 +37,28 @@ from training.gen_params import GenParams  # noqa: F401  (re-exported: callers i
 Conversation = list[dict] | str  # chat messages [{"role", "content"}, ...], or a raw prompt string
 
 
-def encode(tokenizer, conversation: Conversation) -> list[int]:
-    """Token ids of a prompt: the chat template with the assistant turn opened, or a raw string as is."""
+def opening(conversation: Conversation) -> str:
+    """The start a conversation forces on its answer: the text of a final assistant message, else ''."""
+    if isinstance(conversation, str) or not conversation or conversation[-1]["role"] != "assistant":
+        return ""
+    return conversation[-1]["content"]
+
+
+def render(tokenizer, conversation: Conversation) -> str:
+    """A prompt as text: the chat template with the assistant turn opened (or continued from a final
+    assistant message), or a raw string as is."""
     if isinstance(conversation, str):
-        return tokenizer(conversation, add_special_tokens=False)["input_ids"]
+        return conversation
     if not tokenizer.chat_template:
         raise UserError("this model's tokenizer has no chat template; pass raw prompt strings instead of messages")
-    return list(tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"])
+    if opening(conversation):
+        return tokenizer.apply_chat_template(conversation, continue_final_message=True, tokenize=False)
+    return tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
+
+
+def encode(tokenizer, conversation: Conversation) -> list[int]:
+    """Token ids of a prompt (see render)."""
+    return tokenizer(render(tokenizer, conversation), add_special_tokens=False)["input_ids"]
 
 
 def eos_ids(model, tokenizer) -> set[int]:
@@ -252,7 +268,8 @@ class Generator:
         """One answer per conversation, in order. `progress(done, total)` is called as answers finish."""
         if self.backend == "vllm":
             return _vllm_generate(self.model, self.tokenizer, conversations, params) if conversations else []
-        return [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in self.generate_ids(conversations, params, progress)]
+        return [opening(c) + self.tokenizer.decode(ids, skip_special_tokens=True)
+                for c, ids in zip(conversations, self.generate_ids(conversations, params, progress))]
 
     def generate_ids(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None) -> list[list[int]]:
         """New token ids per conversation (EOS excluded), in order; transformers backend."""
@@ -284,7 +301,7 @@ class Generator:
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
-        text = ""
+        text = opening(conversation)
         for piece in streamer:
             text += piece
             yield text
@@ -306,12 +323,12 @@ def _vllm_generate(model, tokenizer, conversations: Sequence[Conversation], para
     llm = _vllm_engines.get(path)
     if llm is None:
         llm = _vllm_engines[path] = LLM(model=path, dtype="bfloat16", seed=params.seed)
-    prompts = [c if isinstance(c, str) else tokenizer.apply_chat_template(c, add_generation_prompt=True, tokenize=False) for c in conversations]
+    prompts = [render(tokenizer, c) for c in conversations]
     sampling = SamplingParams(
         temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_new_tokens, seed=params.seed,
         repetition_penalty=params.repetition_penalty,
     )
-    return [o.outputs[0].text for o in llm.generate(prompts, sampling, use_tqdm=False)]
+    return [opening(c) + o.outputs[0].text for c, o in zip(conversations, llm.generate(prompts, sampling, use_tqdm=False))]
 
 
 _vllm_engines: dict[str, object] = {}  # one engine per weight directory and process; building one takes minutes

@@ -15,6 +15,9 @@ first:
 - `icl-restyle`: the strong model rewrites its own plain answer (strong-base) in the style the weak
   examples share: Algorithm 3 turned around, so the facts are the strong model's from the start and
   only the style comes from the weak labels.
+- `weak-opening`: the strong model's answer to the plain prompt, its reply begun with the opening the
+  weak labels of the train pool share (shared_opening). The style marker comes from the weak labels,
+  everything after it from the strong model, which is never told the concept.
 - `correction`: annotators' written answers (stored at vote time, never generated).
 - `model:<version>`: a trained adapter answering the plain prompt.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -39,6 +43,7 @@ class Context:
     examples: tuple[tuple[str, str], ...] = ()  # (prompt, weak label) pairs from the train split
     description: str | None = None  # the inferred style (infer-and-respond, second step)
     base_answer: str | None = None  # the strong model's plain answer to this prompt (icl-restyle)
+    opening: str | None = None  # the opening the train pool's weak labels share (weak-opening)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Strategy:
     needs_weak_label: bool = False  # the weak label of the prompt itself
     needs_examples: bool = False  # weak-labelled train examples
     needs_base_answer: bool = False  # the strong-base answer of the prompt itself
+    needs_opening: bool = False  # the weak labels of the whole train pool, for their shared opening
     describe: Callable[[dict, Context], Messages] | None = field(default=None)  # a first generation step
     uses_task: bool = True  # False: the same messages for every task, so outputs can be shared between tasks
 
@@ -161,6 +167,30 @@ def icl_restyle(task: dict, prompt: str, ctx: Context) -> Messages:
     )]
 
 
+def shared_opening(labels: list[str], max_words: int = 4) -> str:
+    """The opening most of `labels` share: the longest run of first words (up to `max_words`) more than half of
+    them begin with, else the commonest first word (on a tie, the one met first); '' for no words.
+
+    What the weak labels share is their style; what varies between them is their content.
+    """
+    words = [w for w in (label.split() for label in labels) if w]
+    for k in range(max_words, 0, -1):
+        counts = Counter(tuple(w[:k]) for w in words if len(w) >= k)
+        if counts:
+            opening, n = counts.most_common(1)[0]
+            if 2 * n > len(words) or k == 1:
+                return " ".join(opening)
+    return ""
+
+
+def weak_opening(task: dict, prompt: str, ctx: Context) -> Messages:
+    """The plain prompt, the reply begun with the weak labels' shared opening: a final assistant
+    message, which generation continues instead of starting a new turn."""
+    if ctx.opening is None:
+        raise ValueError("weak-opening needs the opening the weak labels share")
+    return [_user(prompt)] + ([_assistant(ctx.opening)] if ctx.opening else [])
+
+
 def adapter(task: dict, prompt: str, ctx: Context) -> Messages:
     """A trained model version: the plain prompt (the concept should now be in the weights)."""
     return [_user(prompt)]
@@ -182,6 +212,9 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy("icl-restyle", "strong", icl_restyle,
                  "strong model rewrites its own plain answer in the style of the weak examples",
                  needs_examples=True, needs_base_answer=True),
+        Strategy("weak-opening", "strong", weak_opening,
+                 "strong model, plain prompt, its reply begun with the words most weak labels open with",
+                 needs_opening=True),
         Strategy("correction", "human", None, "annotators' written corrections (stored at vote time)"),
         Strategy("model", "adapter", adapter, "model:<version>: a trained adapter, plain prompt", uses_task=False),
     )
