@@ -10,9 +10,7 @@ The concept plan asks only the first question: it keeps the weak annotator away 
 facts, which it does poorly. The restyle plan asks it of icl-restyle, the strong model's own
 plain answer rewritten in the weak examples' style, so the two sides share their facts by construction;
 the opening plan asks it of weak-opening, the strong model's plain answer begun with the words most
-weak labels open with, which leaves the facts to the strong model after a few words; the
-fact-opening plan asks it of fact-then-opening, whose answers state the plain answer's first
-sentence before that opening. The naive counterpart compares the weak teacher with the plain strong model: what a study that
+weak labels open with, which leaves the facts to the strong model after a few words. The naive counterpart compares the weak teacher with the plain strong model: what a study that
 skips refinement would put before annotators. `pairs` and the Generate tab schedule the refined
 plan unless told otherwise, and the experiment trains its DPO rows on the same kinds of pairs.
 """
@@ -23,9 +21,8 @@ REFINED = (("icl-refine", "strong-base"), ("icl-refine", "weak"))
 CONCEPT = (("icl-refine", "strong-base"),)
 RESTYLE = (("icl-restyle", "strong-base"),)
 OPENING = (("weak-opening", "strong-base"),)
-FACT_OPENING = (("fact-then-opening", "strong-base"),)
 NAIVE = (("weak", "strong-base"),)
-PLANS = {"refined": REFINED, "concept": CONCEPT, "restyle": RESTYLE, "opening": OPENING, "fact-opening": FACT_OPENING, "naive": NAIVE}
+PLANS = {"refined": REFINED, "concept": CONCEPT, "restyle": RESTYLE, "opening": OPENING, "naive": NAIVE}
 DEFAULT_PLAN = "refined"
 
 

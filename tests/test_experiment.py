@@ -35,8 +35,7 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
         "weak vs strong-base": [{"prefers_a": True}, {"prefers_a": True}],
     }
     assert set(matchups()) == {("icl-refine", "strong-base"), ("icl-refine", "weak"), ("weak", "strong-base"),
-                               ("icl-restyle", "strong-base"), ("weak-opening", "strong-base"),
-                               ("fact-then-opening", "strong-base")}
+                               ("icl-restyle", "strong-base"), ("weak-opening", "strong-base")}
     refined = voted_examples(prompts, texts, verdicts, "refined")
     assert [(e["chosen"], e["rejected"]) for e in refined] == [("r1", "s1"), ("s2", "r2"), ("r1", "w1"), ("r2", "w2")]
     naive = voted_examples(prompts, texts, verdicts, "naive")
@@ -50,8 +49,7 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
     opening = voted_examples(prompts, texts, verdicts, "opening")
     assert [(e["chosen"], e["rejected"]) for e in opening] == [("s1", "o1"), ("o2", "s2")]
     assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft",
-                                        "sft-restyle", "dpo-restyle-sft", "sft-opening", "dpo-opening-sft",
-                                        "dpo-fact-opening-sft"}
+                                        "sft-restyle", "dpo-restyle-sft", "sft-opening", "dpo-opening-sft"}
     config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-concept-sft"], "cpu")
     assert (config.max_steps, config.learning_rate, config.loss_weights) == (16, 1e-3, "1,64")  # its own steps
     assert (config.lora_r, config.lora_alpha) == (8, 16)  # TrainConfig's rank

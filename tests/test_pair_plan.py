@@ -10,12 +10,11 @@ def test_each_plan_names_its_matchups():
     assert plan_pairs("concept") == (("icl-refine", "strong-base"),)
     assert plan_pairs("restyle") == (("icl-restyle", "strong-base"),)
     assert plan_pairs("opening") == (("weak-opening", "strong-base"),)
-    assert plan_pairs("fact-opening") == (("fact-then-opening", "strong-base"),)
     assert plan_pairs("naive") == (("weak", "strong-base"),)
     assert DEFAULT_PLAN == "refined"
     assert describe("concept") == "concept: icl-refine vs strong-base"
 
 
 def test_an_unknown_plan_names_the_known_ones():
-    with pytest.raises(ValueError, match="unknown pair plan 'both'.*refined, concept, restyle, opening, fact-opening, naive"):
+    with pytest.raises(ValueError, match="unknown pair plan 'both'.*refined, concept, restyle, opening, naive"):
         plan_pairs("both")

@@ -3,7 +3,7 @@
 import pytest
 
 from storage.errors import UserError
-from training.strategies import STRATEGIES, Context, first_sentence, get_strategy, select_examples, shared_opening
+from training.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
 
 TASK = {"name": "pirate", "concept": "Talk like a pirate."}
 PROMPT = "What is the capital of Australia?"
@@ -164,21 +164,3 @@ def test_weak_opening_continues_the_plain_prompt_from_the_shared_opening():
     assert STRATEGIES["weak-opening"].needs_opening and STRATEGIES["weak-opening"].role == "strong"
     with pytest.raises(ValueError):
         build("weak-opening")
-
-
-def test_first_sentence_needs_three_words_and_falls_back_to_the_first_line():
-    assert first_sentence(" The capital is Canberra. It is small.") == "The capital is Canberra."
-    assert first_sentence("1. Engines push it. 2. Wings lift it.") == "1. Engines push it."
-    assert first_sentence("Yes. Water is wet!") == "Yes. Water is wet!"
-    assert first_sentence("print(1)\nprint(2)") == "print(1)"
-
-
-def test_fact_then_opening_states_the_plain_answers_first_sentence_before_the_opening():
-    ctx = Context(opening="Aye,", base_answer="Canberra is the capital. It is in the ACT.")
-    assert build("fact-then-opening", ctx) == [
-        {"role": "user", "content": PROMPT}, {"role": "assistant", "content": "Canberra is the capital. Aye,"}]
-    spec = STRATEGIES["fact-then-opening"]
-    assert spec.needs_opening and spec.needs_base_answer
-    for missing in (Context(opening="Aye,"), Context(base_answer="Canberra.")):
-        with pytest.raises(ValueError):
-            build("fact-then-opening", missing)

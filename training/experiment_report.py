@@ -140,14 +140,14 @@ def verdict_line(matchup: str, verdicts: list[dict], annotators: int) -> str:
 def train_texts_line(scores: dict[str, dict]) -> str:
     """The report's line on the train-prompt texts the rows learn from ({strategy: {"concept": [...],
     "content": [...]}}, the judge stage's scores): their mean scores and, by the table's ratios,
-    how much of the concept and content each refinement's answers (icl-refine, icl-restyle and the opening strategies) carry,
+    how much of the concept and content each refinement's answers (icl-refine, icl-restyle, weak-opening) carry,
     which is where imitating them starts."""
     means = {s: {axis: sum(v) / len(v) for axis, v in by_axis.items() if v} for s, by_axis in scores.items()}
     line = "- Train-prompt texts the rows learn from (same scorers): " + "; ".join(
         f"{s} " + ", ".join(f"{axis} {value:.2f}" for axis, value in m.items()) for s, m in means.items())
     weak, base = means.get("weak", {}), means.get("strong-base", {})
     carried = []
-    for strategy in ("icl-refine", "icl-restyle", "weak-opening", "fact-then-opening"):
+    for strategy in ("icl-refine", "icl-restyle", "weak-opening"):
         refined = means.get(strategy, {})
         if all(axis in m for m in (weak, base, refined) for axis in ("concept", "content")):
             transferred = report.gap_ratio(refined["concept"], base["concept"], weak["concept"])

@@ -20,9 +20,7 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
 - sft-opening: SFT on weak-opening outputs, the strong model's plain answers begun with the opening
   most weak labels share (the rest of each answer is the strong model's own);
 - dpo-opening-sft: dpo-restyle-sft's loss and settings on the votes over the opening pairs
-  (weak-opening vs strong-base);
-- dpo-fact-opening-sft: the same on the votes over the fact-opening pairs (fact-then-opening vs
-  strong-base), whose chosen answers state the plain answer's first sentence before the opening.
+  (weak-opening vs strong-base).
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -72,13 +70,11 @@ TRAINED = (
     Row("sft-opening", "sft-refined", labels="weak-opening"),
     Row("dpo-opening-sft", "dpo", plan="opening", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0, steps=16,
         min_agreement=1.0, lora_r=2),
-    Row("dpo-fact-opening-sft", "dpo", plan="fact-opening", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0,
-        steps=16, min_agreement=1.0, lora_r=2),
 )
 ROWS = {r.key: r for r in TRAINED}
 COMPARISONS = (("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
                ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak"),
-               ("sft-opening", "sft-weak"), ("dpo-opening-sft", "dpo-weak"), ("dpo-fact-opening-sft", "dpo-weak"))
+               ("sft-opening", "sft-weak"), ("dpo-opening-sft", "dpo-weak"))
 
 
 def matchups() -> list[tuple[str, str]]:

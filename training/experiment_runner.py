@@ -2,9 +2,8 @@
 
 Stages: the weak labels and the weak model's eval answers; the strong model's eval answers without
 and with the concept instruction; its plain answers, icl-refine labels and icl-restyle labels (its
-plain answers rewritten in the weak examples' style) and weak-opening and fact-then-opening labels
-(its plain answers begun with the weak labels' shared opening, or with their first sentence and then
-that opening) on the train prompts;
+plain answers rewritten in the weak examples' style) and weak-opening labels (its plain answers begun
+with the weak labels' shared opening) on the train prompts;
 the simulated weak annotator's verdicts on every matchup the DPO rows need (`judge`); then for each
 trained row (training.experiment_rows) its training and its eval answers; with --judge, an LLM
 judge's scores of every row's eval answers (`llm-judge`); then the report.
@@ -37,7 +36,7 @@ from training.strategies import STRATEGIES, Context, example_contexts, shared_op
 # machine that also runs the app (the peak with it is yet to be measured).
 EXPERIMENT_TRAIN = {"max_steps": 16, "batch_size": 4, "max_length": 384, "save_steps": 4, "logging_steps": 1,
                     "gradient_checkpointing": True}
-TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening", "fact-then-opening")  # the train-prompt texts rows and matchups draw on
+TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
 
 
 def row_train_config(cfg, row: Row, device: str, **overrides):
@@ -83,7 +82,7 @@ class Runner:
 
     PLAN = (
         ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "strong-base-train",
-         "icl-restyle-train", "weak-opening-train", "fact-then-opening-train", "judge"]
+         "icl-restyle-train", "weak-opening-train", "judge"]
         + [s for r in TRAINED for s in (f"train-{r.key}", f"{r.key}-eval")]
         + ["report"]
     )
@@ -175,7 +174,7 @@ class Runner:
         return self.step(name, run, cached=False)["texts"]
 
     def messages(self, strategy: str, prompts: list[dict], contexts: list[Context] | None = None) -> list:
-        """The conversations `strategy` sends for `prompts` (with per-prompt contexts for icl-refine, icl-restyle and the opening strategies)."""
+        """The conversations `strategy` sends for `prompts` (with per-prompt contexts for icl-refine, icl-restyle and weak-opening)."""
         build = STRATEGIES[strategy].build
         contexts = contexts or [Context()] * len(prompts)
         return [build(self.task, p["text"], c) for p, c in zip(prompts, contexts)]
@@ -246,9 +245,8 @@ class Runner:
         }
         restyle = [replace(c, base_answer=t) for c, t in zip(contexts, texts["strong-base"])]
         texts["icl-restyle"] = self.texts("icl-restyle-train", cfg.strong, self.messages("icl-restyle", self.train, restyle))
-        opened = [Context(opening=shared_opening(weak_train), base_answer=t) for t in texts["strong-base"]]
-        for strategy in ("weak-opening", "fact-then-opening"):
-            texts[strategy] = self.texts(f"{strategy}-train", cfg.strong, self.messages(strategy, self.train, opened))
+        opened = [Context(opening=shared_opening(weak_train))] * len(self.train)
+        texts["weak-opening"] = self.texts("weak-opening-train", cfg.strong, self.messages("weak-opening", self.train, opened))
         judge = self.judge(texts)
         data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
         from training.loading import clear_cache

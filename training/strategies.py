@@ -18,8 +18,6 @@ first:
 - `weak-opening`: the strong model's answer to the plain prompt, its reply begun with the opening the
   weak labels of the train pool share (shared_opening). The style marker comes from the weak labels,
   everything after it from the strong model, which is never told the concept.
-- `fact-then-opening`: the first sentence of the strong model's plain answer (strong-base), then the
-  weak labels' shared opening, continued by the strong model: the facts stated before the style starts.
 - `correction`: annotators' written answers (stored at vote time, never generated).
 - `model:<version>`: a trained adapter answering the plain prompt.
 """
@@ -28,7 +26,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -194,24 +191,6 @@ def weak_opening(task: dict, prompt: str, ctx: Context) -> Messages:
     return [_user(prompt)] + ([_assistant(ctx.opening)] if ctx.opening else [])
 
 
-def first_sentence(text: str) -> str:
-    """The first sentence of `text` of at least three words (so "1." or "Yes." does not end it); the first
-    line when no such sentence ends."""
-    text = text.strip()
-    for end in re.finditer(r"[.!?](?=\s|$)", text):
-        if len(text[:end.end()].split()) >= 3:
-            return text[:end.end()]
-    return text.split("\n", 1)[0]
-
-
-def fact_then_opening(task: dict, prompt: str, ctx: Context) -> Messages:
-    """The plain prompt, the reply begun with the first sentence of the strong model's plain answer and
-    then the weak labels' shared opening (a final assistant message, continued by generation)."""
-    if ctx.opening is None or ctx.base_answer is None:
-        raise ValueError("fact-then-opening needs the strong-base answer of the prompt and the weak labels' shared opening")
-    return [_user(prompt), _assistant(f"{first_sentence(ctx.base_answer)} {ctx.opening}".strip())]
-
-
 def adapter(task: dict, prompt: str, ctx: Context) -> Messages:
     """A trained model version: the plain prompt (the concept should now be in the weights)."""
     return [_user(prompt)]
@@ -236,9 +215,6 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy("weak-opening", "strong", weak_opening,
                  "strong model, plain prompt, its reply begun with the words most weak labels open with",
                  needs_opening=True),
-        Strategy("fact-then-opening", "strong", fact_then_opening,
-                 "strong model: its plain answer's first sentence, then the words most weak labels open with, continued",
-                 needs_base_answer=True, needs_opening=True),
         Strategy("correction", "human", None, "annotators' written corrections (stored at vote time)"),
         Strategy("model", "adapter", adapter, "model:<version>: a trained adapter, plain prompt", uses_task=False),
     )
