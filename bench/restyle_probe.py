@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from training.strategies import STRATEGIES, Context, Messages, _user, example_contexts  # noqa: E402
+from training.strategies import STRATEGIES, Context, Messages, _assistant, _user, example_contexts  # noqa: E402
 
 
 def _as_chat(task: dict, prompt: str, ctx: Context, request: str) -> Messages:
@@ -97,17 +97,15 @@ def main() -> None:
     model, tokenizer = load(cfg["strong"], settings, device=settings.device)
 
     if args.probe == "forms":
-        jobs = {f"restyle form {form}": ([FORMS[form](task, p["text"], c) for p, c in zip(prompts, contexts)], "")
+        jobs = {f"restyle form {form}": [FORMS[form](task, p["text"], c) for p, c in zip(prompts, contexts)]
                 for form in args.forms.split(",")}
-    else:
-        # a raw prompt string: the chat template with the assistant turn opened, then the forced opening
-        opened = [tokenizer.apply_chat_template([_user(p["text"])], add_generation_prompt=True, tokenize=False) for p in prompts]
-        jobs = {f"plain answer opening {prefix!r}": ([o + prefix for o in opened], prefix)
+    else:  # a final assistant message is continued, so each answer begins with the forced opening
+        jobs = {f"plain answer opening {prefix!r}": [[_user(p["text"])] + ([_assistant(prefix)] if prefix else []) for p in prompts]
                 for prefix in (args.prefix or ["", "Arrr, matey!"])}
     log = Path(args.log)
-    for name, (conversations, prefix) in jobs.items():
+    for name, conversations in jobs.items():
         start = time.perf_counter()
-        texts = [prefix + t for t in generate(model, tokenizer, conversations, params)]
+        texts = generate(model, tokenizer, conversations, params)
         scores = score_texts(task, prompts, texts)
         line = {"run": run.name, "probe": name, "n": len(prompts), "concept": mean(scores["concept"]),
                 "content": mean(scores["content"]), "words": mean([len(t.split()) for t in texts]),
