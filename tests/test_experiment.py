@@ -15,6 +15,7 @@ from training.experiment_rows import ROWS, TRAINED, matchups, preference_example
 from training.experiment_report import compared, own_steps, train_texts_line
 from training.experiment_runner import Runner, row_train_config
 from training.experiment_stages import check_config
+from training.strategies import shared_opening
 
 
 def test_training_examples_use_the_bare_prompt_and_skip_identical_pairs():
@@ -173,7 +174,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
     names = [r["name"] for r in result["rows"]]
     assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft",
-                     "dpo-concept-sft", "sft-restyle", "dpo-restyle-sft"]
+                     "dpo-concept-sft", "sft-restyle", "dpo-restyle-sft", "sft-opening", "dpo-opening-sft"]
     for r in result["rows"]:
         assert 0.0 <= r["repetition"]["mean"] <= 1.0
     for r in result["rows"]:
@@ -183,18 +184,22 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     text = (out / "report.md").read_text()
     assert "| sft-refined |" in text and "concept transferred" in text and "repetition |" in text
     assert "| dpo-refined − dpo-weak |" in text and "Targets, dpo-refined-sft:" in text
-    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft: 16 steps at 1e-3; dpo-restyle-sft: 16 steps at 1e-3, LoRA rank 2)" in text
+    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft: 16 steps at 1e-3; dpo-restyle-sft, dpo-opening-sft: 16 steps at 1e-3, LoRA rank 2)" in text
     assert json.loads((out / "stages" / "sft-weak-eval.json").read_text())["device_dtype"].startswith("cpu/")
     assert "- Generation stages by device/dtype: cpu/" in text
     assert "- Train-prompt texts the rows learn from (same scorers): weak concept " in text
     assert [(d["refined"], d["naive"]) for d in result["differences"]] == [
         ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
-        ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak")]
+        ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak"),
+        ("sft-opening", "sft-weak"), ("dpo-opening-sft", "dpo-weak")]
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     for row in TRAINED:
         assert (out / "adapters" / row.key / "adapter" / "adapter_config.json").is_file()
     judge = json.loads((out / "stages" / "judge.json").read_text())
-    assert len(judge["verdicts"]) == 4 and all(len(v) == 6 for v in judge["verdicts"].values())
+    assert len(judge["verdicts"]) == 5 and all(len(v) == 6 for v in judge["verdicts"].values())
+    stage = lambda name: json.loads((out / "stages" / f"{name}.json").read_text())["texts"]  # noqa: E731
+    opening = shared_opening(stage("weak-train"))
+    assert opening and all(t.startswith(opening) for t in stage("weak-opening-train"))
     stored = evaluations.list_evaluations(store, tasks.get_task(store, tiny_task)["id"])
     assert {e["model"] for e in stored} >= {spec, "tiny-run/sft-refined"}
 
