@@ -220,6 +220,7 @@ class _Run(_Runner):
             self.examples = {p["id"]: select_examples(self.pool, p, job.n_icl, job.seed) for p in self.targets}
         self.todo: dict[str, list[dict]] = {}
         self.weak_labels: dict[int, str] = {}
+        self.opening: str | None = None  # the pool's weak labels' shared opening (weak-opening), once they are known
         self.weak_todo: list[dict] = []
         self.base_answers: dict[int, str] = {}
         self.base_todo: list[dict] = []
@@ -271,6 +272,9 @@ class _Run(_Runner):
 
         self.generate("weak model " + job.weak, job.weak,
                       [(p, STRATEGIES["weak"].build(self.task, p["text"], Context())) for p in self.weak_todo], store_weak)
+        pool_labels = [self.weak_labels.get(p["id"]) for p in self.pool]
+        if pool_labels and None not in pool_labels:  # every pool label is known once a weak-opening strategy has work
+            self.opening = shared_opening(pool_labels)
 
     def base_answers_first(self) -> None:
         """Generate (and store as strong-base outputs) the plain answers icl-restyle rewrites."""
@@ -289,13 +293,7 @@ class _Run(_Runner):
         strong-base answer, a description."""
         shots = tuple((e["text"], self.weak_labels[e["id"]]) for e in self.examples.get(p["id"], ()))
         return Context(weak_label=self.weak_labels.get(p["id"]), examples=shots, description=description,
-                       base_answer=self.base_answers.get(p["id"]), opening=self.opening())
-
-    def opening(self) -> str | None:
-        """The opening the train pool's weak labels share (weak-opening); None until they are all known."""
-        if not self.pool or any(p["id"] not in self.weak_labels for p in self.pool):
-            return None
-        return shared_opening([self.weak_labels[p["id"]] for p in self.pool])
+                       base_answer=self.base_answers.get(p["id"]), opening=self.opening)
 
     def strategy(self, name: str, spec) -> None:
         """Generate strategy `name`'s missing outputs (its descriptions first, for Infer-and-Respond)."""
@@ -320,7 +318,7 @@ class _Run(_Runner):
                 if spec.describe:
                     extra["description"] = descriptions[p["id"]]
                 if spec.needs_opening:
-                    extra["opening"] = self.opening()
+                    extra["opening"] = self.opening
                 self.store_output(p, model, name, text, extra)
 
         self.generate(key, spec_str, [(p, spec.build(self.task, p["text"], self.context(p, descriptions.get(p["id"])))) for p in todo],
