@@ -28,9 +28,9 @@ from storage import jobs, outputs, tasks  # noqa: E402
 from storage.db import Store  # noqa: E402
 from training import train_job  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.generation import GenParams, Generator, encode  # noqa: E402
-from training.loading import load_uncached  # noqa: E402
-from training.worker import run_worker  # noqa: E402
+from models.generation import GenParams, Generator, encode  # noqa: E402
+from models.loading import load_uncached  # noqa: E402
+from jobs.worker import run_worker  # noqa: E402
 
 QUESTIONS = ["What is the capital of France?", "How many legs has a spider?", "What gas do plants take in?", "Who wrote Hamlet?"]
 REFINED = ["Arr, Paris be the capital, matey!", "Eight legs, ye landlubber!", "Carbon dioxide, arr!", "Shakespeare wrote it, me hearty!"]

@@ -2,7 +2,7 @@
 
 Reads a finished run's train-prompt stages (weak, icl-refine, strong-base, icl-restyle texts and the simulated
 annotator's verdicts, results/<run>/stages), trains one DPO row per setting on them exactly as the
-experiment does (training.experiment_rows), answers the next `--n-held` train prompts (those the
+experiment does (study.experiment_rows), answers the next `--n-held` train prompts (those the
 row did not train on) greedily with the run's decoding, and scores concept, content and
 repetition with the task's scorers. One JSON line per setting goes to `--log` (texts included),
 and the table of all lines so far to `--table`.
@@ -79,12 +79,12 @@ def main() -> None:
     from feedback.fluency import repetition
     from feedback.tasks import TASKS_DIR, load_task_file
     from settings import Settings
-    from training.evaluation import score_texts
-    from training.experiment import ExperimentConfig
-    from training.experiment_rows import ROWS, training_data
-    from training.experiment_runner import TRAIN_STRATEGIES, annotate, row_train_config
-    from training.generation import GenParams, generate
-    from training.loading import load_uncached
+    from study.evaluation import score_texts
+    from study.experiment import ExperimentConfig
+    from study.experiment_rows import ROWS, training_data
+    from study.experiment_runner import TRAIN_STRATEGIES, annotate, row_train_config
+    from models.generation import GenParams, generate
+    from models.loading import load_uncached
     from training.trainers import train
 
     run = Path(args.run)

@@ -8,7 +8,7 @@ answers, short explanations, long multi-paragraph requests), it measures generat
 second of
   (a) loop:    one `model.generate` call per prompt,
   (b) batched: `model.generate` on left-padded batches of 16, in the prompts' order,
-  (c) refinery: training.generation.Generator at its default batch size (continuous batching:
+  (c) refinery: models.generation.Generator at its default batch size (continuous batching:
       finished rows leave the batch, waiting prompts join it),
   (d) llama.cpp: llama-cpp-python on the GGUF file the embedded model was converted from, the same
       prompt token ids, greedy, one prompt at a time, when it is installed (`make bench-llama-cpp`
@@ -54,9 +54,9 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from settings import Settings  # noqa: E402
-from training.report import replace_readme_results  # noqa: E402
-from training.generation import GenParams, Generator, encode, eos_ids  # noqa: E402
-from training.loading import load  # noqa: E402
+from study.report import replace_readme_results  # noqa: E402
+from models.generation import GenParams, Generator, encode, eos_ids  # noqa: E402
+from models.loading import load  # noqa: E402
 
 ONE_WORD = [
     "What is the capital of France? Answer in one word.",
@@ -153,7 +153,7 @@ def llama_cpp_generate(gguf: Path, ids: list[list[int]], max_new_tokens: int, st
 def gguf_file(spec: str, settings) -> Path | None:
     """The GGUF an embedded model is converted from (None for other specs)."""
     from storage.errors import UserError
-    from training import embedded
+    from models import embedded
 
     try:
         return embedded.assemble(spec, settings)
@@ -263,8 +263,8 @@ README_START, README_END = "<!-- generate-bench:start -->", "<!-- generate-bench
 
 
 def cpu_words() -> str:
-    """The CPU in words (training.loading.cpu_in_words), with the load before the run."""
-    from training.loading import cpu_in_words
+    """The CPU in words (models.loading.cpu_in_words), with the load before the run."""
+    from models.loading import cpu_in_words
 
     return f"{cpu_in_words()}, load average {os.getloadavg()[0]:.1f} at the start"
 

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from training.strategies import STRATEGIES, Context, Messages, _assistant, _user, example_contexts  # noqa: E402
+from models.strategies import STRATEGIES, Context, Messages, _assistant, _user, example_contexts  # noqa: E402
 
 
 def _as_chat(task: dict, prompt: str, ctx: Context, request: str) -> Messages:
@@ -77,9 +77,9 @@ def main() -> None:
     from settings import Settings
     from storage import tasks as task_store
     from storage.db import Store
-    from training.evaluation import score_texts
-    from training.generation import GenParams, generate
-    from training.loading import load
+    from study.evaluation import score_texts
+    from models.generation import GenParams, generate
+    from models.loading import load
 
     run = Path(args.run)
     cfg = json.loads((run / "config.json").read_text())

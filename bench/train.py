@@ -33,8 +33,8 @@ import torch  # noqa: E402
 from settings import Settings  # noqa: E402
 from training import peak_memory, trainers  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.loading import cpu_in_words, load_uncached, pick_device, pick_dtype  # noqa: E402
-from training.report import replace_readme_results  # noqa: E402
+from models.loading import cpu_in_words, load_uncached, pick_device, pick_dtype  # noqa: E402
+from study.report import replace_readme_results  # noqa: E402
 
 
 def bench_pairs(n: int) -> list[dict]:

@@ -44,7 +44,7 @@ from feedback import accounts  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage import jobs, outputs, pairs, tasks  # noqa: E402
 from storage.db import Store, one  # noqa: E402
-from training.report import replace_readme_results  # noqa: E402
+from study.report import replace_readme_results  # noqa: E402
 from ui import serve  # noqa: E402
 
 TASK = "bench"
@@ -264,8 +264,8 @@ README_START, README_END = "<!-- votes-bench:start -->", "<!-- votes-bench:end -
 
 
 def machine() -> str:
-    """The CPU this run had, in words (training.loading.cpu_in_words), with the load before the run."""
-    from training.loading import cpu_in_words
+    """The CPU this run had, in words (models.loading.cpu_in_words), with the load before the run."""
+    from models.loading import cpu_in_words
 
     return f"{cpu_in_words()}, load average {os.getloadavg()[0]:.2f} at the start"
 

@@ -1,4 +1,4 @@
-"""The one percentile bootstrap interval: evaluation scores (training.evaluation) and vote win rates (feedback.ranking)."""
+"""The one percentile bootstrap interval: evaluation scores (study.evaluation) and vote win rates (feedback.ranking)."""
 
 from __future__ import annotations
 

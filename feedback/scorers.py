@@ -293,13 +293,13 @@ def math_exact(text: str, prompt: dict) -> float:
     return float(expected is not None and got is not None and got == expected)
 
 
-# Text -> unit vector, set by training.embeddings when it is imported (feedback holds no weights);
-# training.evaluation imports it, so every scoring run has it.
+# Text -> unit vector, set by models.embeddings when it is imported (feedback holds no weights);
+# study.evaluation imports it, so every scoring run has it.
 _embedder: Callable[[str], tuple[float, ...]] | None = None
 
 
 def use_embedder(embed: Callable[[str], tuple[float, ...]]) -> None:
-    """Give the 'embedding' content scorer its text encoder (training.embeddings calls this)."""
+    """Give the 'embedding' content scorer its text encoder (models.embeddings calls this)."""
     global _embedder
     _embedder = embed
 
@@ -318,8 +318,8 @@ def embedding(text: str, prompt: dict) -> float:
     if not reference or not text.strip():
         return 0.0
     if _embedder is None:
-        raise UserError("the 'embedding' content scorer needs its encoder: score through training.evaluation "
-                        "(or import training.embeddings first)")
+        raise UserError("the 'embedding' content scorer needs its encoder: score through study.evaluation "
+                        "(or import models.embeddings first)")
     a, b = _embedder(text), _embedder(reference)
     return max(0.0, min(1.0, sum(x * y for x, y in zip(a, b))))
 

@@ -10,9 +10,9 @@ from feedback import scorers
 from feedback.tasks import shipped_tasks
 from settings import Settings
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
-from training import calibration as C
-from training.judge import Judge
-from training.loading import load_uncached
+from study import calibration as C
+from study.judge import Judge
+from models.loading import load_uncached
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = {t.name: t for t in shipped_tasks()}
@@ -84,7 +84,7 @@ def test_calibrate_task_measures_heuristic_length_and_judge(tiny_model_dir, tmp_
 def test_command_writes_the_table_and_updates_a_readme(tmp_path, monkeypatch, capsys):
     readme = tmp_path / "README.md"
     readme.write_text("# x\n\n<!-- calibration:start -->\nold\n<!-- calibration:end -->\n")
-    monkeypatch.setattr("training.scorers_cli.README", readme)
+    monkeypatch.setattr("study.scorers_cli.README", readme)
     out = tmp_path / "cal"
     assert app.main(["--home", str(tmp_path / "home"), "scorers", "calibrate", "--task", "pirate", "--results", str(out), "--update-readme"]) == 0
     assert app.main(["--home", str(tmp_path / "home"), "scorers", "calibrate", "--task", "analogy", "--results", str(out)]) == 0

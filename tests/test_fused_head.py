@@ -5,7 +5,7 @@ import torch
 from settings import Settings
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
 from training import fused_head
-from training.loading import load_uncached
+from models.loading import load_uncached
 
 
 def scored(tiny_model_dir, tmp_path, compact: bool):

@@ -9,8 +9,8 @@ from storage import jobs, outputs, pairs
 from storage import tasks as task_store
 from storage.errors import UserError
 from tests.tiny import make_tiny_model
-from training import generate_job, generation, loading
-from training.worker import run_job as run_claimed
+from models import generate_job, generation, loading
+from jobs.worker import run_job as run_claimed
 
 REFINE = ["icl-refine", "ask-to-improve", "infer-and-respond", "icl-restyle", "strong-base", "strong-instructed"]
 
@@ -150,7 +150,7 @@ def test_icl_restyle_alone_generates_the_strong_base_answers_it_rewrites_first(s
 
 
 def test_weak_opening_begins_each_plain_answer_with_the_opening_the_pools_weak_labels_share(store, settings, task, specs, spy):
-    from training.strategies import shared_opening
+    from models.strategies import shared_opening
 
     weak, strong = specs
     done = run(store, settings, **job_kw(specs, strategies=["weak-opening"], split="eval", n=3))

@@ -10,9 +10,9 @@ import torch
 from settings import Settings
 from storage.errors import UserError
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
-from training import generation
-from training.generation import GenParams, Generator, decode, encode, generate, longest_first
-from training.loading import load
+from models import generation
+from models.generation import GenParams, Generator, decode, encode, generate, longest_first
+from models.loading import load
 
 QUESTIONS = [
     "hi",
@@ -152,7 +152,7 @@ def test_vllm_backend_is_refused_cleanly_when_unavailable(tiny, monkeypatch):
 def test_repetition_penalty_lowers_the_logits_of_tokens_already_in_the_answer():
     import torch
 
-    from training.generation import penalize_repeats
+    from models.generation import penalize_repeats
 
     logits = torch.tensor([[2.0, -1.0, 3.0], [2.0, -1.0, 3.0]])
     out = penalize_repeats(logits, [[0, 1, 1], []], 2.0)

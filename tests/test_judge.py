@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from settings import Settings
-from training import judge as J
-from training.evaluation import score_texts
-from training.loading import load_uncached
+from study import judge as J
+from study.evaluation import score_texts
+from models.loading import load_uncached
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
 
 TASK = {"name": "pirate", "concept": "Talk like a pirate.", "concept_scorer": "pirate", "content_scorer": "key_facts"}
@@ -113,7 +113,7 @@ def test_options_must_be_single_tokens(tiny_judge):
 
 def test_auto_precision_is_int8_only_on_a_cpu_without_native_bf16(monkeypatch):
     from storage.errors import UserError
-    from training import loading
+    from models import loading
 
     monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda cpuinfo=None: False)
     assert J.pick_precision("auto", "cpu") == "int8"
@@ -130,7 +130,7 @@ def test_auto_precision_is_int8_only_on_a_cpu_without_native_bf16(monkeypatch):
 
 
 def test_the_cli_offers_the_judges_precisions():
-    from training.scorers_cli import JUDGE_PRECISIONS
+    from study.scorers_cli import JUDGE_PRECISIONS
 
     assert JUDGE_PRECISIONS == J.PRECISIONS
 

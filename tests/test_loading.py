@@ -9,7 +9,7 @@ import torch
 from settings import Settings
 from storage.errors import UserError
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
-from training import loading
+from models import loading
 
 
 @pytest.fixture

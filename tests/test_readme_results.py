@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from training import report
+from study import report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -150,8 +150,8 @@ def test_demo_serves_base_and_version_from_one_loaded_base(store, settings, tmp_
     from storage.models import register_adapter
     from tests.test_loading import random_adapter
     from tests.tiny import make_tiny_model
-    from training import loading
-    from training.generation import GenParams, Generator
+    from models import loading
+    from models.generation import GenParams, Generator
     from ui.app import UIContext
 
     spec = str(make_tiny_model(tmp_path / "tiny"))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from feedback import scorers
-from training import embeddings
+from models import embeddings
 
 LABELS = Path(__file__).parent / "scorer_labels"
 FLOOR = 0.8  # precision and recall every scorer must reach on its labelled set

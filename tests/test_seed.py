@@ -8,7 +8,7 @@ import pytest
 from storage import outputs, pairs
 from storage import tasks as task_store
 from storage.errors import UserError
-from training.seed import SEED_DIR, load_seed, read_seed_file
+from feedback.seed import SEED_DIR, load_seed, read_seed_file
 
 STRATEGY_TEXT = {"weak": "Arr, it be {i}!", "strong-base": "It is {i}.", "icl-refine": "Arr, 'tis {i}, matey.",
                  "ask-to-improve": "Arr, it be truly {i}!"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.errors import UserError
-from training.specs import EMBEDDED, resolve
+from models.specs import EMBEDDED, resolve
 
 
 def test_embedded_names_resolve_to_their_registry_entries():

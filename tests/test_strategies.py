@@ -3,7 +3,7 @@
 import pytest
 
 from storage.errors import UserError
-from training.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
+from models.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
 
 TASK = {"name": "pirate", "concept": "Talk like a pirate."}
 PROMPT = "What is the capital of Australia?"

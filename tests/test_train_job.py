@@ -69,7 +69,7 @@ def test_wait_trains_registers_and_adapter_loads(settings, store, tiny_model_dir
     from peft import PeftModel
 
     from storage import models as model_store
-    from training.loading import load_uncached
+    from models.loading import load_uncached
 
     task_with_outputs(store, n=4)
     argv = ["train", "--task", "toy", "--method", "dpo-refined", "--model", str(tiny_model_dir), "--max-steps", "3",

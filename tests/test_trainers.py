@@ -16,7 +16,7 @@ from training import datasets as tds
 from training import methods
 from training import trainers
 from training.config import TrainConfig
-from training.loading import load_uncached
+from models.loading import load_uncached
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def examples_for(store, method: str) -> list[dict]:
     """The method's own examples, built by its registry entry from a task with outputs, votes and ratings."""
     task_id = task_with_outputs(store, "toy", n=6)
     vote_all(store, task_id, 2, choice="a", ratings={"a": 5, "b": 1})
-    examples, _ = tds.build(store, "toy", method, TrainConfig())
+    examples, _ = methods.build(store, "toy", method, TrainConfig())
     return examples
 
 
@@ -79,13 +79,13 @@ def test_label_smoothing_comes_from_disagreement():
 
 def test_trl_dataset_is_conversational_and_length_sorted():
     examples = [{"id": 1, "prompt": "long question?", "chosen": "a" * 50, "rejected": "b"}, {"id": 2, "prompt": "q?", "chosen": "c", "rejected": "d"}]
-    ds = tds.to_trl_dataset("dpo", examples)
+    ds = methods.to_trl_dataset("dpo", examples)
     assert ds[0]["prompt"] == [{"role": "user", "content": "q?"}]
     assert ds[1]["chosen"] == [{"role": "assistant", "content": "a" * 50}]
-    sft = tds.to_trl_dataset("sft-weak", [{"id": 1, "prompt": "q", "completion": "c"}])
+    sft = methods.to_trl_dataset("sft-weak", [{"id": 1, "prompt": "q", "completion": "c"}])
     assert set(sft.column_names) == {"prompt", "completion"}
     with pytest.raises(UserError):
-        tds.to_trl_dataset("nope", examples)
+        methods.to_trl_dataset("nope", examples)
 
 
 def test_snapshot_names_ids_and_hashes_texts():
@@ -99,64 +99,64 @@ def test_snapshot_names_ids_and_hashes_texts():
 def test_build_from_outputs_and_votes(store):
     task_id = task_with_outputs(store, n=4, votes_wanted=2)
     cfg = TrainConfig()
-    weak, snap = tds.build(store, "toy", "sft-weak", cfg)
+    weak, snap = methods.build(store, "toy", "sft-weak", cfg)
     assert [e["completion"] for e in weak] == [f"Answer {i} maybe." for i in range(4)] and snap["n"] == 4
-    refined, _ = tds.build(store, "toy", "sft-refined", cfg)
+    refined, _ = methods.build(store, "toy", "sft-refined", cfg)
     assert refined[0]["completion"] == "Arr, answer 0 be right." and refined[0]["prompt"] == "Question 0?"
-    pairs, _ = tds.build(store, "toy", "dpo-refined", cfg)
+    pairs, _ = methods.build(store, "toy", "dpo-refined", cfg)
     assert (pairs[1]["chosen"], pairs[1]["rejected"]) == ("Arr, answer 1 be right.", "Answer 1 maybe.")
 
     with pytest.raises(UserError, match="no preference pairs with votes.*collect votes"):
-        tds.build(store, "toy", "dpo", cfg)
+        methods.build(store, "toy", "dpo", cfg)
     vote_all(store, task_id, 1, choice="a", prefix="x")
     vote_all(store, task_id, 1, choice="b", prefix="y")  # every pair split 1:1 -> no majority
     with pytest.raises(UserError, match="nothing to train on"):
-        tds.build(store, "toy", "dpo", cfg)
+        methods.build(store, "toy", "dpo", cfg)
 
 
 def test_build_dpo_filters_by_agreement(store):
     task_id = task_with_outputs(store, n=3, votes_wanted=3)
     vote_all(store, task_id, 2, choice="a", prefix="x")
-    prefs, snap = tds.build(store, "toy", "dpo", TrainConfig())
+    prefs, snap = methods.build(store, "toy", "dpo", TrainConfig())
     assert len(prefs) == 3 and all(p["chosen"].startswith("Arr") and p["agreement"] == 1.0 for p in prefs)
     vote_all(store, task_id, 1, choice="b", prefix="y")
-    prefs, _ = tds.build(store, "toy", "dpo", TrainConfig(min_agreement=0.6))
+    prefs, _ = methods.build(store, "toy", "dpo", TrainConfig(min_agreement=0.6))
     assert len(prefs) == 3 and prefs[0]["agreement"] == pytest.approx(2 / 3)
     with pytest.raises(UserError, match="min agreement 0.9"):
-        tds.build(store, "toy", "dpo", TrainConfig(min_agreement=0.9))
+        methods.build(store, "toy", "dpo", TrainConfig(min_agreement=0.9))
     assert trainers.label_smoothing_for(TrainConfig(), prefs) == pytest.approx(1 / 3)
 
 
 def test_build_kto_from_ratings(store):
     task_id = task_with_outputs(store, n=2, votes_wanted=2)
     with pytest.raises(UserError, match="1-5 ratings"):
-        tds.build(store, "toy", "kto", TrainConfig())
+        methods.build(store, "toy", "kto", TrainConfig())
     vote_all(store, task_id, 1, prefix="x", ratings={"a": 5, "b": 1})
     vote_all(store, task_id, 1, prefix="y", ratings={"a": 4, "b": 4})
-    examples, _ = tds.build(store, "toy", "kto", TrainConfig())
+    examples, _ = methods.build(store, "toy", "kto", TrainConfig())
     # refined (a): mean 4.5 -> desirable; weak (b): mean 2.5 -> neither at the default threshold 4
     assert [(e["completion"], e["label"]) for e in examples] == [("Arr, answer 0 be right.", True), ("Arr, answer 1 be right.", True)]
-    examples, _ = tds.build(store, "toy", "kto", TrainConfig(kto_threshold=3))
+    examples, _ = methods.build(store, "toy", "kto", TrainConfig(kto_threshold=3))
     assert sorted(e["label"] for e in examples) == [False, False, True, True]
 
 
 def test_build_refuses_unknown_task_and_eval_split_without_data(store):
     task_with_outputs(store, n=2)
     with pytest.raises(UserError, match="unknown task"):
-        tds.build(store, "nope", "sft-weak", TrainConfig())
+        methods.build(store, "nope", "sft-weak", TrainConfig())
     with pytest.raises(UserError, match="eval split"):
-        tds.build(store, "toy", "sft-weak", TrainConfig(split="eval"))
+        methods.build(store, "toy", "sft-weak", TrainConfig(split="eval"))
 
 
 @pytest.mark.parametrize("method", methods.NAMES)
 def test_every_method_says_what_is_missing_and_how_to_get_it(method, store):
     make_task(store, "empty")
     with pytest.raises(UserError, match=r"^nothing to train on: no .+; .+") as err:
-        tds.build(store, "empty", method, TrainConfig())
+        methods.build(store, "empty", method, TrainConfig())
     assert "'empty'" in str(err.value)
     entry = methods.get(method)
     assert entry.default_lr > 0 and entry.name == method
-    assert TrainConfig().lr_for(method) == entry.default_lr and TrainConfig(learning_rate=0.5).lr_for(method) == 0.5
+    assert methods.learning_rate(TrainConfig(), method) == entry.default_lr and methods.learning_rate(TrainConfig(learning_rate=0.5), method) == 0.5
 
 
 def test_unknown_method_names_the_choices():

@@ -19,8 +19,8 @@ from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
 from tests.fixtures_trainer import task_with_outputs
 from training import train_job
 from training.config import TrainConfig
-from training.jobs import HANDLERS, JobCancelled
-from training.worker import failure_message, run_worker
+from jobs import HANDLERS, JobCancelled
+from jobs.worker import failure_message, run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +91,7 @@ def test_cancel_queued_job_never_runs(settings, store):
 
 
 def test_train_job_frees_the_models_earlier_jobs_cached(settings, store, tiny):
-    from training import loading
+    from models import loading
 
     loading.load(tiny, settings, device="cpu")
     assert loading.cached_count() == 1
@@ -151,7 +151,7 @@ def test_killed_worker_job_resumes_from_checkpoint(settings, store, tiny):
 def test_worker_gives_the_models_back_after_every_job(settings, store, tiny, monkeypatch):
     import weakref
 
-    from training import loading
+    from models import loading
 
     def generate_like(ctx):  # an evaluate or generate job leaves its models in the cache
         model, _ = loading.load(tiny, settings, device="cpu")

@@ -14,10 +14,6 @@ from pathlib import Path
 
 import confargs
 from storage.errors import UserError
-from training import methods
-
-# read by training.experiment's report; the rates themselves are entries of training.methods
-DEFAULT_LR = {m.name: m.default_lr for m in methods.REGISTRY.values()}
 
 MAX_LABEL_SMOOTHING = 0.4  # robust DPO needs < 0.5; beyond 0.4 the labels are too noisy to learn from
 
@@ -85,10 +81,6 @@ class TrainConfig:
     def to_dict(self) -> dict:
         """Plain JSON-able dict of every field."""
         return dataclasses.asdict(self)
-
-    def lr_for(self, method: str) -> float:
-        """The learning rate to use for `method` (the explicit one, or the method's default)."""
-        return self.learning_rate or methods.get(method).default_lr
 
     def losses(self) -> list[str]:
         """The TRL loss names of loss_type ("robust,sft" -> ["robust", "sft"])."""

@@ -53,19 +53,6 @@ def kto_records(examples: list[dict]) -> tuple[list[dict], list[int]]:
     return records, [0] * len(examples)
 
 
-def to_trl_dataset(method: str, examples: list[dict]):
-    """A conversational TRL dataset for `method`, shortest examples first.
-
-    Sorting by length makes the reference log-prob pass (run in dataset order) pad little; the
-    training sampler reshuffles batches of similar length. Returns a datasets.Dataset.
-    """
-    from datasets import Dataset  # heavy import, only where a run needs it
-
-    from training import methods
-
-    records, size = methods.get(method).records(examples)
-    order = sorted(range(len(records)), key=lambda i: size[i])
-    return Dataset.from_list([records[i] for i in order])
 
 
 def snapshot(examples: list[dict]) -> dict:
@@ -138,21 +125,3 @@ def rating_examples(store: Store, task_name: str, config: TrainConfig) -> list[d
         row = output_store.get_output(store, output_id)
         examples.append({"id": output_id, "prompt": row["prompt_text"], "completion": row["text"], "label": mean >= config.kto_threshold})
     return examples
-
-
-def build(store: Store, task_name: str, method: str, config: TrainConfig) -> tuple[list[dict], dict]:
-    """The examples for `method` on a task after the config's filters, and their snapshot.
-
-    Raises UserError saying what was missing and how to get it when no example is left.
-    """
-    from training import methods
-
-    task_store.get_task(store, task_name)  # a clear error for an unknown task before anything else
-    entry = methods.get(method)
-    examples = entry.examples(store, task_name, config)
-    if config.max_examples > 0:
-        examples = examples[: config.max_examples]
-    if not examples:
-        what, fix = entry.missing(task_name, config)
-        raise UserError(f"nothing to train on: {what}; {fix}")
-    return examples, snapshot(examples)

@@ -13,6 +13,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from storage import tasks as task_store
 from storage.errors import UserError
 from training import datasets as tds
 
@@ -104,3 +105,37 @@ def get(name: str) -> Method:
         return REGISTRY[name]
     except KeyError:
         raise UserError(f"unknown method {name!r}; choose one of {', '.join(NAMES)}") from None
+
+
+def learning_rate(config: "TrainConfig", method: str) -> float:
+    """The learning rate a run of `method` uses: the config's explicit one, or the method's default."""
+    return config.learning_rate or get(method).default_lr
+
+
+def build(store: "Store", task_name: str, method: str, config: "TrainConfig") -> tuple[list[dict], dict]:
+    """The examples for `method` on a task after the config's filters, and their snapshot.
+
+    Raises UserError saying what was missing and how to get it when no example is left.
+    """
+    task_store.get_task(store, task_name)  # a clear error for an unknown task before anything else
+    entry = get(method)
+    examples = entry.examples(store, task_name, config)
+    if config.max_examples > 0:
+        examples = examples[: config.max_examples]
+    if not examples:
+        what, fix = entry.missing(task_name, config)
+        raise UserError(f"nothing to train on: {what}; {fix}")
+    return examples, tds.snapshot(examples)
+
+
+def to_trl_dataset(method: str, examples: list[dict]):
+    """A conversational TRL dataset for `method`, shortest examples first.
+
+    Sorting by length makes the reference log-prob pass (run in dataset order) pad little; the
+    training sampler reshuffles batches of similar length. Returns a datasets.Dataset.
+    """
+    from datasets import Dataset  # heavy import, only where a run needs it
+
+    records, size = get(method).records(examples)
+    order = sorted(range(len(records)), key=lambda i: size[i])
+    return Dataset.from_list([records[i] for i in order])

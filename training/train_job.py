@@ -21,11 +21,10 @@ from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from training import config as train_config
-from training import datasets as tds
 from training import methods
 from training.config import TrainConfig
-from training.jobs import JobContext, handler
-from training.jobs import cli as jobs_cli
+from jobs import JobContext, handler
+from jobs import cli as jobs_cli
 
 
 def version_name(task_name: str, method: str, job_id: int | None) -> str:
@@ -72,7 +71,7 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     task_name, method = params["task"], params["method"]
     task = task_store.get_task(store, task_name)
     spec = config.model or settings.strong_model
-    examples, snap = _fixed_examples(workdir, lambda: tds.build(store, task_name, method, config))
+    examples, snap = _fixed_examples(workdir, lambda: methods.build(store, task_name, method, config))
     name = name or version_name(task_name, method, job_id)
     if model_store.get_model(store, name) is not None:
         return {"model": name, "note": "already registered by an earlier attempt"}
@@ -144,7 +143,7 @@ def duration_text(seconds: float) -> str:
 @handler("train")
 def run_job(ctx: JobContext) -> dict:
     """The worker's entry for train jobs: progress and metrics go to the job and metrics tables."""
-    from training.loading import clear_cache
+    from models.loading import clear_cache
 
     # models cached by earlier generate jobs would sit beside the training copy (6 GB each for the
     # 1.5B in fp32, next to training's own 20 GB peak on a 24 GB machine)
@@ -219,8 +218,8 @@ def _run_direct(store: Store, settings, task: str, method: str, config: TrainCon
 
 
 def _wait(store: Store, settings, job_id: int) -> int:
-    """Run the job here (training.jobs.wait, as generate and evaluate do) and print its result."""
-    from training.jobs.wait import run_here
+    """Run the job here (jobs.wait, as generate and evaluate do) and print its result."""
+    from jobs.wait import run_here
 
     result = run_here(store, settings, job_id)
     print(f"job {job_id}: done")

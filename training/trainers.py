@@ -21,10 +21,9 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer, SFTConfig, SFTTrainer
 
 from storage.errors import UserError
-from training import datasets as tds
 from training import fused_head, methods
 from training.config import MAX_LABEL_SMOOTHING, TrainConfig
-from training.loading import load_uncached, pick_device
+from models.loading import load_uncached, pick_device
 
 # what goes to the metrics table at each logging step (when the trainer reports it)
 REPORTED = (
@@ -104,7 +103,7 @@ def _common_args(config: TrainConfig, method: str, output_dir: Path, device: str
         output_dir=str(output_dir),
         per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
-        learning_rate=config.lr_for(method),
+        learning_rate=methods.learning_rate(config, method),
         num_train_epochs=config.num_train_epochs,
         max_steps=config.max_steps,
         lr_scheduler_type=config.lr_scheduler_type,
@@ -175,7 +174,7 @@ def kto_trainer(config: TrainConfig, examples: list[dict], common: dict, kwargs:
 def build_trainer(method: str, model, tokenizer, examples: list[dict], config: TrainConfig, output_dir: Path, device: str, callbacks=()):
     """The TRL trainer for `method` (its training.methods entry) over `examples`, with a fresh LoRA adapter."""
     entry = methods.get(method)
-    dataset = tds.to_trl_dataset(method, examples)
+    dataset = methods.to_trl_dataset(method, examples)
     common = _common_args(config, method, output_dir, device, model.dtype)
     kwargs = dict(model=model, processing_class=tokenizer, train_dataset=dataset, peft_config=lora_config(config), callbacks=list(callbacks))
     return entry.trainer(config, examples, common, kwargs)
@@ -233,7 +232,7 @@ def train(
 ) -> TrainResult:
     """Train a LoRA adapter on `model_spec` with `method` and save it as a plain PEFT directory.
 
-    examples: Refinery's plain dicts (see training.datasets.to_trl_dataset): prompt/chosen/rejected
+    examples: Refinery's plain dicts (see training.methods.to_trl_dataset): prompt/chosen/rejected
     for dpo and dpo-refined, prompt/completion for SFT, prompt/completion/label for kto.
     output_dir holds checkpoints; with `resume` the run continues from the newest one there, its
     global step continuing. The adapter goes to adapter_dir (default output_dir/"adapter").
@@ -247,7 +246,7 @@ def train(
     adapter_dir = Path(adapter_dir) if adapter_dir else output_dir / "adapter"
     device = pick_device(config.device)
     if model is None:
-        # a private copy: training changes it, the cached models of training.loading.load are shared
+        # a private copy: training changes it, the cached models of models.loading.load are shared
         model, tokenizer = load_uncached(model_spec, settings, device=device)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

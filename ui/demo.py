@@ -1,6 +1,6 @@
 """The Demo tab (researchers): one prompt, the base model and a trained version (optionally the weak
 teacher) streaming their answers side by side. Base and version come from one loaded copy of the
-base weights with the adapter attached (training.adapter_host), not from two full copies.
+base weights with the adapter attached (models.adapter_host), not from two full copies.
 
 Researchers only, checked in every handler: the demo shows which model wrote which answer, and
 annotators who saw that could recognise the sides of the blind before/after pairs they vote on;
@@ -124,9 +124,9 @@ def open_streams(ctx, task_name, text, base_spec, version_name, weak_too, max_ne
     """({"base"|"version"|"weak": iterator of growing text}, {key: column title}) for one demo request."""
     from storage.errors import UserError
     from storage.models import require_adapter
-    from training.generation import GenParams, Generator
-    from training.loading import load, load_host
-    from training.strategies import STRATEGIES, Context
+    from models.generation import GenParams, Generator
+    from models.loading import load, load_host
+    from models.strategies import STRATEGIES, Context
 
     params = GenParams(max_new_tokens=max_new, temperature=temp, top_p=top, seed=seed, batch_size=1)
     plain = [{"role": "user", "content": text}]

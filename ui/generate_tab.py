@@ -1,6 +1,6 @@
 """The Generate tab (researchers): queue a generate job and watch or cancel it; schedule pairs for annotation.
 
-Handlers are thin: they check the role, then call training.generate_job (validation and the
+Handlers are thin: they check the role, then call models.generate_job (validation and the
 queue) and feedback.scheduling; the worker process does the generating.
 """
 
@@ -12,8 +12,8 @@ from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe
 from feedback.scheduling import schedule_pairs, schedule_plan, summary_line
 from storage import jobs, outputs
 from storage import tasks as task_store
-from training.generate_job import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
-from training.strategies import STRATEGIES
+from models.generate_job import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
+from models.strategies import STRATEGIES
 from ui import fields
 from ui.auth import refuse, require, user_errors
 from ui.job_view import progress_html

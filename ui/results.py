@@ -14,7 +14,7 @@ from feedback import ranking
 from feedback.before_after import queue_before_after
 from storage import evaluations as eval_store
 from storage import tasks as task_store
-from training import evaluate_job, report
+from study import evaluate_job, report
 from ui import fields
 from ui.figures import empty_figure
 from ui.auth import refuse, require, user_errors
@@ -59,7 +59,7 @@ def _stat(e: dict, axis: str) -> dict | None:
 
 
 def scatter_rows(evaluations: list[dict]) -> list[dict]:
-    """One point per evaluation in training.report's row format, named by the model (and its prompting,
+    """One point per evaluation in study.report's row format, named by the model (and its prompting,
     unless that is the plain prompt)."""
     def name(e: dict) -> str:
         plain = e["strategy"] == "strong-base" or e["strategy"].startswith("model:")

@@ -25,7 +25,7 @@ def cli(parser) -> None:
 
 def prepare(store: Store) -> tuple[str, str] | None:
     """Load the shipped tasks and seed candidates, create the first researcher if none exists; returns its login once."""
-    from training.seed import load_seed
+    from feedback.seed import load_seed
 
     load_seed(store)  # also syncs the shipped tasks
     return accounts.ensure_first_researcher(store)

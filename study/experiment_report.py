@@ -8,10 +8,11 @@ import json
 from feedback.fluency import repetition
 from feedback.pair_plan import describe
 from storage import evaluations as eval_store
-from training import report
-from training.config import DEFAULT_LR, MAX_LABEL_SMOOTHING
-from training.evaluation import paired_difference, score_texts, summarize, summarize_scores
-from training.experiment_rows import COMPARISONS, ROWS, TRAINED
+from study import report
+from training import methods
+from training.config import MAX_LABEL_SMOOTHING
+from study.evaluation import paired_difference, score_texts, summarize, summarize_scores
+from study.experiment_rows import COMPARISONS, EXPERIMENT_TRAIN, ROWS, TRAINED
 
 ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instructed": "strong instructed"}
 N_SAMPLES = 2  # eval prompts whose answers report.md quotes, one per row
@@ -182,8 +183,6 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"repetition: share of repeated word trigrams."
         + (f" Judge columns: LLM judge `{judged['judge']}`, expected rubric score." if judged else "")
     )
-    from training.experiment_runner import EXPERIMENT_TRAIN
-
     verdicts = judge["verdicts"]
     details = "\n".join([
         "### Details",
@@ -192,7 +191,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         train_texts_line(judge["scores"]),
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
-        f"(learning rate 0: {_rate(DEFAULT_LR['dpo'])} DPO, {_rate(DEFAULT_LR['sft-weak'])} SFT; rest: TrainConfig defaults; "
+        f"(learning rate 0: {_rate(methods.get('dpo').default_lr)} DPO, {_rate(methods.get('sft-weak').default_lr)} SFT; rest: TrainConfig defaults; "
         f"DPO rows: loss {'; '.join(f'{r.key} {_loss(r)}' for r in TRAINED if r.plan)}; "
         f"label smoothing, where not given, = verdict noise, clipped to {MAX_LABEL_SMOOTHING}).",
         "- Concept transferred = (concept − strong base) / (weak − strong base); "

@@ -74,7 +74,7 @@ def judge_name(spec: str, precision: str) -> str:
 
 def pick_precision(precision: str, device: str) -> str:
     """'int8' or 'native' for a requested precision: 'auto' is int8 on a CPU without native bf16, native elsewhere."""
-    from training.loading import cpu_has_native_bf16
+    from models.loading import cpu_has_native_bf16
 
     if precision not in PRECISIONS:
         raise UserError(f"judge precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
@@ -87,7 +87,7 @@ def pick_precision(precision: str, device: str) -> str:
 
 def default_name(spec: str, device: str = "auto") -> str:
     """How a judge loaded from `spec` with the default precision on `device` is named (Judge.name), without loading it."""
-    from training.loading import pick_device
+    from models.loading import pick_device
 
     return judge_name(spec, pick_precision("auto", pick_device(device)))
 
@@ -113,13 +113,13 @@ def quantize_int8(model) -> None:
 
 
 def load_judge(spec: str, settings, device: str = "auto", batch_size: int = 8, precision: str = "auto") -> Judge:
-    """Load `spec` (embedded name, hub id or local directory) through training.loading as a Judge.
+    """Load `spec` (embedded name, hub id or local directory) through models.loading as a Judge.
 
     precision (PRECISIONS): 'native' is the loader's dtype (bf16 on a GPU or a CPU with native
     bf16, fp32 elsewhere); 'int8' quantizes a private copy's Linear layers (CPU only), which on a
     2-core CPU without native bf16 runs the rubrics about 1.9x faster; 'auto' picks int8 there.
     """
-    from training import loading
+    from models import loading
 
     device = loading.pick_device(device)
     precision = pick_precision(precision, device)

@@ -32,7 +32,7 @@ from typing import Callable, Iterator, Sequence
 import torch
 
 from storage.errors import UserError
-from training.gen_params import GenParams  # noqa: F401  (re-exported: callers import it from here)
+from models.gen_params import GenParams  # noqa: F401  (re-exported: callers import it from here)
 
 Conversation = list[dict] | str  # chat messages [{"role", "content"}, ...], or a raw prompt string
 
@@ -248,7 +248,7 @@ class Generator:
     """Generates answers for many conversations with one (model, tokenizer).
 
     backend "transformers" runs `decode`; "vllm" hands the prompts to vLLM, which
-    loads the weights from `model.refinery_weights_dir` (set by training.loading for models without
+    loads the weights from `model.refinery_weights_dir` (set by models.loading for models without
     a merged adapter); "auto" (default) picks vLLM when that is possible and the model sits on CUDA.
     """
 

@@ -7,8 +7,8 @@ import argparse
 from settings import Settings
 from storage.db import Store
 from storage.errors import UserError
-from training import embedded
-from training.specs import EMBEDDED, resolve
+from models import embedded
+from models.specs import EMBEDDED, resolve
 
 
 def cli(parser: argparse.ArgumentParser) -> None:

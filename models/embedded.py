@@ -22,7 +22,7 @@ from typing import Iterator
 
 from settings import Settings
 from storage.errors import UserError
-from training.specs import EMBEDDED, EmbeddedModel
+from models.specs import EMBEDDED, EmbeddedModel
 
 MARKER = "refinery.json"  # written last into a finished cache; its presence means "converted"
 CACHE_DTYPE = "bfloat16"  # Q4 weights lose nothing visible in bf16, and the cache is half the fp32 size

@@ -19,7 +19,7 @@ from settings import Settings
 from storage import jobs
 from storage.db import Store
 from storage.errors import UserError
-from training.jobs import JobCancelled, JobContext, get_handler
+from jobs import JobCancelled, JobContext, get_handler, run_after_job_hooks
 
 HEARTBEAT_S = 5.0  # how often a running job says it is alive
 STALE_AFTER_S = 60.0  # a running job silent this long is taken to be orphaned (12 missed heartbeats)
@@ -81,9 +81,7 @@ def run_job(store: Store, settings: Settings, job: dict, heartbeat_s: float = HE
 def release_memory() -> None:
     """Give a finished job's memory back: drop the cached models, collect, and (on glibc) return the
     freed heap to the system, which Python's allocator otherwise keeps (gigabytes after a 1.5B job)."""
-    from training.loading import clear_cache
-
-    clear_cache()
+    run_after_job_hooks()
     gc.collect()
     if sys.platform.startswith("linux"):
         try:

@@ -5,7 +5,7 @@ and with the concept instruction; its plain answers, icl-refine labels and icl-r
 plain answers rewritten in the weak examples' style) and weak-opening labels (its plain answers begun
 with the weak labels' shared opening) on the train prompts;
 the simulated weak annotator's verdicts on every matchup the DPO rows need (`judge`); then for each
-trained row (training.experiment_rows) its training and its eval answers; with --judge, an LLM
+trained row (study.experiment_rows) its training and its eval answers; with --judge, an LLM
 judge's scores of every row's eval answers (`llm-judge`); then the report.
 """
 
@@ -23,19 +23,12 @@ from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from training.config import MAX_LABEL_SMOOTHING
-from training.evaluation import score_texts
-from training.experiment_report import write_report
-from training.experiment_rows import TRAINED, Row, matchup_name, matchups, training_data
-from training.experiment_stages import Stages, fingerprint, free_memory
-from training.strategies import STRATEGIES, Context, example_contexts, shared_opening
+from study.evaluation import score_texts
+from study.experiment_report import write_report
+from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, matchup_name, matchups, training_data
+from study.experiment_stages import Stages, fingerprint, free_memory
+from models.strategies import STRATEGIES, Context, example_contexts, shared_opening
 
-# Few LoRA steps: 16 steps of 4 examples cover the 64 default train prompts once. A DPO step of 4
-# pairs costs ~100 s on the 1.5B in fp32 on 2 cores (~60 s on the 0.5B), so a DPO row is ~30 min
-# there; SFT rows need no reference pass and cost about 40% of that. Activation checkpointing trades
-# ~30% more time for memory: without it a 1.5B DPO job peaked at 20 GB in fp32, too close to a 24 GB
-# machine that also runs the app (the peak with it is yet to be measured).
-EXPERIMENT_TRAIN = {"max_steps": 16, "batch_size": 4, "max_length": 384, "save_steps": 4, "logging_steps": 1,
-                    "gradient_checkpointing": True}
 TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
 
 
@@ -78,7 +71,7 @@ def reusable_scores(old: dict, name: str, evals: dict[str, list[str]], ids: list
 
 
 class Runner:
-    """One experiment run over a resolved ExperimentConfig (see training.experiment)."""
+    """One experiment run over a resolved ExperimentConfig (see study.experiment)."""
 
     PLAN = (
         ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "strong-base-train",
@@ -116,7 +109,7 @@ class Runner:
 
     def gen_params(self):
         """Greedy decoding with the run's length, batch and repetition penalty, the same for every row."""
-        from training.generation import GenParams
+        from models.generation import GenParams
 
         return GenParams(max_new_tokens=self.cfg.max_new_tokens, temperature=0.0, seed=self.cfg.seed,
                          batch_size=self.cfg.batch_size, repetition_penalty=self.cfg.repetition_penalty)
@@ -148,8 +141,8 @@ class Runner:
         def run() -> dict:
             from tqdm import tqdm
 
-            from training.generation import generate
-            from training.loading import load, load_uncached
+            from models.generation import generate
+            from models.loading import load, load_uncached
 
             if adapter is None:
                 model, tokenizer = load(spec, self.settings, device=self.settings.device)
@@ -210,7 +203,7 @@ class Runner:
             return self.step(f"train-{row.key}", lambda: adapter, cached=True)
 
         def run() -> Path:
-            from training.loading import load_uncached
+            from models.loading import load_uncached
             from training.trainers import train
 
             if not examples:
@@ -249,7 +242,7 @@ class Runner:
         texts["weak-opening"] = self.texts("weak-opening-train", cfg.strong, self.messages("weak-opening", self.train, opened))
         judge = self.judge(texts)
         data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
-        from training.loading import clear_cache
+        from models.loading import clear_cache
 
         clear_cache()  # from here on each stage loads its own copy of the strong model; keep one in memory
         plain = self.messages("strong-base", self.eval)
@@ -264,8 +257,8 @@ class Runner:
         """Stage `llm-judge`: the LLM judge's concept and content score of every row's eval answers,
         as {"judge": its name, "scores": {row: {axis: per-prompt scores}}}. Rows whose answers the same
         judge scored before are read back, so adding a row judges only that row."""
-        from training.judge import judge_name, pick_precision
-        from training.loading import pick_device
+        from study.judge import judge_name, pick_precision
+        from models.loading import pick_device
 
         device = pick_device(self.settings.device)  # the name and the loaded judge agree on it
         name = judge_name(self.cfg.judge, pick_precision(self.cfg.judge_precision, device))
@@ -277,8 +270,8 @@ class Runner:
             return self.step("llm-judge", lambda: found, cached=True)
 
         def run() -> dict:
-            from training.judge import judge_scores, load_judge
-            from training.loading import clear_cache
+            from study.judge import judge_scores, load_judge
+            from models.loading import clear_cache
 
             path = self.stages.path("llm-judge")
             old = json.loads(path.read_text()) if path.is_file() else {}

@@ -7,7 +7,7 @@ task's scorer and the content only through `content_noise`, then flips verdicts 
 - weak model: the weak teacher with its cue and demonstrations (the weak labels' quality);
 - strong base / strong instructed: the strong model without and with the concept instruction
   (a trained row matters only if it beats prompting);
-- the trained rows of training.experiment_rows: sft-weak, sft-refined, dpo-weak, dpo-refined,
+- the trained rows of study.experiment_rows: sft-weak, sft-refined, dpo-weak, dpo-refined,
   dpo-refined-sft, each answering the plain eval prompt.
 
 Beside each row's interval, paired bootstrap intervals of refined − naive answer the paper's question
@@ -31,12 +31,13 @@ import confargs
 from feedback.simulated_annotator import DEFAULT_CONTENT_NOISE, DEFAULT_NOISE
 from storage.db import Store
 from storage.errors import UserError
-from training import report
-from training.experiment_report import slug
-from training.experiment_rows import ROWS
-from training.experiment_runner import EXPERIMENT_TRAIN, Runner
-from training.experiment_stages import check_config
-from training.jobs import JobContext, handler
+from study import report
+from study.experiment_report import slug
+from study.experiment_rows import ROWS
+from study.experiment_rows import EXPERIMENT_TRAIN
+from study.experiment_runner import Runner
+from study.experiment_stages import check_config
+from jobs import JobContext, handler
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
@@ -96,7 +97,7 @@ class ExperimentConfig:
             raise UserError("--learning-rate must not be negative")
         if cfg.repetition_penalty < 1.0:
             raise UserError("--repetition-penalty must be at least 1 (1: off)")
-        from training.judge import PRECISIONS
+        from study.judge import PRECISIONS
 
         if cfg.judge_precision not in PRECISIONS:
             raise UserError(f"--judge-precision must be one of {', '.join(PRECISIONS)}, not {cfg.judge_precision!r}")

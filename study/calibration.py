@@ -22,7 +22,7 @@ import numpy as np
 
 from feedback import scorers
 from feedback.tasks import PROMPTS_DIR, Task
-from training import report
+from study import report
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS_DIR = ROOT / "tests" / "scorer_labels"
@@ -106,7 +106,7 @@ def scorer_fns(task: Task, axis: str, judge=None) -> dict[str, Callable[[list[di
             fns["heuristic"] = lambda prompts, texts: [scorers.content_score(name, t, p) for p, t in zip(prompts, texts)]
     fns["length"] = lambda prompts, texts: [length_score(t) for t in texts]
     if judge is not None:
-        from training.judge import score_axis
+        from study.judge import score_axis
 
         fns["judge"] = lambda prompts, texts: score_axis(judge, axis, task, prompts, texts)
     return fns

@@ -18,7 +18,7 @@ def run_here(store: Store, settings, job_id: int, unit: str = "step") -> dict:
     """Run queued job `job_id` here with a tqdm bar; returns its result. UserError if it fails or is cancelled."""
     from tqdm import tqdm
 
-    from training.worker import run_job, worker_name
+    from jobs.worker import run_job, worker_name
 
     kind = jobs.get(store, job_id)["kind"]
     while True:
@@ -53,7 +53,7 @@ def run_here(store: Store, settings, job_id: int, unit: str = "step") -> dict:
 
 def _run_cancellable(store: Store, settings, job: dict) -> str:
     """run_job in a thread, so that Ctrl-C here asks the job to stop instead of killing it mid-write."""
-    from training.worker import run_job
+    from jobs.worker import run_job
 
     outcome: dict = {}
     runner = threading.Thread(target=lambda: outcome.update(status=run_job(store, settings, job)), daemon=True)

@@ -13,7 +13,7 @@ import numpy as np
 
 from feedback import scorers
 from feedback.bootstrap import bootstrap_ci  # noqa: F401  (re-exported; the one bootstrap interval)
-from training import embeddings  # noqa: F401  (gives the 'embedding' content scorer its encoder)
+from models import embeddings  # noqa: F401  (gives the 'embedding' content scorer its encoder)
 from storage import evaluations as eval_store
 from storage import tasks as task_store
 from storage.db import Store
@@ -42,7 +42,7 @@ def summarize(values: Sequence[float], n: int = 1000, seed: int = 0) -> dict | N
 def score_texts(task: dict, prompts: Sequence[dict], texts: Sequence[str], judge=None) -> dict[str, list[float] | None]:
     """Per-text scores {"concept": [...], "content": [...]} by the task's scorers (None for a missing scorer).
 
-    With a `judge` (training.judge.Judge) the result also holds "judge_concept" and
+    With a `judge` (study.judge.Judge) the result also holds "judge_concept" and
     "judge_content"; the heuristic axes are the same either way.
     """
     if len(prompts) != len(texts):
@@ -53,7 +53,7 @@ def score_texts(task: dict, prompts: Sequence[dict], texts: Sequence[str], judge
         "content": [float(scorers.content_score(content, t, p)) for p, t in zip(prompts, texts)] if content else None,
     }
     if judge is not None:
-        from training.judge import judge_scores
+        from study.judge import judge_scores
 
         scores.update({f"judge_{axis}": v for axis, v in judge_scores(judge, task, prompts, texts).items()})
     return scores
@@ -65,19 +65,19 @@ def summarize_scores(scores: dict[str, list[float] | None], n: int = 1000, seed:
 
 
 def generate_job_for(store: Store, settings, task_name: str, model: str, strategy: str, n: int | None, split: str = "eval", **gen):
-    """The generate job (training.generate_job.Job) that produces `model`'s outputs under `strategy` on the split.
+    """The generate job (models.generate_job.Job) that produces `model`'s outputs under `strategy` on the split.
 
     `model` is a base model spec or a trained version name; a version always answers the plain
     prompt (strategy `model:<version>`), a base spec runs `strategy` as the weak or strong model.
     """
     from storage.models import get_adapter
-    from training import generate_job
-    from training.strategies import get_strategy
+    from models import generate_job
+    from models.strategies import get_strategy
 
     if get_adapter(store, model) is not None:
         strategy = f"model:{model}"
     else:
-        from training.specs import resolve
+        from models.specs import resolve
 
         resolve(model)  # UserError naming the accepted forms, before anything is queued
     spec, _ = get_strategy(strategy)
@@ -100,8 +100,8 @@ def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
     summaries go into details beside the heuristics' ("judge", "judge_concept_scores", ...).
     Returns the stored evaluations row (with per-prompt scores in details).
     """
-    from training import generate_job
-    from training.strategies import get_strategy
+    from models import generate_job
+    from models.strategies import get_strategy
 
     (strategy,) = gen_job.strategies
     spec, version = get_strategy(strategy)
@@ -114,7 +114,7 @@ def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
         raise UserError(f"no output stored for prompts {', '.join(missing[:5])}; the generate step did not finish")
     judge = None
     if judge_spec:
-        from training.judge import load_judge
+        from study.judge import load_judge
 
         judge = load_judge(judge_spec, ctx.settings)
     scores = score_texts(task, prompts, [o["text"] for o in found], judge=judge)

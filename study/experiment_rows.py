@@ -31,6 +31,14 @@ from dataclasses import dataclass
 
 from feedback.pair_plan import plan_pairs
 
+# Few LoRA steps: 16 steps of 4 examples cover the 64 default train prompts once. A DPO step of 4
+# pairs costs ~100 s on the 1.5B in fp32 on 2 cores (~60 s on the 0.5B), so a DPO row is ~30 min
+# there; SFT rows need no reference pass and cost about 40% of that. Activation checkpointing trades
+# ~30% more time for memory: without it a 1.5B DPO job peaked at 20 GB in fp32, too close to a 24 GB
+# machine that also runs the app (the peak with it is yet to be measured).
+EXPERIMENT_TRAIN = {"max_steps": 16, "batch_size": 4, "max_length": 384, "save_steps": 4, "logging_steps": 1,
+                    "gradient_checkpointing": True}
+
 
 @dataclass(frozen=True)
 class Row:

@@ -1,6 +1,6 @@
 """GenParams: the decoding settings of one generation run, with the help text the CLI's flags use.
 
-Kept apart from training.generation (which imports torch) so that building the command line stays cheap.
+Kept apart from models.generation (which imports torch) so that building the command line stays cheap.
 """
 
 from __future__ import annotations

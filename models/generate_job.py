@@ -27,10 +27,10 @@ from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from storage.models import require_adapter
-from training.gen_params import GenParams
-from training.jobs import JobContext, handler
-from training.specs import resolve
-from training.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
+from models.gen_params import GenParams
+from jobs import JobContext, handler
+from models.specs import resolve
+from models.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
 
 DEFAULT_N_ICL = 3  # weak examples in context: enough to show the style, short enough for a CPU prefill
 DEFAULT_ICL_POOL = 16  # ICL examples come from the first 16 train prompts, so few extra weak labels are needed
@@ -57,7 +57,7 @@ class Job:
 
     def gen_params(self):
         """The GenParams of every generation step of this job."""
-        from training.generation import GenParams
+        from models.generation import GenParams
 
         return GenParams(
             max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p,
@@ -139,8 +139,8 @@ class _Runner:
         """Generate `conversations` (a list of (item, messages)) in length-sorted chunks; on_chunk(items, texts) stores them."""
         if not conversations:
             return
-        from training.generation import generate
-        from training.loading import load
+        from models.generation import generate
+        from models.loading import load
 
         self.ctx.log(f"loading {key}")
         model, tokenizer = load(spec, self.ctx.settings, device=self.ctx.settings.device, adapter_path=adapter_path)
@@ -343,7 +343,7 @@ class _Run(_Runner):
 def export_outputs(store: Store, output_ids: list[int], path: str | Path) -> int:
     """Write outputs as JSON lines (task, prompt ext_id and text, model, strategy, params, seed, text, extra).
 
-    The format `training.seed.load_seed` reads; returns the number of lines written.
+    The format `feedback.seed.load_seed` reads; returns the number of lines written.
     """
     lines = []
     for output_id in output_ids:
@@ -396,7 +396,7 @@ def run(args) -> int:
     if not args.wait:
         print(f"queued generate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
         return 0
-    from training.jobs.wait import run_here
+    from jobs.wait import run_here
 
     result = run_here(store, args.settings, job_id, unit="text")
     print(f"job {job_id}: generated {result['generated']} texts, {result['skipped']} outputs already stored, "

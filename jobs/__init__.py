@@ -19,11 +19,28 @@ from storage.db import Store
 HANDLERS: dict[str, Callable[["JobContext"], dict]] = {}
 # modules whose import registers the handlers of each kind
 HANDLER_MODULES = {
-    "generate": "training.generate_job",
+    "generate": "models.generate_job",
     "train": "training.train_job",
-    "evaluate": "training.evaluate_job",
-    "experiment": "training.experiment",
+    "evaluate": "study.evaluate_job",
+    "experiment": "study.experiment",
 }
+
+
+# what a worker calls after each job to give memory back (models.loading adds its cache's clear)
+_AFTER_JOB: list[Callable[[], None]] = []
+
+
+def after_each_job(fn: Callable[[], None]) -> Callable[[], None]:
+    """Have the worker call `fn` after every job it ran (rooms above jobs/ hand in their clean-up this way)."""
+    if fn not in _AFTER_JOB:
+        _AFTER_JOB.append(fn)
+    return fn
+
+
+def run_after_job_hooks() -> None:
+    """Call every function handed to after_each_job."""
+    for fn in _AFTER_JOB:
+        fn()
 
 
 class JobCancelled(Exception):

@@ -14,9 +14,9 @@ import confargs
 from storage import jobs
 from storage.db import Store
 from storage.errors import UserError
-from training import evaluation
-from training.gen_params import GenParams
-from training.jobs import JobContext, handler
+from study import evaluation
+from models.gen_params import GenParams
+from jobs import JobContext, handler
 
 
 @dataclass
@@ -49,7 +49,7 @@ def enqueue(store: Store, settings, params: EvalJob, created_by: str | None = No
         raise UserError("--n must be at least 1 (or left out for the whole eval split)")
     params.gen_job(store, settings)
     if params.judge:
-        from training.specs import resolve
+        from models.specs import resolve
 
         resolve(params.judge)  # UserError naming the accepted forms, before anything is queued
     return jobs.enqueue(store, "evaluate", dataclasses.asdict(params), created_by=created_by)
@@ -112,7 +112,7 @@ def run(args) -> int:
     if not args.wait:
         print(f"queued evaluate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
         return 0
-    from training.jobs.wait import run_here
+    from jobs.wait import run_here
 
     result = run_here(store, args.settings, job_id, unit="text")
     print(format_summary(result))

@@ -1,7 +1,7 @@
 """One loaded copy of a base model that answers as the base or as any of its LoRA adapters.
 
 The Demo tab streams a base model and a trained version side by side. Merging the adapter
-(training.loading's way for jobs) needs a second full copy of the weights; here the adapters are
+(models.loading's way for jobs) needs a second full copy of the weights; here the adapters are
 attached unmerged to one copy (PEFT), and each forward pass picks its side: the adapter switched
 off (`disable_adapter()`) for the base, `set_adapter(name)` for a version. Forward passes take
 turns under one lock, because the switch is state on the shared modules; two streams still

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import torch
 
+import jobs
 from settings import Settings
 from storage.errors import UserError
-from training import embedded
-from training.specs import ModelSpec, resolve
+from models import embedded
+from models.specs import ModelSpec, resolve
 
 CACHE_SIZE = 3  # weak + strong + one merged adapter version: what a generate job holds at once (the demo: a host and the weak)
 _BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
@@ -172,9 +173,9 @@ def load(spec_or_name: str, settings: Settings, device: str = "auto", adapter_pa
 
 
 def load_host(spec_or_name: str, settings: Settings, device: str = "auto", dtype: torch.dtype | None = None):
-    """An AdapterHost (training.adapter_host) for a spec, from this process's cache: one copy of the
+    """An AdapterHost (models.adapter_host) for a spec, from this process's cache: one copy of the
     base that serves it and any of its adapters. Its own copy: the plain cached model stays plain."""
-    from training.adapter_host import AdapterHost
+    from models.adapter_host import AdapterHost
 
     spec = resolve(spec_or_name)
     device = pick_device(device)
@@ -188,6 +189,7 @@ def cached_count() -> int:
     return len(_loaded.items)
 
 
+@jobs.after_each_job
 def clear_cache() -> None:
-    """Forget every cached model (frees their memory once no caller holds them)."""
+    """Forget every cached model (frees their memory once no caller holds them); the worker calls it after each job."""
     _loaded.clear()
