@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("feedback.tasks", "list, show, load and add tasks"),
     "prompts": ("feedback.prompt_import", "import prompts from JSONL, CSV or a saved HF dataset"),
     "models": ("models.models_cli", "list model specs and versions, install embedded models"),
-    "generate": ("models.generate_job", "generate candidate outputs with named strategies"),
+    "generate": ("models.generate_cli", "generate candidate outputs with named strategies"),
     "pairs": ("feedback.scheduling", "schedule pairs of outputs for annotation"),
     "train": ("training.train_job", "train a LoRA adapter with DPO or SFT"),
     "evaluate": ("study.evaluate_job", "score a model version on a task's eval split"),

@@ -28,7 +28,8 @@ from storage import jobs, outputs, tasks  # noqa: E402
 from storage.db import Store  # noqa: E402
 from training import train_job  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from models.generation import GenParams, Generator, encode  # noqa: E402
+from models.chat import encode  # noqa: E402
+from models.generation import GenParams, Generator  # noqa: E402
 from models.loading import load_uncached  # noqa: E402
 from jobs.worker import run_worker  # noqa: E402
 

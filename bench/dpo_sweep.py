@@ -82,7 +82,8 @@ def main() -> None:
     from study.evaluation import score_texts
     from study.experiment import ExperimentConfig
     from study.experiment_rows import ROWS, training_data
-    from study.experiment_runner import TRAIN_STRATEGIES, annotate, row_train_config
+    from study.experiment_annotators import annotate
+    from study.experiment_runner import TRAIN_STRATEGIES, row_train_config
     from models.generation import GenParams, generate
     from models.loading import load_uncached
     from training.trainers import train

@@ -55,7 +55,8 @@ import torch  # noqa: E402
 
 from settings import Settings  # noqa: E402
 from study.report import replace_readme_results  # noqa: E402
-from models.generation import GenParams, Generator, encode, eos_ids  # noqa: E402
+from models.chat import encode, eos_ids  # noqa: E402
+from models.generation import GenParams, Generator  # noqa: E402
 from models.loading import load  # noqa: E402
 
 ONE_WORD = [

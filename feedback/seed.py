@@ -1,7 +1,7 @@
 """Seed candidates: outputs shipped in data/seed/*.jsonl, loaded into a new database as pairs ready to vote.
 
 The files are written by Refinery's own generate command (`generate ... --wait --export FILE`,
-format in `models.generate_job.export_outputs`), so a fresh install can be annotated before
+format in `models.generate_cli.export_outputs`), so a fresh install can be annotated before
 any model has run. `load_seed` is idempotent: outputs are keyed like generated ones and pairs
 already made are not made again, so `serve` calls it at every start.
 """

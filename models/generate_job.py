@@ -17,113 +17,16 @@ re-run, or a worker taking over a dead job, only does what is missing.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
 
-import confargs
-from storage import jobs, outputs
+from storage import outputs
 from storage import tasks as task_store
-from storage.db import Store
-from storage.errors import UserError
 from storage.models import require_adapter
-from models.gen_params import GenParams
 from jobs import JobContext, handler
-from models.specs import resolve
 from models.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
 
-DEFAULT_N_ICL = 3  # weak examples in context: enough to show the style, short enough for a CPU prefill
-DEFAULT_ICL_POOL = 16  # ICL examples come from the first 16 train prompts, so few extra weak labels are needed
+from models.generate_spec import Job, output_params
+
 CHUNK_BATCHES = 1  # batches per generate call: outputs are stored after every call, so a stopped job loses at most one batch
-
-
-@dataclass
-class Job:
-    """The validated parameters of a generate job (what goes in the jobs table)."""
-
-    task: str
-    strategies: list[str]
-    n: int
-    weak: str
-    strong: str
-    split: str | None = None
-    max_new_tokens: int = 256
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int = 0
-    n_icl: int = DEFAULT_N_ICL
-    icl_pool: int = DEFAULT_ICL_POOL
-    batch_size: int = 32
-
-    def gen_params(self):
-        """The GenParams of every generation step of this job."""
-        from models.generation import GenParams
-
-        return GenParams(
-            max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p,
-            seed=self.seed, batch_size=self.batch_size,
-        )
-
-
-def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: int, split: str | None = None,
-             weak: str | None = None, strong: str | None = None, **gen) -> Job:
-    """Validate generate parameters against the database; UserError says what is wrong, before anything is queued."""
-    if isinstance(strategies, str):
-        strategies = [s.strip() for s in strategies.split(",") if s.strip()]
-    if not strategies:
-        raise UserError("name at least one strategy, e.g. --strategies weak,icl-refine")
-    job = Job(task=task, strategies=list(dict.fromkeys(strategies)), n=int(n), split=split or None,
-              weak=weak or settings.weak_model, strong=strong or settings.strong_model,
-              **{k: v for k, v in gen.items() if v is not None})
-    task_row = task_store.get_task(store, job.task)
-    for name in job.strategies:
-        spec, version = get_strategy(name)
-        if version is not None:
-            require_adapter(store, version)
-        if spec.role == "weak" or spec.needs_weak_label or spec.needs_examples or spec.needs_opening:
-            resolve(job.weak)
-        if spec.role == "strong":
-            resolve(job.strong)
-    if job.n < 1:
-        raise UserError("--n must be at least 1")
-    if job.split not in (None, "train", "eval"):
-        raise UserError(f"split must be 'train' or 'eval', not {job.split!r}")
-    job.gen_params()  # GenParams refuses bad sampling values with a UserError
-    if not task_store.count_prompts(store, task_row["prompt_set"], job.split):
-        raise UserError(f"task {job.task!r} has no {job.split or ''} prompts in set {task_row['prompt_set']!r}")
-    if any(get_strategy(s)[0].needs_examples for s in job.strategies):
-        if not 1 <= job.n_icl < job.icl_pool:
-            raise UserError("--n-icl must be at least 1 and below --icl-pool (one pool prompt may be the prompt itself)")
-        if task_store.count_prompts(store, task_row["prompt_set"], "train") <= job.n_icl:
-            raise UserError(f"icl-refine, icl-restyle and infer-and-respond need more than {job.n_icl} train prompts in set "
-                            f"{task_row['prompt_set']!r}; lower --n-icl or import train prompts")
-    if any(get_strategy(s)[0].needs_opening for s in job.strategies):
-        if job.icl_pool < 1 or not task_store.count_prompts(store, task_row["prompt_set"], "train"):
-            raise UserError(f"weak-opening takes its opening from the weak labels of train prompts; set {task_row['prompt_set']!r} "
-                            "has none (or --icl-pool is below 1); import train prompts")
-    return job
-
-
-def enqueue(store: Store, job: Job, created_by: str | None = None) -> int:
-    """Queue a validated generate job; returns its id."""
-    return jobs.enqueue(store, "generate", job.__dict__, created_by=created_by)
-
-
-def output_params(job: Job, strategy: str) -> dict:
-    """The params stored with (and identifying) an output of `strategy` in this job.
-
-    Sampling controls always; the weak model and the ICL settings too where the strategy's text
-    depends on them, so changing those is a new output rather than a skipped one.
-    """
-    params = {k: v for k, v in job.gen_params().to_dict().items() if k not in ("seed", "batch_size")}
-    spec, _ = get_strategy(strategy)
-    if spec.needs_weak_label or spec.needs_examples or spec.needs_opening:
-        params["weak"] = job.weak
-    if spec.needs_examples:
-        params.update(n_icl=job.n_icl, icl_pool=job.icl_pool)
-    if spec.needs_opening:
-        params["icl_pool"] = job.icl_pool
-    return params
 
 
 class _Runner:
@@ -338,69 +241,3 @@ class _Run(_Runner):
                      f"{len(corrections)} corrections listed")
         return {"generated": self.done, "skipped": self.skipped, "shared": self.shared, "outputs": covered,
                 "corrections": [o["id"] for o in corrections]}
-
-
-def export_outputs(store: Store, output_ids: list[int], path: str | Path) -> int:
-    """Write outputs as JSON lines (task, prompt ext_id and text, model, strategy, params, seed, text, extra).
-
-    The format `feedback.seed.load_seed` reads; returns the number of lines written.
-    """
-    lines = []
-    for output_id in output_ids:
-        o = outputs.get_output(store, output_id)
-        prompt = task_store.get_prompt(store, o["prompt_id"])
-        task = task_store.get_task_by_id(store, o["task_id"])
-        lines.append(json.dumps({
-            "task": task["name"], "prompt_set": prompt["prompt_set"], "prompt_ext_id": prompt["ext_id"],
-            "prompt": prompt["text"], "split": prompt["split"], "model": o["model"], "strategy": o["strategy"],
-            "params": o["params"], "seed": o["seed"], "text": o["text"], "extra": o["extra"],
-        }, ensure_ascii=False, sort_keys=True))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return len(lines)
-
-
-def cli(parser) -> None:
-    """`generate --task T --strategies a,b --n 40 [...] [--wait [--export FILE]]`."""
-    names = ", ".join(n for n in STRATEGIES if n != "model") + ", model:<version>"
-    parser.add_argument("--task", required=True, help="task name (see `python app.py tasks list`)")
-    parser.add_argument("--strategies", required=True, help=f"comma-separated strategies: {names}")
-    parser.add_argument("--n", type=int, default=40, help="how many prompts (the first n of the set or split)")
-    parser.add_argument("--split", choices=("train", "eval"), help="only prompts of this split (default: both)")
-    parser.add_argument("--weak", help="weak model spec (default: settings weak_model)")
-    parser.add_argument("--strong", help="strong model spec (default: settings strong_model)")
-    confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed"))
-    parser.add_argument("--n-icl", type=int, default=DEFAULT_N_ICL, help="weak-labelled examples in context")
-    parser.add_argument("--icl-pool", type=int, default=DEFAULT_ICL_POOL,
-                        help="examples are drawn from this many first train prompts")
-    confargs.add_arguments(parser, GenParams, "gen_", only=("batch_size",))
-    parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
-    parser.add_argument("--export", metavar="FILE", help="with --wait: also write the outputs to FILE as JSON lines (seed format)")
-    parser.set_defaults(func=run)
-
-
-def run(args) -> int:
-    """Validate, queue the job, and with --wait run it here."""
-    from feedback.tasks import sync_shipped
-
-    if args.export and not args.wait:
-        raise UserError("--export needs --wait (the outputs exist only once the job has run)")
-    store = Store(args.settings.db_path)
-    sync_shipped(store)
-    job = make_job(
-        store, args.settings, args.task, args.strategies, args.n, args.split, args.weak, args.strong,
-        n_icl=args.n_icl, icl_pool=args.icl_pool, **confargs.typed_flags(args, GenParams, "gen_"),
-    )
-    job_id = enqueue(store, job, created_by="cli")
-    if not args.wait:
-        print(f"queued generate job {job_id}; a worker (`python app.py worker`, or `serve`) will run it")
-        return 0
-    from jobs.wait import run_here
-
-    result = run_here(store, args.settings, job_id, unit="text")
-    print(f"job {job_id}: generated {result['generated']} texts, {result['skipped']} outputs already stored, "
-          f"{result['shared']} shared from other tasks, {len(result['outputs'])} outputs in all")
-    if args.export:
-        print(f"wrote {export_outputs(store, result['outputs'], args.export)} outputs to {args.export}")
-    return 0

@@ -32,43 +32,9 @@ from typing import Callable, Iterator, Sequence
 import torch
 
 from storage.errors import UserError
+from models.chat import Conversation, encode, eos_ids, opening
 from models.gen_params import GenParams  # noqa: F401  (re-exported: callers import it from here)
-
-Conversation = list[dict] | str  # chat messages [{"role", "content"}, ...], or a raw prompt string
-
-
-def opening(conversation: Conversation) -> str:
-    """The start a conversation forces on its answer: the text of a final assistant message, else ''."""
-    if isinstance(conversation, str) or not conversation or conversation[-1]["role"] != "assistant":
-        return ""
-    return conversation[-1]["content"]
-
-
-def render(tokenizer, conversation: Conversation) -> str:
-    """A prompt as text: the chat template with the assistant turn opened (or continued from a final
-    assistant message), or a raw string as is."""
-    if isinstance(conversation, str):
-        return conversation
-    if not tokenizer.chat_template:
-        raise UserError("this model's tokenizer has no chat template; pass raw prompt strings instead of messages")
-    if opening(conversation):
-        return tokenizer.apply_chat_template(conversation, continue_final_message=True, tokenize=False)
-    return tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-
-
-def encode(tokenizer, conversation: Conversation) -> list[int]:
-    """Token ids of a prompt (see render)."""
-    return tokenizer(render(tokenizer, conversation), add_special_tokens=False)["input_ids"]
-
-
-def eos_ids(model, tokenizer) -> set[int]:
-    """Token ids that end an answer: the model's generation EOS ids and the tokenizer's EOS."""
-    eos = model.generation_config.eos_token_id
-    ids = set([eos] if isinstance(eos, int) else (eos or []))
-    if tokenizer.eos_token_id is not None:
-        ids.add(tokenizer.eos_token_id)
-    return ids
-
+from models.vllm_backend import vllm_available, vllm_generate
 
 def row_generator(seed: int, prompt_ids: Sequence[int], device) -> torch.Generator:
     """A torch.Generator seeded from the run's seed and the prompt's tokens."""
@@ -237,13 +203,6 @@ def decode(
     return out
 
 
-def vllm_available() -> bool:
-    """Whether the optional vLLM backend can run here: vllm importable and a CUDA GPU present."""
-    import importlib.util
-
-    return importlib.util.find_spec("vllm") is not None and torch.cuda.is_available()
-
-
 class Generator:
     """Generates answers for many conversations with one (model, tokenizer).
 
@@ -267,7 +226,7 @@ class Generator:
     def generate(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None) -> list[str]:
         """One answer per conversation, in order. `progress(done, total)` is called as answers finish."""
         if self.backend == "vllm":
-            return _vllm_generate(self.model, self.tokenizer, conversations, params) if conversations else []
+            return vllm_generate(self.model, self.tokenizer, conversations, params) if conversations else []
         return [opening(c) + self.tokenizer.decode(ids, skip_special_tokens=True)
                 for c, ids in zip(conversations, self.generate_ids(conversations, params, progress))]
 
@@ -313,22 +272,3 @@ class Generator:
 def generate(model, tokenizer, conversations: Sequence[Conversation], params: GenParams | None = None, progress: Callable[[int, int], None] | None = None) -> list[str]:
     """One answer per conversation (chat message lists or raw prompt strings), in order."""
     return Generator(model, tokenizer).generate(conversations, params or GenParams(), progress)
-
-
-def _vllm_generate(model, tokenizer, conversations: Sequence[Conversation], params: GenParams) -> list[str]:
-    """The same contract on vLLM, which loads the weights from the model's directory itself."""
-    from vllm import LLM, SamplingParams  # only reached when vllm_available()
-
-    path = model.refinery_weights_dir
-    llm = _vllm_engines.get(path)
-    if llm is None:
-        llm = _vllm_engines[path] = LLM(model=path, dtype="bfloat16", seed=params.seed)
-    prompts = [render(tokenizer, c) for c in conversations]
-    sampling = SamplingParams(
-        temperature=params.temperature, top_p=params.top_p, max_tokens=params.max_new_tokens, seed=params.seed,
-        repetition_penalty=params.repetition_penalty,
-    )
-    return [opening(c) + o.outputs[0].text for c, o in zip(conversations, llm.generate(prompts, sampling, use_tqdm=False))]
-
-
-_vllm_engines: dict[str, object] = {}  # one engine per weight directory and process; building one takes minutes

@@ -65,13 +65,13 @@ def summarize_scores(scores: dict[str, list[float] | None], n: int = 1000, seed:
 
 
 def generate_job_for(store: Store, settings, task_name: str, model: str, strategy: str, n: int | None, split: str = "eval", **gen):
-    """The generate job (models.generate_job.Job) that produces `model`'s outputs under `strategy` on the split.
+    """The generate job (models.generate_spec.Job) that produces `model`'s outputs under `strategy` on the split.
 
     `model` is a base model spec or a trained version name; a version always answers the plain
     prompt (strategy `model:<version>`), a base spec runs `strategy` as the weak or strong model.
     """
     from storage.models import get_adapter
-    from models import generate_job
+    from models import generate_spec
     from models.strategies import get_strategy
 
     if get_adapter(store, model) is not None:
@@ -89,7 +89,7 @@ def generate_job_for(store: Store, settings, task_name: str, model: str, strateg
         raise UserError(f"task {task_name!r} has no {split} prompts in set {task['prompt_set']!r}; import prompts "
                         f"with a {split} split first (`python app.py prompts import`)")
     role = {"weak": {"weak": model}, "strong": {"strong": model}}.get(spec.role, {})
-    return generate_job.make_job(store, settings, task_name, [strategy], n, split=split, **role, **gen)
+    return generate_spec.make_job(store, settings, task_name, [strategy], n, split=split, **role, **gen)
 
 
 def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
@@ -100,7 +100,7 @@ def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
     summaries go into details beside the heuristics' ("judge", "judge_concept_scores", ...).
     Returns the stored evaluations row (with per-prompt scores in details).
     """
-    from models import generate_job
+    from models import generate_job, generate_spec
     from models.strategies import get_strategy
 
     (strategy,) = gen_job.strategies
@@ -108,7 +108,7 @@ def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
     model = version or (gen_job.weak if spec.role == "weak" else gen_job.strong)
     run = generate_job.produce(ctx, gen_job)  # the generate step, as part of this job: same id, progress and cancellation
     store, task, prompts, found = ctx.store, run.task, run.targets, run.outputs_of(strategy)
-    params = generate_job.output_params(gen_job, strategy)
+    params = generate_spec.output_params(gen_job, strategy)
     missing = [p["ext_id"] for p, o in zip(prompts, found) if o is None]
     if missing:
         raise UserError(f"no output stored for prompts {', '.join(missing[:5])}; the generate step did not finish")

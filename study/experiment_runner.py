@@ -18,15 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from feedback.simulated_annotator import Scores, crowd_verdicts
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from training.config import MAX_LABEL_SMOOTHING
 from study.evaluation import score_texts
 from study.experiment_report import write_report
-from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, matchup_name, matchups, training_data
-from study.experiment_stages import Stages, fingerprint, free_memory
+from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, matchups, training_data
+from study.experiment_annotators import annotate
+from study.experiment_stages import Stages, fingerprint, free_memory, reusable_scores
 from models.strategies import STRATEGIES, Context, example_contexts, shared_opening
 
 TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
@@ -55,19 +55,6 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
     if row.lora_r:
         values["lora_r"], values["lora_alpha"] = row.lora_r, 2 * row.lora_r
     return TrainConfig.from_dict({**values, **overrides}).validate()
-
-
-def reusable_scores(old: dict, name: str, evals: dict[str, list[str]], ids: list, row_keys: dict[str, str]) -> dict:
-    """The rows of a stored llm-judge stage (`old`, {} if none) that judge `name` scored on the same
-    answers: by each row's key, or, in a stage written before row keys were kept, all its rows when
-    its one key matches."""
-    scores = old.get("scores", {})
-    if "row_keys" in old:
-        return {row: v for row, v in scores.items() if row in row_keys and old["row_keys"].get(row) == row_keys[row]}
-    if old and old.get("judge") == name and all(row in evals for row in scores) \
-            and old.get("key") == fingerprint(name, {row: evals[row] for row in scores}, ids):
-        return dict(scores)
-    return {}
 
 
 class Runner:
@@ -306,19 +293,3 @@ class Runner:
             return self.stages.put("judge", key, {"scores": scores, "verdicts": annotate(scores, len(self.train), cfg)})
 
         return self.step("judge", run, cached=False)
-
-
-def annotate(scores: dict[str, dict], n: int, cfg) -> dict[str, list[dict]]:
-    """The simulated annotators' verdicts on every matchup of the n train prompts, from their texts'
-    scores by strategy ({strategy: {"concept": [...], "content": [...]}}) and experiment `cfg`'s
-    annotator settings."""
-
-    def seen(strategy: str, i: int) -> Scores:
-        s = scores[strategy]
-        return Scores(s["concept"][i] if s["concept"] else None, s["content"][i] if s["content"] else None)
-
-    return {
-        matchup_name(a, b): crowd_verdicts([(seen(a, i), seen(b, i)) for i in range(n)],
-                                           cfg.noise, cfg.content_noise, cfg.seed + m, cfg.annotators)
-        for m, (a, b) in enumerate(matchups())
-    }

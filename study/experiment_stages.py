@@ -75,3 +75,16 @@ def free_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def reusable_scores(old: dict, name: str, evals: dict[str, list[str]], ids: list, row_keys: dict[str, str]) -> dict:
+    """The rows of a stored llm-judge stage (`old`, {} if none) that judge `name` scored on the same
+    answers: by each row's key, or, in a stage written before row keys were kept, all its rows when
+    its one key matches."""
+    scores = old.get("scores", {})
+    if "row_keys" in old:
+        return {row: v for row, v in scores.items() if row in row_keys and old["row_keys"].get(row) == row_keys[row]}
+    if old and old.get("judge") == name and all(row in evals for row in scores) \
+            and old.get("key") == fingerprint(name, {row: evals[row] for row in scores}, ids):
+        return dict(scores)
+    return {}

@@ -298,7 +298,7 @@ def test_experiment_flags_come_from_the_config_dataclass():
 
 
 def test_judge_scores_of_a_stage_without_row_keys_are_reused_only_when_its_key_matches():
-    from study.experiment_runner import reusable_scores
+    from study.experiment_stages import reusable_scores
     from study.experiment_stages import fingerprint
 
     evals, ids = {"weak": ["arr"], "sft-weak": ["aye"]}, [7]

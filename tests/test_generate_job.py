@@ -9,7 +9,7 @@ from storage import jobs, outputs, pairs
 from storage import tasks as task_store
 from storage.errors import UserError
 from tests.tiny import make_tiny_model
-from models import generate_job, generation, loading
+from models import generate_job, generate_spec, generation, loading
 from jobs.worker import run_job as run_claimed
 
 REFINE = ["icl-refine", "ask-to-improve", "infer-and-respond", "icl-restyle", "strong-base", "strong-instructed"]
@@ -58,8 +58,8 @@ def spy(monkeypatch):
 
 def run(store, settings, **kw):
     """Queue a job built from kw, claim it and run it like a worker; returns the job row."""
-    job = generate_job.make_job(store, settings, **kw)
-    job_id = generate_job.enqueue(store, job)
+    job = generate_spec.make_job(store, settings, **kw)
+    job_id = generate_spec.enqueue(store, job)
     claimed = jobs.claim(store, "test", kinds=("generate",))
     assert claimed["id"] == job_id
     run_claimed(store, settings, claimed, heartbeat_s=30)
@@ -228,7 +228,7 @@ def test_make_job_refuses_bad_requests_before_queueing(store, settings, task, sp
         (dict(batch_size=0), "batch_size"),
     ]:
         with pytest.raises(UserError, match=message):
-            generate_job.make_job(store, settings, **job_kw(specs, **kw))
+            generate_spec.make_job(store, settings, **job_kw(specs, **kw))
     assert jobs.list_jobs(store) == []
 
 

@@ -10,8 +10,9 @@ import torch
 from settings import Settings
 from storage.errors import UserError
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
-from models import generation
-from models.generation import GenParams, Generator, decode, encode, generate, longest_first
+from models import chat, generation
+from models.chat import encode
+from models.generation import GenParams, Generator, decode, generate, longest_first
 from models.loading import load
 
 QUESTIONS = [
@@ -127,14 +128,14 @@ def test_raw_prompt_strings_skip_the_chat_template(tiny):
 def test_a_final_assistant_message_is_continued_and_begins_the_answer(tiny):
     model, tokenizer = tiny
     opened = CONVERSATIONS[1] + [{"role": "assistant", "content": "Think of it as"}]
-    rendered = generation.render(tokenizer, opened)
-    assert rendered.endswith("Think of it as") and rendered.startswith(generation.render(tokenizer, CONVERSATIONS[1]))
+    rendered = chat.render(tokenizer, opened)
+    assert rendered.endswith("Think of it as") and rendered.startswith(chat.render(tokenizer, CONVERSATIONS[1]))
     assert encode(tokenizer, CONVERSATIONS[1]) == list(
         tokenizer.apply_chat_template(CONVERSATIONS[1], add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"])
     params = GenParams(max_new_tokens=6)
     answer = generate(model, tokenizer, [opened], params)[0]
     continued = tokenizer.decode(decode(model, [encode(tokenizer, opened)], params, tokenizer.pad_token_id or 0,
-                                        generation.eos_ids(model, tokenizer))[0], skip_special_tokens=True)
+                                        chat.eos_ids(model, tokenizer))[0], skip_special_tokens=True)
     assert answer == "Think of it as" + continued and continued
     assert list(Generator(model, tokenizer).stream(opened, params))[-1] == answer
 

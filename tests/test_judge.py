@@ -5,6 +5,7 @@ import torch
 
 from settings import Settings
 from study import judge as J
+from study import judge_rubric as R
 from study.evaluation import score_texts
 from models.loading import load_uncached
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
@@ -36,7 +37,7 @@ def test_scores_are_the_expectation_of_the_models_option_probabilities(tiny_judg
     scores = J.score_axis(tiny_judge, "content", TASK, PROMPTS, TEXTS)
     prefix, bodies, asks = J.segments(tok, TASK, PROMPTS, TEXTS, ["content"])
     for prompt, text, score, body in zip(PROMPTS, TEXTS, scores, bodies):
-        chat = tok.apply_chat_template([{"role": "user", "content": J.rubric("content", TASK, prompt, text)}], tokenize=False, add_generation_prompt=True)
+        chat = tok.apply_chat_template([{"role": "user", "content": R.rubric("content", TASK, prompt, text)}], tokenize=False, add_generation_prompt=True)
         assert tok.decode(prefix + body + asks["content"]) == chat  # the three segments are the whole chat prompt
         with torch.no_grad():
             logits = model(input_ids=torch.tensor([prefix + body + asks["content"]])).logits[0, -1]
@@ -56,15 +57,15 @@ def test_a_model_with_flat_logits_scores_one_half(tiny_model_dir, tmp_path):
 
 
 def test_rubrics_carry_the_concept_the_reference_and_the_degenerate_rule():
-    concept = J.rubric("concept", TASK, PROMPTS[0], "Arr arr arr")
+    concept = R.rubric("concept", TASK, PROMPTS[0], "Arr arr arr")
     assert "Talk like a pirate." in concept and "Arr arr arr" in concept and "Looping" in concept and "stuffed keywords" in concept
-    content = J.rubric("content", TASK, PROMPTS[0], "Sydney")
+    content = R.rubric("content", TASK, PROMPTS[0], "Sydney")
     assert "KEY FACTS: Canberra" in content and "REFERENCE" not in content and "off-topic" in content  # key facts replace the reference
-    assert "REFERENCE: Rayleigh" in J.rubric("content", TASK, {"prompt": "Why is the sky blue?", "reference": "Rayleigh"}, "x")
-    assert "CORRECT ANSWER: 56" in J.rubric("content", TASK, PROMPTS[2], "56")
-    assert len(J.rubric("content", TASK, PROMPTS[0], "x" * 10_000)) < 2000
+    assert "REFERENCE: Rayleigh" in R.rubric("content", TASK, {"prompt": "Why is the sky blue?", "reference": "Rayleigh"}, "x")
+    assert "CORRECT ANSWER: 56" in R.rubric("content", TASK, PROMPTS[2], "56")
+    assert len(R.rubric("content", TASK, PROMPTS[0], "x" * 10_000)) < 2000
     with pytest.raises(ValueError):
-        J.rubric("style", TASK, PROMPTS[0], "x")
+        R.rubric("style", TASK, PROMPTS[0], "x")
 
 
 def test_both_axes_in_one_call_equal_each_axis_alone(tiny_judge):
@@ -85,8 +86,8 @@ def test_position_swap_rule():
 def test_judge_pair_asks_both_orders_and_ties_inconsistent_verdicts(tiny_judge):
     a, b = TEXTS, ["Sydney, matey.", "The sky is green.", "54"]
     verdicts = J.judge_pair(tiny_judge, TASK, PROMPTS, a, b, axis="content")
-    probs = J.option_probs(tiny_judge, [J.pair_rubric("content", TASK, p, x, y) for p, x, y in zip(PROMPTS, a, b)]
-                           + [J.pair_rubric("content", TASK, p, y, x) for p, x, y in zip(PROMPTS, a, b)], J.PAIR_OPTIONS)
+    probs = J.option_probs(tiny_judge, [R.pair_rubric("content", TASK, p, x, y) for p, x, y in zip(PROMPTS, a, b)]
+                           + [R.pair_rubric("content", TASK, p, y, x) for p, x, y in zip(PROMPTS, a, b)], J.PAIR_OPTIONS)
     for i, v in enumerate(verdicts):
         first, swapped = float(probs[i, 0]), float(probs[3 + i, 1])
         assert v["p_a"] == pytest.approx((first + swapped) / 2)

@@ -12,7 +12,7 @@ from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe
 from feedback.scheduling import schedule_pairs, schedule_plan, summary_line
 from storage import jobs, outputs
 from storage import tasks as task_store
-from models.generate_job import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
+from models.generate_spec import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
 from models.strategies import STRATEGIES
 from ui import fields
 from ui.auth import refuse, require, user_errors

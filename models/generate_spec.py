@@ -1,0 +1,107 @@
+"""What a generate job is: its validated parameters (`Job`), how they are checked and queued, and the
+params that identify each of its outputs. The job's run is models.generate_job; its command, models.generate_cli.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage import jobs
+from storage import tasks as task_store
+from storage.db import Store
+from storage.errors import UserError
+from storage.models import require_adapter
+from models.specs import resolve
+from models.strategies import get_strategy
+
+DEFAULT_N_ICL = 3  # weak examples in context: enough to show the style, short enough for a CPU prefill
+DEFAULT_ICL_POOL = 16  # ICL examples come from the first 16 train prompts, so few extra weak labels are needed
+
+
+@dataclass
+class Job:
+    """The validated parameters of a generate job (what goes in the jobs table)."""
+
+    task: str
+    strategies: list[str]
+    n: int
+    weak: str
+    strong: str
+    split: str | None = None
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    n_icl: int = DEFAULT_N_ICL
+    icl_pool: int = DEFAULT_ICL_POOL
+    batch_size: int = 32
+
+    def gen_params(self):
+        """The GenParams of every generation step of this job."""
+        from models.generation import GenParams
+
+        return GenParams(
+            max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p,
+            seed=self.seed, batch_size=self.batch_size,
+        )
+
+
+def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: int, split: str | None = None,
+             weak: str | None = None, strong: str | None = None, **gen) -> Job:
+    """Validate generate parameters against the database; UserError says what is wrong, before anything is queued."""
+    if isinstance(strategies, str):
+        strategies = [s.strip() for s in strategies.split(",") if s.strip()]
+    if not strategies:
+        raise UserError("name at least one strategy, e.g. --strategies weak,icl-refine")
+    job = Job(task=task, strategies=list(dict.fromkeys(strategies)), n=int(n), split=split or None,
+              weak=weak or settings.weak_model, strong=strong or settings.strong_model,
+              **{k: v for k, v in gen.items() if v is not None})
+    task_row = task_store.get_task(store, job.task)
+    for name in job.strategies:
+        spec, version = get_strategy(name)
+        if version is not None:
+            require_adapter(store, version)
+        if spec.role == "weak" or spec.needs_weak_label or spec.needs_examples or spec.needs_opening:
+            resolve(job.weak)
+        if spec.role == "strong":
+            resolve(job.strong)
+    if job.n < 1:
+        raise UserError("--n must be at least 1")
+    if job.split not in (None, "train", "eval"):
+        raise UserError(f"split must be 'train' or 'eval', not {job.split!r}")
+    job.gen_params()  # GenParams refuses bad sampling values with a UserError
+    if not task_store.count_prompts(store, task_row["prompt_set"], job.split):
+        raise UserError(f"task {job.task!r} has no {job.split or ''} prompts in set {task_row['prompt_set']!r}")
+    if any(get_strategy(s)[0].needs_examples for s in job.strategies):
+        if not 1 <= job.n_icl < job.icl_pool:
+            raise UserError("--n-icl must be at least 1 and below --icl-pool (one pool prompt may be the prompt itself)")
+        if task_store.count_prompts(store, task_row["prompt_set"], "train") <= job.n_icl:
+            raise UserError(f"icl-refine, icl-restyle and infer-and-respond need more than {job.n_icl} train prompts in set "
+                            f"{task_row['prompt_set']!r}; lower --n-icl or import train prompts")
+    if any(get_strategy(s)[0].needs_opening for s in job.strategies):
+        if job.icl_pool < 1 or not task_store.count_prompts(store, task_row["prompt_set"], "train"):
+            raise UserError(f"weak-opening takes its opening from the weak labels of train prompts; set {task_row['prompt_set']!r} "
+                            "has none (or --icl-pool is below 1); import train prompts")
+    return job
+
+
+def enqueue(store: Store, job: Job, created_by: str | None = None) -> int:
+    """Queue a validated generate job; returns its id."""
+    return jobs.enqueue(store, "generate", job.__dict__, created_by=created_by)
+
+
+def output_params(job: Job, strategy: str) -> dict:
+    """The params stored with (and identifying) an output of `strategy` in this job.
+
+    Sampling controls always; the weak model and the ICL settings too where the strategy's text
+    depends on them, so changing those is a new output rather than a skipped one.
+    """
+    params = {k: v for k, v in job.gen_params().to_dict().items() if k not in ("seed", "batch_size")}
+    spec, _ = get_strategy(strategy)
+    if spec.needs_weak_label or spec.needs_examples or spec.needs_opening:
+        params["weak"] = job.weak
+    if spec.needs_examples:
+        params.update(n_icl=job.n_icl, icl_pool=job.icl_pool)
+    if spec.needs_opening:
+        params["icl_pool"] = job.icl_pool
+    return params
