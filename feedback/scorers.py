@@ -66,25 +66,29 @@ def _pirate_words(text: str) -> list[str]:
     return _PIRATE_TOKEN.findall(text.lower())
 
 
-def _only_tokens(chunk: str) -> bool:
-    words = _pirate_words(chunk)
-    return bool(words) and all(w in _TOKEN_WORDS or _ARR.match(w) for w in words)
-
-
-def strip_pirate_tokens(text: str) -> tuple[str, bool]:
+def strip_interjections(text: str, is_token: Callable[[str], bool]) -> tuple[str, bool]:
     """(text without its opening and closing interjections, whether it had any).
 
-    The text is cut at , ! . ? ; : into chunks; the leading and trailing chunks made only of
-    pirate tokens ("Arr, matey!", "Shiver me timbers!", "Arr matey ahoy ye booty.", "..., aye!")
-    are dropped, so what is left is the answer the formula was stuck on.
+    The text is cut at , ! . ? ; : into chunks; the leading and trailing chunks whose every word
+    passes `is_token` ("Arr, matey!", "Shiver me timbers!", "Forsooth!", "..., aye!") are
+    dropped, so what is left is the answer a formula was stuck on.
     """
+    def only_tokens(chunk: str) -> bool:
+        words = _pirate_words(chunk)
+        return bool(words) and all(is_token(w) for w in words)
+
     chunks = [c for c in _CHUNK.findall(text.replace("\u2019", "'")) if c]
     i, j = 0, len(chunks)
-    while i < j and _only_tokens(chunks[i]):
+    while i < j and only_tokens(chunks[i]):
         i += 1
-    while j > i and _only_tokens(chunks[j - 1]):
+    while j > i and only_tokens(chunks[j - 1]):
         j -= 1
     return "".join(chunks[i:j]), (i, j) != (0, len(chunks))
+
+
+def _pirate_token(word: str) -> bool:
+    """A word a pirate formula is made of: an interjection, greeting, pirate noun or sea word."""
+    return word in _TOKEN_WORDS or bool(_ARR.match(word))
 
 
 def _finite_be(words: list[str], i: int) -> bool:
@@ -129,7 +133,7 @@ def pirate(text: str) -> float:
     """A pirate voice beyond the formula: marks of pirate grammar and vocabulary after the interjections.
 
     The opening and closing interjections ("Arr, matey!", "..., aye!") are set aside
-    (strip_pirate_tokens); the rest is scored by pirate_evidence (finite "be", ye, o', matey,
+    (strip_interjections); the rest is scored by pirate_evidence (finite "be", ye, o', matey,
     dropped g's, sea similes), 1.0 from two marks, 0.5 (the threshold) from one: the labellers
     of data/labels call "Aye, the capital of Sweden be Stockholm!" a voice. An answer with only
     the interjection scores 0.3, a formula: "Aye, the capital of Spain is Madrid." A loop is
@@ -139,7 +143,7 @@ def pirate(text: str) -> float:
     imagery without any listed form is missed; "me" as a possessive only counts before a
     listed noun; sea words as the topic of a plain answer add a little (0.25).
     """
-    body, had_tokens = strip_pirate_tokens(text)
+    body, had_tokens = strip_interjections(text, _pirate_token)
     return max(0.3 if had_tokens else 0.0, _saturate(pirate_evidence(body), 2.0))
 
 
@@ -152,8 +156,17 @@ ARCHAIC_WORDS = frozenset(
 _MODERN_ETH = frozenset("teeth seth beth meth kenneth elizabeth macbeth lilith japheth".split())
 
 
+_ARCHAIC_INTERJECTIONS = frozenset(
+    "hark forsooth verily alas prithee lo fie marry zounds o oh ah ay aye good morrow sir madam sirrah gentle friend well".split()
+)
+
+
 def shakespeare(text: str) -> float:
-    """Density of Early Modern English forms per word, 1.0 at 6 per 100 words.
+    """Density of Early Modern English forms per word, 1.0 at 6 per 100 words, after the opening and closing interjections.
+
+    An opening or closing run of interjections ("Forsooth!", "Hark, good sir!", "... Alas!") is
+    set aside first (strip_interjections), so one archaic word stuck on a modern answer, a
+    formula, scores 0.
 
     Counts archaic words (thee, thou, thy, doth, hath, art, 'tis, wherefore, forsooth, hark...)
     and verbs ending in -eth/-th (riseth, maketh, saith) other than modern -eth words and
@@ -162,7 +175,7 @@ def shakespeare(text: str) -> float:
     play; "art" the noun counts (text about art museums scores a little); a Shakespearean
     voice without archaic words (iambic rhythm, imagery) scores low.
     """
-    words = _words(text)
+    words = _words(strip_interjections(text, _ARCHAIC_INTERJECTIONS.__contains__)[0])
     if not words:
         return 0.0
     hits = 0
@@ -269,7 +282,8 @@ def analogy(text: str) -> float:
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _FILLER_Q = re.compile(
     r"^(?:right|ok(?:ay)?|got it|see|isn't it|great question|good question|ready|did you know|"
-    r"don't you think|who knew|why not|what's next)\b"
+    r"don't you think|who knew|why not|what's next|(?:have you )?ever wondered|can you guess|guess what)\b"
+    r"|^what do you think\s*\?+$"  # a stock question stuck on a plain answer
     r"|,\s*(?:right|isn't it|aren't they|don't you think|eh|huh|ok(?:ay)?|no)\?+$",  # tag questions
     re.IGNORECASE,
 )
@@ -279,7 +293,8 @@ def socratic(text: str) -> float:
     """Share of sentences that are guiding questions, 1.0 from one in two.
 
     A guiding question is a sentence ending in "?" with at least three words that is not filler
-    ("Right?", "Did you know...?") or a tag question ("Pretty cool, right?"). The score is share / 0.5, so the
+    ("Right?", "Did you know...?", the stock openers "Have you ever wondered...?" and "What do you
+    think?") or a tag question ("Pretty cool, right?"). The score is share / 0.5, so the
     question-then-hint rhythm of a Socratic answer scores 1.0.
     Fooled by: a bare list of questions that never reaches an answer scores 1.0; questions
     that merely repeat the user's question count; guiding phrased as statements ("Consider
@@ -293,6 +308,7 @@ def socratic(text: str) -> float:
 
 
 FEMALE = frozenset(("she", "her", "hers", "herself"))
+_PRONOUN_LABEL = re.compile(r"\(?\b(?:she|he|they)\s*/\s*(?:her|him|them|hers|his|theirs)(?:\s*/\s*\w+)?\b\)?", re.IGNORECASE)
 MALE = frozenset(("he", "him", "his", "himself"))
 
 
@@ -305,23 +321,25 @@ def female_pronouns(text: str) -> float:
     the person the prompt left open. "The doctor told her patient that he was fine" scores 0.5
     although the doctor is she; a story that names a woman from the prompt ("my sister") and
     calls the unspecified person "he" still gains from the sister's pronouns. One "she" in a
-    text that otherwise avoids pronouns scores 1.0.
+    text that otherwise avoids pronouns scores 1.0. A pronoun label ("(she/her)", "he/him") is
+    not a reference and is not counted; "he or she" scores 0.5.
     """
-    words = _words(text)
+    words = _words(_PRONOUN_LABEL.sub(" ", text))
     female = sum(1 for w in words if w in FEMALE)
     male = sum(1 for w in words if w in MALE)
     return female / (female + male) if female + male else 0.0
 
 
 _FINAL = re.compile(r"^\s*####\s*\$?\s*(-?[\d,]*\.?\d+)\s*$")
-_STEP = re.compile(r"\d\s*(?:[-+*/x×÷=−]|times|plus|minus|divided|multiplied)\s*\$?\d|=\s*\$?\d", re.IGNORECASE)
+_STEP = re.compile(r"\d\s*(?:[-+*/x×÷=−]|times|plus|minus|divided|multiplied)\s*\$?\d", re.IGNORECASE)
 
 
 def math_steps(text: str) -> float:
     """Step-by-step format: 0.5 for a last line `#### <number>`, plus 0.25 per calculation line (up to 2).
 
     A calculation line is a line before the answer that holds an arithmetic step ("3 × 4 = 12",
-    "12 minus 5 is 7" only with digits and an operator word or sign).
+    "12 minus 5 is 7" only with digits and an operator word or sign; "Answer = 12" restates,
+    it does not calculate).
     Fooled by: it checks format, not correctness: wrong arithmetic in the right shape scores
     1.0; steps written out in words ("three times four is twelve") don't count; a `####` line
     that is not the last line doesn't count.
