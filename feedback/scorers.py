@@ -228,7 +228,7 @@ def analogy_evidence(text: str) -> float:
 
     Weights: 1 for a two-sided comparison (a named subject, "the heart is like", "think of DNA
     as"; a scene, "imagine..."; "just as a chef..., ..."); 0.5 for a comparison with a pronoun
-    subject or none ("it's like", "which is like", "like a"); 0.25 when the reader is the other
+    subject or none ("which is like", "it's like a", "similar to"); 0.25 when the reader is the other
     side ("just like you can't..."); 0 for the stock opener "Think of it as..." at the very
     start, a marker with no content word after it, and a "just as" whose two sides repeat each
     other. Plus 0.5 once when the analogy is developed: a word of a vehicle recurs in another
