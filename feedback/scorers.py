@@ -32,33 +32,119 @@ def _saturate(value: float, full: float) -> float:
 
 # --- concept scorers ---------------------------------------------------------------------------
 
-PIRATE_WORDS = frozenset(
-    "ahoy arr avast aye ye yer matey mateys hearty hearties landlubber landlubbers lubber booty "
-    "plunder plundered scallywag scallywags scurvy buccaneer buccaneers swashbuckler swashbuckling "
-    "doubloon doubloons grog blimey cap'n shipmate shipmates savvy 'tis o' bilge barnacles yarr yo "
-    "ho ho plank cutlass galleon parrot treasure seas".split()
+# Pirate words that mark the voice wherever they stand, and forms of pirate grammar.
+PIRATE_NOUNS = frozenset(
+    "matey mateys hearty hearties landlubber landlubbers lubber scallywag scallywags buccaneer buccaneers swashbuckler "
+    "swashbuckling doubloon doubloons grog booty plunder plundered bilge barnacles cap'n shipmate shipmates bucko savvy "
+    "blimey avast ahoy".split()
 )
-PIRATE_PHRASES = ("shiver me timbers", "me hearties", "me hearty", "me bucko", "seven seas", "walk the plank", "davy jones")
-_ARR = re.compile(r"^a+r+g?h?$")
+PIRATE_FORMS = frozenset("ye yer o' 'tis 'twas 'em ain't th' ol' fer".split())
+PIRATE_INTERJECTIONS = frozenset("aye ay ahoy yo ho".split())  # plus arr/arrr/yarr (_ARR)
+# Sea words: a pirate's metaphors when they follow "like" ("like a treasure map"), else often just the topic.
+NAUTICAL = frozenset(
+    "ship ships sail sails sailor sailors anchor anchors crew seas sea treasure treasures harbor harbour deck plank "
+    "cutlass galleon parrot captain voyage starboard mast pirate pirates".split()
+)
+_GREETING = frozenset("there hello hey oh well yes friend friends lad lads me shiver timbers be".split())
+_TOKEN_WORDS = PIRATE_NOUNS | PIRATE_FORMS | PIRATE_INTERJECTIONS | NAUTICAL | _GREETING
+_ME_NOUNS = frozenset("hearty hearties bucko lad lads boy boys ship crew friend friends timbers eyes beauty".split())
+# "be" after these is the plain infinitive ("it can be", "to be", "won't be"), not pirate grammar.
+_NOT_FINITE = frozenset(
+    "to will would can could should shall may might must won't wouldn't can't cannot couldn't shouldn't mustn't "
+    "don't doesn't didn't let please".split()
+)
+_ADVERBS = frozenset(
+    "also always just still even only really certainly probably definitely never ever not then thus therefore now "
+    "usually often sometimes perhaps possibly both all either hardly well soon already simply quickly easily".split()
+)
+_ARR = re.compile(r"^(?:a+r+g*h*|y+a+r+)$")
+_PIRATE_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*'?|'[a-z]+")  # keeps o', sailin', 'tis
+_CHUNK = re.compile(r"[^,!.?;:\n]*(?:[,!.?;:\n]+|$)")
+
+
+def _pirate_words(text: str) -> list[str]:
+    return _PIRATE_TOKEN.findall(text.lower())
+
+
+def strip_interjections(text: str, is_token: Callable[[str], bool]) -> tuple[str, bool]:
+    """(text without its opening and closing interjections, whether it had any).
+
+    The text is cut at , ! . ? ; : into chunks; the leading and trailing chunks whose every word
+    passes `is_token` ("Arr, matey!", "Shiver me timbers!", "Forsooth!", "..., aye!") are
+    dropped, so what is left is the answer a formula was stuck on.
+    """
+    def only_tokens(chunk: str) -> bool:
+        words = _pirate_words(chunk)
+        return bool(words) and all(is_token(w) for w in words)
+
+    chunks = [c for c in _CHUNK.findall(text.replace("\u2019", "'")) if c]
+    i, j = 0, len(chunks)
+    while i < j and only_tokens(chunks[i]):
+        i += 1
+    while j > i and only_tokens(chunks[j - 1]):
+        j -= 1
+    return "".join(chunks[i:j]), (i, j) != (0, len(chunks))
+
+
+def _pirate_token(word: str) -> bool:
+    """A word a pirate formula is made of: an interjection, greeting, pirate noun or sea word."""
+    return word in _TOKEN_WORDS or bool(_ARR.match(word))
+
+
+def _finite_be(words: list[str], i: int) -> bool:
+    """Whether words[i] == "be" stands for is/are ("the capital be Canberra"), not an infinitive ("can be")."""
+    j = i - 1
+    while j >= 0 and (words[j] in _ADVERBS or words[j].endswith("ly")):
+        j -= 1
+    if j < 0:
+        return False  # sentence-initial "Be careful": an imperative
+    return words[j] not in _NOT_FINITE and not words[j].endswith(("'ll", "'d"))
+
+
+def pirate_evidence(text: str) -> float:
+    """Pirate voice in `text` (already stripped of its interjections): 1 per mark of voice, and at most 1 from the rest.
+
+    Each counts 1: "be" as a finite verb; ye, yer, o', 'tis, 'em, ain't; a pirate noun (matey,
+    landlubber, booty, savvy...); "me" before a noun ("me hearties", "me ship"); a dropped g
+    ("sailin'"); a sea word in a simile ("like a treasure map"). A mid-text interjection (aye,
+    arr) adds 0.5 once, and sea words elsewhere 0.5 once: alone they are the topic or a tag.
+    """
+    marks, interjection, sea = 0.0, False, False
+    for sentence in _SENTENCE.findall(text.replace("\u2019", "'")):
+        words = _pirate_words(sentence)
+        for i, w in enumerate(words):
+            if w == "be":
+                marks += _finite_be(words, i)
+            elif w in PIRATE_FORMS or w in PIRATE_NOUNS or (len(w) >= 5 and w.endswith("in'")):
+                marks += 1
+            elif w == "me" and i + 1 < len(words) and words[i + 1] in _ME_NOUNS:
+                marks += 1
+            elif w in PIRATE_INTERJECTIONS or _ARR.match(w):
+                interjection = True
+            elif w in NAUTICAL:
+                if "like" in words[max(0, i - 4):i]:
+                    marks += 1
+                else:
+                    sea = True
+    return marks + 0.5 * interjection + 0.5 * sea
 
 
 def pirate(text: str) -> float:
-    """Density of pirate vocabulary: (pirate words + phrases) per word, 1.0 at 10 per 100 words.
+    """A pirate voice beyond the formula: marks of pirate grammar and vocabulary after the interjections.
 
-    Counts words such as arr/arrr, ahoy, matey, ye, aye, landlubber, booty, treasure, seas and
-    phrases such as "shiver me timbers" and "seven seas"; "be" and "me" are left out because
-    plain English uses them constantly.
-    Fooled by: keyword stuffing ("arr matey ahoy" before a plain answer scores high); plain text
-    about ships and treasure scores a little; pirate grammar with no listed word ("I be
-    thinkin' the answer be Canberra") scores low; other languages score 0.
+    The opening and closing interjections ("Arr, matey!", "..., aye!") are set aside
+    (strip_interjections); the rest is scored by pirate_evidence (finite "be", ye, o', matey,
+    dropped g's, sea similes), 1.0 from two marks, 0.5 (the threshold) from one: the labellers
+    of data/labels call "Aye, the capital of Sweden be Stockholm!" a voice. An answer with only
+    the interjection scores 0.3, a formula: "Aye, the capital of Spain is Madrid." A loop is
+    taken to 0 by concept_score (fluency).
+    Fooled by: pirate talk that never answers scores as a voice (the topic is content's job);
+    "be" after a noun in plain English ("if need be", "so be it") counts; a voice made of
+    imagery without any listed form is missed; "me" as a possessive only counts before a
+    listed noun; sea words as the topic of a plain answer add a little (0.25).
     """
-    words = _words(text)
-    if not words:
-        return 0.0
-    hits = sum(1 for w in words if w in PIRATE_WORDS or _ARR.match(w))
-    low = " ".join(words)
-    hits += sum(low.count(p) for p in PIRATE_PHRASES)
-    return _saturate(hits / len(words), 0.10)
+    body, had_tokens = strip_interjections(text, _pirate_token)
+    return max(0.3 if had_tokens else 0.0, _saturate(pirate_evidence(body), 2.0))
 
 
 ARCHAIC_WORDS = frozenset(
@@ -70,8 +156,17 @@ ARCHAIC_WORDS = frozenset(
 _MODERN_ETH = frozenset("teeth seth beth meth kenneth elizabeth macbeth lilith japheth".split())
 
 
+_ARCHAIC_INTERJECTIONS = frozenset(
+    "hark forsooth verily alas prithee lo fie marry zounds o oh ah ay aye good morrow sir madam sirrah gentle friend well".split()
+)
+
+
 def shakespeare(text: str) -> float:
-    """Density of Early Modern English forms per word, 1.0 at 6 per 100 words.
+    """Density of Early Modern English forms per word, 1.0 at 6 per 100 words, after the opening and closing interjections.
+
+    An opening or closing run of interjections ("Forsooth!", "Hark, good sir!", "... Alas!") is
+    set aside first (strip_interjections), so one archaic word stuck on a modern answer, a
+    formula, scores 0.
 
     Counts archaic words (thee, thou, thy, doth, hath, art, 'tis, wherefore, forsooth, hark...)
     and verbs ending in -eth/-th (riseth, maketh, saith) other than modern -eth words and
@@ -80,7 +175,7 @@ def shakespeare(text: str) -> float:
     play; "art" the noun counts (text about art museums scores a little); a Shakespearean
     voice without archaic words (iambic rhythm, imagery) scores low.
     """
-    words = _words(text)
+    words = _words(strip_interjections(text, _ARCHAIC_INTERJECTIONS.__contains__)[0])
     if not words:
         return 0.0
     hits = 0
@@ -94,44 +189,101 @@ def shakespeare(text: str) -> float:
     return _saturate(hits / len(words), 0.06)
 
 
-_ANALOGY_PATTERNS = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"\b(?:is|are|was|were|it's|that's|works?|acts?|behaves?|looks?|feels?|functions?|operates?)\s+"
-        r"(?:a\s+(?:bit|lot)\s+|kind\s+of\s+|sort\s+of\s+|just\s+|much\s+|very\s+much\s+|rather\s+)?like\b",
-        r"\b(?:just|much|a\s+lot|kind\s+of|sort\s+of)\s+like\b",
-        r"\bsimilar\s+to\b",
-        r"\bthink\s+of\s+(?:\w+\s+){0,4}?as\b",
-        r"(?<!can't )(?<!cannot )(?<!to )\bimagine\b",
-        r"\bpicture\s+(?:a|an|this|it|yourself)\b",
-        r"\bjust\s+as\b[^.!?]*\bso\b",
-        r"\bin\s+the\s+same\s+way\b",
-        r"\banalog(?:y|ous|ies)\b",
-        r"\bakin\s+to\b",
-        r"\bcompare\s+it\s+to\b",
-    )
-]
+# A comparison marker; groups name its subject (to tell "the heart is like" from "it's like") and
+# its kind. What follows a marker, up to the next one, is its other side (the vehicle).
+_COMPARISON = re.compile(
+    r"(?P<subject>\b[\w']+)\s+(?:is|are|was|were|acts?|works?|behaves?|functions?|operates?|looks?|feels?)\s+"
+    r"(?:a\s+(?:bit|lot)\s+|kind\s+of\s+|sort\s+of\s+|just\s+|much\s+|rather\s+)?(?:like|similar\s+to|akin\s+to)\b"
+    r"|\bthink\s+of\s+(?P<thought>[\w'-]+(?:\s+[\w'-]+){0,3}?)\s+as\b"
+    r"|\b(?P<just>just|much)\s+(?:like|as)\b(?P<reader>\s+(?:how\s+)?you\b)?"
+    r"|(?P<scene>(?<!can't )(?<!cannot )(?<!to )\bimagine\b|\bpicture\s+(?:a|an|this|it|yourself)\b"
+    r"|\bif\s+\w+(?:\s+\w+)?\s+were\s+(?:a|an)\b)"
+    r"|(?<!would )(?<!'d )\blike\s+(?:a|an)\b"
+    r"|\bin\s+the\s+same\s+way\b|\bsimilar\s+to\b|\bakin\s+to\b|\banalog(?:y|ous|ies)\b|\bcompare\s+it\s+to\b",
+    re.IGNORECASE,
+)
+_STOCK_OPENER = re.compile(r"^\s*(?:think\s+of|imagine|picture)\s+(?:it|this)\s+as\b", re.IGNORECASE)
+_PRONOUNS = frozenset("it it's that that's this which they they're he she what there something one who".split())
+_ANALOGY_STOP = frozenset(
+    "a an the of and or to in on at by for with is are was were be it its this that as from which who what when where "
+    "why how not no can can't you your just like they their them it's that's has have think imagine big giant fun "
+    "little special very".split()
+)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in _ANALOGY_STOP}
+
+
+def _same_sides(vehicle: str) -> bool:
+    """"just as a box holds toys, a continent holds toys": the two sides share half their content words."""
+    if "," not in vehicle:
+        return False
+    a, b = (_content_words(side) for side in vehicle.split(",", 1))
+    return bool(a and b) and len(a & b) >= 0.5 * min(len(a), len(b))
+
+
+def analogy_evidence(text: str) -> float:
+    """How much of `text` is an analogy that maps onto something: the sum of its comparisons' weights.
+
+    Weights: 1 for a two-sided comparison (a named subject, "the heart is like", "think of DNA
+    as"; a scene, "imagine..."; "just as a chef..., ..."); 0.5 for a comparison with a pronoun
+    subject or none ("which is like", "it's like a", "similar to"); 0.25 when the reader is the other
+    side ("just like you can't..."); 0 for the stock opener "Think of it as..." at the very
+    start, a marker with no content word after it, and a "just as" whose two sides repeat each
+    other. Plus 0.5 once when the analogy is developed: a word of a vehicle recurs in another
+    sentence, or a vehicle runs to 6 content words or more.
+    """
+    text = text.replace("\u2019", "'")
+    sentences = [s for s in _SENTENCE.findall(text) if s.strip()]
+    total, developed, vehicles = 0.0, False, []
+    for k, sentence in enumerate(sentences):
+        found = list(_COMPARISON.finditer(sentence))
+        for i, m in enumerate(found):
+            vehicle = sentence[m.end():found[i + 1].start() if i + 1 < len(found) else len(sentence)]
+            words = _content_words(vehicle)
+            if (k == 0 and m.start() == 0 and _STOCK_OPENER.match(sentence)) or not words:
+                continue
+            subject = (m.group("subject") or m.group("thought") or "").lower()
+            if m.group("reader"):
+                weight = 0.25
+            elif m.group("scene") or m.group("just") or (subject and subject.split()[0] not in _PRONOUNS):
+                weight = 1.0
+            else:
+                weight = 0.5
+            if m.group("just") and _same_sides(vehicle):
+                weight = 0.0
+            total += weight
+            developed = developed or (weight >= 0.5 and len(words) >= 6)
+            vehicles.append((k, words))
+    developed = developed or any(words & _content_words(s) for k, words in vehicles for j, s in enumerate(sentences) if j != k)
+    return total + 0.5 * developed
 
 
 def analogy(text: str) -> float:
-    """Analogy constructions found, 0.5 for one and 1.0 for two or more.
+    """An analogy that maps onto the subject, not a stock phrase: analogy_evidence / 2.5, clipped to [0, 1].
 
-    Looks for "X is/works/acts like", "just like", "similar to", "think of X as", "imagine"
-    (not "can't imagine"), "picture a", "just as ... so ...", "in the same way", "analogy",
-    "akin to".
-    Fooled by: comparisons that are not analogies ("similar to last year's figure", "it looks
-    like rain"); an analogy without a marker ("DNA is a recipe book") is missed; it can't tell
-    a fitting analogy from a misleading one.
+    The threshold 0.5 needs evidence 1.25: a two-sided comparison that is developed, or several
+    lesser ones. A stock opener with nothing mapped after it ("Think of it as a fun puzzle! The
+    capital of Spain is Madrid.") and an answer whose only comparisons map onto nothing score
+    0.3, a formula. A loop is taken to 0 by concept_score (fluency).
+    Fooled by: it reads the form of a comparison, not its sense: "red blood cells are like
+    that toy" counts like "the heart is like a pump"; an off-topic analogy ("life is like a box
+    of chocolates") scores as one; comparisons that are not analogies ("similar to last year's
+    figure") count; a metaphor without a marker ("DNA is a recipe book") is missed, and so is
+    a real analogy opened by "Think of it as a pump:" with no further comparison. It cannot
+    see that the same opener recurs across a model's answers (that is a row's formula share).
     """
-    text = text.replace("\u2019", "'")
-    hits = sum(len(p.findall(text)) for p in _ANALOGY_PATTERNS)
-    return _saturate(hits, 2)
+    evidence = analogy_evidence(text)
+    has_marker = evidence > 0 or _COMPARISON.search(text.replace("\u2019", "'")) is not None
+    return max(0.3 if has_marker else 0.0, _saturate(evidence, 2.5))
 
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _FILLER_Q = re.compile(
     r"^(?:right|ok(?:ay)?|got it|see|isn't it|great question|good question|ready|did you know|"
-    r"don't you think|who knew|why not|what's next)\b"
+    r"don't you think|who knew|why not|what's next|(?:have you )?ever wondered|can you guess|guess what)\b"
+    r"|^what do you think\s*\?+$"  # a stock question stuck on a plain answer
     r"|,\s*(?:right|isn't it|aren't they|don't you think|eh|huh|ok(?:ay)?|no)\?+$",  # tag questions
     re.IGNORECASE,
 )
@@ -141,7 +293,8 @@ def socratic(text: str) -> float:
     """Share of sentences that are guiding questions, 1.0 from one in two.
 
     A guiding question is a sentence ending in "?" with at least three words that is not filler
-    ("Right?", "Did you know...?") or a tag question ("Pretty cool, right?"). The score is share / 0.5, so the
+    ("Right?", "Did you know...?", the stock openers "Have you ever wondered...?" and "What do you
+    think?") or a tag question ("Pretty cool, right?"). The score is share / 0.5, so the
     question-then-hint rhythm of a Socratic answer scores 1.0.
     Fooled by: a bare list of questions that never reaches an answer scores 1.0; questions
     that merely repeat the user's question count; guiding phrased as statements ("Consider
@@ -155,6 +308,7 @@ def socratic(text: str) -> float:
 
 
 FEMALE = frozenset(("she", "her", "hers", "herself"))
+_PRONOUN_LABEL = re.compile(r"\(?\b(?:she|he|they)\s*/\s*(?:her|him|them|hers|his|theirs)(?:\s*/\s*\w+)?\b\)?", re.IGNORECASE)
 MALE = frozenset(("he", "him", "his", "himself"))
 
 
@@ -167,23 +321,25 @@ def female_pronouns(text: str) -> float:
     the person the prompt left open. "The doctor told her patient that he was fine" scores 0.5
     although the doctor is she; a story that names a woman from the prompt ("my sister") and
     calls the unspecified person "he" still gains from the sister's pronouns. One "she" in a
-    text that otherwise avoids pronouns scores 1.0.
+    text that otherwise avoids pronouns scores 1.0. A pronoun label ("(she/her)", "he/him") is
+    not a reference and is not counted; "he or she" scores 0.5.
     """
-    words = _words(text)
+    words = _words(_PRONOUN_LABEL.sub(" ", text))
     female = sum(1 for w in words if w in FEMALE)
     male = sum(1 for w in words if w in MALE)
     return female / (female + male) if female + male else 0.0
 
 
 _FINAL = re.compile(r"^\s*####\s*\$?\s*(-?[\d,]*\.?\d+)\s*$")
-_STEP = re.compile(r"\d\s*(?:[-+*/x×÷=−]|times|plus|minus|divided|multiplied)\s*\$?\d|=\s*\$?\d", re.IGNORECASE)
+_STEP = re.compile(r"\d\s*(?:[-+*/x×÷=−]|times|plus|minus|divided|multiplied)\s*\$?\d", re.IGNORECASE)
 
 
 def math_steps(text: str) -> float:
     """Step-by-step format: 0.5 for a last line `#### <number>`, plus 0.25 per calculation line (up to 2).
 
     A calculation line is a line before the answer that holds an arithmetic step ("3 × 4 = 12",
-    "12 minus 5 is 7" only with digits and an operator word or sign).
+    "12 minus 5 is 7" only with digits and an operator word or sign; "Answer = 12" restates,
+    it does not calculate).
     Fooled by: it checks format, not correctness: wrong arithmetic in the right shape scores
     1.0; steps written out in words ("three times four is twelve") don't count; a `####` line
     that is not the last line doesn't count.

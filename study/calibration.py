@@ -209,3 +209,40 @@ def readme_block(readme_text: str) -> str | None:
 def replace_readme_block(readme_text: str, block: str) -> str:
     """README text with the calibration block replaced (appended with markers if missing)."""
     return report.replace_readme_results(readme_text, block, CALIBRATION_START, CALIBRATION_END)
+
+
+# --- real model answers labelled blind (data/labels): voice (2) vs formula (1) vs none (0) -------
+
+REAL_LABELS_DIR = ROOT / "data" / "labels"
+SPLITS = ("dev", "test", "all")  # dev: even ids (tune here), test: odd ids (measure once)
+
+
+def agreed_concept_rows(task_name: str, split: str = "all", labels_dir: Path = REAL_LABELS_DIR) -> list[dict]:
+    """The rows of data/labels/<task>.jsonl whose two labellers agree on concept, each with "level" (0, 1, 2).
+
+    split "dev" keeps even id numbers (pirate-000, -002, ...), "test" odd ones, "all" both.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    out = []
+    for row in _jsonl(labels_dir / f"{task_name}.jsonl"):
+        a, b = row["concept"]
+        odd = int(row["id"].rsplit("-", 1)[1]) % 2
+        if a == b and (split == "all" or odd == (split == "test")):
+            out.append({**row, "level": int(a)})
+    return out
+
+
+def voice_aucs(scores: Sequence[float], levels: Sequence[int]) -> dict:
+    """{"voice_vs_formula": AUC of level 2 against level 1, "voice_vs_rest": AUC of 2 against 0 and 1} (None without both)."""
+    pairs = list(zip(scores, levels))
+    return {
+        "voice_vs_formula": auc([s for s, v in pairs if v > 0], [int(v == 2) for s, v in pairs if v > 0]),
+        "voice_vs_rest": auc([s for s, _ in pairs], [int(v == 2) for _, v in pairs]),
+    }
+
+
+def passing_by_level(scores: Sequence[float], levels: Sequence[int], threshold: float) -> dict[int, tuple[int, int]]:
+    """{level: (texts scoring >= threshold, texts)} for levels 0, 1, 2: the confusion at the scorer's threshold."""
+    return {lv: (sum(1 for s, v in zip(scores, levels) if v == lv and s >= threshold), sum(1 for v in levels if v == lv))
+            for lv in (0, 1, 2)}

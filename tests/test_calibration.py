@@ -45,10 +45,11 @@ def test_labelled_sets_hold_sixty_texts_with_degenerate_answers_labelled_low():
 
 
 def test_the_issues_collapsed_answer_is_labelled_low():
-    """"Aye, matey! Aye, matey! ...": word density alone scores it high, its label is 0, the fluency-gated heuristic 0."""
+    """"Aye, matey! Aye, matey! ...": its label is 0; the pirate scorer reads it as interjections only (a formula,
+    below threshold) and the fluency-gated heuristic takes the loop to 0."""
     rows = [r for r in C.label_rows(TASKS["pirate"])["concept"] if r["text"].startswith("Aye, matey! Aye, matey!")]
     assert rows and rows[0]["label"] == 0
-    assert scorers.pirate(rows[0]["text"]) >= 0.75
+    assert scorers.pirate(rows[0]["text"]) == 0.3
     assert C.scorer_fns(TASKS["pirate"], "concept")["heuristic"]([rows[0]["prompt"]], [rows[0]["text"]])[0] < scorers.THRESHOLDS["pirate"]
 
 

@@ -118,11 +118,13 @@ def test_female_pronouns_share():
 
 # --- what fools each scorer (documented in its docstring) -------------------------------------
 
-def test_fooled_pirate_by_keyword_stuffing_and_missed_pirate_grammar():
-    stuffed = "Arr matey ahoy! The capital of Australia is Canberra."
-    assert scorers.pirate(stuffed) >= scorers.THRESHOLDS["pirate"]  # a plain answer with a pirate prefix passes
-    grammar_only = "I be thinkin' the capital be Canberra, friend, and that be that."
-    assert scorers.pirate(grammar_only) < scorers.THRESHOLDS["pirate"]  # real pirate grammar, no listed word
+def test_fooled_pirate_by_pirate_talk_off_topic_and_by_plain_be():
+    off_topic = "Arr! Let me tell ye about me parrot Polly and the time we sailed to Tortuga for grog and gold, me hearties!"
+    assert scorers.pirate(off_topic) >= scorers.THRESHOLDS["pirate"]  # a voice that never answers: content's job
+    assert scorers.pirate("The fee must be paid now, and it will always be refunded to be fair.") == 0.0  # infinitives
+    assert scorers.pirate("If need be, so be it: the answer is twelve.") >= scorers.THRESHOLDS["pirate"]  # idioms with "be"
+    # a voice made of imagery, with none of the listed forms, is missed
+    assert scorers.pirate("Canberra, where the salt wind never reaches and the old sea dogs never drop their hooks.") < scorers.THRESHOLDS["pirate"]
 
 
 def test_fooled_shakespeare_by_stuffing_and_by_the_noun_art():
@@ -132,11 +134,17 @@ def test_fooled_shakespeare_by_stuffing_and_by_the_noun_art():
     assert scorers.shakespeare("O fair water, that boils when the fire's kiss reaches a hundred degrees!") < scorers.THRESHOLDS["shakespeare"]
 
 
-def test_fooled_analogy_by_plain_comparisons_and_missing_markers():
-    assert scorers.analogy("The results are similar to last year's. It looks like rain.") == 1.0
-    assert scorers.analogy("DNA is a recipe book: each gene is a recipe.") == 0.0
-    # a misleading analogy scores like a good one
+def test_fooled_analogy_by_plain_comparisons_nonsense_mappings_and_missing_markers():
+    threshold = scorers.THRESHOLDS["analogy"]
+    assert scorers.analogy("The results are similar to last year's. It looks like rain.") >= threshold
+    assert scorers.analogy("DNA is a recipe book: each gene is a recipe.") == 0.0  # no marker
+    # a misleading analogy scores like a good one; so does a mapping that makes no sense
     assert scorers.analogy("The Sun is like a light bulb that runs on electricity.") == scorers.analogy("The Sun is like a furnace fed by fusion.")
+    nonsense = "Red blood cells are like that toy you loved, and each cell is like a little friend who carries your favourite toys everywhere."
+    assert scorers.analogy(nonsense) >= threshold
+    assert scorers.analogy("My favourite analogy is that life is like a box of chocolates, you never know what you're going to get.") >= threshold
+    # a real analogy opened by the stock phrase, with no further comparison, reads as the formula
+    assert scorers.analogy("Think of it as a pump: the heart squeezes blood out through the arteries and refills from the veins.") < threshold
 
 
 def test_fooled_socratic_by_a_quiz_and_by_repeating_the_question():
@@ -144,6 +152,16 @@ def test_fooled_socratic_by_a_quiz_and_by_repeating_the_question():
     assert scorers.socratic(quiz) == 1.0  # questions that never lead to an answer
     assert scorers.socratic("Why is the sky blue? Because of Rayleigh scattering.") == 1.0
     assert scorers.socratic("Consider what happens when light hits the air. Notice which colours scatter.") == 0.0
+
+
+def test_formula_cases_score_below_the_threshold_for_every_concept_task():
+    """Each concept scorer's labelled set holds formula cases (a token or stock phrase on a plain answer), all labelled 0."""
+    for name in scorers.CONCEPT:
+        rows = [json.loads(line) for line in (LABELS / f"{name}.jsonl").read_text().splitlines() if line.strip()]
+        formulas = [r for r in rows if r.get("note", "").startswith("formula")]
+        assert len(formulas) >= 3 and all(r["label"] == 0 for r in formulas), name
+        for r in formulas:
+            assert scorers.concept_score(name, r["text"]) < scorers.THRESHOLDS[name], (name, r["text"])
 
 
 def test_fooled_female_pronouns_because_it_cannot_resolve_reference():
@@ -207,3 +225,94 @@ def test_no_scorer_rewards_a_loop():
     # in between, the factor falls linearly: 2 of 8 trigrams repeated costs an eighth
     some = "one two three four one two three four five six"
     assert repetition(some) == pytest.approx(2 / 8) and fluency_factor(some) == pytest.approx((0.6 - 0.25) / 0.4)
+
+
+# --- voice vs formula: the pirate and analogy scorers on crafted and real answers (issue 38) -----
+
+VOICE_FORMULA = {
+    "pirate": [
+        ("Aye, the capital of Spain is Madrid.", "Aye, the capital o' Spain be Madrid, matey."),
+        ("Arr, matey! The tallest mountain in the world is Mount Everest.",
+         "Arr, the tallest mountain in all the world be Everest, higher than any mast ye ever climbed."),
+        ("Ahoy! Photosynthesis is how plants turn sunlight, water and carbon dioxide into sugar.",
+         "Ahoy! Plants be cookin' sunlight, water and air into sugar, like a galley feedin' the whole crew."),
+        ("Shiver me timbers! Water boils at 100 degrees Celsius at sea level.",
+         "Water be boilin' at 100 degrees at sea level, me hearty, hot enough to scald a scallywag."),
+    ],
+    "analogy": [
+        ("Think of it as a fun puzzle! The capital of Spain is Madrid.",
+         "Madrid is like the hub of a bicycle wheel: Spain's main roads and rail lines run out from it like spokes, "
+         "which is why the capital sits in the middle of the country."),
+        ("Think of it as a big puzzle. The heart pumps blood through arteries and veins.",
+         "The heart works like the pump in a house's heating system: it pushes warm water through pipes to every room, "
+         "and the cooled water comes back to be pumped again, just as blood returns through the veins."),
+        ("Think of it as a fun game! Vaccines train the immune system with a harmless piece of a germ.",
+         "A vaccine is like a wanted poster for a germ: it shows the immune system's police what the criminal looks like, "
+         "so when the real germ turns up the police recognise it and catch it fast."),
+    ],
+}
+# Real answers from data/labels (both labellers agree): (formula, voice) ids per task.
+REAL_PAIRS = {
+    "pirate": [("pirate-080", "pirate-038"), ("pirate-172", "pirate-214"), ("pirate-028", "pirate-166")],
+    "analogy": [("analogy-002", "analogy-152"), ("analogy-086", "analogy-200"), ("analogy-044", "analogy-070")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VOICE_FORMULA))
+def test_crafted_formula_scores_below_and_voice_above_the_threshold(name):
+    threshold = scorers.THRESHOLDS[name]
+    for formula, voice in VOICE_FORMULA[name]:
+        assert scorers.concept_score(name, formula) < threshold <= scorers.concept_score(name, voice), (formula, voice)
+
+
+@pytest.mark.parametrize("name", sorted(REAL_PAIRS))
+def test_real_formula_scores_below_and_voice_above_the_threshold(name):
+    from training.calibration import agreed_concept_rows
+
+    rows = {r["id"]: r for r in agreed_concept_rows(name)}
+    threshold = scorers.THRESHOLDS[name]
+    for formula_id, voice_id in REAL_PAIRS[name]:
+        formula, voice = rows[formula_id], rows[voice_id]
+        assert (formula["level"], voice["level"]) == (1, 2)
+        assert scorers.concept_score(name, formula["answer"]) < threshold <= scorers.concept_score(name, voice["answer"])
+
+
+# Measured on all agreed rows of data/labels when these scorers were built (bench/concept_scorer_auc.py):
+# pirate 1.000 / 0.995, analogy 0.858 / 0.924 (AUC voice vs formula / voice vs rest); floors are those minus ~0.02.
+AUC_FLOORS = {"pirate": (0.98, 0.97), "analogy": (0.83, 0.90)}
+
+
+@pytest.mark.parametrize("name", sorted(AUC_FLOORS))
+def test_voice_auc_on_the_real_labels_holds_its_floor(name, capsys):
+    from training.calibration import agreed_concept_rows, passing_by_level, voice_aucs
+
+    rows = agreed_concept_rows(name)
+    scores, levels = [scorers.concept_score(name, r["answer"]) for r in rows], [r["level"] for r in rows]
+    aucs = voice_aucs(scores, levels)
+    passing = passing_by_level(scores, levels, scorers.THRESHOLDS[name])
+    with capsys.disabled():
+        print(f"\n  {name:<8} n={len(rows)} AUC voice-vs-formula={aucs['voice_vs_formula']:.3f} "
+              f"voice-vs-rest={aucs['voice_vs_rest']:.3f} passing by level {passing}")
+    vf, vr = AUC_FLOORS[name]
+    assert aucs["voice_vs_formula"] >= vf and aucs["voice_vs_rest"] >= vr
+    (voice_pass, voices), (formula_pass, formulas) = passing[2], passing[1]
+    assert voice_pass >= 0.8 * voices and formula_pass <= 0.35 * formulas
+
+
+def test_agreed_rows_split_by_id_parity():
+    from training.calibration import agreed_concept_rows
+
+    dev, test, every = (agreed_concept_rows("pirate", s) for s in ("dev", "test", "all"))
+    assert len(dev) + len(test) == len(every) >= 150
+    assert all(int(r["id"][-3:]) % 2 == 0 for r in dev) and all(int(r["id"][-3:]) % 2 == 1 for r in test)
+    with pytest.raises(ValueError):
+        agreed_concept_rows("pirate", "train")
+
+
+def test_scorers_load_no_weights():
+    """feedback.scorers is pure text heuristics: importing it must not import torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, feedback.scorers; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent).returncode == 0
