@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback import scorers
+from feedback import content_scorers, scorers
 from models import embeddings
 
 LABELS = Path(__file__).parent / "scorer_labels"
@@ -77,7 +77,7 @@ def test_unknown_scorer_names_the_known_ones():
 
 
 def test_normalize_and_key_fact_matching():
-    assert scorers.normalize("Café, 1,000 apples & 3.50 or SEVEN!") == ["cafe", "1000", "apples", "3.5", "or", "7"]
+    assert content_scorers.normalize("Café, 1,000 apples & 3.50 or SEVEN!") == ["cafe", "1000", "apples", "3.5", "or", "7"]
     facts = {"key_facts": [["Canberra"], ["1913"]]}
     assert scorers.key_facts("CANBERRA! Founded in 1913.", facts) == 1.0
     assert scorers.key_facts("Canberran politics since 1913", facts) == 0.5  # whole tokens only
@@ -99,7 +99,7 @@ def test_math_exact_prefers_the_final_line_and_reads_the_reference():
     assert scorers.math_exact("it is -4", {"answer": "-4"}) == 1.0
     assert scorers.math_exact("$1,250.00", {"reference": "steps\n#### 1250"}) == 1.0
     assert scorers.math_exact("12", {}) == 0.0
-    assert scorers.extract_answer("no numbers") is None
+    assert content_scorers.extract_answer("no numbers") is None
 
 
 def test_math_steps_partial_credit():
@@ -267,7 +267,7 @@ def test_crafted_formula_scores_below_and_voice_above_the_threshold(name):
 
 @pytest.mark.parametrize("name", sorted(REAL_PAIRS))
 def test_real_formula_scores_below_and_voice_above_the_threshold(name):
-    from training.calibration import agreed_concept_rows
+    from study.calibration import agreed_concept_rows
 
     rows = {r["id"]: r for r in agreed_concept_rows(name)}
     threshold = scorers.THRESHOLDS[name]
@@ -284,7 +284,7 @@ AUC_FLOORS = {"pirate": (0.98, 0.97), "analogy": (0.83, 0.90)}
 
 @pytest.mark.parametrize("name", sorted(AUC_FLOORS))
 def test_voice_auc_on_the_real_labels_holds_its_floor(name, capsys):
-    from training.calibration import agreed_concept_rows, passing_by_level, voice_aucs
+    from study.calibration import agreed_concept_rows, passing_by_level, voice_aucs
 
     rows = agreed_concept_rows(name)
     scores, levels = [scorers.concept_score(name, r["answer"]) for r in rows], [r["level"] for r in rows]
@@ -300,7 +300,7 @@ def test_voice_auc_on_the_real_labels_holds_its_floor(name, capsys):
 
 
 def test_agreed_rows_split_by_id_parity():
-    from training.calibration import agreed_concept_rows
+    from study.calibration import agreed_concept_rows
 
     dev, test, every = (agreed_concept_rows("pirate", s) for s in ("dev", "test", "all"))
     assert len(dev) + len(test) == len(every) >= 150

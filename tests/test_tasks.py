@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from feedback import mathgen, scorers, tasks
+from feedback import scorers, tasks
+from tools import mathgen
 from storage import tasks as task_store
 from storage.errors import UserError
 
@@ -53,7 +54,7 @@ def test_people_prompts_leave_the_persons_gender_open():
 
 
 def test_math_file_is_the_generators_output():
-    """data/prompts/math.jsonl is written by `python -m feedback.mathgen --write`; regenerate it if this fails."""
+    """data/prompts/math.jsonl is written by `python -m tools.mathgen --write`; regenerate it if this fails."""
     assert (tasks.PROMPTS_DIR / "math.jsonl").read_text() == mathgen.to_jsonl(mathgen.generate())
 
 

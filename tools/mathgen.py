@@ -7,7 +7,7 @@ when more are asked for; a question already drawn is redrawn, so all are distinc
 ending in `#### <answer>`, the format the `math-steps` task asks for.
 
 The shipped prompt set data/prompts/math.jsonl is this generator's output for the default
-seed and count, written with `python -m feedback.mathgen --write`; a test checks that the file
+seed and count, written with `python -m tools.mathgen --write`; a test checks that the file
 still equals the generator's output, so it can be read and reviewed like any other set.
 """
 
@@ -182,7 +182,7 @@ def to_jsonl(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m feedback.mathgen [--count N] [--seed S] [--write]`: print or write the math prompt set."""
+    """`python -m tools.mathgen [--count N] [--seed S] [--write]`: print or write the math prompt set."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
