@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 from feedback.fluency import repetition
+from feedback.formula import formula_share
 from feedback.pair_plan import describe
+from feedback.scorers import THRESHOLDS
 from storage import evaluations as eval_store
 from study import report
 from training import methods
@@ -38,16 +40,18 @@ def slug(spec: str) -> str:
 
 def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], seed: int,
                judged: dict[str, dict[str, list[float]]] | None = None) -> tuple[list[dict], dict]:
-    """(report rows with concept, content, repetition and ratios, and with `judged` (an LLM judge's
+    """(report rows with concept, formula share, content, repetition and ratios, and with `judged` (an LLM judge's
     per-prompt scores by row) judge_concept and judge_content; per-prompt scores by row key)."""
     rows, per_prompt = [], {}
     for key, texts in evals.items():
         per_prompt[key] = score_texts(task, prompts, texts)
         if judged:
             per_prompt[key].update({f"judge_{axis}": v for axis, v in judged[key].items()})
+        concept = per_prompt[key]["concept"]
         rows.append({
             "name": ROW_NAMES.get(key, key), "key": key, **summarize_scores(per_prompt[key], seed=seed),
             "repetition": summarize([repetition(t) for t in texts], seed=seed),
+            **({"formula": formula_share(texts, concept, THRESHOLDS[task["concept_scorer"]])} if concept else {}),
         })
     return report.add_ratios(rows), per_prompt
 

@@ -56,16 +56,20 @@ def _ratio(value: float | None) -> str:
 
 def markdown_table(rows: list[dict]) -> str:
     """The results table: one line per row, concept and content with 95% intervals, both ratios, and
-    (when the rows carry them) the mean repetition of the row's answers and an LLM judge's scores."""
+    (when the rows carry them) the share of formula answers (feedback.formula), the mean repetition
+    of the row's answers and an LLM judge's scores."""
+    formulas = any("formula" in r for r in rows)
     repeats = any("repetition" in r for r in rows)
     judged = any("judge_concept" in r for r in rows)
-    extra_head = (" repetition |" if repeats else "") + (" judge concept | judge content |" if judged else "")
+    extra_head = (" formula |" if formulas else "") + (" repetition |" if repeats else "") \
+        + (" judge concept | judge content |" if judged else "")
     lines = [
         "| row | concept [95% CI] | content [95% CI] | concept transferred | content kept |" + extra_head,
         "|---|---|---|---|---|" + "---|" * extra_head.count("|"),
     ]
     for r in rows:
-        extra = (f" {_ratio(r['repetition']['mean']) if r.get('repetition') else 'n/a'} |" if repeats else "")
+        extra = f" {_ratio(r.get('formula'))} |" if formulas else ""
+        extra += (f" {_ratio(r['repetition']['mean']) if r.get('repetition') else 'n/a'} |" if repeats else "")
         if judged:
             extra += f" {_interval(r.get('judge_concept'))} | {_interval(r.get('judge_content'))} |"
         lines.append(

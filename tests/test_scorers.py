@@ -316,3 +316,21 @@ def test_scorers_load_no_weights():
 
     code = "import sys, feedback.scorers; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent).returncode == 0
+
+
+def test_formula_share_counts_a_repeated_opening_without_the_concept():
+    from feedback.formula import commonest_opening, formula_share
+
+    formula = ["Aye, the capital of Spain is Madrid.", "Aye, Jupiter is the largest planet.", "Aye, water boils at 100 degrees."]
+    voice = ["Aye, the capital o' Spain be Madrid, matey!", "Arr, Jupiter be the biggest o' them all, ye landlubber!"]
+    plain = ["The capital of Spain is Madrid.", "The largest planet is Jupiter."]
+    threshold = scorers.THRESHOLDS["pirate"]
+
+    def share(texts):
+        return formula_share(texts, [scorers.concept_score("pirate", t) for t in texts], threshold)
+
+    assert commonest_opening(formula + voice) == "aye"
+    assert share(formula) == 1.0
+    assert share(voice) == 0.0
+    assert share(plain) == 0.0  # a plain row's commonest opening scores 0: no formula
+    assert share(formula + voice) == 3 / 5
