@@ -171,7 +171,8 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
     diffs = differences(per_prompt, cfg.seed)
     title = f"{cfg.task}: weak {slug(cfg.weak)} → strong {slug(cfg.strong)}"
     setup = (
-        f"{cfg.n_train} train / {cfg.n_eval} eval prompts; simulated weak annotator"
+        f"{cfg.n_train} train / {cfg.n_eval} {runner.eval_split} prompts"
+        + (f" of prompt set `{runner.prompt_set}`" if cfg.prompt_set else "") + "; simulated weak annotator"
         + (f"s: {cfg.annotators} per pair, the majority's verdict counts; each with" if cfg.annotators > 1 else ":")
         + f" verdict noise {cfg.noise}, content noise {cfg.content_noise}; pairs: "
         + ", ".join(f"{describe(plan)} ({', '.join(r.key for r in runner.rows if r.plan == plan)})"
