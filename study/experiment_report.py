@@ -224,6 +224,7 @@ def samples(prompt: dict, answers: dict[str, str]) -> list[str]:
 def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
     """One evaluations row per report row, so the Results tab plots experiment runs beside evaluate jobs."""
     cfg, run = runner.cfg, runner.out.name
+    split = "train" if runner.eval_split == "held-out train" else runner.eval_split  # a --validation run is no eval score
     for r in rows:
         key = r["key"]
         if key in ROWS:
@@ -231,8 +232,9 @@ def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
         else:
             model, strategy = (cfg.weak if key == "weak" else cfg.strong), key
         eval_store.add_evaluation(
-            runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"],
+            runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"], split=split,
             details={"experiment": str(runner.out), "row": r["name"], "prompt_ids": [p["id"] for p in runner.eval],
+                     **({"prompt_set": cfg.prompt_set} if cfg.prompt_set else {}),
                      "concept_scores": per_prompt[key]["concept"], "content_scores": per_prompt[key]["content"],
                      "repetition": r["repetition"],
                      **({"judge": cfg.judge, **{f"judge_{axis}": r[f"judge_{axis}"] for axis in ("concept", "content")},

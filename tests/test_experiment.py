@@ -343,6 +343,21 @@ def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_p
     assert runner.eval_split == ("held-out train" if cfg.validation else "eval") and runner.prompt_set == "general"
 
 
+@pytest.mark.parametrize("split, stored", [("eval", "eval"), ("validation", "validation"), ("held-out train", "train")])
+def test_a_runs_evaluations_are_stored_under_the_split_it_scored(split, stored, tmp_path, store, tiny_task):
+    from types import SimpleNamespace
+
+    from study.experiment_report import store_evaluations
+
+    runner = SimpleNamespace(cfg=ExperimentConfig(task=tiny_task, weak="w", strong="s", prompt_set="tiny-wide"), out=tmp_path / "run",
+                             store=store, task=tasks.get_task(store, tiny_task), eval=[{"id": 1}], eval_split=split)
+    stat = {"mean": 0.5, "lo": 0.4, "hi": 0.6}
+    store_evaluations(runner, [{"key": "weak", "name": "weak model", "concept": stat, "content": stat, "repetition": 0.0}],
+                      {"weak": {"concept": [0.5], "content": [0.5]}})
+    (row,) = evaluations.list_evaluations(store, runner.task["id"])
+    assert (row["split"], row["details"]["prompt_set"]) == (stored, "tiny-wide")
+
+
 def test_experiment_flags_come_from_the_config_dataclass():
     import app
 
