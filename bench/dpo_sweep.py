@@ -1,9 +1,10 @@
-"""Sweep DPO settings of an experiment's rows on held-out train prompts, never the eval split.
+"""Sweep DPO settings of an experiment's rows on held-out prompts, never the eval split.
 
 Reads a finished run's train-prompt stages (weak, icl-refine, strong-base, icl-restyle texts and the simulated
 annotator's verdicts, results/<run>/stages), trains one DPO row per setting on them exactly as the
 experiment does (study.experiment_rows), answers the next `--n-held` train prompts (those the
-row did not train on) greedily with the run's decoding, and scores concept, content and
+row did not train on; the first `--n-held` of the validation split in a prompt set that has one, such
+as wide) greedily with the run's decoding, and scores concept, content and
 repetition with the task's scorers. One JSON line per setting goes to `--log` (texts included),
 and the table of all lines so far to `--table`.
 
@@ -26,14 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def held_out(task: dict, n_train: int, n_held: int) -> tuple[list[dict], list[dict]]:
-    """(the run's train prompts, the next n_held train prompts) as prompt rows, in the store's order."""
+def held_out(prompt_set: str, n_train: int, n_held: int) -> tuple[list[dict], list[dict]]:
+    """(the run's train prompts, n_held held-out prompts: the set's first validation prompts, or in a set
+    without a validation split the train prompts after the run's) as prompt rows, in the store's order."""
     from feedback.tasks import PROMPTS_DIR
 
-    rows = [json.loads(line) for line in (PROMPTS_DIR / f"{task['prompt_set']}.jsonl").read_text().splitlines() if line.strip()]
-    train = [{"id": i, "text": r["prompt"], "reference": r.get("reference"), "key_facts": r.get("key_facts")}
-             for i, r in enumerate(r for r in rows if r["split"] == "train")]
-    return train[:n_train], train[n_train:n_train + n_held]
+    rows = [json.loads(line) for line in (PROMPTS_DIR / f"{prompt_set}.jsonl").read_text().splitlines() if line.strip()]
+    of = lambda split: [{"id": i, "text": r["prompt"], "reference": r.get("reference"), "key_facts": r.get("key_facts")}  # noqa: E731
+                        for i, r in enumerate(r for r in rows if r["split"] == split)]
+    train, validation = of("train"), of("validation")
+    return train[:n_train], (validation[:n_held] if validation else train[n_train:n_train + n_held])
 
 
 def _value(text: str):
@@ -71,7 +74,7 @@ def main() -> None:
     parser.add_argument("--annotators", type=int, help="re-vote the run's pairs with this many simulated annotators (majority), from its judge stage's scores")
     parser.add_argument("--min-agreement", type=float, help="train only on pairs whose annotators agreed at least this much")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a TrainConfig value (repeatable)")
-    parser.add_argument("--n-held", type=int, default=16, help="held-out train prompts to answer")
+    parser.add_argument("--n-held", type=int, default=16, help="held-out prompts to answer (validation prompts where the set has them)")
     parser.add_argument("--log", default="results/sweeps/dpo-sweep.jsonl")
     parser.add_argument("--table", default="results/sweeps/dpo-sweep.md")
     args = parser.parse_args()
@@ -92,7 +95,7 @@ def main() -> None:
     cfg = json.loads((run / "config.json").read_text())
     stages = run / "stages"
     task = dataclasses.asdict(load_task_file(TASKS_DIR / f"{cfg['task']}.toml"))
-    prompts, held = held_out(task, cfg["n_train"], args.n_held)
+    prompts, held = held_out(cfg.get("prompt_set") or task["prompt_set"], cfg["n_train"], args.n_held)
     texts = {s: json.loads((stages / f"{s}-train.json").read_text())["texts"] for s in TRAIN_STRATEGIES}
     judged = json.loads((stages / "judge.json").read_text())
     verdicts = judged["verdicts"]

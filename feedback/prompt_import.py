@@ -10,8 +10,9 @@ Field mapping (first column present wins, case-sensitive):
 - key_facts: a list of facts, each a list of accepted aliases ([["Canberra"]]); a plain string
   is one fact with one alias. In CSV the cell holds that JSON, or facts separated by `;` with
   aliases separated by `|` ("Canberra|Canberra, ACT; 1913");
-- split: `train`, or `eval` (also accepted: test, validation, valid, dev); absent -> stable
-  assignment by hash of the id (about 30% eval), see `default_split`.
+- split: `train`, `validation` (also accepted: valid, dev) or `eval` (also: test); absent -> stable
+  assignment by hash of the id (about 30% eval, never validation), see `default_split`;
+- any other field (wide.jsonl's `kind` and `domain`, say) is ignored.
 
 Any problem refuses the whole file with the line (JSONL, CSV) or row (HF) and field at fault,
 and nothing is imported; storage.tasks.insert_prompts writes in one transaction.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 from pathlib import Path
 
 from settings import Settings
@@ -32,7 +34,7 @@ from storage.errors import UserError
 PROMPT_FIELDS = ("prompt", "question", "instruction")
 ID_FIELDS = ("id", "ext_id")
 REFERENCE_FIELDS = ("reference", "response")
-SPLIT_ALIASES = {"train": "train", "eval": "eval", "test": "eval", "validation": "eval", "valid": "eval", "dev": "eval"}
+SPLIT_ALIASES = {"train": "train", "validation": "validation", "valid": "validation", "dev": "validation", "eval": "eval", "test": "eval"}
 EVAL_PERCENT = 30
 FORMATS = ("jsonl", "csv", "hf")
 
@@ -105,12 +107,16 @@ def normalize_record(record: dict, where: str, prompt_field: str | None = None, 
         raise UserError(f"{where}: missing prompt field {wanted} (use --prompt-field to name another column)")
     if not isinstance(text, str) or not text.strip():
         raise UserError(f"{where}, field {field!r}: the prompt must be non-empty text")
-    _, ext_id = _first(record, ID_FIELDS)
+    id_field, ext_id = _first(record, ID_FIELDS)
+    if isinstance(ext_id, float) and not math.isfinite(ext_id):  # JSON's NaN / Infinity, or an empty pandas cell
+        raise UserError(f"{where}, field {id_field!r}: {ext_id!r} is not an id")
     ext_id = str(ext_id).strip() if ext_id is not None else stable_id(text)
     ref_field, reference = _first(record, REFERENCE_FIELDS)
     answer = record.get("answer")
     if answer is not None and not isinstance(answer, (str, int, float)):
         raise UserError(f"{where}, field 'answer': expected text or a number, got {type(answer).__name__}")
+    if isinstance(answer, float) and not math.isfinite(answer):
+        raise UserError(f"{where}, field 'answer': {answer!r} is not an answer")
     if isinstance(answer, str) and "####" in answer:
         reference = reference if reference is not None else answer
         ref_field = ref_field or "answer"
@@ -252,7 +258,7 @@ def cli(parser) -> None:
     imp.set_defaults(func=_run_import)
     ls = sub.add_parser("list", help="list prompt sets, or the prompts of one set")
     ls.add_argument("--set", dest="prompt_set", help="show this set's prompts (default: list the sets)")
-    ls.add_argument("--split", choices=("train", "eval"), help="only prompts of this split (default: both)")
+    ls.add_argument("--split", choices=task_store.SPLITS, help="only prompts of this split (default: all)")
     ls.add_argument("--limit", type=int, default=20, help="most prompts to show (default 20)")
     ls.set_defaults(func=_run_list)
 
@@ -274,7 +280,8 @@ def _run_list(args) -> int:
         if not sets:
             print("no prompt sets yet; `python app.py tasks load` loads the shipped ones")
         for name, n in sets.items():
-            print(f"{name}\t{n} prompts ({task_store.count_prompts(store, name, 'train')} train, {task_store.count_prompts(store, name, 'eval')} eval)")
+            counts = ", ".join(f"{task_store.count_prompts(store, name, split)} {split}" for split in task_store.SPLITS)
+            print(f"{name}\t{n} prompts ({counts})")
         return 0
     if not task_store.count_prompts(store, args.prompt_set):
         raise UserError(f"prompt set {args.prompt_set!r} is empty or unknown; known sets: {', '.join(task_store.prompt_sets(store)) or 'none'}")

@@ -64,8 +64,8 @@ def schedule_pairs(
     two outputs are left out before counting towards `n`, so calling again adds new prompts.
     """
     task = task_store.get_task(store, task_name)
-    if split not in (None, "train", "eval"):
-        raise UserError(f"split must be 'train' or 'eval', not {split!r}")
+    if split is not None and split not in task_store.SPLITS:
+        raise UserError(f"split must be one of {task_store.SPLIT_NAMES}, not {split!r}")
     if n < 1:
         raise UserError("number of pairs must be at least 1")
     votes = task["votes_per_pair"] if votes_wanted is None else int(votes_wanted)
@@ -129,14 +129,14 @@ def summary_line(result: dict) -> str:
 
 
 def cli(parser) -> None:
-    """`pairs --task T [--plan refined|naive | --a SIDE --b SIDE] --n 40 [--split train|eval] [--votes K] [--seed S]`."""
+    """`pairs --task T [--plan refined|naive | --a SIDE --b SIDE] --n 40 [--split train|validation|eval] [--votes K] [--seed S]`."""
     parser.add_argument("--task", required=True, help="task name")
     parser.add_argument("--plan", default=DEFAULT_PLAN, choices=sorted(PLANS),
                         help=f"pair plan to schedule when --a/--b are not given (default: {describe(DEFAULT_PLAN)})")
     parser.add_argument("--a", help="instead of a plan: a strategy (weak, icl-refine, ...), model:<version>, or either @model")
     parser.add_argument("--b", help="the other side, same forms as --a")
     parser.add_argument("--n", type=int, default=40, help="at most this many new pairs per matchup (one per prompt)")
-    parser.add_argument("--split", choices=("train", "eval"), help="only prompts of this split")
+    parser.add_argument("--split", choices=task_store.SPLITS, help="only prompts of this split")
     parser.add_argument("--votes", type=int, help="distinct annotators wanted per pair (default: the task's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the A/B placement")
     parser.set_defaults(func=run)

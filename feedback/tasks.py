@@ -164,15 +164,13 @@ def _open(args) -> Store:
 
 
 def _counts(store: Store, prompt_set: str) -> str:
-    train = task_store.count_prompts(store, prompt_set, "train")
-    evals = task_store.count_prompts(store, prompt_set, "eval")
-    return f"{train} train / {evals} eval"
+    return " / ".join(f"{task_store.count_prompts(store, prompt_set, split)} {split}" for split in task_store.SPLITS)
 
 
 def _run_list(args) -> int:
     store = _open(args)
     for t in task_store.list_tasks(store):
-        print(f"{t['name']:<16} {t['title']:<40} {t['prompt_set']:<10} {_counts(store, t['prompt_set']):<20} {t['concept_scorer']} / {t['content_scorer']}")
+        print(f"{t['name']:<16} {t['title']:<40} {t['prompt_set']:<10} {_counts(store, t['prompt_set']):<36} {t['concept_scorer']} / {t['content_scorer']}")
     return 0
 
 

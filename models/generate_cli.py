@@ -45,7 +45,7 @@ def cli(parser) -> None:
     parser.add_argument("--task", required=True, help="task name (see `python app.py tasks list`)")
     parser.add_argument("--strategies", required=True, help=f"comma-separated strategies: {names}")
     parser.add_argument("--n", type=int, default=40, help="how many prompts (the first n of the set or split)")
-    parser.add_argument("--split", choices=("train", "eval"), help="only prompts of this split (default: both)")
+    parser.add_argument("--split", choices=task_store.SPLITS, help="only prompts of this split (default: all)")
     parser.add_argument("--weak", help="weak model spec (default: settings weak_model)")
     parser.add_argument("--strong", help="strong model spec (default: settings strong_model)")
     confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed"))

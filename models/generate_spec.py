@@ -67,8 +67,8 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
             resolve(job.strong)
     if job.n < 1:
         raise UserError("--n must be at least 1")
-    if job.split not in (None, "train", "eval"):
-        raise UserError(f"split must be 'train' or 'eval', not {job.split!r}")
+    if job.split is not None and job.split not in task_store.SPLITS:
+        raise UserError(f"split must be one of {task_store.SPLIT_NAMES}, not {job.split!r}")
     job.gen_params()  # GenParams refuses bad sampling values with a UserError
     if not task_store.count_prompts(store, task_row["prompt_set"], job.split):
         raise UserError(f"task {job.task!r} has no {job.split or ''} prompts in set {task_row['prompt_set']!r}")

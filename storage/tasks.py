@@ -19,7 +19,10 @@ TASK_FIELDS = (
     "concept_scorer", "content_scorer", "votes_per_pair", "gold_threshold", "weak_cue", "weak_examples",
 )
 PROMPT_FIELDS = ("ext_id", "text", "reference", "key_facts", "answer", "split")
-SPLITS = ("train", "eval")
+# The one list of prompt splits; every split choice (flags, forms, checks) imports it. `validation` is
+# for choosing rows, rates and steps; `eval` stays held out and is scored once (migration 008).
+SPLITS = ("train", "validation", "eval")
+SPLIT_NAMES = ", ".join(repr(s) for s in SPLITS)
 
 
 def upsert_task(store: Store, task: dict) -> int:
@@ -75,7 +78,7 @@ def clean_prompt(row: dict, index: int = 0) -> tuple:
         raise UserError(f"{where}: missing or empty prompt text")
     split = row.get("split")
     if split not in SPLITS:
-        raise UserError(f"{where}: split must be 'train' or 'eval', not {split!r}")
+        raise UserError(f"{where}: split must be one of {SPLIT_NAMES}, not {split!r}")
     key_facts = row.get("key_facts") or []
     if not isinstance(key_facts, list) or not all(
         isinstance(fact, list) and fact and all(isinstance(a, str) and a.strip() for a in fact) for fact in key_facts
@@ -141,7 +144,7 @@ def _decode(prompt: dict) -> dict:
 def list_prompts(store: Store, prompt_set: str, split: str | None = None, limit: int | None = None) -> list[dict]:
     """Prompts of a set in import order (by id), optionally one split and at most `limit` rows."""
     if split is not None and split not in SPLITS:
-        raise UserError(f"split must be 'train' or 'eval', not {split!r}")
+        raise UserError(f"split must be one of {SPLIT_NAMES}, not {split!r}")
     sql = "SELECT * FROM prompts WHERE prompt_set = ?"
     params: list = [prompt_set]
     if split is not None:

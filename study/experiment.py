@@ -16,6 +16,11 @@ on the same eval prompts. Every stage writes its result into the results folder 
 committed folder resumes on another machine without retraining rows whose eval stage is there. The
 folder's `config.json` pins the settings; running again into it with different ones is refused.
 
+The prompts come from the task's own prompt set unless `--prompt-set` names another (e.g. `wide`,
+data/prompts/README.md); only then is the set pinned in config.json, so runs made before the option
+keep their config. `--validation` scores the set's validation split instead of its eval split, for
+choosing rows, rates and steps (a set without one: the train prompts after the first --n-train).
+
 Training is cut to a few LoRA steps (`--train-steps`) so that a run fits a 2-core CPU;
 report.md lists the time every stage took. The same command runs with hub model specs (e.g.
 `--weak Qwen/Qwen2.5-0.5B-Instruct --strong Qwen/Qwen2.5-7B-Instruct`) on a GPU.
@@ -58,6 +63,7 @@ class ExperimentConfig:
     """Settings of one experiment run (stored in the results folder's config.json)."""
 
     task: str = field(default="pirate", metadata={"help": "task to run"})
+    prompt_set: str = field(default="", metadata={"help": "prompt set the train, validation and eval prompts come from (default: the task's own; see `python app.py prompts list`)"})
     weak: str = field(default="", metadata={"help": "weak model spec (default: settings.weak_model)"})
     strong: str = field(default="", metadata={"help": "strong model spec (default: settings.strong_model)"})
     n_train: int = field(default=64, metadata={"help": "train prompts: weak labels, refinement, training data"})
@@ -73,16 +79,26 @@ class ExperimentConfig:
     learning_rate: float = field(default=EXPERIMENT_LR, metadata={"help": "peak LoRA learning rate of every trained row (0: the train command's per-method default)"})
     seed: int = field(default=0, metadata={"help": "seed of example choice, annotator verdicts, training and bootstrap"})
     rows: str = field(default="", metadata={"help": "comma-separated trained rows to run (default: all of " + ", ".join(ROWS) + ")"})
-    validation: bool = field(default=False, metadata={"help": "score on the --n-eval train prompts after the first --n-train instead of the eval split (for choosing rates and steps)"})
+    validation: bool = field(default=False, metadata={"help": "score on the prompt set's validation split instead of its eval split (for choosing rows, rates and steps); a set without one: the --n-eval train prompts after the first --n-train"})
     out: str = field(default="", metadata={"help": "results folder (default: results/<task>-<strong>)"})
     judge: str = field(default="", metadata={"help": "also score every row's eval answers with this LLM judge (model spec); report.md gets its columns"})
     judge_precision: str = field(default="auto", metadata={"help": "the judge's precision: auto (int8 on a CPU without native bf16), native or int8"})
 
-    def resolved(self, settings) -> "ExperimentConfig":
-        """A copy with model specs and the results folder filled in; UserError on impossible values."""
+    def resolved(self, settings, store: Store | None = None) -> "ExperimentConfig":
+        """A copy with model specs and the results folder filled in; UserError on impossible values.
+
+        With `store`, the prompt set is checked and a set equal to the task's own is cleared, so a
+        run on the task's set keeps the config (and the results folder) of runs made before the option."""
         cfg = dataclasses.replace(self, weak=self.weak or settings.weak_model, strong=self.strong or settings.strong_model)
+        if store is not None and cfg.prompt_set:
+            from storage import tasks as task_store
+
+            if cfg.prompt_set == task_store.get_task(store, cfg.task)["prompt_set"]:
+                cfg.prompt_set = ""
+            elif not task_store.count_prompts(store, cfg.prompt_set):
+                raise UserError(f"unknown or empty --prompt-set {cfg.prompt_set!r}; known: {', '.join(task_store.prompt_sets(store)) or 'none'}")
         if not cfg.out:
-            cfg.out = str(RESULTS / f"{cfg.task}-{slug(cfg.strong)}")
+            cfg.out = str(RESULTS / "-".join([cfg.task, *([cfg.prompt_set] if cfg.prompt_set else []), slug(cfg.strong)]))
         if cfg.n_train < cfg.n_icl + 1 or cfg.n_eval < 1:
             raise UserError(f"need --n-train > --n-icl ({cfg.n_icl}) and --n-eval >= 1")
         if not 0.0 <= cfg.noise < 0.5:
@@ -109,8 +125,10 @@ class ExperimentConfig:
     def pinned(self) -> dict:
         """The settings every cached stage depends on: all but the output folder, the rows (which only
         choose the stages that run) and the judge (its scores are a stage keyed by the judge), so a run
-        can be reported on some rows while others train, or judged after the fact."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("out", "rows", "judge", "judge_precision")}
+        can be reported on some rows while others train, or judged after the fact. The prompt set is
+        pinned only when it is not the task's own, so runs made before the option keep their config."""
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k not in ("out", "rows", "judge", "judge_precision") and (k != "prompt_set" or v)}
 
 
 def run_experiment(cfg: ExperimentConfig, settings, store: Store, progress=None) -> dict:
@@ -118,7 +136,7 @@ def run_experiment(cfg: ExperimentConfig, settings, store: Store, progress=None)
     from feedback.tasks import sync_shipped
 
     sync_shipped(store)
-    cfg = cfg.resolved(settings)
+    cfg = cfg.resolved(settings, store)
     check_config(Path(cfg.out), cfg.pinned())
     return Runner(cfg, settings, store, progress).run()
 

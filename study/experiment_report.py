@@ -175,7 +175,8 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
     diffs = differences(per_prompt, cfg.seed)
     title = f"{cfg.task}: weak {slug(cfg.weak)} → strong {slug(cfg.strong)}"
     setup = (
-        f"{cfg.n_train} train / {cfg.n_eval} eval prompts; simulated weak annotator"
+        f"{cfg.n_train} train / {cfg.n_eval} {runner.eval_split} prompts"
+        + (f" of prompt set `{runner.prompt_set}`" if cfg.prompt_set else "") + "; simulated weak annotator"
         + (f"s: {cfg.annotators} per pair, the majority's verdict counts; each with" if cfg.annotators > 1 else ":")
         + f" verdict noise {cfg.noise}, content noise {cfg.content_noise}; pairs: "
         + ", ".join(f"{describe(plan)} ({', '.join(r.key for r in runner.rows if r.plan == plan)})"
@@ -227,6 +228,7 @@ def samples(prompt: dict, answers: dict[str, str]) -> list[str]:
 def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
     """One evaluations row per report row, so the Results tab plots experiment runs beside evaluate jobs."""
     cfg, run = runner.cfg, runner.out.name
+    split = "train" if runner.eval_split == "held-out train" else runner.eval_split  # a --validation run is no eval score
     for r in rows:
         key = r["key"]
         if key in ROWS:
@@ -234,8 +236,9 @@ def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
         else:
             model, strategy = (cfg.weak if key == "weak" else cfg.strong), key
         eval_store.add_evaluation(
-            runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"],
+            runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"], split=split,
             details={"experiment": str(runner.out), "row": r["name"], "prompt_ids": [p["id"] for p in runner.eval],
+                     **({"prompt_set": cfg.prompt_set} if cfg.prompt_set else {}),
                      "concept_scores": per_prompt[key]["concept"], "content_scores": per_prompt[key]["content"],
                      "repetition": r["repetition"],
                      **({"judge": cfg.judge, **{f"judge_{axis}": r[f"judge_{axis}"] for axis in ("concept", "content")},

@@ -75,24 +75,29 @@ class Runner:
         self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
         self.plan = (self.PLAN[:self.PLAN.index("judge") + 1] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
                      + (["llm-judge"] if cfg.judge else []) + ["report"])
-        if cfg.validation:  # held-out train prompts: tune rates and steps without looking at the eval split
-            train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train + cfg.n_eval)
-            self.train, self.eval = train[:cfg.n_train], train[cfg.n_train:]
-        else:
-            self.train = task_store.list_prompts(store, self.task["prompt_set"], "train", limit=cfg.n_train)
-            self.eval = task_store.list_prompts(store, self.task["prompt_set"], "eval", limit=cfg.n_eval)
+        self.prompt_set = cfg.prompt_set or self.task["prompt_set"]
+        self.train, self.eval, self.eval_split = self.prompts(store)
         if len(self.train) < cfg.n_train or len(self.eval) < cfg.n_eval:
-            where = "train prompts after the first --n-train" if cfg.validation else "eval prompts"
-            raise UserError(
-                f"task {cfg.task!r} has {len(self.train)} train and {len(self.eval)} {where}; "
-                f"asked for --n-train {cfg.n_train} and --n-eval {cfg.n_eval}"
-            )
+            where = "train prompts after the first --n-train" if self.eval_split == "held-out train" else f"{self.eval_split} prompts"
+            raise UserError(f"task {cfg.task!r} (prompt set {self.prompt_set!r}) has {len(self.train)} train and {len(self.eval)} {where}; "
+                            f"asked for --n-train {cfg.n_train} and --n-eval {cfg.n_eval}")
         self.report_progress = progress
         self.timings_path = self.out / "timings.json"
         self.timings: dict[str, float] = json.loads(self.timings_path.read_text()) if self.timings_path.is_file() else {}
         self.done = 0
 
     # -- helpers --
+
+    def prompts(self, store: Store) -> tuple[list[dict], list[dict], str]:
+        """(train prompts, the prompts rows are scored on, their split). --validation never looks at the eval split: it scores
+        the set's validation split or, in a set without one, the train prompts after the first --n-train (as before that split)."""
+        cfg, listed = self.cfg, lambda split, n: task_store.list_prompts(store, self.prompt_set, split, limit=n)
+        if not cfg.validation:
+            return listed("train", cfg.n_train), listed("eval", cfg.n_eval), "eval"
+        if task_store.count_prompts(store, self.prompt_set, "validation"):
+            return listed("train", cfg.n_train), listed("validation", cfg.n_eval), "validation"
+        train = listed("train", cfg.n_train + cfg.n_eval)
+        return train[:cfg.n_train], train[cfg.n_train:], "held-out train"
 
     def gen_params(self):
         """Greedy decoding with the run's length, batch and repetition penalty, the same for every row."""

@@ -133,7 +133,21 @@ def test_evaluate_command_scores_stores_and_reuses_outputs(tmp_path, settings, s
 
     assert app.main(["evaluate", "--task", scored_task, "--model", "no-such-model", "--wait"]) == 2
     assert "unknown model spec" in capsys.readouterr().err
+
     assert len(jobs.list_jobs(store, kind="evaluate")) == 2  # nothing queued for the bad spec
+
+    # the validation split, for choosing rows, rates and steps: scored and stored as such, left out of the Results tab
+    assert app.main(["evaluate", "--task", scored_task, "--model", spec, "--split", "validation", "--wait"]) == 2
+    assert "has no validation prompts" in capsys.readouterr().err
+    tasks.insert_prompts(store, "toy-eval-q", [{"ext_id": "v0", "text": "Held out?", "key_facts": [["Canberra"]], "split": "validation"}])
+    assert app.main(["evaluate", "--task", scored_task, "--model", spec, "--split", "validation", "--max-new-tokens", "4", "--wait"]) == 0
+    assert "1 validation prompts:" in capsys.readouterr().out
+    held = [e for e in evaluations.list_evaluations(store, task_id) if e["split"] == "validation"]
+    assert [e["n"] for e in held] == [1] and len(outputs.list_outputs(store, task_id, strategy="strong-base", split="validation")) == 1
+    from types import SimpleNamespace
+    from ui.results import task_view
+
+    assert len(task_view(SimpleNamespace(store=store), scored_task)["evaluations"]) == 1  # the eval split's row only
 
 
 @pytest.mark.timeout(600)

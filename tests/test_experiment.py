@@ -286,6 +286,78 @@ def test_a_validation_run_scores_held_out_train_prompts_and_runs_only_the_rows_a
                settings, store)
 
 
+def _another_set(store, name="tiny-wide"):
+    """A prompt set with all three splits, 4 prompts each, in the order eval, validation, train."""
+    tasks.insert_prompts(store, name, [
+        {"ext_id": f"{split[0]}{i}", "text": f"{split} question {i}?", "reference": "Madrid", "key_facts": [["Madrid"]], "split": split}
+        for split in ("eval", "validation", "train") for i in range(4)
+    ])
+    return {split: [p["id"] for p in tasks.list_prompts(store, name, split)] for split in tasks.SPLITS}
+
+
+def test_a_run_on_another_prompt_set_draws_its_splits_and_pins_the_set(tmp_path, settings, store, tiny_task):
+    ids = _another_set(store)
+    cfg = ExperimentConfig(task=tiny_task, prompt_set="tiny-wide", n_train=3, n_eval=2, n_icl=2).resolved(settings, store)
+    assert cfg.out.endswith(f"results/{tiny_task}-tiny-wide-{settings.strong_model}") and cfg.pinned()["prompt_set"] == "tiny-wide"
+    runner = Runner(dataclasses.replace(cfg, out=str(tmp_path / "a")), settings, store)
+    assert ([p["id"] for p in runner.train], [p["id"] for p in runner.eval]) == (ids["train"][:3], ids["eval"][:2])
+    held = Runner(dataclasses.replace(cfg, validation=True, out=str(tmp_path / "b")), settings, store)
+    assert ([p["id"] for p in held.train], [p["id"] for p in held.eval], held.eval_split) == (ids["train"][:3], ids["validation"][:2], "validation")
+    with pytest.raises(UserError, match=r"prompt set 'tiny-wide'\) has 3 train and 4 validation prompts; asked for --n-train 3 and --n-eval 5"):
+        Runner(dataclasses.replace(cfg, validation=True, n_eval=5, out=str(tmp_path / "c")), settings, store)
+    # the task's own set, named or not, is the run it always was: same config, same folder
+    own = ExperimentConfig(task=tiny_task, prompt_set="tiny-general", n_train=3, n_eval=2, n_icl=2).resolved(settings, store)
+    plain = ExperimentConfig(task=tiny_task, n_train=3, n_eval=2, n_icl=2).resolved(settings, store)
+    assert own == plain and own.prompt_set == "" and "prompt_set" not in own.pinned()
+    assert own.out.endswith(f"results/{tiny_task}-{settings.strong_model}")
+    check_config(tmp_path / "run", dataclasses.replace(plain, out=str(tmp_path / "run")).pinned())
+    with pytest.raises(UserError, match="other settings \\(prompt_set\\)"):
+        check_config(tmp_path / "run", cfg.pinned())
+    with pytest.raises(UserError, match=r"unknown or empty --prompt-set 'nope'; known: .*tiny-wide"):
+        ExperimentConfig(task=tiny_task, prompt_set="nope").resolved(settings, store)
+    args = __import__("app").build_parser().parse_args(["experiment", "--task", "pirate", "--prompt-set", "wide", "--validation"])
+    assert ExperimentConfig(**confargs.typed_flags(args, ExperimentConfig, "exp_")) == ExperimentConfig(prompt_set="wide", validation=True)
+
+
+@pytest.mark.parametrize("run", ["pirate-qwen2.5-coder-1.5b", "analogy-qwen2.5-coder-1.5b", "validation/pirate-n64"])
+def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_path, settings, store):
+    """A committed run's config.json still pins the same settings and resolves the same prompts: its stages' stored
+    keys (which hash the prompts' messages) match, so nothing reruns; a validation run of a set without a
+    validation split still scores the train prompts after its first --n-train."""
+    from feedback.tasks import sync_shipped
+    from study.experiment import RESULTS
+
+    sync_shipped(store)
+    folder = RESULTS / run
+    config = json.loads((folder / "config.json").read_text())
+    cfg = ExperimentConfig(**config, out=str(tmp_path)).resolved(settings, store)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    check_config(tmp_path, cfg.pinned())  # the folder would resume, not be refused
+    runner = Runner(cfg, settings, store)
+    stored = {name: json.loads((folder / "stages" / f"{name}.json").read_text())["key"] for name in ("weak-train", "weak-eval", "strong-base-eval")}
+    assert stored == {
+        "weak-train": runner.text_key(cfg.weak, None, runner.messages("weak", runner.train)),
+        "weak-eval": runner.text_key(cfg.weak, None, runner.messages("weak", runner.eval)),
+        "strong-base-eval": runner.text_key(cfg.strong, None, runner.messages("strong-base", runner.eval)),
+    }
+    assert runner.eval_split == ("held-out train" if cfg.validation else "eval") and runner.prompt_set == "general"
+
+
+@pytest.mark.parametrize("split, stored", [("eval", "eval"), ("validation", "validation"), ("held-out train", "train")])
+def test_a_runs_evaluations_are_stored_under_the_split_it_scored(split, stored, tmp_path, store, tiny_task):
+    from types import SimpleNamespace
+
+    from study.experiment_report import store_evaluations
+
+    runner = SimpleNamespace(cfg=ExperimentConfig(task=tiny_task, weak="w", strong="s", prompt_set="tiny-wide"), out=tmp_path / "run",
+                             store=store, task=tasks.get_task(store, tiny_task), eval=[{"id": 1}], eval_split=split)
+    stat = {"mean": 0.5, "lo": 0.4, "hi": 0.6}
+    store_evaluations(runner, [{"key": "weak", "name": "weak model", "concept": stat, "content": stat, "repetition": 0.0}],
+                      {"weak": {"concept": [0.5], "content": [0.5]}})
+    (row,) = evaluations.list_evaluations(store, runner.task["id"])
+    assert (row["split"], row["details"]["prompt_set"]) == (stored, "tiny-wide")
+
+
 def test_experiment_flags_come_from_the_config_dataclass():
     import app
 

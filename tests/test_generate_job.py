@@ -222,7 +222,8 @@ def test_make_job_refuses_bad_requests_before_queueing(store, settings, task, sp
         (dict(strategies=["model:v9"]), "no trained model version"),
         (dict(n_icl=6, icl_pool=6), "--n-icl"),
         (dict(weak="nosuchthing"), "unknown model spec"),
-        (dict(split="test"), "split"),
+        (dict(split="test"), "split must be one of 'train', 'validation', 'eval'"),
+        (dict(split="validation"), "has no validation prompts in set"),
         (dict(n=0), "--n"),
         (dict(top_p=0.0), "top_p"),
         (dict(batch_size=0), "batch_size"),
@@ -287,7 +288,7 @@ def test_generate_tab_schedules_pairs(ui_app):
     for prompt in task_store.list_prompts(store, task["prompt_set"]):
         outputs.add_output(store, task["id"], prompt["id"], "m-strong", "strong-base", {}, 0, f"Plain {prompt['text']}")
     client = ui_client(url, "res")
-    message = client.predict("toy", "the two sides below", "strong-base", "weak", 3, "both", 1, api_name="/generate_pairs")
+    message = client.predict("toy", "the two sides below", "strong-base", "weak", 3, "all", 1, api_name="/generate_pairs")
     assert "Created **3** pairs" in message
     made = [p for p in pairs.list_pairs(store, task["id"]) if p["batch"] == "strong-base vs weak"]
     assert len(made) == 3 and all(p["votes_wanted"] == 1 for p in made)
@@ -302,7 +303,7 @@ def test_generate_tab_schedules_the_refined_plan_with_the_form_as_it_opens(ui_ap
     for prompt in task_store.list_prompts(store, task["prompt_set"]):
         outputs.add_output(store, task["id"], prompt["id"], "m-strong", "strong-base", {}, 0, f"Plain {prompt['text']}")
     assert PAIR_CHOICES[0].startswith("refined plan")
-    message = ui_client(url, "res").predict("toy", PAIR_CHOICES[0], "icl-refine", "weak", 40, "both", None, api_name="/generate_pairs")
+    message = ui_client(url, "res").predict("toy", PAIR_CHOICES[0], "icl-refine", "weak", 40, "all", None, api_name="/generate_pairs")
     # the fixture already paired icl-refine with weak on every prompt: the plan adds the concept pairs
     made = [p for p in pairs.list_pairs(store, task["id"]) if p["batch"] == "icl-refine vs strong-base"]
     assert made and "icl-refine vs strong-base: created" in message and "icl-refine vs weak: created 0 pairs" in message

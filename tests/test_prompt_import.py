@@ -161,7 +161,7 @@ def test_cli_import_and_list(settings, tmp_path, capsys):
     assert _cli(settings, "import", "--set", "mine", str(path), "--format", "jsonl") == 0
     assert "3 added" in capsys.readouterr().out
     _cli(settings, "list")
-    assert "mine\t3 prompts" in capsys.readouterr().out
+    assert "mine\t3 prompts (1 train, 0 validation, 2 eval)" in capsys.readouterr().out
     _cli(settings, "list", "--set", "mine", "--limit", "1")
     assert len(capsys.readouterr().out.strip().splitlines()) == 1
     with pytest.raises(UserError, match="empty or unknown"):
@@ -185,3 +185,60 @@ def test_import_messages_read_well_unclosed_quote_is_named_and_a_bom_is_skipped(
     path.write_bytes(("\ufeff" + json.dumps({"id": "j", "prompt": "Why?"}) + "\n").encode())
     assert prompt_import.import_prompts(store, "bomset", path)["added"] == 1
     assert task_store.list_prompts(store, "csvset")[0]["ext_id"] == "a"
+
+
+def _wide(i, split="train", **changes):
+    row = {"id": f"wide-{i:04d}", "prompt": f"What should I do if question {i} comes up?", "reference": "Stay calm and float.",
+           "key_facts": [["float", "floating"]], "split": split, "kind": "open", "domain": "safety"}
+    return {**row, **changes}
+
+
+def test_splits_validation_aliases_and_extra_fields_are_ignored(store, tmp_path, settings, capsys):
+    records = [_wide(1, "eval"), _wide(2, "validation"), _wide(3, "valid"), _wide(4, "dev"), _wide(5, "test"),
+               _wide(6, "Train"), _wide(7, None), _wide(8, kind="fact", domain="civics", notes={"any": ["shape"]})]
+    path = _write_jsonl(tmp_path / "wide.jsonl", records)
+    assert prompt_import.import_prompts(store, "wide", path)["added"] == 8
+    splits = {p["ext_id"]: p["split"] for p in task_store.list_prompts(store, "wide")}
+    assert [splits[f"wide-{i:04d}"] for i in range(1, 7)] == ["eval", "validation", "validation", "validation", "eval", "train"]
+    assert splits["wide-0007"] == prompt_import.default_split("wide-0007") != "validation"  # no split: never validation
+    assert [p["ext_id"] for p in task_store.list_prompts(store, "wide", "validation")] == ["wide-0002", "wide-0003", "wide-0004"]
+    stored = task_store.get_prompt(store, task_store.list_prompts(store, "wide")[7]["id"])
+    assert "kind" not in stored and "domain" not in stored and stored["key_facts"] == [["float", "floating"]]
+    assert _cli(settings, "import", "--set", "wide", str(path)) == 0
+    _cli(settings, "list", "--set", "wide", "--split", "validation")
+    assert [line.split("\t")[2] for line in capsys.readouterr().out.split("\n")[1:] if line] == ["validation"] * 3
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"key_facts": "[[\"float\"]]x"}, None),  # a plain string is one fact: accepted
+        ({"key_facts": [["float"], []]}, r"wide\.jsonl line 3, field 'key_facts': each fact must be a non-empty list"),
+        ({"key_facts": [[" "]]}, r"wide\.jsonl line 3, field 'key_facts'"),
+        ({"key_facts": {"float": 1}}, r"wide\.jsonl line 3, field 'key_facts': expected a list of alias lists"),
+        ({"key_facts": [[1]]}, r"wide\.jsonl line 3, field 'key_facts'"),
+        ({"prompt": None}, r"wide\.jsonl line 3: missing prompt field 'prompt'"),
+        ({"prompt": ""}, r"wide\.jsonl line 3: missing prompt field 'prompt'"),
+        ({"prompt": 7}, r"wide\.jsonl line 3, field 'prompt': the prompt must be non-empty text"),
+        ({"split": "holdout"}, r"wide\.jsonl line 3, field 'split': 'holdout' is not one of train, validation"),
+        ({"split": ["eval"]}, r"wide\.jsonl line 3, field 'split'"),
+        ({"split": float("nan")}, r"wide\.jsonl line 3, field 'split': nan"),
+        ({"reference": float("nan")}, r"wide\.jsonl line 3, field 'reference': expected text, got float"),
+        ({"answer": float("nan")}, r"wide\.jsonl line 3, field 'answer': nan is not an answer"),
+        ({"answer": float("inf")}, r"wide\.jsonl line 3, field 'answer': inf is not an answer"),
+        ({"id": float("nan")}, r"wide\.jsonl line 3, field 'id': nan is not an id"),
+        ({"key_facts": float("nan")}, r"wide\.jsonl line 3, field 'key_facts': expected a list"),
+        ({"key_facts": [[float("nan")]]}, r"wide\.jsonl line 3, field 'key_facts'"),
+        ({"prompt": float("nan")}, r"wide\.jsonl line 3, field 'prompt': the prompt must be non-empty text"),
+    ],
+)
+def test_a_malformed_wide_row_is_refused_with_its_line_and_field(store, tmp_path, bad, message):
+    # json.dumps writes NaN and Infinity as bare words, as a hand-edited file might hold them; json.loads reads them back
+    rows = [_wide(1), "", _wide(2, **{"split": "validation", **bad}), _wide(3, "eval")]
+    path = _write_jsonl(tmp_path / "wide.jsonl", rows)
+    if message is None:
+        assert prompt_import.import_prompts(store, "wide", path)["added"] == 3
+        return
+    with pytest.raises(UserError, match=message):
+        prompt_import.import_prompts(store, "wide", path)
+    assert task_store.count_prompts(store, "wide") == 0

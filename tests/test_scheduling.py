@@ -100,6 +100,22 @@ def test_user_errors(store, task):
         schedule_pairs(store, "toyp", "weak", "weak", n=0)
 
 
+def test_a_validation_split_pairs_only_its_prompts_and_the_cli_offers_it(store, task, settings, capsys):
+    import app
+
+    task_store.insert_prompts(store, "qs", [{"ext_id": f"v{i}", "text": f"held {i}?", "split": "validation"} for i in range(2)])
+    for i in range(12):
+        add(store, task, i, "weak", f"arr {i}")
+        add(store, task, i, "icl-refine", f"refined {i}")
+    made = schedule_pairs(store, "toyp", "icl-refine", "weak", n=10, split="validation", votes_wanted=1)
+    assert len(made["created"]) == 2
+    assert {p["split"] for p in pairs.list_pairs(store, task["id"])} == {"validation"}
+    with pytest.raises(UserError, match="split must be one of 'train', 'validation', 'eval', not 'test'"):
+        schedule_pairs(store, "toyp", "icl-refine", "weak", n=1, split="test")
+    assert app.main(["pairs", "--task", "toyp", "--a", "icl-refine", "--b", "weak", "--split", "validation"]) == 0
+    assert "created 0 pairs" in capsys.readouterr().out  # both validation prompts are paired already
+
+
 def test_pairs_cli(store, task, settings, capsys):
     import app
 

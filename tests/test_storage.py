@@ -90,6 +90,52 @@ def test_answered_assignments_are_backfilled_and_follow_votes(tmp_path):
     s.close()
 
 
+def test_validation_split_migration_keeps_prompts_ids_index_and_foreign_keys(tmp_path):
+    # A database from before migration 008 (prompts CHECK allowed only train/eval), with outputs and a pair.
+    db = _old_database(tmp_path, before=8)
+    db.execute("INSERT INTO prompts (prompt_set, ext_id, text, reference, key_facts, split) VALUES ('ps', 'p2', 'How?', 'R', '[[\"r\"]]', 'eval')")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO prompts (prompt_set, ext_id, text, split) VALUES ('ps', 'v', 'V?', 'validation')")
+    db.row_factory = sqlite3.Row
+    before = [dict(r) for r in db.execute("SELECT * FROM prompts ORDER BY id")]
+    db.close()
+    s = Store(tmp_path / "old.db")
+    assert rows(s.read(), "SELECT * FROM prompts ORDER BY id") == before
+    assert [r["prompt_id"] for r in rows(s.read(), "SELECT prompt_id FROM outputs ORDER BY id")] == [1, 1]
+    assert one(s.read(), "SELECT prompt_id FROM pairs")["prompt_id"] == 1
+    indexes = {r["name"] for r in rows(s.read(), "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'prompts'")}
+    assert "prompts_set_split" in indexes and any(n.startswith("sqlite_autoindex_prompts") for n in indexes)
+    assert one(s._writer, "PRAGMA foreign_keys")["foreign_keys"] == 1  # restored after the rebuild
+    with s.write() as w:
+        w.execute("INSERT INTO prompts (prompt_set, ext_id, text, split) VALUES ('ps', 'v', 'V?', 'validation')")
+    for bad in (
+        "INSERT INTO prompts (prompt_set, ext_id, text, split) VALUES ('ps', 'x', 'X?', 'test')",  # the CHECK still holds
+        "INSERT INTO prompts (prompt_set, ext_id, text, split) VALUES ('ps', 'p1', 'again', 'train')",  # and the unique key
+        "DELETE FROM prompts WHERE id = 1",  # outputs and pairs still point at it
+        "INSERT INTO outputs (task_id, prompt_id, model, strategy, params_hash, text) VALUES (1, 99, 'm', 'c', 'h', 'x')",
+    ):
+        with pytest.raises(sqlite3.IntegrityError):
+            with s.write() as w:
+                w.execute(bad)
+    assert [r["split"] for r in rows(s.read(), "SELECT split FROM prompts ORDER BY id")] == ["train", "eval", "validation"]
+    s.close()
+
+
+def test_a_migration_that_breaks_a_foreign_key_is_rolled_back(tmp_path, monkeypatch):
+    _old_database(tmp_path, before=9).close()  # outputs and a pair point at prompt 1
+    bad = tmp_path / "999_bad.sql"
+    bad.write_text("DELETE FROM prompts;\n")
+    shipped = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [*shipped, (999, bad)])
+    with pytest.raises(RuntimeError, match="999_bad.sql would break foreign keys"):
+        Store(tmp_path / "old.db")
+    monkeypatch.setattr(migrations, "available", lambda: shipped)
+    s = Store(tmp_path / "old.db")
+    assert one(s.read(), "SELECT COUNT(*) AS n FROM prompts")["n"] == 1
+    assert 999 not in {r["version"] for r in rows(s.read(), "SELECT version FROM schema_migrations")}
+    s.close()
+
+
 def test_failed_write_leaves_nothing(store):
     with pytest.raises(RuntimeError):
         with store.write() as db:

@@ -1,6 +1,7 @@
 """Shipped tasks and prompt sets, task files, task/prompt storage and the `tasks` CLI."""
 
 import argparse
+import collections
 import json
 import re
 
@@ -12,7 +13,8 @@ from storage import tasks as task_store
 from storage.errors import UserError
 
 SHIPPED = {"pirate", "shakespeare", "analogy", "socratic", "female-pronouns", "math-steps"}
-MIN_SIZE = {"general": 150, "people": 60, "math": 200}
+MIN_SIZE = {"general": 150, "people": 60, "math": 200, "wide": 480}
+WIDE_SPLITS = {"eval": 240, "validation": 96, "train": 160}  # frozen: data/prompts/README.md
 
 
 def _jsonl(name):
@@ -36,7 +38,10 @@ def test_prompt_sets_are_large_enough_with_both_splits_and_unique_ids(name):
     assert len({r["id"] for r in rows}) == len(rows)
     assert len({r["prompt"].strip().lower() for r in rows}) == len(rows)
     splits = [r["split"] for r in rows]
-    assert 0.2 <= splits.count("eval") / len(rows) <= 0.4  # about 70/30
+    if name == "wide":
+        assert collections.Counter(splits) == WIDE_SPLITS
+    else:
+        assert 0.2 <= splits.count("eval") / len(rows) <= 0.4  # about 70/30
     for r in rows:
         assert r["key_facts"] and all(fact and all(a.strip() for a in fact) for fact in r["key_facts"]), r["id"]
 
@@ -45,6 +50,35 @@ def test_general_references_state_their_own_key_facts_and_questions_do_not_give_
     for r in _jsonl("general"):
         assert scorers.key_facts(r["reference"], r) == 1.0, r["id"]
         assert scorers.key_facts(r["prompt"], r) == 0.0, r["id"]
+
+
+def test_wide_is_half_open_ended_in_every_split_its_references_state_their_key_facts_and_it_shares_no_prompt():
+    rows = _jsonl("wide")
+    for split, n in WIDE_SPLITS.items():
+        kinds = collections.Counter(r["kind"] for r in rows if r["split"] == split)
+        assert kinds == {"open": n // 2, "fact": n // 2}, split
+    for r in rows:
+        assert r["domain"].strip() and scorers.key_facts(r["reference"], r) == 1.0, r["id"]
+    others = {r["prompt"].strip().lower() for name in ("general", "people", "math") for r in _jsonl(name)}
+    assert not others & {r["prompt"].strip().lower() for r in rows}
+
+
+def test_a_malformed_shipped_prompt_is_refused_with_its_file_line_and_field(store, tmp_path, monkeypatch):
+    good = {"id": "w1", "prompt": "What should I do if I smell gas at home?", "reference": "Leave and call.",
+            "key_facts": [["leave"]], "split": "validation", "kind": "open", "domain": "safety"}
+    monkeypatch.setattr(tasks, "PROMPTS_DIR", tmp_path)
+    for bad, field in [({"key_facts": [[]]}, "key_facts"), ({"split": "holdout"}, "split"), ({"answer": float("nan")}, "answer")]:
+        lines = [good, {**good, "id": "w2", **bad}]
+        (tmp_path / "wide.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+        with pytest.raises(UserError, match=rf"wide\.jsonl line 2, field '{field}'"):
+            tasks.sync_shipped(store)
+    missing = {k: v for k, v in good.items() if k != "prompt"}
+    (tmp_path / "wide.jsonl").write_text(json.dumps(good) + "\n" + json.dumps({**missing, "id": "w2"}) + "\n")
+    with pytest.raises(UserError, match=r"wide\.jsonl line 2: missing prompt field 'prompt'"):
+        tasks.sync_shipped(store)
+    assert task_store.prompt_sets(store) == {}
+    (tmp_path / "wide.jsonl").write_text(json.dumps(good) + "\n")
+    assert tasks.sync_shipped(store)["prompts"] == 1 and task_store.count_prompts(store, "wide", "validation") == 1
 
 
 def test_people_prompts_leave_the_persons_gender_open():
@@ -86,6 +120,8 @@ def test_sync_loads_everything_and_is_idempotent(store):
     for name, n in MIN_SIZE.items():
         assert task_store.count_prompts(store, name) == len(_jsonl(name)) >= n
         assert task_store.count_prompts(store, name, "train") and task_store.count_prompts(store, name, "eval")
+    assert {s: task_store.count_prompts(store, "wide", s) for s in WIDE_SPLITS} == WIDE_SPLITS
+    assert not any(task_store.count_prompts(store, name, "validation") for name in ("general", "people", "math"))
 
 
 def test_sync_restores_an_edited_shipped_task(store):
@@ -193,7 +229,7 @@ def test_cli_add_list_show(settings, store, tmp_path, capsys):
     assert "updated" in capsys.readouterr().out
     _cli(settings, "list")
     listing = capsys.readouterr().out
-    assert "haiku" in listing and "pirate" in listing and re.search(r"general\s+\d+ train / \d+ eval", listing)
+    assert "haiku" in listing and "pirate" in listing and re.search(r"general\s+\d+ train / \d+ validation / \d+ eval ", listing)
     _cli(settings, "show", "math-steps")
     assert "#### 7" in capsys.readouterr().out
     path.write_text(GOOD_TOML.replace('"haiku"', '"pirate"'))

@@ -146,6 +146,23 @@ def test_build_refuses_unknown_task_and_eval_split_without_data(store):
         methods.build(store, "nope", "sft-weak", TrainConfig())
     with pytest.raises(UserError, match="eval split"):
         methods.build(store, "toy", "sft-weak", TrainConfig(split="eval"))
+    with pytest.raises(UserError, match="in the validation split"):
+        methods.build(store, "toy", "sft-weak", TrainConfig(split="validation"))
+
+
+def test_the_split_choices_are_storages_splits():
+    import argparse
+
+    from storage.tasks import SPLITS
+    from training.config import add_arguments, from_args
+
+    assert TrainConfig(split="validation").validate().split == "validation"
+    with pytest.raises(UserError, match="split must be one of train, validation, eval"):
+        TrainConfig(split="test").validate()
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert from_args(parser.parse_args(["--split", "validation"])).split == "validation"
+    assert [a for a in parser._actions if a.dest.endswith("split")][0].choices == SPLITS
 
 
 @pytest.mark.parametrize("method", methods.NAMES)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import confargs
 from storage.errors import UserError
+from storage.tasks import SPLITS
 
 MAX_LABEL_SMOOTHING = 0.4  # robust DPO needs < 0.5; beyond 0.4 the labels are too noisy to learn from
 
@@ -31,7 +32,7 @@ class TrainConfig:
     # --- data ---
     min_agreement: float = _f(0.0, "keep only preference pairs whose annotator agreement is at least this (0-1)")  # 0: all majority votes count
     exclude_failed_gold: bool = _f(False, "drop votes of annotators who fail gold checks")  # off: a fresh task has no gold pairs yet
-    split: str = _f("train", "prompt split to train on: train or eval", choices=("train", "eval"))  # eval stays held out
+    split: str = _f("train", "prompt split to train on: train, validation or eval", choices=SPLITS)  # validation and eval stay held out: validation chooses rows, rates and steps, eval is scored once
     refined_strategy: str = _f("icl-refine", "strategy whose outputs are the refined labels (sft-refined, dpo-refined)")  # the paper's Algorithm 1
     weak_strategy: str = _f("weak", "strategy whose outputs are the weak labels (sft-weak, dpo-refined)")  # the weak teacher's answers
     max_examples: int = _f(0, "use at most this many examples (0: all)")  # 0: no cap
@@ -108,7 +109,7 @@ class TrainConfig:
             (self.max_length > 16, "max_length is too short to hold a prompt and an answer"),
             (self.device in ("auto", "cpu", "cuda"), "device must be auto, cpu or cuda"),
             (self.weights() is None or len(self.weights()) == len(self.losses()), "give one loss weight per loss in loss_type"),
-            (self.split in ("train", "eval"), "split must be train or eval"),
+            (self.split in SPLITS, f"split must be one of {', '.join(SPLITS)}"),
         ]
         for ok, message in checks:
             if not ok:

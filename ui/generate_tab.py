@@ -22,6 +22,7 @@ POLL_S = 2.0  # how often a watched job's progress is refreshed
 GENERATED = [n for n, s in STRATEGIES.items() if s.role in ("weak", "strong")]
 SIDES = [n for n in STRATEGIES if n != "model"]
 CUSTOM_SIDES = "the two sides below"
+ALL_SPLITS = "all"  # the split choice that means every prompt of the set
 # the default plan first: what "Create pairs" does with the form as it opens
 PAIR_CHOICES = [f"{name} plan ({describe(name).split(': ', 1)[1]})" for name in sorted(PLANS, key=lambda n: n != DEFAULT_PLAN)] + [CUSTOM_SIDES]
 
@@ -53,7 +54,7 @@ def build(ctx) -> None:
     versions = gr.Textbox(label="Trained model versions to run too (comma-separated, optional)", placeholder="pirate-dpo-1")
     with gr.Row():
         n = gr.Number(40, label="Prompts", precision=0)
-        split = gr.Radio(["both", "train", "eval"], value="train", label="Split")
+        split = gr.Radio([ALL_SPLITS, *task_store.SPLITS], value="train", label="Split")
         n_icl = gr.Number(DEFAULT_N_ICL, label="ICL examples", precision=0)
     with gr.Row():
         max_new_tokens = gr.Number(256, label="Max new tokens", precision=0)
@@ -82,7 +83,7 @@ def build(ctx) -> None:
         side_b = gr.Dropdown(SIDES, value="weak", allow_custom_value=True, label="B")
     with gr.Row():
         pair_n = gr.Number(40, label="Pairs", precision=0)
-        pair_split = gr.Radio(["both", "train", "eval"], value="train", label="Split")
+        pair_split = gr.Radio([ALL_SPLITS, *task_store.SPLITS], value="train", label="Split")
         votes = gr.Textbox("", label="Votes per pair (empty: the task's)")
     schedule = gr.Button("Create pairs", variant="primary")
     pair_result = gr.Markdown()
@@ -104,7 +105,7 @@ def build(ctx) -> None:
         with user_errors():
             job = make_job(
                 ctx.store, ctx.settings, task_name, names, fields.whole(n_value, "Prompts", 1),
-                None if split_value == "both" else split_value, weak_spec.strip() or None, strong_spec.strip() or None,
+                None if split_value == ALL_SPLITS else split_value, weak_spec.strip() or None, strong_spec.strip() or None,
                 max_new_tokens=fields.whole(max_new, "Max new tokens", 1),
                 temperature=fields.decimal(temp, "Temperature", 0), top_p=fields.decimal(top, "Top-p", 0, 1),
                 seed=fields.whole(seed_value, "Seed"), n_icl=fields.whole(n_icl_value, "ICL examples", 1),
@@ -131,7 +132,7 @@ def build(ctx) -> None:
 
     def on_schedule(task_name, plan, a, b, n_value, split_value, votes_value, request: gr.Request):
         require(request, ctx, "researcher")
-        split_value = None if split_value == "both" else split_value
+        split_value = None if split_value == ALL_SPLITS else split_value
         with user_errors():
             votes_value = fields.whole(votes_value, "Votes per pair", 1, optional=True)
             n_value = fields.whole(n_value, "Pairs", 1)

@@ -109,7 +109,8 @@ def ranking_figure(rows: list[dict], title: str):
 def task_view(ctx, task_name: str) -> dict:
     """Everything the tab shows for one task."""
     task = task_store.get_task(ctx.store, task_name)
-    evaluations = eval_store.list_evaluations(ctx.store, task["id"])
+    # the tab shows the eval split; validation scores only choose rows, rates and steps
+    evaluations = [e for e in eval_store.list_evaluations(ctx.store, task["id"]) if e["split"] == "eval"]
     votes = eval_store.vote_outcomes(ctx.store, task["id"])
     ranked = ranking.bradley_terry(ranking.comparisons_from_votes(votes), n_boot=N_BOOT)
     return {

@@ -84,7 +84,7 @@ def build(ctx) -> None:
         with gr.Row():
             min_agreement = gr.Slider(0, 1, value=DEFAULTS.min_agreement, step=0.05, label="Minimum annotator agreement (dpo)")
             exclude_gold = gr.Checkbox(DEFAULTS.exclude_failed_gold, label="Exclude annotators failing gold checks")
-            split = gr.Radio(["train", "eval"], value=DEFAULTS.split, label="Prompt split")
+            split = gr.Radio(list(task_store.SPLITS), value=DEFAULTS.split, label="Prompt split")
         with gr.Row():
             refined = gr.Textbox(DEFAULTS.refined_strategy, label="Refined strategy (sft-refined, dpo-refined)")
             weak = gr.Textbox(DEFAULTS.weak_strategy, label="Weak strategy (sft-weak, dpo-refined)")
