@@ -27,9 +27,9 @@ TABS: list[tuple[str, str, str]] = [
 # Gradio's sign-in form shows only its own "Incorrect credentials" on a refusal, so the rule is said here.
 SIGN_IN_MESSAGE = (
     "Sign in with the account a researcher gave you. "
-    f"After {sign_in_throttle.ACCOUNT_LIMIT} failed sign-ins in a row an account must wait "
-    f"{sign_in_throttle.FIRST_LOCK_S // 60} minute before trying again (longer after more failures); "
-    "until then even the right password is refused."
+    f"After {sign_in_throttle.PAIR_LIMIT} failed sign-ins in a row from one address an account must wait "
+    f"{sign_in_throttle.FIRST_LOCK_S // 60} minute before it is tried from there again (longer after more "
+    "failures); until then even the right password is refused."
 )
 
 QUEUE_CONCURRENCY = 16  # at most this many calls of one event at once; writes still go one at a time
