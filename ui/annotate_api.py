@@ -10,7 +10,8 @@ state, event lookup, component config) to be about 3 of the 4 ms of server CPU a
 Sign-in is Gradio's: the session cookie it sets at /login names the user (its token table); the role
 is checked by each handler against the database, as in every other tab. Only JSON bodies are read,
 no larger than the body limit, and parsed strictly (feedback.strict_json): a malformed, too deeply
-nested or non-finite body is a 400, never a server error.
+nested or non-finite body is a 400, never a server error. A call from another site's page is
+refused before it gets here (ui/origin_guard.py, in front of the whole app).
 """
 
 from __future__ import annotations

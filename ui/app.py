@@ -7,12 +7,14 @@ import os
 from dataclasses import dataclass
 
 import gradio as gr
+from gradio.routes import App, ORJSONResponse
 from starlette.middleware import Middleware
 
 from feedback import sign_in_throttle
 from settings import Settings
 from storage.db import Store
-from ui import auth, session_configs
+from storage.errors import UserError
+from ui import auth, origin_guard, session_configs
 
 # (label, module, role that may use it). Each module exposes build(ctx), called inside gr.Tab.
 TABS: list[tuple[str, str, str]] = [
@@ -76,17 +78,36 @@ def build_app(ctx: UIContext) -> gr.Blocks:
     return demo
 
 
+class GuardedApp(App):
+    """Gradio's server app with ui/origin_guard.py's OriginGuard in front of everything, Gradio's own CORS
+    middleware included (middleware passed to launch() would sit behind that, which grants preflights)."""
+
+    def __init__(self, allowed_origins: set[str], middleware: list[Middleware]):
+        super().__init__(middleware=middleware, default_response_class=ORJSONResponse)
+        self.allowed_origins = allowed_origins
+
+    def build_middleware_stack(self):
+        """Starlette's stack (built on the first request), wrapped in the guard."""
+        return origin_guard.OriginGuard(super().build_middleware_stack(), self.allowed_origins)
+
+
 def launch_options(ctx: UIContext) -> dict:
     """Keyword arguments for Blocks.launch(): sign-in (throttled), no API page, no run history, the data directory blocked."""
     from ui import annotate, annotate_api
 
+    try:
+        allowed = origin_guard.allowed_origins(ctx.settings.allowed_origins)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    middleware = [
+        Middleware(auth.ClientAddress),
+        Middleware(annotate_api.AnnotateRoutes, routes=annotate.routes(ctx), max_text_chars=ctx.settings.max_text_chars),
+    ]
     return {
         "auth": auth.login_checker(ctx.store),
         "auth_message": SIGN_IN_MESSAGE,
-        "app_kwargs": {"middleware": [
-            Middleware(auth.ClientAddress),
-            Middleware(annotate_api.AnnotateRoutes, routes=annotate.routes(ctx), max_text_chars=ctx.settings.max_text_chars),
-        ]},
+        # Gradio's private launch(_app=...): the one way to put a middleware in front of its CORS.
+        "_app": GuardedApp(allowed, middleware),
         "footer_links": [],
         "run_history": False,
         "enable_monitoring": False,
