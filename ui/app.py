@@ -34,6 +34,7 @@ SIGN_IN_MESSAGE = (
     "failures); until then even the right password is refused."
 )
 
+CACHE_SWEEP = (600, 3600)  # (every, older than) seconds: Gradio's copies of served files are deleted
 QUEUE_CONCURRENCY = 16  # at most this many calls of one event at once; writes still go one at a time
 
 CSS = """
@@ -53,7 +54,8 @@ class UIContext:
 def build_app(ctx: UIContext) -> gr.Blocks:
     """Build the app: a header with the signed-in user, then the tabs this user's role may use."""
     session_configs.install()  # a new session's first call no longer builds every component's config
-    with gr.Blocks(title="Refinery", analytics_enabled=False) as demo:
+    # delete_cache: the files Gradio serves (exports) are copies in its cache; drop them after an hour.
+    with gr.Blocks(title="Refinery", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         header = gr.Markdown("# Refinery")
         tabs = []
         for label, module_name, role in TABS:
@@ -83,7 +85,8 @@ class GuardedApp(App):
     middleware included (middleware passed to launch() would sit behind that, which grants preflights)."""
 
     def __init__(self, allowed_origins: set[str], middleware: list[Middleware]):
-        super().__init__(middleware=middleware, default_response_class=ORJSONResponse)
+        # openapi_url=None: FastAPI's own schema of every route answered without sign-in.
+        super().__init__(middleware=middleware, default_response_class=ORJSONResponse, openapi_url=None)
         self.allowed_origins = allowed_origins
 
     def build_middleware_stack(self):
@@ -93,7 +96,7 @@ class GuardedApp(App):
 
 def launch_options(ctx: UIContext) -> dict:
     """Keyword arguments for Blocks.launch(): sign-in (throttled), no API page, no run history, the data directory blocked."""
-    from ui import annotate, annotate_api
+    from ui import annotate, annotate_api, route_policy
 
     try:
         allowed = origin_guard.allowed_origins(ctx.settings.allowed_origins)
@@ -101,6 +104,7 @@ def launch_options(ctx: UIContext) -> dict:
         raise UserError(str(err)) from None
     middleware = [
         Middleware(auth.ClientAddress),
+        Middleware(route_policy.ResearcherRoutes, ctx=ctx),
         Middleware(annotate_api.AnnotateRoutes, routes=annotate.routes(ctx), max_text_chars=ctx.settings.max_text_chars),
     ]
     return {
