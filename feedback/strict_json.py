@@ -34,11 +34,23 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def loads(text: str | bytes) -> object:
+def _bounded_int(limit: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if abs(value) > limit:
+            raise Invalid(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is too large")
+        return value
+
+    return parse
+
+
+def loads(text: str | bytes, max_int: int | None = None) -> object:
     """The value of JSON `text`; Invalid (a ValueError) for malformed JSON, NaN or Infinity, numbers
-    too large for a float or of more than 4,300 digits, and nesting deeper than Python can parse."""
+    too large for a float or of more than 4,300 digits (or, given `max_int`, integers beyond ±max_int),
+    and nesting deeper than Python can parse."""
     try:
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float,
+                          parse_int=_bounded_int(max_int) if max_int is not None else None)
     except Invalid:
         raise
     except json.JSONDecodeError as err:

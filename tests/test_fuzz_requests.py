@@ -1,13 +1,14 @@
-"""Every bad request is a 4xx, never a 500, and stores nothing: the Annotate tab's JSON routes over real
-HTTP and the two import commands (`prompts import`, `import`) through app.py, fed deep nesting, huge
-numbers, NaN and Infinity, wrong types and oversized bodies."""
+"""Every bad request is a 4xx, never a 500, and stores nothing: the Annotate tab's JSON routes and
+Gradio's (queue, cancel, reset, run, call) over real HTTP, and the two import commands (`prompts
+import`, `import`) through app.py, fed deep nesting, huge numbers, NaN and Infinity, wrong types and
+oversized bodies."""
 
 import json
 
 import pytest
 
 import app
-from storage import votes
+from storage import jobs, users, votes
 from storage import tasks as task_store
 from storage.db import Store
 from tests.fixtures_annotation import make_task
@@ -56,6 +57,24 @@ def test_no_json_route_answers_500_and_bad_votes_store_nothing(tmp_path):
         assert len(statuses[400]) > len(ROUTES) * len(FIELDS) * 10
         # the pair is still on screen and still takes a good vote
         assert page.call("vote", task="toy", verdict="Tie", ratings={"left_concept": 3, "right_content": "4"})["reveal"]
+
+
+GRADIO_ROUTES = ("/gradio_api/queue/join", "/gradio_api/cancel", "/gradio_api/reset", "/gradio_api/run/research_export",
+                 "/gradio_api/call/research_export")
+
+
+def test_no_gradio_json_route_answers_500_or_drops_the_connection(tmp_path):
+    with running_app(tmp_path / "home", n_pairs=1) as (url, store):
+        before = (users.list_users(store), jobs.list_jobs(store), votes.count_votes(store))
+        for name in ("ann", "res"):
+            page = AnnotatePage(url, name)
+            for path in GRADIO_ROUTES:
+                for value in [DEEP, *HUGE, *WRONG]:
+                    for body in (value, '{"data": [' + value + '], "fn_index": 0, "session_hash": "fuzz"}',
+                                 '{"data": [], "fn_index": ' + value + ', "session_hash": "fuzz"}'):
+                        response = page.http.post(path, content=body, headers={"Content-Type": "application/json"})
+                        assert response.status_code < 500, (name, path, body[:100], response.text[:300])
+        assert (users.list_users(store), jobs.list_jobs(store), votes.count_votes(store)) == before
 
 
 BAD_LINES = [

@@ -46,6 +46,7 @@ def test_annotators_and_visitors_get_no_listing_upload_or_export(tmp_path):
             assert anonymous.get(path).status_code == 401, path
         assert res.get("/config").status_code == 200 and res.get("/gradio_api/info").status_code == 200
         assert res.get("/openapi.json").status_code == 404  # FastAPI's own schema is off for everyone
+        assert res.post("/gradio_api/run/research_refresh", json={"data": [True]}).status_code == 404  # queue only
         refused = ann.get(file_url)
         assert refused.status_code == 403 and "for researchers" in refused.json()["error"]
         assert "ann2" not in refused.text  # no vote rows

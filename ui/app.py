@@ -96,7 +96,7 @@ class GuardedApp(App):
 
 def launch_options(ctx: UIContext) -> dict:
     """Keyword arguments for Blocks.launch(): sign-in (throttled), no API page, no run history, the data directory blocked."""
-    from ui import annotate, annotate_api, route_policy
+    from ui import annotate, annotate_api, json_guard, route_policy
 
     try:
         allowed = origin_guard.allowed_origins(ctx.settings.allowed_origins)
@@ -105,6 +105,7 @@ def launch_options(ctx: UIContext) -> dict:
     middleware = [
         Middleware(auth.ClientAddress),
         Middleware(route_policy.ResearcherRoutes, ctx=ctx),
+        Middleware(json_guard.StrictJsonBodies),
         Middleware(annotate_api.AnnotateRoutes, routes=annotate.routes(ctx), max_text_chars=ctx.settings.max_text_chars),
     ]
     return {

@@ -33,6 +33,9 @@ OPEN_PATHS = (
     "/gradio_api/user", "/gradio_api/user/", "/gradio_api/login_check", "/gradio_api/login_check/",
     "/gradio_api/app_id", "/gradio_api/app_id/", "/refinery/annotate/",
 )
+# Gradio's direct-call routes: with the queue's api_open=False they only ever say "join the queue", and
+# a body of the wrong shape made them answer 500; closed for everyone.
+CLOSED_PREFIXES = ("/gradio_api/run/", "/gradio_api/api/")
 _EXACT = frozenset(p for p in OPEN_PATHS if not p.endswith("/") or p == "/")
 _PREFIXES = tuple(p for p in OPEN_PATHS if p.endswith("/") and p != "/")
 
@@ -53,17 +56,24 @@ class ResearcherRoutes:
         if scope["type"] not in ("http", "websocket") or open_to_all(scope["path"]):
             await self.app(scope, receive, send)
             return
+        if scope["path"].startswith(CLOSED_PREFIXES):
+            await _answer(scope, send, 404, "This app's events are called through the queue (/gradio_api/queue/join "
+                                            "or /gradio_api/call/NAME), not directly.")
+            return
         user = auth.account(username(scope, Headers(scope=scope)), self.ctx)
         if user is not None and user["role"] == "researcher":
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        status, message = ((401, "Please sign in.") if user is None else
-                           (403, f"This is for researchers; you are signed in as {user['role']} {user['username']!r}."))
-        body = json.dumps({"error": message, "detail": message}).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store")]})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(scope, send, *((401, "Please sign in.") if user is None else
+                                     (403, f"This is for researchers; you are signed in as {user['role']} {user['username']!r}.")))
+
+
+async def _answer(scope, send, status: int, message: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = json.dumps({"error": message, "detail": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": body})
