@@ -1,6 +1,7 @@
 """ui/route_policy.py and ui/export_files.py: annotators and visitors reach only what the sign-in page and
-the Annotate tab need (no uploads, no served files such as exports, no endpoint listings); researchers
-reach everything; export directories go away."""
+the Annotate tab need (no served files such as exports, no endpoint listings); researchers reach
+everything but the routes closed for all (uploads: no component takes a file); export directories go
+away."""
 
 import os
 import time
@@ -12,7 +13,7 @@ from tests.fixtures_app import PASSWORDS, AnnotatePage, running_app, signed_in
 from tests.test_browser import browser, sign_in  # noqa: F401 (the fixture)
 from ui import export_files, route_policy
 
-LISTINGS = ("/config", "/gradio_api/info", "/gradio_api/openapi.json", "/openapi.json", "/gradio_api/upload_progress")
+LISTINGS = ("/config", "/gradio_api/info", "/gradio_api/openapi.json", "/openapi.json")
 
 
 def _session(url, name):
@@ -29,7 +30,7 @@ def test_only_the_sign_in_page_and_annotate_paths_are_open():
         assert not route_policy.open_to_all(path), path
 
 
-def test_annotators_and_visitors_get_no_listing_upload_or_export(tmp_path):
+def test_annotators_and_visitors_get_no_listing_or_export_and_nobody_uploads(tmp_path):
     with running_app(tmp_path / "home", n_pairs=2) as (url, _):
         voter = AnnotatePage(url, "ann2")
         voter.call("next", task="toy")
@@ -52,9 +53,9 @@ def test_annotators_and_visitors_get_no_listing_upload_or_export(tmp_path):
         assert "ann2" not in refused.text  # no vote rows
         assert anonymous.get(file_url).status_code == 401
         upload = ann.post("/gradio_api/upload", files={"files": ("big.txt", b"x" * 100_000)})
-        assert upload.status_code == 403
-        assert anonymous.post("/gradio_api/upload", files={"files": ("big.txt", b"x")}).status_code == 401
-        assert res.post("/gradio_api/upload", files={"files": ("small.txt", b"x")}).status_code == 200
+        assert upload.status_code == 404
+        assert anonymous.post("/gradio_api/upload", files={"files": ("big.txt", b"x")}).status_code == 404
+        assert res.post("/gradio_api/upload", files={"files": ("small.txt", b"x")}).status_code == 404  # no file inputs
         # What the Annotate tab needs still answers the annotator.
         assert ann.get("/").status_code == 200
         assert ann.post("/refinery/annotate/next", json={"task": "toy"}).json()["pair_id"] is not None

@@ -87,18 +87,18 @@ class OriginGuard:
 
     def verdict(self, scope: dict, headers: Headers) -> str | None:
         """Why this request is refused (the source it came from), or None when it may pass."""
-        own = own_origin(scope, headers)
         origin = headers.get("origin")
         if origin is not None:
-            source = normalize(origin)
-            return None if source is not None and (source == own or source in self.allowed) else origin
-        method = scope.get("method", "GET")
-        if method in STATE_CHANGING or scope["path"] in STATE_CHANGING_GETS:
+            return None if self._trusted(normalize(origin), scope, headers) else origin
+        if scope.get("method", "GET") in STATE_CHANGING or scope["path"] in STATE_CHANGING_GETS:
             referer = headers.get("referer")
             if referer is not None:
                 source = normalize(referer)
-                return None if source is not None and (source == own or source in self.allowed) else (source or "an unknown page")
+                return None if self._trusted(source, scope, headers) else (source or "an unknown page")
         return None
+
+    def _trusted(self, source: str | None, scope: dict, headers: Headers) -> bool:
+        return source is not None and (source in self.allowed or source == own_origin(scope, headers))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):

@@ -33,9 +33,10 @@ OPEN_PATHS = (
     "/gradio_api/user", "/gradio_api/user/", "/gradio_api/login_check", "/gradio_api/login_check/",
     "/gradio_api/app_id", "/gradio_api/app_id/", "/refinery/annotate/",
 )
-# Gradio's direct-call routes: with the queue's api_open=False they only ever say "join the queue", and
-# a body of the wrong shape made them answer 500; closed for everyone.
-CLOSED_PREFIXES = ("/gradio_api/run/", "/gradio_api/api/")
+# Closed for everyone. Gradio's direct-call routes: with the queue's api_open=False they only ever say
+# "join the queue", and a body of the wrong shape made them answer 500. Uploads: no component of this
+# app takes a file, so the route only ever stored what was sent (up to 20 MB a file, again and again).
+CLOSED_PREFIXES = ("/gradio_api/run/", "/gradio_api/api/", "/gradio_api/upload")
 _EXACT = frozenset(p for p in OPEN_PATHS if not p.endswith("/") or p == "/")
 _PREFIXES = tuple(p for p in OPEN_PATHS if p.endswith("/") and p != "/")
 
@@ -57,8 +58,8 @@ class ResearcherRoutes:
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith(CLOSED_PREFIXES):
-            await _answer(scope, send, 404, "This app's events are called through the queue (/gradio_api/queue/join "
-                                            "or /gradio_api/call/NAME), not directly.")
+            await _answer(scope, send, 404, "This app takes no uploads, and its events are called through the queue "
+                                            "(/gradio_api/queue/join or /gradio_api/call/NAME), not directly.")
             return
         user = auth.account(username(scope, Headers(scope=scope)), self.ctx)
         if user is not None and user["role"] == "researcher":
