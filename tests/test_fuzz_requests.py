@@ -3,6 +3,7 @@ Gradio's (queue, cancel, reset, run, call) over real HTTP, and the two import co
 import`, `import`) through app.py, fed deep nesting, huge numbers, NaN and Infinity, wrong types and
 oversized bodies."""
 
+import csv
 import json
 
 import pytest
@@ -128,3 +129,15 @@ def test_preference_import_refuses_every_bad_line_with_its_number(tmp_path, caps
     assert code == 2 and "prefs.jsonl line 2" in err and "Traceback" not in err, err[:500]
     assert len(err) < 1000
     assert task_store.count_prompts(store, "toy-imported") == 0
+
+
+@pytest.mark.parametrize("cell", ["[" * 30_000, "[" * 30_000 + "]" * 30_000, "[[NaN]]", '[["a", 1e999]]', "[[" + "9" * 5000 + "]]"])
+def test_prompts_import_refuses_a_bad_key_facts_cell_in_csv(tmp_path, capsys, cell):
+    path = tmp_path / "p.csv"
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows([["prompt", "key_facts"], ["fine", "Canberra"], ["q", cell]])
+    code = app.main(["--home", str(tmp_path / "home"), "prompts", "import", "--set", "fuzz", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "p.csv line 3, field 'key_facts'" in err and "Traceback" not in err and len(err) < 1000, err[:500]
+    assert task_store.count_prompts(Store(tmp_path / "home" / "refinery.db"), "fuzz") == 0
+

@@ -70,6 +70,23 @@ def test_without_origin_the_referer_decides_state_changing_requests(client):
     assert client.post("/x").status_code == 200  # a script: neither header
 
 
+def test_a_foreign_websocket_is_closed_and_the_own_one_opens():
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    async def echo(scope, receive, send):
+        socket = WebSocket(scope, receive, send)
+        await socket.accept()
+        await socket.send_text("open")
+        await socket.close()
+
+    client = TestClient(origin_guard.OriginGuard(echo))
+    with client.websocket_connect("/ws", headers={"Origin": OWN}) as socket:
+        assert socket.receive_text() == "open"
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect("/ws", headers={"Origin": "http://evil.example"}) as socket:
+            socket.receive_text()
+
+
 def test_session_cookies_become_same_site_lax_and_others_are_left_alone(client):
     cookies = client.get("/").headers.get_list("set-cookie")
     session = next(c for c in cookies if c.startswith("access-token-abc"))

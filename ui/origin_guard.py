@@ -25,6 +25,7 @@ the Host header.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Iterable
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ SESSION_COOKIE = "access-token"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@functools.lru_cache(maxsize=1024)  # a server sees a handful of origins; parsing each every time cost most of the guard
 def normalize(origin: str | None) -> str | None:
     """`scheme://host[:port]` in lower case with a default port left out; None for what is not an
     http(s) origin or URL (the string "null" included)."""
@@ -118,7 +120,7 @@ class OriginGuard:
         elif preflight:
             await _grant_preflight(send, headers)
         else:
-            listed = normalize(headers.get("origin")) in self.allowed
+            listed = bool(self.allowed) and normalize(headers.get("origin")) in self.allowed
             await self.app(scope, receive, _answer_headers(send, headers["origin"] if listed else None))
 
 
@@ -155,7 +157,8 @@ def _answer_headers(send, listed_origin: str | None):
     """`send` with the session cookies made SameSite=Lax and, for a listed origin, the CORS headers that
     let its page read the answer (Gradio's own CORS grants only localhost origins on a localhost Host)."""
     async def wrapped(message):
-        if message["type"] == "http.response.start":
+        if message["type"] == "http.response.start" and (listed_origin is not None or any(
+                name.lower() == b"set-cookie" for name, _ in message.get("headers", ()))):
             message["headers"] = list(message.get("headers", []))
             headers = MutableHeaders(scope=message)
             cookies = headers.getlist("set-cookie")
