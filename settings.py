@@ -28,6 +28,9 @@ class Settings:
     assignment_timeout_s: int = field(default=600, metadata={"help": "seconds before a served, unanswered pair returns to the pool"})
     max_text_chars: int = field(default=20_000, metadata={"help": "longest prompt, output or correction accepted"})
     model_cache: str = field(default="", metadata={"help": "converted model cache (default: HOME/models); tests share it across data dirs"})
+    allowed_origins: str = field(default="", metadata={"help": (
+        "other sites (origins such as https://lab.example.org, comma-separated) whose pages may call the app "
+        "with the signed-in user's cookie; empty: only the app's own pages may (ui/origin_guard.py)")})
     worker_in_serve: bool = field(default=True, metadata={"help": "serve also starts a background worker process"})
 
     @property

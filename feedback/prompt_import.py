@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import math
+import reprlib
 from pathlib import Path
+
+from feedback import strict_json
 
 from settings import Settings
 from storage import tasks as task_store
@@ -72,9 +74,10 @@ def _key_facts(value: object, where: str, from_csv: bool) -> list[list[str]]:
     if from_csv and isinstance(value, str):
         if value.lstrip().startswith("["):
             try:
-                value = json.loads(value)
-            except json.JSONDecodeError as err:
-                raise UserError(f"{where}, field 'key_facts': invalid JSON ({err.msg.removesuffix(' at')} at column {err.colno})") from None
+                value = strict_json.loads(value)
+            except strict_json.Invalid as err:
+                at = f" at column {err.column}" if err.column else ""
+                raise UserError(f"{where}, field 'key_facts': invalid JSON ({err.reason}{at})") from None
         else:
             value = [[a.strip() for a in fact.split("|") if a.strip()] for fact in value.split(";") if fact.strip()]
     if isinstance(value, str):
@@ -85,7 +88,7 @@ def _key_facts(value: object, where: str, from_csv: bool) -> list[list[str]]:
     for fact in value:
         fact = [fact] if isinstance(fact, str) else fact
         if not isinstance(fact, list) or not fact or not all(isinstance(a, str) and a.strip() for a in fact):
-            raise UserError(f"{where}, field 'key_facts': each fact must be a non-empty list of non-empty strings, got {fact!r}")
+            raise UserError(f"{where}, field 'key_facts': each fact must be a non-empty list of non-empty strings, got {reprlib.repr(fact)}")
         facts.append([a.strip() for a in fact])
     return facts
 
@@ -113,10 +116,10 @@ def normalize_record(record: dict, where: str, prompt_field: str | None = None, 
     ext_id = str(ext_id).strip() if ext_id is not None else stable_id(text)
     ref_field, reference = _first(record, REFERENCE_FIELDS)
     answer = record.get("answer")
-    if answer is not None and not isinstance(answer, (str, int, float)):
+    if answer is not None and (not isinstance(answer, (str, int, float)) or isinstance(answer, bool)):
         raise UserError(f"{where}, field 'answer': expected text or a number, got {type(answer).__name__}")
     if isinstance(answer, float) and not math.isfinite(answer):
-        raise UserError(f"{where}, field 'answer': {answer!r} is not an answer")
+        raise UserError(f"{where}, field 'answer': {answer} is not a number an answer can be")
     if isinstance(answer, str) and "####" in answer:
         reference = reference if reference is not None else answer
         ref_field = ref_field or "answer"
@@ -156,11 +159,10 @@ def _jsonl_records(path: Path) -> list[tuple[str, dict]]:
                 continue
             where = f"{path.name} line {number}"
             try:
-                records.append((where, json.loads(line)))
-            except json.JSONDecodeError as err:
-                # some of json's messages end in "at" ("Invalid control character at")
-                reason = err.msg.removesuffix(" at")
-                raise UserError(f"{where}: invalid JSON at column {err.colno} ({reason})") from None
+                records.append((where, strict_json.loads(line)))
+            except strict_json.Invalid as err:
+                at = f" at column {err.column}" if err.column else ""
+                raise UserError(f"{where}: invalid JSON{at} ({err.reason})") from None
     return records
 
 

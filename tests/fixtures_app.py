@@ -43,10 +43,17 @@ def running_app(home, n_pairs: int = 4, texts=None, prompt_texts=None) -> Iterat
 
 
 def signed_in(url: str, name: str, password: str | None = None):
-    """A gradio_client Client signed in as `name` (a fixture user unless a password is given)."""
+    """A gradio_client Client calling as `name` (a fixture user unless a password is given).
+
+    The client reads the endpoint list (/config, /gradio_api/info) when it starts, and those routes are
+    for researchers (ui/route_policy.py); so it starts as the fixture researcher and then signs in as
+    `name`, whose calls then go to the same endpoints an annotator's page could name."""
     from gradio_client import Client
 
-    return Client(url, auth=(name, password or PASSWORDS[name]), verbose=False, analytics_enabled=False)
+    client = Client(url, auth=("res", PASSWORDS["res"]), verbose=False, analytics_enabled=False)
+    if name != "res":
+        client._login((name, password or PASSWORDS[name]))
+    return client
 
 
 class Refused(Exception):

@@ -26,6 +26,10 @@ def test_serve_prints_url_and_first_login(tmp_path):
             lines.append(line)
         login = next(line for line in lines if "password" in line).split()
         username, password = login[login.index("account:") + 1], login[login.index("password:") + 1]
+        lines.extend(proc.stdout.readline() for _ in range(2))
+        banner = lines[-4:]  # framed, last, and saying how to get a new password
+        assert banner[0].startswith("+--") and banner[-1].startswith("+--") and banner[1].startswith("| First researcher")
+        assert f"python app.py users reset {username}" in banner[2]
         assert any(f"http://127.0.0.1:{port}" in line for line in lines)
         while time.time() < deadline:
             try:
@@ -88,3 +92,10 @@ def test_serve_starts_the_worker_and_stops_it_on_exit(tmp_path):
         proc.wait(timeout=60)
     time.sleep(0.5)
     assert not Path(f"/proc/{workers[0]}").exists() or "zombie" in Path(f"/proc/{workers[0]}/status").read_text()
+
+
+def test_the_worker_runs_without_progress_bars_unless_asked():
+    from ui.serve import worker_env
+
+    assert worker_env({"PATH": "/bin"})["TQDM_DISABLE"] == "1"
+    assert worker_env({"TQDM_DISABLE": "0"})["TQDM_DISABLE"] == "0"

@@ -1,6 +1,8 @@
 """Handlers against the app launched on a free port (gradio_client for the Gradio events, HTTP for the
 Annotate tab's routes): sign-in, votes, dedupe, bad input, role refusal."""
 
+import json
+
 import httpx
 import pytest
 
@@ -81,7 +83,7 @@ def test_bad_calls_are_refused_with_a_message_and_store_nothing(app):
         ({"pair_id": None}, "no pair on screen"),
         ({"pair_id": 10_000}, "not served to you"),
         ({"correction": "x" * 20_001}, "the limit is 20000"),
-        ({"correction": "x" * 200_000}, "larger than"),
+        ({"correction": "x" * 300_000}, "larger than"),
     ):
         with pytest.raises(Refused, match=message):
             ann.call("vote", **{**good, **change})
@@ -156,3 +158,19 @@ def test_reference_answer_is_shown_under_the_question_as_text(tmp_path):
         prompt_html = AnnotatePage(url, "annref", "annref-password-1").call("next", task="ref")["prompt"]
         assert "Capital of Australia?" in prompt_html and "Reference answer" in prompt_html
         assert "Canberra &lt;b&gt;not&lt;/b&gt; Sydney" in prompt_html
+
+
+def test_integer_ratings_and_a_correction_sent_as_escapes_within_the_limit_are_accepted(tmp_path):
+    with running_app(tmp_path / "home", n_pairs=1) as (url, store):
+        ann = AnnotatePage(url, "ann")
+        ann.call("next", task="toy")
+        correction = "\N{GRINNING FACE}" * 20_000  # at the limit; ensure_ascii writes 12 bytes for each
+        body = {"pair_id": ann.pair_id, "task": "toy", "verdict": "Tie", "correction": correction,
+                "ratings": {"left_concept": 3, "right_content": "5"}}
+        raw = json.dumps(body, ensure_ascii=True).encode()
+        assert len(raw) > 200_000
+        response = ann.http.post("/refinery/annotate/vote", content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, response.text[:300]
+        (vote,) = votes.list_votes(store)
+        assert vote["correction"] == correction
+        assert {vote["concept_a"], vote["concept_b"]} == {3, None} and {vote["content_a"], vote["content_b"]} == {5, None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 
 import gradio as gr
 import nh3
@@ -16,6 +17,7 @@ from storage import votes as vote_store
 from ui import auth, lanes
 
 RATING_CHOICES = ["1", "2", "3", "4", "5"]
+MAX_ID = 2**63 - 1
 ALL_TASKS = "(all tasks)"
 
 # Raw HTML in model text is escaped by markdown-it (html=False), which also refuses javascript:
@@ -115,7 +117,7 @@ def _box(text: str) -> str:
 
 
 def _task_id(store, task_name: str | None) -> int | None:
-    if not task_name or task_name == ALL_TASKS:
+    if task_name is None or task_name in ("", ALL_TASKS):
         return None
     if not isinstance(task_name, str):
         raise auth.refuse("Pick a task from the list.")
@@ -123,12 +125,14 @@ def _task_id(store, task_name: str | None) -> int | None:
 
 
 def _rating(value) -> int | None:
-    # The value comes from the page as JSON, so it is checked here.
-    if value in (None, ""):
+    # The value comes from the page as JSON, so it is checked here: "3" (the page's) or 3 (a script's).
+    if value is None or value == "":
         return None
-    if value not in RATING_CHOICES:
-        raise auth.refuse(f"A rating is one of {', '.join(RATING_CHOICES)}, not {str(value)[:20]!r}.")
-    return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and str(value) in RATING_CHOICES:
+        return value
+    if isinstance(value, str) and value in RATING_CHOICES:
+        return int(value)
+    raise auth.refuse(f"A rating is one of {', '.join(RATING_CHOICES)}, not {json.dumps(value)[:20]}.")
 
 
 def progress_text(store, user: dict, task_id: int | None) -> str:
@@ -186,6 +190,8 @@ def _pair_id(body: dict) -> int:
         raise auth.refuse("There is no pair on screen; press Next pair.")
     if not isinstance(pair_id, int) or isinstance(pair_id, bool):
         raise auth.refuse("The pair id must be a whole number.")
+    if not 1 <= pair_id <= MAX_ID:  # SQLite's integers end at MAX_ID; a larger one would not bind
+        raise auth.refuse(f"There is no pair {str(pair_id)[:20]}; press Next pair.")
     return pair_id
 
 
@@ -211,11 +217,12 @@ def vote(ctx, name: str, body: dict) -> dict:
     """Record the annotator's verdict (ratings and better answer optional) on the pair on screen; returns the reveal."""
     user = auth.require_account(name, ctx, "annotator")
     pair_id = _pair_id(body)
-    verdict, correction, ratings = body.get("verdict"), body.get("correction"), body.get("ratings") or {}
+    verdict, correction, ratings = body.get("verdict"), body.get("correction"), body.get("ratings", {})
     if not verdict:
         raise auth.refuse("Pick a verdict first (keys 1-4).")
     if not isinstance(verdict, str) or not isinstance(correction, (str, type(None))):
         raise auth.refuse("The verdict and the better answer must be text.")
+    ratings = {} if ratings is None else ratings
     if not isinstance(ratings, dict):
         raise auth.refuse("The ratings must be a JSON object.")
     with auth.user_errors():

@@ -8,8 +8,10 @@ state, event lookup, component config) to be about 3 of the 4 ms of server CPU a
     POST <app>/refinery/annotate/<name>   body: JSON object   answer: JSON object, or {"error": message}
 
 Sign-in is Gradio's: the session cookie it sets at /login names the user (its token table); the role
-is checked by each handler against the database, as in every other tab. Only JSON bodies are read
-(a cross-site form cannot send one without the browser asking first), and no larger than MAX_BODY.
+is checked by each handler against the database, as in every other tab. Only JSON bodies are read,
+no larger than the body limit, and parsed strictly (feedback.strict_json): a malformed, too deeply
+nested or non-finite body is a 400, never a server error. A call from another site's page is
+refused before it gets here (ui/origin_guard.py, in front of the whole app).
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ import gradio as gr
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 
+from feedback import strict_json
 from ui import lanes
 
 PREFIX = "/refinery/annotate/"
 
-# The largest body a call may send: a better answer at the text limit, written in 4-byte characters,
-# plus the other fields.
+# The largest body a call may send: a better answer at the text limit with every character written
+# as a JSON escape pair ("\ud83d\ude00", 12 bytes for one character), plus the other fields. The
+# handler measures the decoded text against the limit itself; this cap only bounds what is read.
+BYTES_PER_CHAR = 12
 EXTRA_BODY = 4096
 
 
@@ -73,7 +78,7 @@ class AnnotateRoutes:
     def __init__(self, app, routes: dict[str, tuple[lanes.Lane, Callable[[str | None, dict], dict]]], max_text_chars: int):
         self.app = app
         self.routes = routes
-        self.limit = 4 * max_text_chars + EXTRA_BODY
+        self.limit = BYTES_PER_CHAR * max_text_chars + EXTRA_BODY
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -98,9 +103,9 @@ class AnnotateRoutes:
         if name is None:
             raise Refused("Please sign in again: this session is not signed in.", 401)
         try:
-            body = json.loads(await _read_body(receive, self.limit) or b"{}")
-        except ValueError:
-            raise Refused("The request is not valid JSON.") from None
+            body = strict_json.loads(await _read_body(receive, self.limit) or b"{}")
+        except strict_json.Invalid as err:
+            raise Refused(f"The request is not valid JSON: {err.reason}.") from None
         if not isinstance(body, dict):
             raise Refused("The request must be a JSON object.")
         lane, handler = route

@@ -7,12 +7,14 @@ import os
 from dataclasses import dataclass
 
 import gradio as gr
+from gradio.routes import App, ORJSONResponse
 from starlette.middleware import Middleware
 
 from feedback import sign_in_throttle
 from settings import Settings
 from storage.db import Store
-from ui import auth, session_configs
+from storage.errors import UserError
+from ui import auth, origin_guard, session_configs
 
 # (label, module, role that may use it). Each module exposes build(ctx), called inside gr.Tab.
 TABS: list[tuple[str, str, str]] = [
@@ -27,11 +29,12 @@ TABS: list[tuple[str, str, str]] = [
 # Gradio's sign-in form shows only its own "Incorrect credentials" on a refusal, so the rule is said here.
 SIGN_IN_MESSAGE = (
     "Sign in with the account a researcher gave you. "
-    f"After {sign_in_throttle.ACCOUNT_LIMIT} failed sign-ins in a row an account must wait "
-    f"{sign_in_throttle.FIRST_LOCK_S // 60} minute before trying again (longer after more failures); "
-    "until then even the right password is refused."
+    f"After {sign_in_throttle.PAIR_LIMIT} failed sign-ins in a row from one address an account must wait "
+    f"{sign_in_throttle.FIRST_LOCK_S // 60} minute before it is tried from there again (longer after more "
+    "failures); until then even the right password is refused."
 )
 
+CACHE_SWEEP = (600, 3600)  # (every, older than) seconds: Gradio's copies of served files are deleted
 QUEUE_CONCURRENCY = 16  # at most this many calls of one event at once; writes still go one at a time
 
 CSS = """
@@ -51,7 +54,8 @@ class UIContext:
 def build_app(ctx: UIContext) -> gr.Blocks:
     """Build the app: a header with the signed-in user, then the tabs this user's role may use."""
     session_configs.install()  # a new session's first call no longer builds every component's config
-    with gr.Blocks(title="Refinery", analytics_enabled=False) as demo:
+    # delete_cache: the files Gradio serves (exports) are copies in its cache; drop them after an hour.
+    with gr.Blocks(title="Refinery", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         header = gr.Markdown("# Refinery")
         tabs = []
         for label, module_name, role in TABS:
@@ -76,17 +80,39 @@ def build_app(ctx: UIContext) -> gr.Blocks:
     return demo
 
 
+class GuardedApp(App):
+    """Gradio's server app with ui/origin_guard.py's OriginGuard in front of everything, Gradio's own CORS
+    middleware included (middleware passed to launch() would sit behind that, which grants preflights)."""
+
+    def __init__(self, allowed_origins: set[str], middleware: list[Middleware]):
+        # openapi_url=None: FastAPI's own schema of every route answered without sign-in.
+        super().__init__(middleware=middleware, default_response_class=ORJSONResponse, openapi_url=None)
+        self.allowed_origins = allowed_origins
+
+    def build_middleware_stack(self):
+        """Starlette's stack (built on the first request), wrapped in the guard."""
+        return origin_guard.OriginGuard(super().build_middleware_stack(), self.allowed_origins)
+
+
 def launch_options(ctx: UIContext) -> dict:
     """Keyword arguments for Blocks.launch(): sign-in (throttled), no API page, no run history, the data directory blocked."""
-    from ui import annotate, annotate_api
+    from ui import annotate, annotate_api, json_guard, route_policy
 
+    try:
+        allowed = origin_guard.allowed_origins(ctx.settings.allowed_origins)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    middleware = [
+        Middleware(auth.ClientAddress),
+        Middleware(route_policy.ResearcherRoutes, ctx=ctx),
+        Middleware(json_guard.StrictJsonBodies),
+        Middleware(annotate_api.AnnotateRoutes, routes=annotate.routes(ctx), max_text_chars=ctx.settings.max_text_chars),
+    ]
     return {
         "auth": auth.login_checker(ctx.store),
         "auth_message": SIGN_IN_MESSAGE,
-        "app_kwargs": {"middleware": [
-            Middleware(auth.ClientAddress),
-            Middleware(annotate_api.AnnotateRoutes, routes=annotate.routes(ctx), max_text_chars=ctx.settings.max_text_chars),
-        ]},
+        # Gradio's private launch(_app=...): the one way to put a middleware in front of its CORS.
+        "_app": GuardedApp(allowed, middleware),
         "footer_links": [],
         "run_history": False,
         "enable_monitoring": False,

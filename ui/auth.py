@@ -62,8 +62,9 @@ def login_checker(store):
         ok = await anyio.to_thread.run_sync(accounts.authenticate, store, name, password)
         started = await anyio.to_thread.run_sync(sign_in_throttle.record, store, name, address, ok)
         if started:
-            print(f"sign-in: {started[0]} {name if started[0] == 'account' else address!r} locked for "
-                  f"{started[1]:.0f} s after repeated failures", flush=True)
+            what = {"pair": f"account {name!r} from {address!r}", "account": f"account {name!r} (from every address)",
+                    "address": f"address {address!r}"}[started[0]]
+            print(f"sign-in: {what} locked for {started[1]:.0f} s after repeated failures", flush=True)
             raise _throttled(*started)
         return ok
 

@@ -3,9 +3,6 @@ user management, gold marking and the export download. Every handler requires a 
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import gradio as gr
 from matplotlib.figure import Figure
 
@@ -14,7 +11,7 @@ from storage import pairs as pair_store
 from storage import tasks as task_store
 from storage import users as user_store
 from storage import votes as vote_store
-from ui import auth, fields
+from ui import auth, export_files, fields
 from ui.figures import empty_figure
 
 # (label, stored value): A and B are the pair table's text A and text B, as the verdicts name them
@@ -136,7 +133,8 @@ def build(ctx) -> None:
         auth.require(request, ctx, "researcher")
         if not task_name:
             raise auth.refuse("Pick a task first.")
-        out = Path(tempfile.mkdtemp(prefix="refinery-export-")) / f"{task_name}-{'votes' if raw_votes else 'preferences'}.jsonl"
+        export_files.sweep()
+        out = export_files.new_dir() / f"{task_name}-{'votes' if raw_votes else 'preferences'}.jsonl"
         with auth.user_errors():
             path, n = export.export(store, task_name, "jsonl", out, float(min_agree or 0), bool(exclude), bool(raw_votes))
         what = "votes" if raw_votes else "preference pairs"

@@ -39,11 +39,30 @@ GIL_SWITCH_INTERVAL_S = 0.0005
 WORKER_NICENESS = 10  # training and generation yield the CPU to the web app, whose users wait on every click
 
 
+# A job's progress goes to the jobs table (the Generate and Train tabs show it); the libraries' own
+# progress bars only filled serve's log (some 260 lines a run). A variable set by the user wins.
+QUIET_PROGRESS = {"TQDM_DISABLE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
+
+
+def worker_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The worker's environment: this process's, with progress bars off unless the user set those variables."""
+    return {**QUIET_PROGRESS, **(os.environ if environ is None else environ)}
+
+
 def start_worker(settings, config_path: str | None = None) -> subprocess.Popen:
     """Start `app.py worker` as a lower-priority child process with the same settings file and data directory."""
     config = ["--config", config_path] if config_path else []
     return subprocess.Popen([sys.executable, str(APP_PY), *config, "--home", str(settings.home), "worker"],
-                            preexec_fn=lambda: os.nice(WORKER_NICENESS))
+                            env=worker_env(), preexec_fn=lambda: os.nice(WORKER_NICENESS))
+
+
+def login_banner(username: str, password: str) -> str:
+    """The first researcher's login, framed so it stands out at the end of `make run`'s output."""
+    lines = [f"First researcher account: {username}  password: {password}",
+             "Shown once: keep it. A new password any time: python app.py users reset " + username]
+    width = max(len(line) for line in lines)
+    rule = "+" + "-" * (width + 2) + "+"
+    return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
 
 
 def _interrupt(signum, frame) -> None:
@@ -85,10 +104,11 @@ def run(args) -> int:
     gc.set_threshold(20_000, 20, 20)
     worker = start_worker(settings, args.config) if settings.worker_in_serve and not args.no_worker else None
     print(f"Refinery at http://{host}:{port}  (data in {settings.home})", flush=True)
-    if login:
-        print(f"first researcher account: {login[0]}  password: {login[1]}  (shown once; keep it)", flush=True)
     try:
-        demo.launch(server_name=host, server_port=port, quiet=True, **launch_options(ctx))
+        demo.launch(server_name=host, server_port=port, quiet=True, prevent_thread_lock=True, **launch_options(ctx))
+        if login:  # last, once the server answers, so no start-up output buries it
+            print(login_banner(*login), flush=True)
+        demo.block_thread()
     finally:
         stop_worker(worker)
     return 0
