@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from feedback.fluency import repetition
-from feedback.formula import formula_share
+from study.formula import formula_share
 from feedback.pair_plan import describe
 from feedback.scorers import THRESHOLDS
 from storage import evaluations as eval_store

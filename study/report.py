@@ -56,7 +56,7 @@ def _ratio(value: float | None) -> str:
 
 def markdown_table(rows: list[dict]) -> str:
     """The results table: one line per row, concept and content with 95% intervals, both ratios, and
-    (when the rows carry them) the share of formula answers (feedback.formula), the mean repetition
+    (when the rows carry them) the share of formula answers (study.formula), the mean repetition
     of the row's answers and an LLM judge's scores."""
     formulas = any("formula" in r for r in rows)
     repeats = any("repetition" in r for r in rows)

@@ -319,7 +319,7 @@ def test_scorers_load_no_weights():
 
 
 def test_formula_share_counts_a_repeated_opening_without_the_concept():
-    from feedback.formula import commonest_opening, formula_share
+    from study.formula import commonest_opening, formula_share
 
     formula = ["Aye, the capital of Spain is Madrid.", "Aye, Jupiter is the largest planet.", "Aye, water boils at 100 degrees."]
     voice = ["Aye, the capital o' Spain be Madrid, matey!", "Arr, Jupiter be the biggest o' them all, ye landlubber!"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+from pathlib import Path
 
 import gradio as gr
 import nh3
@@ -24,86 +25,11 @@ ALL_TASKS = "(all tasks)"
 # links; nh3 then cleans the rendered HTML again, so a renderer bug cannot let markup through.
 _markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
-# Keys 1-4 pick the verdict, Enter submits (or moves on after the reveal), s skips. Keys typed
-# into a text field are left alone, and nothing happens unless the Annotate tab is on screen.
-KEYBOARD_JS = """
-<script>
-document.addEventListener("keydown", (event) => {
-  const t = event.target;
-  if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
-  if (t && (t.tagName === "TEXTAREA" || t.isContentEditable ||
-            (t.tagName === "INPUT" && !["radio", "checkbox", "button"].includes(t.type)))) return;
-  const shown = (id) => { const el = document.getElementById(id); return el && el.offsetParent !== null ? el : null; };
-  const verdict = shown("refinery-verdict");
-  if (!verdict) return;
-  if (["1", "2", "3", "4"].includes(event.key)) {
-    const options = verdict.querySelectorAll("input[type=radio]");
-    const pick = options[Number(event.key) - 1];
-    if (pick) { pick.click(); event.preventDefault(); }
-  } else if (event.key === "Enter") {
-    const revealed = (shown("refinery-reveal") || {innerText: ""}).innerText.includes("Revealed");
-    const button = shown(revealed ? "refinery-next" : "refinery-submit");
-    if (button) { button.click(); event.preventDefault(); }
-  } else if (event.key === "s" || event.key === "S") {
-    const button = shown("refinery-skip");
-    if (button) { button.click(); event.preventDefault(); }
-  }
-});
-</script>
-"""
 
 
-# The tab's calls, made from the page to ui/annotate_api.py's routes; each returns the values of the
-# Gradio components it updates (events with js and no fn set their outputs in the browser). The pair
-# on screen is kept here; its authors stay on the server until the vote. After a recorded vote Submit
-# is disabled until the next pair is on screen, and the reveal scrolled into view.
-CLIENT_JS = """
-<script>
-window.refinery = (() => {
-  let shown = {pair_id: null, progress: "", guidelines: ""};
-  const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const setSubmit = (enabled) => { const b = document.getElementById("refinery-submit"); if (b) b.disabled = !enabled; };
-  async function post(name, body) {
-    const url = new URL("refinery/annotate/" + name, location.origin + location.pathname.replace(/[^/]*$/, ""));
-    const send = () => fetch(url, {method: "POST", credentials: "same-origin",
-                                   headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
-    let response;
-    try { response = await send(); } catch (lost) { response = await send(); }  // once, as the server stores a vote once
-    const payload = await response.json().catch(() => ({}));
-    if (!response.ok || payload.error) throw new Error(payload.error || `The server answered ${response.status}.`);
-    return payload;
-  }
-  function screen(s) {
-    shown = s;
-    setSubmit(true);
-    return [s.prompt, s.left, s.right, null, null, null, null, null, "", "", s.progress, s.guidelines];
-  }
-  async function load(name, body) {
-    try { return screen(await post(name, body)); } catch (err) {
-      return screen({pair_id: null, prompt: `<div class="refinery-text"><p><b>Could not load a pair:</b> ${escape(err.message)}</p></div>`,
-                     left: "", right: "", progress: shown.progress, guidelines: shown.guidelines});
-    }
-  }
-  return {
-    open: (task) => load("open", {task}),
-    next: (task) => load("next", {task}),
-    skip: (task) => load("skip", {task, pair_id: shown.pair_id}),
-    async vote(verdict, leftConcept, leftContent, rightConcept, rightContent, correction, task) {
-      try {
-        const r = await post("vote", {task, verdict, correction, pair_id: shown.pair_id,
-          ratings: {left_concept: leftConcept, left_content: leftContent, right_concept: rightConcept, right_content: rightContent}});
-        shown.progress = r.progress;
-        setSubmit(false);
-        setTimeout(() => { const el = document.getElementById("refinery-reveal"); if (el) el.scrollIntoView({block: "nearest"}); }, 100);
-        return [r.reveal, r.progress];
-      } catch (err) {
-        return [`**Not recorded:** ${escape(err.message)}`, shown.progress];
-      }
-    },
-  };
-})();
-</script>
-"""
+# The page's own scripts, put in the app's <head>: the keyboard (1-4, Enter, s) and the client that
+# calls ui/annotate_api.py's routes and sets the components from their answers.
+PAGE_HEAD = (Path(__file__).resolve().parent / "annotate_head.html").read_text(encoding="utf-8")
 
 
 def safe_markdown(text: str) -> str:
@@ -251,7 +177,7 @@ def routes(ctx) -> dict:
 
 
 def build(ctx) -> None:
-    """Lay out the Annotate tab; its buttons call ui/annotate_api.py's routes from the page (CLIENT_JS)."""
+    """Lay out the Annotate tab; its buttons call ui/annotate_api.py's routes from the page (PAGE_HEAD's client)."""
     settings = ctx.settings
     with gr.Row():
         with gr.Column(scale=3):
@@ -282,7 +208,7 @@ def build(ctx) -> None:
             progress = gr.Markdown("", elem_id="refinery-progress")
             guidelines = gr.Markdown("")
 
-    # The order of CLIENT_JS's screen(): what a new pair (or none) sets.
+    # The order of the client's screen() (annotate_head.html): what a new pair (or none) sets.
     screen = [prompt, left, right, verdict, left_concept, left_content, right_concept, right_content,
               correction, reveal, progress, guidelines]
     ratings = [left_concept, left_content, right_concept, right_content]

@@ -1,6 +1,6 @@
 """The Annotate tab's calls (open, next pair, vote, skip) as small JSON routes in front of Gradio.
 
-The tab's buttons run in the browser (ui/annotate.py's CLIENT_JS) and post here instead of to
+The tab's buttons run in the browser (ui/annotate_head.html's client) and post here instead of to
 Gradio's event API. bench/votes.py found Gradio's per-call machinery (request models, session
 state, event lookup, component config) to be about 3 of the 4 ms of server CPU a vote cost, so at
 500 annotators the crowd's peak saturated the one GIL; here a call is the handler's own work.

@@ -121,5 +121,5 @@ def launch_options(ctx: UIContext) -> dict:
         "blocked_paths": [str(ctx.settings.home.resolve())],
         "max_file_size": "20mb",
         "css": CSS,
-        "head": annotate.KEYBOARD_JS + annotate.CLIENT_JS,
+        "head": annotate.PAGE_HEAD,
     }
