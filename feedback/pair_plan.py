@@ -17,20 +17,34 @@ plan unless told otherwise, and the experiment trains its DPO rows on the same k
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from registry import Registry
+
 REFINED = (("icl-refine", "strong-base"), ("icl-refine", "weak"))
 CONCEPT = (("icl-refine", "strong-base"),)
 RESTYLE = (("icl-restyle", "strong-base"),)
 OPENING = (("weak-opening", "strong-base"),)
 NAIVE = (("weak", "strong-base"),)
-PLANS = {"refined": REFINED, "concept": CONCEPT, "restyle": RESTYLE, "opening": OPENING, "naive": NAIVE}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A pair plan: its name and the (side a, side b) strategy matchups it schedules."""
+
+    name: str
+    pairs: tuple[tuple[str, str], ...]
+
+
+PLANS: Registry[Plan] = Registry("pair plan", (
+    Plan("refined", REFINED), Plan("concept", CONCEPT), Plan("restyle", RESTYLE), Plan("opening", OPENING), Plan("naive", NAIVE),
+))
 DEFAULT_PLAN = "refined"
 
 
 def plan_pairs(name: str) -> tuple[tuple[str, str], ...]:
-    """The (side a, side b) pairs of plan `name`; ValueError naming the known plans."""
-    if name not in PLANS:
-        raise ValueError(f"unknown pair plan {name!r}; known: {', '.join(PLANS)}")
-    return PLANS[name]
+    """The (side a, side b) pairs of plan `name`; UserError naming the known plans."""
+    return PLANS.get(name).pairs
 
 
 def describe(name: str) -> str:

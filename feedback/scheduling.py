@@ -105,12 +105,8 @@ def schedule_plan(store: Store, task_name: str, plan: str, n: int, split: str | 
     A matchup whose outputs are missing is reported (UserError's text under "error") instead of
     stopping the others.
     """
-    try:
-        matchups = plan_pairs(plan)
-    except ValueError as err:
-        raise UserError(str(err)) from None
     results = []
-    for a, b in matchups:
+    for a, b in plan_pairs(plan):
         try:
             results.append({"a": a, "b": b, **schedule_pairs(store, task_name, a, b, n, split, votes_wanted, seed, source)})
         except MissingSide as err:

@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from registry import Registry
 from storage.errors import UserError
 
 Messages = list[dict[str, str]]
@@ -196,9 +197,7 @@ def adapter(task: dict, prompt: str, ctx: Context) -> Messages:
     return [_user(prompt)]
 
 
-STRATEGIES: dict[str, Strategy] = {
-    s.name: s
-    for s in (
+STRATEGIES: Registry[Strategy] = Registry("strategy", (
         Strategy("weak", "weak", weak, "weak model + concept instruction and the task's demonstrations (the weak label)"),
         Strategy("strong-base", "strong", strong_base, "strong model, plain prompt", uses_task=False),
         Strategy("strong-instructed", "strong", strong_instructed, "strong model + concept instruction"),
@@ -217,8 +216,7 @@ STRATEGIES: dict[str, Strategy] = {
                  needs_opening=True),
         Strategy("correction", "human", None, "annotators' written corrections (stored at vote time)"),
         Strategy("model", "adapter", adapter, "model:<version>: a trained adapter, plain prompt", uses_task=False),
-    )
-}
+))
 MODEL_PREFIX = "model:"
 
 
@@ -229,10 +227,8 @@ def get_strategy(name: str) -> tuple[Strategy, str | None]:
         if not version:
             raise UserError("model:<version> needs a version name, e.g. model:pirate-dpo-1")
         return STRATEGIES["model"], version
-    if name not in STRATEGIES or name == "model":
-        known = ", ".join(n for n in STRATEGIES if n != "model")
-        raise UserError(f"unknown strategy {name!r}; known: {known}, model:<version>")
-    return STRATEGIES[name], None
+    # "model" alone names no version: only model:<version> selects a trained adapter
+    return STRATEGIES.get("" if name == "model" else name, hint=f"{MODEL_PREFIX}<version>"), None
 
 
 def example_contexts(prompts: list[dict], weak_labels: list[str], n: int, seed: int) -> list[Context]:

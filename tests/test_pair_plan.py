@@ -1,20 +1,26 @@
-"""The pair plans: which matchups each plan schedules, and a clear error for an unknown one."""
+"""The pair plans: every plan schedules matchups of known strategies, and an unknown plan is a clear error."""
 
 import pytest
 
-from feedback.pair_plan import DEFAULT_PLAN, describe, plan_pairs
+from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe, plan_pairs
+from models.strategies import STRATEGIES
+from storage.errors import UserError
 
 
-def test_each_plan_names_its_matchups():
-    assert plan_pairs("refined") == (("icl-refine", "strong-base"), ("icl-refine", "weak"))
-    assert plan_pairs("concept") == (("icl-refine", "strong-base"),)
-    assert plan_pairs("restyle") == (("icl-restyle", "strong-base"),)
-    assert plan_pairs("opening") == (("weak-opening", "strong-base"),)
-    assert plan_pairs("naive") == (("weak", "strong-base"),)
-    assert DEFAULT_PLAN == "refined"
-    assert describe("concept") == "concept: icl-refine vs strong-base"
+@pytest.mark.parametrize("name", PLANS.names)
+def test_each_plan_pairs_two_different_generated_strategies(name):
+    pairs = plan_pairs(name)
+    assert pairs and pairs == PLANS[name].pairs
+    for a, b in pairs:
+        assert a != b
+        assert STRATEGIES[a].role != "human" and STRATEGIES[b].role != "human"
+    assert describe(name) == f"{name}: " + ", ".join(f"{a} vs {b}" for a, b in pairs)
+
+
+def test_the_default_plan_contrasts_the_concept_at_equal_content():
+    assert ("icl-refine", "strong-base") in plan_pairs(DEFAULT_PLAN)
 
 
 def test_an_unknown_plan_names_the_known_ones():
-    with pytest.raises(ValueError, match="unknown pair plan 'both'.*refined, concept, restyle, opening, naive"):
+    with pytest.raises(UserError, match="unknown pair plan 'both'; choose one of " + ", ".join(PLANS.names)):
         plan_pairs("both")

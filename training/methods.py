@@ -13,6 +13,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from registry import Registry
 from storage import tasks as task_store
 from storage.errors import UserError
 from training import datasets as tds
@@ -95,16 +96,9 @@ _ENTRIES = (
     Method("kto", tds.rating_examples, tds.kto_records, _trainer("kto_trainer"), _no_ratings,
            PREFERENCE_LR, needs_votes=True, preference=False),
 )
-REGISTRY: dict[str, Method] = {m.name: m for m in _ENTRIES}
-NAMES = tuple(REGISTRY)
-
-
-def get(name: str) -> Method:
-    """The registry entry of method `name`; UserError naming the choices for an unknown one."""
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise UserError(f"unknown method {name!r}; choose one of {', '.join(NAMES)}") from None
+REGISTRY: Registry[Method] = Registry("method", _ENTRIES)
+NAMES = REGISTRY.names
+get = REGISTRY.get  # the entry of a method by name; UserError naming the choices
 
 
 def learning_rate(config: "TrainConfig", method: str) -> float:
