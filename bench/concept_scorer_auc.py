@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"{'task':<8} {'split':<5} {'n':>4} {'2/1/0':>10} {'AUC 2v1':>8} {'AUC 2v01':>9}   at threshold: passing / texts per level")
     for task in args.task or TASKS:
-        threshold = scorers.THRESHOLDS[task]
+        threshold = scorers.threshold(task)
         for split in calibration.SPLITS:
             rows = calibration.agreed_concept_rows(task, split)
             scores = [scorers.concept_score(task, r["answer"]) for r in rows]

@@ -72,7 +72,7 @@ def validate(values: dict, source: str = "task") -> Task:
         raise UserError(f"{source}: name {values['name']!r} must be a lowercase slug (letters, digits, '-', '_')")
     for key, registry in (("concept_scorer", scorers.CONCEPT), ("content_scorer", scorers.CONTENT)):
         if values.get(key) is not None and values[key] not in registry:
-            raise UserError(f"{source}: {key} {values[key]!r} is not a known scorer; known: {', '.join(sorted(registry))}")
+            raise UserError(f"{source}: {key} {values[key]!r} is not a known scorer; known: {', '.join(registry.names)}")
     votes = values.get("votes_per_pair", 2)
     if not isinstance(votes, int) or isinstance(votes, bool) or not 1 <= votes <= 20:
         raise UserError(f"{source}: votes_per_pair must be a whole number from 1 to 20, not {votes!r}")

@@ -8,7 +8,7 @@ import json
 from feedback.fluency import repetition
 from study.formula import formula_share
 from feedback.pair_plan import describe
-from feedback.scorers import THRESHOLDS
+from feedback.scorers import threshold
 from storage import evaluations as eval_store
 from study import report
 from training import methods
@@ -51,7 +51,7 @@ def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], see
         rows.append({
             "name": ROW_NAMES.get(key, key), "key": key, **summarize_scores(per_prompt[key], seed=seed),
             "repetition": summarize([repetition(t) for t in texts], seed=seed),
-            **({"formula": formula_share(texts, concept, THRESHOLDS[task["concept_scorer"]])} if concept else {}),
+            **({"formula": formula_share(texts, concept, threshold(task["concept_scorer"]))} if concept else {}),
         })
     return report.add_ratios(rows), per_prompt
 

@@ -50,7 +50,7 @@ def test_the_issues_collapsed_answer_is_labelled_low():
     rows = [r for r in C.label_rows(TASKS["pirate"])["concept"] if r["text"].startswith("Aye, matey! Aye, matey!")]
     assert rows and rows[0]["label"] == 0
     assert scorers.pirate(rows[0]["text"]) == 0.3
-    assert C.scorer_fns(TASKS["pirate"], "concept")["heuristic"]([rows[0]["prompt"]], [rows[0]["text"]])[0] < scorers.THRESHOLDS["pirate"]
+    assert C.scorer_fns(TASKS["pirate"], "concept")["heuristic"]([rows[0]["prompt"]], [rows[0]["text"]])[0] < scorers.threshold("pirate")
 
 
 def test_a_heuristics_only_rerun_keeps_the_stored_judge_figures():

@@ -2,7 +2,7 @@
 
 Each labelled file holds {"text", "label", ["prompt"], ["note"]} rows: label 1 means a human
 judged that the text shows the concept (concept scorers) or has correct content (content
-scorers). A text counts as positive when its score reaches scorers.THRESHOLDS[name].
+scorers). A text counts as positive when its score reaches scorers.threshold(name).
 The "fooled" tests pin down each scorer's documented failure modes: if one starts failing,
 the scorer changed, and its docstring should change with it.
 """
@@ -28,7 +28,7 @@ def _score(name, row):
 def precision_recall(name):
     """(precision, recall, n) of scorer `name` on tests/scorer_labels/<name>.jsonl at its threshold."""
     rows = [json.loads(line) for line in (LABELS / f"{name}.jsonl").read_text().splitlines() if line.strip()]
-    predicted = [_score(name, r) >= scorers.THRESHOLDS[name] for r in rows]
+    predicted = [_score(name, r) >= scorers.threshold(name) for r in rows]
     tp = sum(p and r["label"] == 1 for p, r in zip(predicted, rows))
     fp = sum(p and r["label"] == 0 for p, r in zip(predicted, rows))
     fn = sum(not p and r["label"] == 1 for p, r in zip(predicted, rows))
@@ -37,8 +37,9 @@ def precision_recall(name):
 
 def test_every_scorer_has_a_threshold_and_a_labelled_set():
     names = set(scorers.CONCEPT) | set(scorers.CONTENT)
-    assert set(scorers.THRESHOLDS) == names
+    assert not set(scorers.CONCEPT) & set(scorers.CONTENT)  # a name picks one scorer and one threshold
     for name in names:
+        assert 0 < scorers.threshold(name) <= 1
         rows = [json.loads(line) for line in (LABELS / f"{name}.jsonl").read_text().splitlines()]
         assert len(rows) >= 12 and {r["label"] for r in rows} == {0, 1}, name
 
@@ -52,7 +53,7 @@ needs_minilm = pytest.mark.skipif(not embeddings.embedding_available(), reason="
 def test_precision_and_recall_on_hand_labels(name, capsys):
     precision, recall, n = precision_recall(name)
     with capsys.disabled():
-        print(f"\n  scorer {name:<16} n={n:<3} threshold={scorers.THRESHOLDS[name]:<5} precision={precision:.2f} recall={recall:.2f}")
+        print(f"\n  scorer {name:<16} n={n:<3} threshold={scorers.threshold(name):<5} precision={precision:.2f} recall={recall:.2f}")
     assert precision >= FLOOR and recall >= FLOOR
 
 
@@ -120,22 +121,22 @@ def test_female_pronouns_share():
 
 def test_fooled_pirate_by_pirate_talk_off_topic_and_by_plain_be():
     off_topic = "Arr! Let me tell ye about me parrot Polly and the time we sailed to Tortuga for grog and gold, me hearties!"
-    assert scorers.pirate(off_topic) >= scorers.THRESHOLDS["pirate"]  # a voice that never answers: content's job
+    assert scorers.pirate(off_topic) >= scorers.threshold("pirate")  # a voice that never answers: content's job
     assert scorers.pirate("The fee must be paid now, and it will always be refunded to be fair.") == 0.0  # infinitives
-    assert scorers.pirate("If need be, so be it: the answer is twelve.") >= scorers.THRESHOLDS["pirate"]  # idioms with "be"
+    assert scorers.pirate("If need be, so be it: the answer is twelve.") >= scorers.threshold("pirate")  # idioms with "be"
     # a voice made of imagery, with none of the listed forms, is missed
-    assert scorers.pirate("Canberra, where the salt wind never reaches and the old sea dogs never drop their hooks.") < scorers.THRESHOLDS["pirate"]
+    assert scorers.pirate("Canberra, where the salt wind never reaches and the old sea dogs never drop their hooks.") < scorers.threshold("pirate")
 
 
 def test_fooled_shakespeare_by_stuffing_and_by_the_noun_art():
-    assert scorers.shakespeare("Thee thou thy: water boils at 100 C.") >= scorers.THRESHOLDS["shakespeare"]
-    assert scorers.shakespeare("Modern art and pop art fill the art gallery.") >= scorers.THRESHOLDS["shakespeare"]
+    assert scorers.shakespeare("Thee thou thy: water boils at 100 C.") >= scorers.threshold("shakespeare")
+    assert scorers.shakespeare("Modern art and pop art fill the art gallery.") >= scorers.threshold("shakespeare")
     # a Shakespearean voice built from imagery, with none of the listed forms, is missed
-    assert scorers.shakespeare("O fair water, that boils when the fire's kiss reaches a hundred degrees!") < scorers.THRESHOLDS["shakespeare"]
+    assert scorers.shakespeare("O fair water, that boils when the fire's kiss reaches a hundred degrees!") < scorers.threshold("shakespeare")
 
 
 def test_fooled_analogy_by_plain_comparisons_nonsense_mappings_and_missing_markers():
-    threshold = scorers.THRESHOLDS["analogy"]
+    threshold = scorers.threshold("analogy")
     assert scorers.analogy("The results are similar to last year's. It looks like rain.") >= threshold
     assert scorers.analogy("DNA is a recipe book: each gene is a recipe.") == 0.0  # no marker
     # a misleading analogy scores like a good one; so does a mapping that makes no sense
@@ -161,7 +162,7 @@ def test_formula_cases_score_below_the_threshold_for_every_concept_task():
         formulas = [r for r in rows if r.get("note", "").startswith("formula")]
         assert len(formulas) >= 3 and all(r["label"] == 0 for r in formulas), name
         for r in formulas:
-            assert scorers.concept_score(name, r["text"]) < scorers.THRESHOLDS[name], (name, r["text"])
+            assert scorers.concept_score(name, r["text"]) < scorers.threshold(name), (name, r["text"])
 
 
 def test_fooled_female_pronouns_because_it_cannot_resolve_reference():
@@ -196,7 +197,7 @@ def test_fooled_embedding_by_a_changed_name_and_by_style():
     reference = {"reference": "The capital of Australia is Canberra (not Sydney, the largest city)."}
     wrong = scorers.embedding("The capital of Australia is Sydney.", reference)
     pirate_right = scorers.embedding("Ahoy me hearties, yarr, the capital o' that great southern land be Canberra, arr, shiver me timbers!", reference)
-    assert wrong >= scorers.THRESHOLDS["embedding"] > pirate_right  # facts barely move it, style moves it a lot
+    assert wrong >= scorers.threshold("embedding") > pirate_right  # facts barely move it, style moves it a lot
     assert scorers.embedding("", reference) == 0.0 and scorers.embedding("Canberra", {}) == 0.0
 
 
@@ -260,7 +261,7 @@ REAL_PAIRS = {
 
 @pytest.mark.parametrize("name", sorted(VOICE_FORMULA))
 def test_crafted_formula_scores_below_and_voice_above_the_threshold(name):
-    threshold = scorers.THRESHOLDS[name]
+    threshold = scorers.threshold(name)
     for formula, voice in VOICE_FORMULA[name]:
         assert scorers.concept_score(name, formula) < threshold <= scorers.concept_score(name, voice), (formula, voice)
 
@@ -270,7 +271,7 @@ def test_real_formula_scores_below_and_voice_above_the_threshold(name):
     from study.calibration import agreed_concept_rows
 
     rows = {r["id"]: r for r in agreed_concept_rows(name)}
-    threshold = scorers.THRESHOLDS[name]
+    threshold = scorers.threshold(name)
     for formula_id, voice_id in REAL_PAIRS[name]:
         formula, voice = rows[formula_id], rows[voice_id]
         assert (formula["level"], voice["level"]) == (1, 2)
@@ -289,7 +290,7 @@ def test_voice_auc_on_the_real_labels_holds_its_floor(name, capsys):
     rows = agreed_concept_rows(name)
     scores, levels = [scorers.concept_score(name, r["answer"]) for r in rows], [r["level"] for r in rows]
     aucs = voice_aucs(scores, levels)
-    passing = passing_by_level(scores, levels, scorers.THRESHOLDS[name])
+    passing = passing_by_level(scores, levels, scorers.threshold(name))
     with capsys.disabled():
         print(f"\n  {name:<8} n={len(rows)} AUC voice-vs-formula={aucs['voice_vs_formula']:.3f} "
               f"voice-vs-rest={aucs['voice_vs_rest']:.3f} passing by level {passing}")
@@ -324,7 +325,7 @@ def test_formula_share_counts_a_repeated_opening_without_the_concept():
     formula = ["Aye, the capital of Spain is Madrid.", "Aye, Jupiter is the largest planet.", "Aye, water boils at 100 degrees."]
     voice = ["Aye, the capital o' Spain be Madrid, matey!", "Arr, Jupiter be the biggest o' them all, ye landlubber!"]
     plain = ["The capital of Spain is Madrid.", "The largest planet is Jupiter."]
-    threshold = scorers.THRESHOLDS["pirate"]
+    threshold = scorers.threshold("pirate")
 
     def share(texts):
         return formula_share(texts, [scorers.concept_score("pirate", t) for t in texts], threshold)

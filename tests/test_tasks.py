@@ -67,10 +67,11 @@ def test_a_malformed_shipped_prompt_is_refused_with_its_file_line_and_field(stor
     good = {"id": "w1", "prompt": "What should I do if I smell gas at home?", "reference": "Leave and call.",
             "key_facts": [["leave"]], "split": "validation", "kind": "open", "domain": "safety"}
     monkeypatch.setattr(tasks, "PROMPTS_DIR", tmp_path)
-    for bad, field in [({"key_facts": [[]]}, "key_facts"), ({"split": "holdout"}, "split"), ({"answer": float("nan")}, "answer")]:
+    for bad, where in [({"key_facts": [[]]}, ", field 'key_facts'"), ({"split": "holdout"}, ", field 'split'"),
+                       ({"answer": float("nan")}, ": invalid JSON \\(NaN")]:  # NaN is refused by the strict JSON reader itself
         lines = [good, {**good, "id": "w2", **bad}]
         (tmp_path / "wide.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
-        with pytest.raises(UserError, match=rf"wide\.jsonl line 2, field '{field}'"):
+        with pytest.raises(UserError, match=rf"wide\.jsonl line 2{where}"):
             tasks.sync_shipped(store)
     missing = {k: v for k, v in good.items() if k != "prompt"}
     (tmp_path / "wide.jsonl").write_text(json.dumps(good) + "\n" + json.dumps({**missing, "id": "w2"}) + "\n")
