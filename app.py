@@ -9,27 +9,39 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from dataclasses import dataclass
 
+from registry import Registry
 from settings import Settings, help_epilog
 from storage.errors import UserError
 
-COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("ui.serve", "start the web app (and a background worker)"),
-    "worker": ("jobs.worker", "run the background job worker"),
-    "jobs": ("jobs.cli", "list or cancel jobs of every kind"),
-    "users": ("feedback.accounts", "add, list, disable and reset user accounts"),
-    "tasks": ("feedback.tasks", "list, show, load and add tasks"),
-    "prompts": ("feedback.prompt_import", "import prompts from JSONL, CSV or a saved HF dataset"),
-    "models": ("models.models_cli", "list model specs and versions, install embedded models"),
-    "generate": ("models.generate_cli", "generate candidate outputs with named strategies"),
-    "pairs": ("feedback.scheduling", "schedule pairs of outputs for annotation"),
-    "train": ("training.train_job", "train a LoRA adapter with DPO or SFT"),
-    "evaluate": ("study.evaluate_job", "score a model version on a task's eval split"),
-    "scorers": ("study.scorers_cli", "calibrate the scorers (heuristic, LLM judge, length baseline) on hand labels and votes"),
-    "experiment": ("study.experiment", "run the paper's weak-to-strong comparison"),
-    "export": ("feedback.export", "export preference pairs or raw votes"),
-    "import": ("feedback.preference_import", "import a preference dataset as pairs to annotate (and votes)"),
-}
+
+@dataclass(frozen=True)
+class Command:
+    """A top-level command: its name, the module whose cli(parser) adds its flags and sets its func, and its help."""
+
+    name: str
+    module: str
+    help: str
+
+
+COMMANDS: Registry[Command] = Registry("command", (
+    Command("serve", "ui.serve", "start the web app (and a background worker)"),
+    Command("worker", "jobs.worker", "run the background job worker"),
+    Command("jobs", "jobs.cli", "list or cancel jobs of every kind"),
+    Command("users", "feedback.accounts", "add, list, disable and reset user accounts"),
+    Command("tasks", "feedback.tasks", "list, show, load and add tasks"),
+    Command("prompts", "feedback.prompt_import", "import prompts from JSONL, CSV or a saved HF dataset"),
+    Command("models", "models.models_cli", "list model specs and versions, install embedded models"),
+    Command("generate", "models.generate_cli", "generate candidate outputs with named strategies"),
+    Command("pairs", "feedback.scheduling", "schedule pairs of outputs for annotation"),
+    Command("train", "training.train_job", "train a LoRA adapter with DPO or SFT"),
+    Command("evaluate", "study.evaluate_job", "score a model version on a task's eval split"),
+    Command("scorers", "study.scorers_cli", "calibrate the scorers (heuristic, LLM judge, length baseline) on hand labels and votes"),
+    Command("experiment", "study.experiment", "run the paper's weak-to-strong comparison"),
+    Command("export", "feedback.export", "export preference pairs or raw votes"),
+    Command("import", "feedback.preference_import", "import a preference dataset as pairs to annotate (and votes)"),
+))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,9 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML settings file (default: $REFINERY_CONFIG)")
     parser.add_argument("--home", help="data directory (default: $REFINERY_HOME or ~/.local/share/refinery)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module, help_text) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).cli(command)
+    for c in COMMANDS.values():
+        command = sub.add_parser(c.name, help=c.help, description=c.help)
+        importlib.import_module(c.module).cli(command)
     return parser
 
 

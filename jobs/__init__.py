@@ -12,18 +12,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from registry import Registry
 from settings import Settings
 from storage import jobs, metrics
 from storage.db import Store
 
 HANDLERS: dict[str, Callable[["JobContext"], dict]] = {}
-# modules whose import registers the handlers of each kind
-HANDLER_MODULES = {
-    "generate": "models.generate_job",
-    "train": "training.train_job",
-    "evaluate": "study.evaluate_job",
-    "experiment": "study.experiment",
-}
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job and the module whose import registers its handler (the worker imports it on first use)."""
+
+    name: str
+    module: str
+
+
+# storage.jobs.KINDS is the same list as the jobs table's CHECK constraint; tests/test_worker.py keeps them equal
+KINDS: Registry[JobKind] = Registry("job kind", (
+    JobKind("generate", "models.generate_job"),
+    JobKind("train", "training.train_job"),
+    JobKind("evaluate", "study.evaluate_job"),
+    JobKind("experiment", "study.experiment"),
+))
 
 
 # what a worker calls after each job to give memory back (models.loading adds its cache's clear)
@@ -60,7 +71,7 @@ def handler(kind: str):
 def get_handler(kind: str) -> Callable[["JobContext"], dict]:
     """The handler for `kind`, importing its module on first use."""
     if kind not in HANDLERS:
-        importlib.import_module(HANDLER_MODULES[kind])
+        importlib.import_module(KINDS.get(kind).module)
     return HANDLERS[kind]
 
 

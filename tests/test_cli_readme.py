@@ -34,7 +34,7 @@ def cli_reference() -> str:
     import app
 
     lines = ["| command | what it does |", "|---|---|"]
-    for name, (_, help_text) in app.COMMANDS.items():
+    for name, help_text in ((c.name, c.help) for c in app.COMMANDS.values()):
         lines.append(f"| `python app.py {name}` | {help_text} |")
     lines.append("")
     lines.append("```")

@@ -164,3 +164,12 @@ def test_worker_gives_the_models_back_after_every_job(settings, store, tiny, mon
     assert run_worker(settings, once=True) == 1 and jobs.get(store, job_id)["status"] == "done"
     assert loading.cached_count() == 0
     assert held and held[0]() is None  # nothing else kept the model alive
+
+
+def test_every_job_kind_of_the_schema_has_a_handler_module():
+    import jobs as job_registry
+    from storage import jobs as job_store
+
+    assert job_registry.KINDS.names == job_store.KINDS
+    for kind in job_registry.KINDS:
+        assert job_registry.get_handler(kind) is not None

@@ -12,19 +12,28 @@ from starlette.middleware import Middleware
 
 from feedback import sign_in_throttle
 from settings import Settings
+from registry import Registry
 from storage.db import Store
 from storage.errors import UserError
 from ui import auth, origin_guard, session_configs
 
-# (label, module, role that may use it). Each module exposes build(ctx), called inside gr.Tab.
-TABS: list[tuple[str, str, str]] = [
-    ("Annotate", "ui.annotate", "annotator"),
-    ("Research", "ui.research", "researcher"),
-    ("Generate", "ui.generate_tab", "researcher"),
-    ("Train", "ui.train_tab", "researcher"),
-    ("Results", "ui.results", "researcher"),
-    ("Demo", "ui.demo", "researcher"),
-]
+@dataclass(frozen=True)
+class Tab:
+    """A tab: its label, the module whose build(ctx) lays it out inside gr.Tab, and the role that may use it."""
+
+    label: str
+    module: str
+    role: str
+
+
+TABS: Registry[Tab] = Registry("tab", (
+    Tab("Annotate", "ui.annotate", "annotator"),
+    Tab("Research", "ui.research", "researcher"),
+    Tab("Generate", "ui.generate_tab", "researcher"),
+    Tab("Train", "ui.train_tab", "researcher"),
+    Tab("Results", "ui.results", "researcher"),
+    Tab("Demo", "ui.demo", "researcher"),
+), name_of=lambda t: t.label)
 
 # Gradio's sign-in form shows only its own "Incorrect credentials" on a refusal, so the rule is said here.
 SIGN_IN_MESSAGE = (
@@ -58,12 +67,12 @@ def build_app(ctx: UIContext) -> gr.Blocks:
     with gr.Blocks(title="Refinery", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         header = gr.Markdown("# Refinery")
         tabs = []
-        for label, module_name, role in TABS:
-            module = importlib.import_module(module_name)
+        for spec in TABS.values():
+            module = importlib.import_module(spec.module)
             # Hidden until the page load shows it to a role that may use it; the handlers check again.
-            with gr.Tab(label, visible=False) as tab:
+            with gr.Tab(spec.label, visible=False) as tab:
                 module.build(ctx)
-            tabs.append((tab, role))
+            tabs.append((tab, spec.role))
 
         def on_load(request: gr.Request):
             user = auth.current_user(request, ctx)
