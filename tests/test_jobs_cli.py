@@ -21,10 +21,3 @@ def test_jobs_list_and_cancel_cover_every_kind(settings, store, capsys):
         assert jobs.get(store, job_id)["status"] == "cancelled"
     assert app.main(["--home", str(settings.home), "jobs", "cancel", str(ids["train"])]) == 2  # already ended
     assert "already ended" in capsys.readouterr().err
-
-
-def test_train_cancel_refuses_a_job_of_another_kind(settings, store, capsys):
-    job_id = jobs.enqueue(store, "generate", {"task": "toy"})
-    assert app.main(["--home", str(settings.home), "train", "cancel", str(job_id)]) == 2
-    assert "is a generate job, not a train job" in capsys.readouterr().err
-    assert jobs.get(store, job_id)["status"] == "queued"

@@ -19,12 +19,10 @@ from storage import jobs
 from storage import models as model_store
 from storage import tasks as task_store
 from storage.db import Store
-from storage.errors import UserError
 from training import config as train_config
 from training import methods
 from training.config import TrainConfig
 from jobs import JobContext, handler
-from jobs import cli as jobs_cli
 
 
 def version_name(task_name: str, method: str, job_id: int | None) -> str:
@@ -160,11 +158,8 @@ def run_job(ctx: JobContext) -> dict:
 
 
 def cli(parser) -> None:
-    """`train --task T --method M [flags] [--config FILE] [--wait]`, `train cancel JOB`, `train list`."""
-    parser.add_argument("action", nargs="?", default="start", choices=("start", "cancel", "list"),
-                        help="start a train job (default), cancel one, or list recent ones")
-    parser.add_argument("job_id", nargs="?", type=int, help="job to cancel")
-    parser.add_argument("--task", help="task whose feedback or outputs to train on")
+    """`train --task T --method M [flags] [--config FILE] [--wait]` (`jobs list|cancel` follows and stops it)."""
+    parser.add_argument("--task", required=True, help="task whose feedback or outputs to train on")
     parser.add_argument("--method", choices=methods.NAMES, default="dpo", help="training method (default dpo)")
     parser.add_argument("--config", dest="train_config", metavar="FILE", help="TOML file of TrainConfig settings (flags override it)")
     parser.add_argument("--wait", action="store_true", help="run or await the job here, with a progress bar")
@@ -175,17 +170,9 @@ def cli(parser) -> None:
 
 
 def run(args) -> int:
-    """Dispatch the train sub-actions."""
+    """Queue a train job (or run it here with --wait, or in this process with --direct)."""
     store = Store(args.settings.db_path)
     try:
-        if args.action == "cancel":
-            print(jobs_cli.cancel(store, args.job_id, kind="train"))
-            return 0
-        if args.action == "list":
-            print("\n".join(jobs_cli.list_lines(store, kind="train")))
-            return 0
-        if not args.task:
-            raise UserError("give --task (see python app.py tasks list)")
         config = train_config.from_args(args, args.train_config)
         if args.direct or int(os.environ.get("WORLD_SIZE", "1")) > 1:
             return _run_direct(store, args.settings, args.task, args.method, config)
@@ -193,7 +180,7 @@ def run(args) -> int:
         print(f"queued train job {job_id}: {args.method} on {args.task}")
         if args.wait:
             return _wait(store, args.settings, job_id)
-        print("a running worker picks it up (python app.py worker, or serve); follow it with python app.py train list")
+        print("a running worker picks it up (python app.py worker, or serve); follow it with python app.py jobs list")
         return 0
     finally:
         store.close()
