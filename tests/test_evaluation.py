@@ -1,4 +1,4 @@
-"""Evaluation: bootstrap intervals, scoring by the task's scorers, the report's ratios and README block."""
+"""Evaluation: bootstrap intervals, scoring by the task's scorers, the report's ratios, results block and headline table."""
 
 import numpy as np
 import pytest
