@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--dtypes", default="auto", help="comma-separated dtypes to run (a)-(c) in, e.g. bfloat16,float32 (auto: the loader's)")
     ap.add_argument("--no-llama-cpp", action="store_true", help="skip (d) even when llama-cpp-python is installed")
-    ap.add_argument("--update-readme", action="store_true", help="write the figures into README.md's generation paragraph")
+    ap.add_argument("--update-readme", action="store_true", help="write the figures into bench/README.md's generation paragraph")
     args = ap.parse_args(argv)
     machine = cpu_words()
 
@@ -253,10 +253,10 @@ def main(argv: list[str] | None = None) -> dict:
         fastest = max(names, key=lambda n: rate[f"refinery {n}"])
         print("refinery tok/s by dtype: " + ", ".join(f"{n} {rate[f'refinery {n}']:.1f}" for n in names) + f"; fastest: {fastest}")
     if args.update_readme:
-        readme = ROOT / "README.md"
+        readme = ROOT / "bench" / "README.md"
         readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, machine, names, rate, result, len(ids)),
                                                  README_START, README_END))
-        print("README.md: generation paragraph updated")
+        print("bench/README.md: generation paragraph updated")
     return result
 
 
@@ -271,7 +271,7 @@ def cpu_words() -> str:
 
 
 def readme_paragraph(args, machine: str, names: list[str], rate: dict, result: dict, n: int) -> str:
-    """README's generation paragraph from this run's figures (written by --update-readme)."""
+    """bench/README.md's generation paragraph from this run's figures (written by --update-readme)."""
     per_dtype = "; ".join(
         f"in {name} {rate[f'refinery {name}']:.0f} tok/s against {rate[f'loop {name}']:.0f} one by one and "
         f"{rate[f'batched {name}']:.0f} in plain padded batches, {result[name]['refinery_texts_differing_from_loop']}/{n} "

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--sides", default="refinery,stock", help="which trainers to run: refinery, stock or both")
-    parser.add_argument("--update-readme", action="store_true", help="write the figures into README.md's training paragraph of this model")
+    parser.add_argument("--update-readme", action="store_true", help="write the figures into bench/README.md's training paragraph of this model")
     parser.add_argument("--child", choices=tuple(RUNS), help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -183,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
               f"(target <= 0.5); reward accuracy no worse: {'yes' if ours['accuracy'] >= stock['accuracy'] else 'no'}")
     if args.update_readme:
         start, end = readme_markers(args.model)
-        readme = ROOT / "README.md"
+        readme = ROOT / "bench" / "README.md"
         readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, machine, results), start, end))
-        print(f"README.md: training paragraph of {args.model} updated")
+        print(f"bench/README.md: training paragraph of {args.model} updated")
     return 0
 
 
@@ -195,12 +195,12 @@ def epochs(n: float) -> str:
 
 
 def readme_markers(model: str) -> tuple[str, str]:
-    """The README markers around the training paragraph of `model`'s bench runs."""
+    """The bench/README.md markers around the training paragraph of `model`'s bench runs."""
     return f"<!-- train-bench {model}:start -->", f"<!-- train-bench {model}:end -->"
 
 
 def readme_paragraph(args, machine: str, results: dict) -> str:
-    """README's training paragraph from this run's figures (written by --update-readme)."""
+    """bench/README.md's training paragraph from this run's figures (written by --update-readme)."""
     flags = "" if (args.pairs, args.epochs, args.model) == (32, 2, "smollm2-135m") else \
         f" --model {args.model} --pairs {args.pairs} --epochs {args.epochs:g}"
     flags += "" if args.sides == "refinery,stock" else f" --sides {args.sides}"

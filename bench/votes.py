@@ -271,7 +271,7 @@ def machine() -> str:
 
 
 def readme_paragraph(args, alone: dict, crowd: dict, where: str) -> str:
-    """The README's paragraph of this run's figures (written by --update-readme)."""
+    """bench/README.md's paragraph of this run's figures (written by --update-readme)."""
     return (
         f"Votes under load, measured by `python bench/votes.py --annotators {args.annotators} --votes {args.votes}` "
         f"({where}; think time {args.think:g} s, {args.retry_rate:.0%} of votes sent twice): "
@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-model", default="smollm2-135m", help="model spec the train job trains (default smollm2-135m)")
     parser.add_argument("--train-steps", type=int, default=200, help="max steps of the train job (it is cancelled after the load)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--update-readme", action="store_true", help="write the figures into README.md's votes paragraph")
+    parser.add_argument("--update-readme", action="store_true", help="write the figures into bench/README.md's votes paragraph")
     args = parser.parse_args(argv)
     where = machine()
     signal.signal(signal.SIGTERM, _interrupt)
@@ -353,10 +353,10 @@ def main(argv: list[str] | None = None) -> int:
         p99_one, p99_many = alone["p99"], crowd["p99"]
         print(f"ratio p99({args.annotators}) / p99(1) = {p99_many / p99_one:.2f}  (target <= 3)", flush=True)
         if args.update_readme:
-            readme = ROOT / "README.md"
+            readme = ROOT / "bench" / "README.md"
             readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, alone, crowd, where),
                                                      README_START, README_END))
-            print("README.md: votes paragraph updated", flush=True)
+            print("bench/README.md: votes paragraph updated", flush=True)
         if args.during_training:
             worker, job_id = start_training(home, store, args.train_model, args.train_steps)
             before = jobs.get(store, job_id)["step"]

@@ -8,7 +8,7 @@ AUC is the chance that a random text labelled 1 outscores one labelled 0 (ties c
 0.5 is chance. Intervals are 95% percentile bootstraps over labelled texts (over pairs for votes).
 
 Results are kept per task in results/calibration/calibration.json (a run for one task leaves the
-others' figures in place) and rendered to results/calibration/calibration.md, which README
+others' figures in place) and rendered to results/calibration/calibration.md, which docs/scorers.md
 carries between CALIBRATION_START and CALIBRATION_END.
 """
 
@@ -202,12 +202,12 @@ def save_results(results: dict[str, dict], results_dir: Path = RESULTS_DIR) -> P
 
 
 def readme_block(readme_text: str) -> str | None:
-    """What README holds between the calibration markers (stripped), or None without markers."""
+    """What a page (docs/scorers.md) holds between the calibration markers (stripped), or None without markers."""
     return report.readme_results(readme_text, CALIBRATION_START, CALIBRATION_END)
 
 
 def replace_readme_block(readme_text: str, block: str) -> str:
-    """README text with the calibration block replaced (appended with markers if missing)."""
+    """A page's text with the calibration block replaced (appended with markers if missing)."""
     return report.replace_readme_results(readme_text, block, CALIBRATION_START, CALIBRATION_END)
 
 

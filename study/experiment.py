@@ -155,19 +155,22 @@ def run_job(ctx: JobContext) -> dict:
 
 
 def cli(parser) -> None:
-    """`experiment`: run the comparison here (with a progress bar), or rewrite README's results block."""
+    """`experiment`: run the comparison here (with a progress bar), or rewrite the generated results blocks."""
     confargs.add_arguments(parser, ExperimentConfig, "exp_")
     parser.add_argument(
         "--update-readme", action="store_true",
-        help="instead of running, rewrite README.md's results block from every results/*/report.md",
+        help="instead of running, rewrite results/README.md's results block and README.md's headline table "
+        "from every results/*/report.md",
     )
     parser.set_defaults(func=_run)
 
 
 def _run(args) -> int:
     if args.update_readme:
-        changed = report.update_readme(ROOT / "README.md", RESULTS)
-        print("README.md results block " + ("updated" if changed else "already up to date"))
+        changed = report.update_readme(RESULTS / "README.md", RESULTS)
+        print("results/README.md results block " + ("updated" if changed else "already up to date"))
+        changed = report.update_headline(ROOT / "README.md", RESULTS)
+        print("README.md headline table " + ("updated" if changed else "already up to date"))
         return 0
     from tqdm import tqdm
 

@@ -74,7 +74,7 @@ TRAINED = (
     Row("sft-restyle", "sft-refined", labels="icl-restyle", baseline="sft-weak"),
     # LoRA rank 2 and the SFT term 16x: the held-out sweep's most content (0.88 against 0.84 at rank 8 and 64x,
     # concept 0.85 against 0.90; results/sweeps/dpo-sweep.md, results/validation). On the eval prompts it
-    # keeps no more than rank 8 and 64x did (pirate 0.84 against 0.85; README's reading)
+    # keeps no more than rank 8 and 64x did (pirate 0.84 against 0.85)
     Row("dpo-restyle-sft", "dpo", plan="restyle", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0, steps=16,
         min_agreement=1.0, lora_r=2, baseline="dpo-weak"),
     Row("sft-opening", "sft-refined", labels="weak-opening", baseline="sft-weak"),

@@ -1,8 +1,8 @@
-"""The experiment report: gap-recovered ratios, the Markdown table, the concept-vs-content figure, and the
-README results block rebuilt from every results/*/report.md.
+"""The experiment report: gap-recovered ratios, the Markdown table, the concept-vs-content figure, the
+results block of results/README.md rebuilt from every results/*/report.md, and README.md's headline table.
 
 Pure functions over row dicts {name, concept: {mean, lo, hi}|None, content: {...}|None}; no model code,
-so the README test and the Results tab can use them without torch.
+so the README tests and the Results tab can use them without torch.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from pathlib import Path
 SUMMARY_END = "<!-- end of summary -->"
 README_START = "<!-- results:start -->"
 README_END = "<!-- results:end -->"
+HEADLINE_START = "<!-- headline:start -->"
+HEADLINE_END = "<!-- headline:end -->"
+HEADLINE_COLUMNS = ("concept", "formula", "content", "repetition")
 
 
 def gap_ratio(value: float | None, start: float | None, end: float | None) -> float | None:
@@ -134,18 +137,59 @@ def replace_readme_results(readme_text: str, block: str, start: str = README_STA
     return re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: section, readme_text, count=1, flags=re.S)
 
 
-def update_readme(readme: Path, results_root: Path) -> bool:
-    """Rewrite README's results block from the reports under `results_root`; True if the file changed."""
-    block = readme_block(results_root)
+def _summary_rows(summary: str) -> tuple[str, list[dict[str, str]]]:
+    """A report summary's title and its results table as {column header: cell} per row (first table only)."""
+    title = next((line[4:].strip() for line in summary.splitlines() if line.startswith("### ")), "")
+    lines = [line for line in summary.splitlines() if line.startswith("|")]
+    if not lines:
+        return title, []
+    cells = lambda line: [c.strip() for c in line.strip().strip("|").split("|")]  # noqa: E731
+    head, rows = cells(lines[0]), []
+    for line in lines[2:]:
+        if line.startswith("| refined − naive"):
+            break
+        rows.append(dict(zip(head, cells(line))))
+    return title, rows
+
+
+def _mean(cell: str | None) -> str:
+    """A table cell's figure without its interval ('0.63 [0.57, 0.69]' -> '0.63'); '—' when the report lacks it."""
+    return cell.split(" [")[0] if cell else "—"
+
+
+def headline_block(results_root: Path) -> str:
+    """README.md's headline: per report, its title and a compact table (row, concept, formula, content, repetition)."""
+    parts = []
+    for path in latest_reports(results_root):
+        title, rows = _summary_rows(summary_of(path.read_text()))
+        heads = {c: next((h for h in (rows[0] if rows else {}) if h.split(" [")[0] == c), None) for c in HEADLINE_COLUMNS}
+        table = ["| row | " + " | ".join(HEADLINE_COLUMNS) + " |", "|---|" + "---|" * len(HEADLINE_COLUMNS)]
+        for r in rows:
+            table.append(f"| {r['row']} | " + " | ".join(_mean(r.get(heads[c])) if heads[c] else "—" for c in HEADLINE_COLUMNS) + " |")
+        parts.append(f"**{title}** ({path.parent.name})\n\n" + "\n".join(table))
+    return "\n\n".join(parts)
+
+
+def _rewrite(path: Path, block: str, start: str, end: str, what: str) -> bool:
     if not block:
         from storage.errors import UserError
 
-        raise UserError(f"no report.md under {results_root}/*/; run `python app.py experiment` first")
-    old = readme.read_text()
-    new = replace_readme_results(old, block)
+        raise UserError(f"no report.md for {what}; run `python app.py experiment` first")
+    old = path.read_text()
+    new = replace_readme_results(old, block, start, end)
     if new != old:
-        readme.write_text(new)
+        path.write_text(new)
     return new != old
+
+
+def update_readme(readme: Path, results_root: Path) -> bool:
+    """Rewrite a page's results block (results/README.md's) from the reports under `results_root`; True if it changed."""
+    return _rewrite(readme, readme_block(results_root), README_START, README_END, f"{results_root}/*/")
+
+
+def update_headline(readme: Path, results_root: Path) -> bool:
+    """Rewrite README.md's headline table from the reports under `results_root`; True if the file changed."""
+    return _rewrite(readme, headline_block(results_root), HEADLINE_START, HEADLINE_END, f"{results_root}/*/")
 
 
 def scatter_figure(rows: list[dict], title: str):

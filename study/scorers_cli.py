@@ -14,7 +14,7 @@ from pathlib import Path
 from storage.errors import UserError
 from study import calibration
 
-README = calibration.ROOT / "README.md"
+README = calibration.ROOT / "docs" / "scorers.md"  # the page --update-readme rewrites
 JUDGE_PRECISIONS = ("auto", "native", "int8")  # study.judge.PRECISIONS, without importing torch for --help
 
 
@@ -30,7 +30,7 @@ def cli(parser: argparse.ArgumentParser) -> None:
     cal.add_argument("--judge-precision", choices=JUDGE_PRECISIONS, default="auto",
                      help="the judge's weights: native (the loader's dtype), int8 (CPU), auto (int8 on a CPU without native bf16)")
     cal.add_argument("--results", default=str(calibration.RESULTS_DIR), help="folder for calibration.json and calibration.md")
-    cal.add_argument("--update-readme", action="store_true", help="rewrite README's calibration block from the stored results")
+    cal.add_argument("--update-readme", action="store_true", help="rewrite docs/scorers.md's calibration block from the stored results")
     cal.set_defaults(func=run_calibrate)
 
 
@@ -51,7 +51,7 @@ def _majority_pairs(settings, task_name: str) -> list[dict]:
 
 
 def run_calibrate(args) -> int:
-    """Calibrate the chosen tasks, merge into the stored results, print the table; optionally update README."""
+    """Calibrate the chosen tasks, merge into the stored results, print the table; optionally update docs/scorers.md."""
     from feedback.tasks import shipped_tasks
 
     tasks = {t.name: t for t in shipped_tasks()}
@@ -82,5 +82,5 @@ def run_calibrate(args) -> int:
         new = calibration.replace_readme_block(old, calibration.markdown_table(results))
         if new != old:
             README.write_text(new)
-        print("README.md calibration block " + ("updated" if new != old else "already current"))
+        print("docs/scorers.md calibration block " + ("updated" if new != old else "already current"))
     return 0

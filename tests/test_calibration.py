@@ -1,4 +1,4 @@
-"""Scorer calibration: AUC and agreement arithmetic, the labelled sets, the command, and README's table (drift test)."""
+"""Scorer calibration: AUC and agreement arithmetic, the labelled sets, the command, and docs/scorers.md's table (drift test)."""
 
 from pathlib import Path
 
@@ -98,12 +98,12 @@ def test_command_writes_the_table_and_updates_a_readme(tmp_path, monkeypatch, ca
 
 
 def test_readme_calibration_block_matches_the_stored_results_and_the_labels():
-    """Drift test: README's table is the stored one, and its heuristic and length figures are today's labels'."""
+    """Drift test: docs/scorers.md's table is the stored one, and its heuristic and length figures are today's labels'."""
     stored = C.load_results()
     if not stored:
         pytest.skip("no results/calibration yet: run `python app.py scorers calibrate --update-readme`")
-    held = C.readme_block((ROOT / "README.md").read_text())
-    assert held == C.markdown_table(stored), "README's calibration block drifted: run `python app.py scorers calibrate --update-readme`"
+    held = C.readme_block((ROOT / "docs" / "scorers.md").read_text())
+    assert held == C.markdown_table(stored), "docs/scorers.md's calibration block drifted: run `python app.py scorers calibrate --update-readme`"
     for name, result in stored.items():
         fresh = C.calibrate_task(TASKS[name])
         for axis, entry in fresh["labels"].items():

@@ -1,4 +1,4 @@
-"""Evaluation: bootstrap intervals, scoring by the task's scorers, the report's ratios and README block."""
+"""Evaluation: bootstrap intervals, scoring by the task's scorers, the report's ratios, results block and headline table."""
 
 import numpy as np
 import pytest
@@ -83,6 +83,29 @@ def test_report_table_and_readme_block(tmp_path):
     (tmp_path / "a-run" / "report.md").write_text(text.replace("pirate", "a-run").replace("0.80", "0.81"))
     assert report.update_readme(readme, tmp_path)
     assert "0.81" in readme.read_text() and readme.read_text().endswith("## After\n")
+
+
+def test_headline_block_is_a_compact_table_per_report(tmp_path):
+    rows = report.add_ratios([
+        {"name": "weak model", "concept": stat(0.8), "content": stat(0.2), "formula": 0.1, "repetition": stat(0.02)},
+        {"name": "strong base", "concept": stat(0.1), "content": stat(0.9), "formula": 0.0, "repetition": stat(0.01)},
+    ])
+    diffs = [{"refined": "strong base", "naive": "weak model", "concept": stat(-0.7), "content": stat(0.7)}]
+    (tmp_path / "a-run").mkdir()
+    (tmp_path / "a-run" / "report.md").write_text(report.report_markdown("pirate: weak a → strong b", "setup.", rows, "", diffs))
+    block = report.headline_block(tmp_path)
+    assert block.startswith("**pirate: weak a → strong b** (a-run)")
+    assert "| row | concept | formula | content | repetition |" in block
+    assert "| weak model | 0.80 | 0.10 | 0.20 | 0.02 |" in block and "| strong base | 0.10 | 0.00 | 0.90 | 0.01 |" in block
+    assert "refined − naive" not in block  # the paired differences stay in results/README.md
+    (tmp_path / "b-run").mkdir()  # a report without formula or repetition columns shows dashes there
+    (tmp_path / "b-run" / "report.md").write_text(report.report_markdown("analogy", "setup.", report.add_ratios(
+        [{"name": "weak model", "concept": stat(0.8), "content": stat(0.2)}])))
+    assert "| weak model | 0.80 | — | 0.20 | — |" in report.headline_block(tmp_path)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{report.HEADLINE_START}\nold\n{report.HEADLINE_END}\n\n## After\n")
+    assert report.update_headline(readme, tmp_path) and not report.update_headline(readme, tmp_path)
+    assert "old" not in readme.read_text() and readme.read_text().endswith("## After\n")
 
 
 def test_plot_writes_png(tmp_path):

@@ -383,6 +383,7 @@ def test_judge_scores_of_a_stage_without_row_keys_are_reused_only_when_its_key_m
 
 
 def test_the_readmes_train_flags_for_dpo_opening_sft_are_the_rows_settings():
+    """The guide's (docs/guide.md) train flags for the dpo-opening-sft row parse to the row's own settings."""
     import re
     import shlex
     from pathlib import Path
@@ -390,7 +391,7 @@ def test_the_readmes_train_flags_for_dpo_opening_sft_are_the_rows_settings():
     import app
     from training import config as train_config
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "guide.md").read_text()
     flags = re.search(r"dpo-opening-sft row trains on opening-plan votes with\s+`([^`]+)`", readme).group(1)
     args = app.build_parser().parse_args(["train", "--task", "pirate", "--method", "dpo", *shlex.split(flags)])
     typed = train_config.from_args(args).to_dict()
@@ -399,4 +400,4 @@ def test_the_readmes_train_flags_for_dpo_opening_sft_are_the_rows_settings():
     for key in ("loss_type", "loss_weights", "label_smoothing", "lora_r", "lora_alpha", "max_steps", "learning_rate"):
         assert typed[key] == want[key], key
     assert typed["min_agreement"] == row.min_agreement == 1.0
-    assert (want["batch_size"], want["max_length"], want["gradient_checkpointing"]) == (4, 384, True)  # the README's "also"
+    assert (want["batch_size"], want["max_length"], want["gradient_checkpointing"]) == (4, 384, True)  # the guide's "also"
