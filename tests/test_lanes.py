@@ -29,7 +29,9 @@ def test_a_lane_runs_at_most_its_threads_and_a_vote_passes_a_full_fetch_lane():
         async with anyio.create_task_group() as tg:
             for _ in range(6):
                 tg.start_soon(fetches.run, fetch)
-            await anyio.sleep(0.2)  # the fetch lane is full, four calls wait for it
+            with anyio.fail_after(5):
+                while running[0] < 2:  # the fetch lane is full, four calls wait for it
+                    await anyio.sleep(0.01)
             with anyio.fail_after(2):
                 await votes.run(vote)
             assert finished == ["vote"]

@@ -49,11 +49,22 @@ def test_serve_prints_url_and_first_login(tmp_path):
     try:
         first = again.stdout.readline()
         assert "http://" in first
-        time.sleep(3)
+        _wait_until_it_answers(port)  # the banner comes once the server answers: after this it would be out
     finally:
         again.terminate()
         out = again.communicate(timeout=30)[0]
     assert "password" not in first + out
+
+
+def _wait_until_it_answers(port: int, timeout_s: float = 120) -> None:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answered on port {port} within {timeout_s} s")
 
 
 def _children(pid: int) -> list[tuple[int, str]]:

@@ -134,8 +134,8 @@ def test_killed_worker_job_resumes_from_checkpoint(settings, store, tiny):
     killed = jobs.get(store, job_id)
     assert killed["status"] == "running" and killed["step"] < total, "the job must be cut off mid-run"
 
-    time.sleep(1.5)  # let its heartbeat go stale
-    second = subprocess.run(cmd + ["--once", "--stale-after", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    # the first worker is dead, so any heartbeat counts as stale (--stale-after 0): no waiting on a clock
+    second = subprocess.run(cmd + ["--once", "--stale-after", "0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-3000:]
     job = jobs.get(store, job_id)
     assert job["status"] == "done", job["message"] + job["log"][-2000:]
