@@ -13,9 +13,35 @@ def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0, level: f
     One value gives a zero-width interval; no values raise ValueError.
     """
     x = np.asarray(values, dtype=float)
-    if x.size == 0:
-        raise ValueError("bootstrap_ci needs at least one value")
-    means = x[np.random.default_rng(seed).integers(0, x.size, (n, x.size))].mean(axis=1)
+    means = bootstrap_means(x, n=n, seed=seed)
     tail = (1.0 - level) / 2 * 100
     lo, hi = np.percentile(means, [tail, 100 - tail])
     return float(x.mean()), float(lo), float(hi)
+
+
+def bootstrap_means(values: Sequence[float], n: int = 1000, seed: int = 0) -> np.ndarray:
+    """The means of `n` seeded resamples of `values` (ValueError when there are none)."""
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    return x[np.random.default_rng(seed).integers(0, x.size, (n, x.size))].mean(axis=1)
+
+
+def bootstrap_p(differences: Sequence[float], n: int = 1000, seed: int = 0) -> float:
+    """Two-sided bootstrap p-value that the mean of paired `differences` is 0: twice the smaller share of
+    resampled means on either side of 0 (at least 1/n, at most 1); 1.0 when every difference is 0."""
+    means = bootstrap_means(differences, n=n, seed=seed)
+    if not np.any(means):
+        return 1.0
+    return float(min(1.0, max(2 * min(np.mean(means <= 0), np.mean(means >= 0)), 1 / n)))
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the input's order: each comparison of a family named in
+    advance is significant at level a when its adjusted p is below a."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from feedback import scorers
-from feedback.bootstrap import bootstrap_ci  # noqa: F401  (re-exported; the one bootstrap interval)
+from feedback.bootstrap import bootstrap_ci, bootstrap_p
 from models import embeddings  # noqa: F401  (gives the 'embedding' content scorer its encoder)
 from storage import evaluations as eval_store
 from storage import tasks as task_store
@@ -21,14 +21,14 @@ from storage.errors import UserError
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], n: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
-    """{mean, lo, hi, n} of a - b over the same prompts: the percentile bootstrap resamples prompts,
+    """{mean, lo, hi, n, p} of a - b over the same prompts (p: two-sided bootstrap p-value of no difference): the percentile bootstrap resamples prompts,
     keeping each prompt's two scores together, so the prompt-to-prompt spread both rows share
     cancels out (independent intervals that overlap can still hide a clear paired difference)."""
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if x.shape != y.shape or x.size == 0:
         raise ValueError("paired_difference needs two equally long, non-empty lists of scores")
     mean, lo, hi = bootstrap_ci(x - y, n=n, seed=seed, level=level)
-    return {"mean": mean, "lo": lo, "hi": hi, "n": int(x.size)}
+    return {"mean": mean, "lo": lo, "hi": hi, "n": int(x.size), "p": bootstrap_p(x - y, n=n, seed=seed)}
 
 
 def summarize(values: Sequence[float], n: int = 1000, seed: int = 0) -> dict | None:

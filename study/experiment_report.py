@@ -4,6 +4,7 @@ that answer the paper's question, report.md, report.png and one evaluations row 
 from __future__ import annotations
 
 import json
+import random
 
 from feedback.fluency import repetition
 from study.formula import formula_share
@@ -13,11 +14,12 @@ from storage import evaluations as eval_store
 from study import report
 from training import methods
 from training.config import MAX_LABEL_SMOOTHING
+from feedback.bootstrap import holm
 from study.evaluation import paired_difference, score_texts, summarize, summarize_scores
 from study.experiment_rows import COMPARISONS, EXPERIMENT_TRAIN, ROWS, TRAINED
 
 ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instructed": "strong instructed"}
-N_SAMPLES = 2  # eval prompts whose answers report.md quotes, one per row
+N_SAMPLES = 3  # eval prompts whose answers report.md quotes (every row's), drawn by the run's seed
 # what a DPO row on weak votes must reach (issue: the core loop must move the strong model)
 TARGETS = {"transferred": 0.5, "kept": 0.9, "repetition_vs_base": 1.5}
 
@@ -57,7 +59,8 @@ def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], see
 
 
 def differences(per_prompt: dict, seed: int) -> list[dict]:
-    """Refined − naive for each of COMPARISONS present, per axis, as paired bootstrap intervals."""
+    """Refined − naive for each of COMPARISONS present, per axis, as paired bootstrap intervals with a
+    p-value Holm-adjusted over the comparisons of that axis (the family named in the rows before any run)."""
     out = []
     for refined, naive in COMPARISONS:
         if refined in per_prompt and naive in per_prompt:
@@ -66,6 +69,10 @@ def differences(per_prompt: dict, seed: int) -> list[dict]:
                 if per_prompt[refined][axis] is not None else None
                 for axis in ("concept", "content")
             }})
+    for axis in ("concept", "content"):
+        tested = [d[axis] for d in out if d[axis] is not None]
+        for stat, adjusted in zip(tested, holm([t["p"] for t in tested])):
+            stat["p_holm"] = adjusted
     return out
 
 
@@ -206,13 +213,18 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"- Stage times (s, when each stage last ran; total {sum(runner.timings.values()) / 60:.1f} min): "
         + ", ".join(f"{k} {v}" for k, v in runner.timings.items()) + ".",
         "",
-        "### Example answers (first eval prompts, cut at 300 characters)",
-        *[line for i, p in enumerate(prompts[:N_SAMPLES]) for line in samples(p, {k: t[i] for k, t in evals.items()})],
+        f"### Example answers ({N_SAMPLES} eval prompts drawn with seed {cfg.seed}, cut at 300 characters)",
+        *[line for i in sample_indices(len(prompts), cfg.seed) for line in samples(prompts[i], {k: t[i] for k, t in evals.items()})],
     ])
     (runner.out / "report.md").write_text(report.report_markdown(title, setup, rows, details, diffs))
     report.plot(rows, runner.out / "report.png", title)
     store_evaluations(runner, rows, per_prompt)
     return {"rows": rows, "differences": diffs, "out": str(runner.out)}
+
+
+def sample_indices(n: int, seed: int) -> list[int]:
+    """The eval prompts (by position, in order) whose answers the report quotes: N_SAMPLES drawn with `seed`."""
+    return sorted(random.Random(seed).sample(range(n), min(N_SAMPLES, n)))
 
 
 def samples(prompt: dict, answers: dict[str, str]) -> list[str]:

@@ -83,13 +83,17 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def differences_table(differences: list[dict]) -> str:
-    """Paired differences, one line per comparison: {refined, naive, concept: {mean, lo, hi}, content: {...}}.
+    """Paired differences, one line per comparison: {refined, naive, concept: {mean, lo, hi[, p_holm]}, content: {...}}.
 
-    An interval that excludes 0 is marked significant (at the 95% level, same eval prompts)."""
+    With a Holm-adjusted p-value a difference is marked significant when that p is below 0.05 (the
+    family of comparisons corrected together); without one, when its 95% interval excludes 0."""
     def cell(stat: dict | None) -> str:
         if not stat:
             return "n/a"
-        mark = " (significant)" if stat["lo"] > 0 or stat["hi"] < 0 else ""
+        if "p_holm" in stat:
+            mark = f" p(Holm) {stat['p_holm']:.3f}" + (" (significant)" if stat["p_holm"] < 0.05 else "")
+        else:
+            mark = " (significant)" if stat["lo"] > 0 or stat["hi"] < 0 else ""
         return f"{stat['mean']:+.2f} [{stat['lo']:+.2f}, {stat['hi']:+.2f}]{mark}"
 
     lines = ["| refined − naive | concept [95% paired CI] | content [95% paired CI] |", "|---|---|---|"]

@@ -231,3 +231,20 @@ def test_evaluate_takes_sampling_flags_into_the_job(tmp_path, settings, store, s
     assert (job["params"]["temperature"], job["params"]["top_p"], job["params"]["max_new_tokens"]) == (0.7, 0.9, 256)
     assert app.main([*argv[:-2], "--top-p", "0"]) == 2  # GenParams refuses it before anything is queued
     assert len(jobs.list_jobs(store, kind="evaluate")) == 1
+
+
+def test_holm_adjusts_a_family_of_p_values_in_their_order():
+    from feedback.bootstrap import holm
+
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.5]) == [0.5]
+    assert holm([0.2, 0.9]) == pytest.approx([0.4, 0.9])
+
+
+def test_paired_difference_p_is_small_for_a_clear_gap_and_one_for_none():
+    from study.evaluation import paired_difference
+
+    assert paired_difference([1.0] * 30, [0.0] * 30)["p"] <= 0.002
+    assert paired_difference([0.5] * 10, [0.5] * 10)["p"] == 1.0
+    noisy = paired_difference([1, 0] * 10, [0, 1] * 10)
+    assert noisy["p"] > 0.5
