@@ -18,7 +18,9 @@ from feedback.bootstrap import holm
 from study.evaluation import paired_difference, score_texts, summarize, summarize_scores
 from study.experiment_rows import COMPARISONS, EXPERIMENT_TRAIN, ROWS, TRAINED
 
-ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instructed": "strong instructed"}
+ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instructed": "strong instructed",
+             "forced-opening": "forced opening"}
+STRATEGY_OF = {"forced-opening": "weak-opening"}  # untrained rows named apart from the strategy that wrote them
 N_SAMPLES = 3  # eval prompts whose answers report.md quotes (every row's), drawn by the run's seed
 # what a DPO row on weak votes must reach (issue: the core loop must move the strong model)
 TARGETS = {"transferred": 0.5, "kept": 0.9, "repetition_vs_base": 1.5}
@@ -59,10 +61,12 @@ def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], see
 
 
 def differences(per_prompt: dict, seed: int) -> list[dict]:
-    """Refined − naive for each of COMPARISONS present, per axis, as paired bootstrap intervals with a
+    """Refined − naive for each of COMPARISONS present (and each DPO row − forced opening), per axis, as paired bootstrap intervals with a
     p-value Holm-adjusted over the comparisons of that axis (the family named in the rows before any run)."""
     out = []
-    for refined, naive in COMPARISONS:
+    # every DPO row against the floor a formula reaches untrained (the base made to open like the weak labels)
+    floor = tuple((r.key, "forced-opening") for r in TRAINED if r.plan)
+    for refined, naive in COMPARISONS + floor:
         if refined in per_prompt and naive in per_prompt:
             out.append({"refined": refined, "naive": naive, **{
                 axis: paired_difference(per_prompt[refined][axis], per_prompt[naive][axis], seed=seed)
@@ -246,7 +250,7 @@ def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
         if key in ROWS:
             model, strategy = f"{run}/{key}", "strong-base"
         else:
-            model, strategy = (cfg.weak if key == "weak" else cfg.strong), key
+            model, strategy = (cfg.weak if key == "weak" else cfg.strong), STRATEGY_OF.get(key, key)
         eval_store.add_evaluation(
             runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"], split=split,
             details={"experiment": str(runner.out), "row": r["name"], "prompt_ids": [p["id"] for p in runner.eval],

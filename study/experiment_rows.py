@@ -20,7 +20,15 @@ Every trained row answers the plain eval prompt, so the concept must now be in t
 - sft-opening: SFT on weak-opening outputs, the strong model's plain answers begun with the opening
   most weak labels share (the rest of each answer is the strong model's own);
 - dpo-opening-sft: dpo-restyle-sft's loss and settings on the votes over the opening pairs
-  (weak-opening vs strong-base).
+  (weak-opening vs strong-base);
+- sft-ask-to-improve: SFT on ask-to-improve outputs, each weak label with its facts fixed by the strong
+  model (the paper's Algorithm 3);
+- sft-infer-and-respond: SFT on infer-and-respond outputs, the strong model's answer in the style it
+  inferred from the weak examples (Algorithm 2).
+
+The restyle and opening rows' only gain was a formula once the concept was scored as a voice (every
+pirate answer "Aye, " or "Arrr, matey!" on a plain answer, formula share 0.94-1.00; results/README.md):
+runs on the wide prompt set leave them out (--rows), and they stay here so the committed runs resume.
 
 COMPARISONS are the paper's question, refined minus naive, asked of each kind of training.
 """
@@ -80,6 +88,10 @@ TRAINED = (
     Row("sft-opening", "sft-refined", labels="weak-opening", baseline="sft-weak"),
     Row("dpo-opening-sft", "dpo", plan="opening", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0, steps=16,
         min_agreement=1.0, lora_r=2, baseline="dpo-weak"),
+    # the paper's Algorithms 3 and 2 as SFT labels: the weak label with its facts fixed by the strong model,
+    # and the strong model's answer in the style it inferred from the weak examples
+    Row("sft-ask-to-improve", "sft-refined", labels="ask-to-improve", baseline="sft-weak"),
+    Row("sft-infer-and-respond", "sft-refined", labels="infer-and-respond", baseline="sft-weak"),
 )
 ROWS: Registry[Row] = Registry("experiment row", TRAINED, name_of=lambda r: r.key)
 # the paper's question, refined minus naive, asked of each kind of training (report order)

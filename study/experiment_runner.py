@@ -23,10 +23,11 @@ from storage.db import Store
 from storage.errors import UserError
 from training.config import MAX_LABEL_SMOOTHING
 from study.evaluation import score_texts
+from study.experiment_llm_judge import llm_judge_stage
 from study.experiment_report import write_report
 from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, matchups, training_data
 from study.experiment_annotators import annotate
-from study.experiment_stages import Stages, fingerprint, free_memory, reusable_scores
+from study.experiment_stages import Stages, fingerprint, free_memory
 from models.strategies import STRATEGIES, Context, example_contexts, shared_opening
 
 TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
@@ -57,12 +58,17 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
     return TrainConfig.from_dict({**values, **overrides}).validate()
 
 
+# train-prompt answers only some rows learn from, by strategy: their stages (run only for those rows)
+EXTRA_LABELS = {"ask-to-improve": ("ask-to-improve-train",),
+                "infer-and-respond": ("infer-and-respond-style-train", "infer-and-respond-train")}
+
+
 class Runner:
     """One experiment run over a resolved ExperimentConfig (see study.experiment)."""
 
     PLAN = (
-        ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "icl-refine-train", "strong-base-train",
-         "icl-restyle-train", "weak-opening-train", "judge"]
+        ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "forced-opening-eval", "icl-refine-train",
+         "strong-base-train", "icl-restyle-train", "weak-opening-train", *(s for v in EXTRA_LABELS.values() for s in v), "judge"]
         + [s for r in TRAINED for s in (f"train-{r.key}", f"{r.key}-eval")]
         + ["report"]
     )
@@ -73,7 +79,9 @@ class Runner:
         self.stages = Stages(self.out)
         self.task = task_store.get_task(store, cfg.task)
         self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
-        self.plan = (self.PLAN[:self.PLAN.index("judge") + 1] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
+        optional = {s for v in EXTRA_LABELS.values() for s in v}
+        extra = {s for r in self.rows for s in EXTRA_LABELS.get(r.labels, ())}
+        self.plan = ([s for s in self.PLAN[:self.PLAN.index("judge") + 1] if s not in optional or s in extra] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
                      + (["llm-judge"] if cfg.judge else []) + ["report"])
         self.prompt_set = cfg.prompt_set or self.task["prompt_set"]
         self.train, self.eval, self.eval_split = self.prompts(store)
@@ -164,6 +172,22 @@ class Runner:
         contexts = contexts or [Context()] * len(prompts)
         return [build(self.task, p["text"], c) for p, c in zip(prompts, contexts)]
 
+    def extra_labels(self, weak_train: list[str], contexts: list[Context]) -> dict[str, list[str]]:
+        """The train-prompt answers of the paper's Algorithms 3 and 2, generated only when a chosen row trains on them:
+        ask-to-improve (each weak label with its facts fixed) and infer-and-respond (a style inferred, then answered in)."""
+        wanted, out = {r.labels for r in self.rows}, {}
+        if "ask-to-improve" in wanted:
+            fixed = [Context(weak_label=t) for t in weak_train]
+            out["ask-to-improve"] = self.texts("ask-to-improve-train", self.cfg.strong,
+                                               self.messages("ask-to-improve", self.train, fixed))
+        if "infer-and-respond" in wanted:
+            spec = STRATEGIES["infer-and-respond"]
+            styles = self.texts("infer-and-respond-style-train", self.cfg.strong, [spec.describe(self.task, c) for c in contexts])
+            described = [replace(c, description=d) for c, d in zip(contexts, styles)]
+            out["infer-and-respond"] = self.texts("infer-and-respond-train", self.cfg.strong,
+                                                  self.messages("infer-and-respond", self.train, described))
+        return out
+
     def train_config(self, row: Row):
         """The TrainConfig of a trained row of this run (row_train_config on the run's device)."""
         return row_train_config(self.cfg, row, self.settings.device)
@@ -222,6 +246,9 @@ class Runner:
         for strategy in ("strong-base", "strong-instructed"):
             evals[strategy] = self.texts(f"{strategy}-eval", cfg.strong, self.messages(strategy, self.eval))
 
+        opening = shared_opening(weak_train)  # the floor a formula reaches untrained: the base made to open like the weak labels
+        evals["forced-opening"] = self.texts("forced-opening-eval", cfg.strong,
+                                             self.messages("weak-opening", self.eval, [Context(opening=opening)] * len(self.eval)))
         contexts = example_contexts(self.train, weak_train, cfg.n_icl, cfg.seed)
         texts = {
             "weak": weak_train,
@@ -230,8 +257,9 @@ class Runner:
         }
         restyle = [replace(c, base_answer=t) for c, t in zip(contexts, texts["strong-base"])]
         texts["icl-restyle"] = self.texts("icl-restyle-train", cfg.strong, self.messages("icl-restyle", self.train, restyle))
-        opened = [Context(opening=shared_opening(weak_train))] * len(self.train)
-        texts["weak-opening"] = self.texts("weak-opening-train", cfg.strong, self.messages("weak-opening", self.train, opened))
+        texts["weak-opening"] = self.texts("weak-opening-train", cfg.strong,
+                                           self.messages("weak-opening", self.train, [Context(opening=opening)] * len(self.train)))
+        texts.update(self.extra_labels(weak_train, contexts))
         judge = self.judge(texts)
         data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
         from models.loading import clear_cache
@@ -246,41 +274,8 @@ class Runner:
                          cached=False)
 
     def llm_judge(self, evals: dict[str, list[str]]) -> dict:
-        """Stage `llm-judge`: the LLM judge's concept and content score of every row's eval answers,
-        as {"judge": its name, "scores": {row: {axis: per-prompt scores}}}. Rows whose answers the same
-        judge scored before are read back, so adding a row judges only that row."""
-        from study.judge import judge_name, pick_precision
-        from models.loading import pick_device
-
-        device = pick_device(self.settings.device)  # the name and the loaded judge agree on it
-        name = judge_name(self.cfg.judge, pick_precision(self.cfg.judge_precision, device))
-        ids = [p["id"] for p in self.eval]
-        row_keys = {row: fingerprint(name, texts, ids) for row, texts in evals.items()}
-        key = fingerprint(row_keys)
-        found = self.stages.get("llm-judge", key)
-        if found is not None:
-            return self.step("llm-judge", lambda: found, cached=True)
-
-        def run() -> dict:
-            from study.judge import judge_scores, load_judge
-            from models.loading import clear_cache
-
-            path = self.stages.path("llm-judge")
-            old = json.loads(path.read_text()) if path.is_file() else {}
-            done = reusable_scores(old, name, evals, ids, row_keys)
-            todo = [row for row in evals if row not in done]
-            if todo:
-                judge = load_judge(self.cfg.judge, self.settings, device=device, precision=self.cfg.judge_precision)
-                done.update({row: judge_scores(judge, self.task, self.eval, evals[row]) for row in todo})
-                del judge
-                clear_cache()
-                free_memory()
-            # rows of other --rows choices stay stored with their keys, for a later run to reuse
-            kept = {r: k for r, k in old.get("row_keys", {}).items() if r not in evals and old.get("judge") == name}
-            scores = {**{r: old["scores"][r] for r in kept}, **{row: done[row] for row in evals}}
-            return self.stages.put("llm-judge", key, {"judge": name, "scores": scores, "row_keys": {**kept, **row_keys}})
-
-        return self.step("llm-judge", run, cached=False)
+        """Stage `llm-judge`: the LLM judge's scores of every row's eval answers (study.experiment_llm_judge)."""
+        return llm_judge_stage(self, evals)
 
     def judge(self, texts: dict[str, list[str]]) -> dict:
         """Stage `judge`: the simulated weak annotator's verdicts on every matchup, per train prompt."""

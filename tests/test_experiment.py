@@ -51,7 +51,8 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
     opening = voted_examples(prompts, texts, verdicts, "opening")
     assert [(e["chosen"], e["rejected"]) for e in opening] == [("s1", "o1"), ("o2", "s2")]
     assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft",
-                                        "sft-restyle", "dpo-restyle-sft", "sft-opening", "dpo-opening-sft"}
+                                        "sft-restyle", "dpo-restyle-sft", "sft-opening", "dpo-opening-sft",
+                                        "sft-ask-to-improve", "sft-infer-and-respond"}
     config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-concept-sft"], "cpu")
     assert (config.max_steps, config.learning_rate, config.loss_weights) == (16, 1e-3, "1,64")  # its own steps
     assert (config.lora_r, config.lora_alpha) == (8, 16)  # TrainConfig's rank
@@ -174,8 +175,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     seen = []
     result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
     names = [r["name"] for r in result["rows"]]
-    assert names == ["weak model", "strong base", "strong instructed", "sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft",
-                     "dpo-concept-sft", "sft-restyle", "dpo-restyle-sft", "sft-opening", "dpo-opening-sft"]
+    assert names == ["weak model", "strong base", "strong instructed", "forced opening"] + [r.key for r in TRAINED]
     for r in result["rows"]:
         assert 0.0 <= r["repetition"]["mean"] <= 1.0
     for r in result["rows"]:
@@ -189,10 +189,9 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert json.loads((out / "stages" / "sft-weak-eval.json").read_text())["device_dtype"].startswith("cpu/")
     assert "- Generation stages by device/dtype: cpu/" in text
     assert "- Train-prompt texts the rows learn from (same scorers): weak concept " in text
-    assert [(d["refined"], d["naive"]) for d in result["differences"]] == [
-        ("sft-refined", "sft-weak"), ("dpo-refined", "dpo-weak"), ("dpo-refined-sft", "dpo-weak"),
-        ("dpo-concept-sft", "dpo-weak"), ("sft-restyle", "sft-weak"), ("dpo-restyle-sft", "dpo-weak"),
-        ("sft-opening", "sft-weak"), ("dpo-opening-sft", "dpo-weak")]
+    assert [(d["refined"], d["naive"]) for d in result["differences"]] == (
+        [(r.key, r.baseline) for r in TRAINED if r.baseline] + [(r.key, "forced-opening") for r in TRAINED if r.plan])
+    assert all(0 < d[axis]["p_holm"] <= 1 for d in result["differences"] for axis in ("concept", "content"))
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     for row in TRAINED:
         assert (out / "adapters" / row.key / "adapter" / "adapter_config.json").is_file()
@@ -200,7 +199,8 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert len(judge["verdicts"]) == 5 and all(len(v) == 6 for v in judge["verdicts"].values())
     stage = lambda name: json.loads((out / "stages" / f"{name}.json").read_text())["texts"]  # noqa: E731
     opening = shared_opening(stage("weak-train"))
-    assert opening and all(t.startswith(opening) for t in stage("weak-opening-train"))
+    assert opening and all(t.startswith(opening) for t in stage("weak-opening-train") + stage("forced-opening-eval"))
+    assert len(stage("ask-to-improve-train")) == len(stage("infer-and-respond-train")) == len(stage("infer-and-respond-style-train")) == 6
     stored = evaluations.list_evaluations(store, tasks.get_task(store, tiny_task)["id"])
     assert {e["model"] for e in stored} >= {spec, "tiny-run/sft-refined"}
 
@@ -255,7 +255,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     # judged after the fact: the same folder, every stage cached but the LLM judge's, columns in the report
     judged = experiment.run_experiment(dataclasses.replace(cfg, judge=spec), settings, store)
     scores = json.loads((out / "stages" / "llm-judge.json").read_text())["scores"]
-    assert set(scores) == {"weak", "strong-base", "strong-instructed", *(row.key for row in TRAINED)}
+    assert set(scores) == {"weak", "strong-base", "strong-instructed", "forced-opening", *(row.key for row in TRAINED)}
     assert all(len(v["concept"]) == len(v["content"]) == 2 for v in scores.values())
     assert all(0.0 <= r["judge_concept"]["mean"] <= 1.0 for r in judged["rows"])
     assert "judge concept | judge content |" in (out / "report.md").read_text()
@@ -265,7 +265,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
 
     monkeypatch.setattr(judge_module, "load_judge", lambda *a, **k: pytest.fail("judged a row twice"))
     some = experiment.run_experiment(dataclasses.replace(cfg, judge=spec, rows="sft-weak"), settings, store)
-    assert [r["name"] for r in some["rows"]] == ["weak model", "strong base", "strong instructed", "sft-weak"]
+    assert [r["name"] for r in some["rows"]] == ["weak model", "strong base", "strong instructed", "forced opening", "sft-weak"]
     again = experiment.run_experiment(dataclasses.replace(cfg, judge=spec), settings, store)
     assert [r["judge_concept"] for r in again["rows"]] == [r["judge_concept"] for r in judged["rows"]]
 
