@@ -12,7 +12,7 @@ import pandas as pd
 from storage import jobs, metrics
 from storage import tasks as task_store
 from training import train_job
-from training import methods
+from training import data_check, methods
 from training.config import TrainConfig
 from ui.auth import allowed, current_user, refuse, require, user_errors
 from ui.figures import line_plot
@@ -103,6 +103,7 @@ def build(ctx) -> None:
         with gr.Row():
             save_steps = gr.Number(DEFAULTS.save_steps, label="Checkpoint every N steps", precision=0)
             max_length = gr.Number(DEFAULTS.max_length, label="Max tokens per example", precision=0)
+    data_note = gr.Markdown("", elem_id="refinery-train-data")  # how many examples the form's choices give (training/data_check.py)
     start = gr.Button("Start training", variant="primary")
     with gr.Row():
         watched = gr.Dropdown([], value=None, label="Watching job", scale=3)
@@ -136,6 +137,14 @@ def build(ctx) -> None:
                for (name, title), plot in zip(PLOTS, plots.values())},
         }
 
+    def on_form(data: dict, request: gr.Request):
+        require(request, ctx, "researcher")
+        try:
+            config = config_from_form({key: data[component] for component, key in zip(form, keys)})
+        except Exception as err:  # a half-typed form: say what is wrong, nothing else
+            return f"**Check the form:** {err}"
+        return data_check.summary(store, data[task], data[method], config)
+
     def on_start(data: dict, request: gr.Request):
         # inputs given as a set: `data` maps each component to its value
         user = require(request, ctx, "researcher")
@@ -143,8 +152,11 @@ def build(ctx) -> None:
             raise refuse("Pick a task first.")
         with user_errors():
             config = config_from_form({key: data[component] for component, key in zip(form, keys)})
+            # refused here, at once, rather than failing in the worker after whatever is queued before it
+            warnings = data_check.check(store, data[task], data[method], config)["warnings"]
             job_id = train_job.enqueue(store, data[task], data[method], config, created_by=user["username"])
-        return {watched: gr.Dropdown(choices=job_choices(store), value=job_id), **show(job_id)}
+        note = f"Queued, with warnings: {'; '.join(warnings)}." if warnings else ""
+        return {watched: gr.Dropdown(choices=job_choices(store), value=job_id), **show(job_id, note)}
 
     def on_tick(job_id, request: gr.Request):
         # the job list's labels carry each job's status, and a job that ends adds a model version
@@ -180,7 +192,15 @@ def build(ctx) -> None:
             return {watched: gr.skip()}  # an empty dict would be read as one value for all the outputs
         return on_refresh(job_id, request)
 
+    def on_open_form(data: dict, request: gr.Request):
+        if not allowed(current_user(request, ctx), "researcher"):
+            return gr.skip()
+        return on_form(data, request)
+
+    gr.context.Context.root_block.load(on_open_form, {task, method, *form}, data_note, api_visibility="private")
     gr.context.Context.root_block.load(on_open, watched, [watched, versions, task, *views], api_visibility="private")
+    gr.on([task.change, method.change, *(c.change for c in form[1:7])], on_form, {task, method, *form}, data_note,
+          api_visibility="private")
     start.click(on_start, {task, method, *form}, [watched, *views], api_name="train_start")
     watched.input(on_tick, watched, [watched, versions, *views], api_visibility="private")
     timer.tick(on_tick, watched, [watched, versions, *views], api_visibility="private")
