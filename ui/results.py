@@ -15,6 +15,7 @@ from feedback.before_after import queue_before_after
 from storage import evaluations as eval_store
 from storage import tasks as task_store
 from study import evaluate_job, report
+from models.gen_params import DEFAULT_MAX_NEW_TOKENS
 from ui import fields
 from ui.figures import empty_figure
 from ui.auth import refuse, require, user_errors
@@ -156,7 +157,7 @@ def build(ctx) -> None:
             eval_model = gr.Dropdown([], label="Model spec or trained version", allow_custom_value=True)
             eval_strategy = gr.Dropdown(EVAL_STRATEGIES, value="strong-base", label="Prompting (base models)")
             eval_n = gr.Textbox("", label="Eval prompts (empty: all)")
-            eval_tokens = gr.Number(256, label="Max new tokens", precision=0)
+            eval_tokens = gr.Number(DEFAULT_MAX_NEW_TOKENS, label="Max new tokens", precision=0)
         eval_go = gr.Button("Queue evaluate job", variant="primary")
         eval_msg = gr.Markdown()
     with gr.Accordion("Queue blind before/after pairs", open=False):
