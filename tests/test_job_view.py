@@ -22,3 +22,14 @@ def test_finished_jobs_say_what_they_produced():
     assert "model version <code>pirate-dpo-2</code>" in progress_html(trained)
     failed = _job(status="failed", message="out of memory", result={"generated": 1})
     assert "generated" not in progress_html(failed) and "out of memory" in progress_html(failed)
+
+
+def test_running_generate_and_evaluate_jobs_say_the_time_left():
+    from datetime import datetime, timedelta
+
+    started = (datetime.now() - timedelta(seconds=60)).isoformat()
+    shown = progress_html(_job(step=10, total=40, started_at=started), unit="texts")
+    assert "10/40 texts" in shown and "about 3 min" in shown and "left" in shown  # 60 s for 10, so ~180 s for 30
+    assert "left" not in progress_html(_job(step=0, started_at=started))  # no pace yet
+    assert progress_html(_job(step=10, message="step 10/40, 2 min left", started_at=started)).count("left") == 1  # train says it
+    assert "left" not in progress_html(_job(status="done", step=40, started_at=started, finished_at=started))
