@@ -6,6 +6,8 @@ queue) and feedback.scheduling; the worker process does the generating.
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
 
 from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe
@@ -105,6 +107,18 @@ def build(ctx) -> None:
     def on_start(task_name, chosen, extra_versions, n_value, split_value, n_icl_value, max_new, temp, top, seed_value,
                  weak_spec, strong_spec, request: gr.Request):
         user = require(request, ctx, "researcher")
+        values = (task_name, chosen, extra_versions, n_value, split_value, n_icl_value, max_new, temp, top, seed_value,
+                  weak_spec, strong_spec)
+        # A mistake in the form is said in the status and a toast; raising it would mark every output
+        # (the watched job's number among them) with a red "Error" and clear the watched job.
+        try:
+            return queue_job(user, *values)
+        except gr.Error as err:
+            gr.Warning(err.message)
+            return gr.skip(), f"<p><b>Not queued:</b> {html.escape(err.message)}</p>", gr.skip()
+
+    def queue_job(user, task_name, chosen, extra_versions, n_value, split_value, n_icl_value, max_new, temp, top, seed_value,
+                  weak_spec, strong_spec):
         names = list(chosen or []) + [f"model:{v.strip()}" for v in (extra_versions or "").split(",") if v.strip()]
         with user_errors():
             job = make_job(

@@ -148,6 +148,16 @@ def build(ctx) -> None:
     def on_start(data: dict, request: gr.Request):
         # inputs given as a set: `data` maps each component to its value
         user = require(request, ctx, "researcher")
+        # A mistake in the form is said above the watched job's status and in a toast; raising it would
+        # mark every output with a red "Error" and clear the watched job.
+        try:
+            return queue_job(user, data)
+        except gr.Error as err:
+            gr.Warning(err.message)
+            return {status: f"<p><b>Not started:</b> {html.escape(err.message)}</p>"
+                            + (show(data[watched])[status] if data[watched] else "")}
+
+    def queue_job(user, data: dict):
         if not data[task]:
             raise refuse("Pick a task first.")
         with user_errors():
@@ -201,7 +211,7 @@ def build(ctx) -> None:
     gr.context.Context.root_block.load(on_open, watched, [watched, versions, task, *views], api_visibility="private")
     gr.on([task.change, method.change, *(c.change for c in form[1:7])], on_form, {task, method, *form}, data_note,
           api_visibility="private")
-    start.click(on_start, {task, method, *form}, [watched, *views], api_name="train_start")
+    start.click(on_start, {task, method, watched, *form}, [watched, *views], api_name="train_start")
     watched.input(on_tick, watched, [watched, versions, *views], api_visibility="private")
     timer.tick(on_tick, watched, [watched, versions, *views], api_visibility="private")
     refresh.click(on_refresh, watched, [watched, versions, task, *views], api_name="train_refresh")
