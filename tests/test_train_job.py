@@ -174,3 +174,10 @@ def test_train_tab_cancel_on_a_finished_job_says_so_and_lists_fresh_status(tmp_p
         dropdown, status, *_ = researcher.predict(job_id, api_name="/train_cancel")
         assert "already ended (done); there is nothing to cancel" in status
         assert jobs.get(store, job_id)["status"] == "done"
+
+
+def test_train_form_empty_fields_mean_the_defaults():
+    from ui.train_tab import config_from_form
+
+    config = config_from_form({"learning_rate": None, "max_steps": None, "label_smoothing": None, "refined_strategy": "icl-refine"})
+    assert (config.learning_rate, config.max_steps, config.label_smoothing) == (0.0, -1, -1.0)  # method's rate, epochs, measured

@@ -35,10 +35,24 @@ def headers(columns: list[str]) -> list[str]:
     return [HEADERS.get(c, c) for c in columns]
 
 
-def _table(rows: list[dict], columns: list[str]) -> list[list]:
-    def cell(value):
-        return round(value, 3) if isinstance(value, float) else ("" if value is None else value)
-    return [[cell(r.get(c)) for c in columns] for r in rows]
+PERCENT_COLUMNS = {"coverage"}  # shares shown as 4%, not 0.041
+YES_NO_COLUMNS = {"active"}  # flags shown as yes/no, not 1/0
+
+
+def _table(rows: list[dict], columns: list[str], empty: str = "") -> list[list]:
+    """Table cells in the columns' order: shares as percentages, flags as yes/no, floats rounded; with no
+    rows, one row whose first cell says why the table is empty."""
+    def cell(column, value):
+        if value is None:
+            return ""
+        if column in PERCENT_COLUMNS and isinstance(value, (int, float)):
+            return f"{value:.0%}"
+        if column in YES_NO_COLUMNS:
+            return "yes" if value else "no"
+        return round(value, 3) if isinstance(value, float) else value
+    if not rows and empty:
+        return [[empty] + [""] * (len(columns) - 1)]
+    return [[cell(c, r.get(c)) for c in columns] for r in rows]
 
 
 def win_rate_figure(rows: list[dict]):
@@ -115,10 +129,10 @@ def build(ctx) -> None:
                       "gold": GOLD_LABELS.get(p["gold"], "")} for p in pairs]
         return {
             task: gr.Dropdown(choices=names, value=task_name),
-            overview: _table(overview_rows, OVERVIEW_COLUMNS),
-            annotators: _table(agreement.annotator_table(votes), ANNOTATOR_COLUMNS),
+            overview: _table(overview_rows, OVERVIEW_COLUMNS, "(no tasks yet: python app.py tasks load)"),
+            annotators: _table(agreement.annotator_table(votes), ANNOTATOR_COLUMNS, "(nobody has voted on this task yet)"),
             plot: win_rate_figure(agreement.strategy_win_rates(votes)),
-            pair_table: _table(pair_rows, PAIR_COLUMNS),
+            pair_table: _table(pair_rows, PAIR_COLUMNS, "(no pairs yet: Create pairs in the Generate tab)"),
             users_table: _table(user_store.list_users(store), USER_COLUMNS),
         }
 

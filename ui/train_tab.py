@@ -14,6 +14,7 @@ from storage import tasks as task_store
 from training import train_job
 from training import data_check, methods
 from training.config import TrainConfig
+from models.strategies import STRATEGIES
 from ui.auth import allowed, current_user, refuse, require, user_errors
 from ui.figures import line_plot
 from ui.job_view import progress_html
@@ -22,6 +23,7 @@ POLL_S = 2.0  # how often the watched job's progress and plots refresh
 PLOTS = (("loss", "Loss"), ("rewards/margins", "Reward margin (chosen - rejected)"), ("rewards/accuracies", "Reward accuracy"))
 VERSION_COLUMNS = ["name", "task", "method", "base", "examples", "steps", "loss", "reward acc.", "reward margin", "created"]
 DEFAULTS = TrainConfig()
+STRATEGY_NAMES = [n for n in STRATEGIES if n != "model"]  # the stored outputs' strategy names
 
 
 def job_choices(store) -> list[tuple[str, int]]:
@@ -61,6 +63,8 @@ def version_rows(store) -> list[list]:
             snap.get("n", ""), met.get("global_step", ""), num(met.get("train_loss", met.get("loss"))),
             num(met.get("rewards/accuracies")), num(met.get("rewards/margins")), m["created_at"],
         ])
+    if not rows:  # an empty table says why it is empty
+        return [["(no trained versions yet: start training above)"] + [""] * (len(VERSION_COLUMNS) - 1)]
     return list(reversed(rows))
 
 
@@ -86,20 +90,23 @@ def build(ctx) -> None:
             exclude_gold = gr.Checkbox(DEFAULTS.exclude_failed_gold, label="Exclude annotators failing gold checks")
             split = gr.Radio(list(task_store.SPLITS), value=DEFAULTS.split, label="Prompt split")
         with gr.Row():
-            refined = gr.Textbox(DEFAULTS.refined_strategy, label="Refined strategy (sft-refined, dpo-refined)")
-            weak = gr.Textbox(DEFAULTS.weak_strategy, label="Weak strategy (sft-weak, dpo-refined)")
+            refined = gr.Dropdown(STRATEGY_NAMES, value=DEFAULTS.refined_strategy, allow_custom_value=True,
+                                  label="Refined strategy (sft-refined, dpo-refined)")
+            weak = gr.Dropdown(STRATEGY_NAMES, value=DEFAULTS.weak_strategy, allow_custom_value=True,
+                               label="Weak strategy (sft-weak, dpo-refined)")
             max_examples = gr.Number(DEFAULTS.max_examples, label="Max examples (0 = all)", precision=0)
     with gr.Accordion("Hyperparameters", open=False):
         with gr.Row():
-            lr = gr.Number(DEFAULTS.learning_rate, label="Learning rate (0 = method default)")
+            # empty means the default (config_from_form leaves it out), not a magic number
+            lr = gr.Number(None, label=f"Learning rate (empty: the method's, {methods.PREFERENCE_LR:g} DPO/KTO, {methods.SFT_LR:g} SFT)")
             epochs = gr.Number(DEFAULTS.num_train_epochs, label="Epochs")
-            max_steps = gr.Number(DEFAULTS.max_steps, label="Max steps (-1 = epochs decide)", precision=0)
+            max_steps = gr.Number(None, label="Max steps (empty: the epochs decide)", precision=0)
             batch = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0)
         with gr.Row():
             lora_r = gr.Number(DEFAULTS.lora_r, label="LoRA rank", precision=0)
             loss_type = gr.Dropdown(["robust", "sigmoid", "ipo", "hinge"], value=DEFAULTS.loss_type, label="DPO loss", allow_custom_value=True)
             beta = gr.Number(DEFAULTS.beta, label="DPO beta")
-            smoothing = gr.Number(DEFAULTS.label_smoothing, label="Label smoothing (-1 = measured disagreement)")
+            smoothing = gr.Number(None, label="Label smoothing (empty: the annotators' measured disagreement)")
         with gr.Row():
             save_steps = gr.Number(DEFAULTS.save_steps, label="Checkpoint every N steps", precision=0)
             max_length = gr.Number(DEFAULTS.max_length, label="Max tokens per example", precision=0)
