@@ -30,6 +30,9 @@ HEADERS = {  # column keys as people read them
 GOLD_LABELS = {value: label for label, value in GOLD_CHOICES}
 
 
+SHOW_USER_MSG = "() => { const el = document.getElementById('refinery-user-msg'); if (el) el.scrollIntoView({block: 'center'}); }"
+
+
 def headers(columns: list[str]) -> list[str]:
     """Readable headers for table columns."""
     return [HEADERS.get(c, c) for c in columns]
@@ -111,7 +114,7 @@ def build(ctx) -> None:
             disable_btn = gr.Button("Disable")
             enable_btn = gr.Button("Enable")
             reset_btn = gr.Button("Reset password")
-        user_msg = gr.Markdown()
+        user_msg = gr.Markdown(elem_id="refinery-user-msg")
 
     def load(task_name: str | None, request: gr.Request) -> dict:
         auth.require(request, ctx, "researcher")
@@ -183,7 +186,9 @@ def build(ctx) -> None:
     for button, fn, name in ((add_btn, add_user, "research_add_user"), (disable_btn, set_active(False), "research_disable_user"),
                              (enable_btn, set_active(True), "research_enable_user"), (reset_btn, reset, "research_reset_password")):
         inputs = [username, role] if fn is add_user else [username]
-        button.click(fn, inputs, user_msg, api_name=name).then(load, [task], views, api_visibility="private")
+        # the message (a new or reset one-time password) is brought into view once the tables are redrawn
+        button.click(fn, inputs, user_msg, api_name=name).then(load, [task], views, api_visibility="private").then(
+            None, None, None, js=SHOW_USER_MSG, api_visibility="private")
 
     def on_open(task_name, request: gr.Request) -> dict:
         # Every page load runs this; annotators get nothing (and no error toast), the tab is hidden for them.

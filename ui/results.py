@@ -160,8 +160,9 @@ def build(ctx) -> None:
     notes = gr.HTML("")  # running evaluate jobs, and a warning when models were scored on different prompts
     evaluations = gr.Dataframe(headers=EVAL_COLUMNS, interactive=False, wrap=True)
     with gr.Row():
-        scatter = gr.Plot(label="Concept vs content: one point per model or method")
-        ranking_plot = gr.Plot(label="Bradley-Terry ranking from blind votes")
+        # show_label off: each figure has its own title, which Gradio's label box covered
+        scatter = gr.Plot(label="Concept vs content: one point per model or method", show_label=False)
+        ranking_plot = gr.Plot(label="Bradley-Terry ranking from blind votes", show_label=False)
     gr.Markdown("### Blind before/after votes\nShare of votes the trained version won against its base "
                 "(a tie or 'both bad' counts half).")
     before_after = gr.Dataframe(headers=WIN_COLUMNS, interactive=False)
