@@ -108,13 +108,14 @@ def test_train_tab_queues_and_cancels(tmp_path):
 
     from tests.fixtures_app import running_app, signed_in
 
-    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", 0.1, -1.0, 8, 256]
+    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", 0.1, -1.0, 8, 256, True]
     with running_app(tmp_path / "home") as (url, store):
         researcher = signed_in(url, "res")
         researcher.predict("toy", "sft-weak", *form, None, api_name="/train_start")  # watched job last
         (job,) = jobs.list_jobs(store, kind="train")
         config = TrainConfig.from_dict(job["params"]["config"])
         assert (config.max_steps, config.batch_size, config.lora_r, config.max_length) == (3, 2, 4, 256)
+        assert config.gradient_checkpointing  # the tab's default (less memory in fp32)
         assert job["created_by"] == "res" and config.model == ""
         researcher.predict(job["id"], api_name="/train_cancel")
         assert jobs.get(store, job["id"])["status"] == "cancelled"

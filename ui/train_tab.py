@@ -110,6 +110,9 @@ def build(ctx) -> None:
         with gr.Row():
             save_steps = gr.Number(DEFAULTS.save_steps, label="Checkpoint every N steps", precision=0)
             max_length = gr.Number(DEFAULTS.max_length, label="Max tokens per example", precision=0)
+            # on here, as in the committed experiment runs: a CPU without bf16 trains in fp32, whose
+            # activations are what a 16 GB laptop runs out of; it costs about 30% more time
+            checkpointing = gr.Checkbox(True, label="Gradient checkpointing (less memory, ~30% slower)")
     data_note = gr.Markdown("", elem_id="refinery-train-data")  # how many examples the form's choices give (training/data_check.py)
     start = gr.Button("Start training", variant="primary")
     with gr.Row():
@@ -124,10 +127,10 @@ def build(ctx) -> None:
     versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Trained adapters (pick one in the Demo tab to try it)")
 
     form = [model, min_agreement, exclude_gold, split, refined, weak, max_examples, lr, epochs, max_steps, batch, lora_r,
-            loss_type, beta, smoothing, save_steps, max_length]
+            loss_type, beta, smoothing, save_steps, max_length, checkpointing]
     keys = ["model", "min_agreement", "exclude_failed_gold", "split", "refined_strategy", "weak_strategy", "max_examples",
             "learning_rate", "num_train_epochs", "max_steps", "batch_size", "lora_r", "loss_type", "beta", "label_smoothing",
-            "save_steps", "max_length"]
+            "save_steps", "max_length", "gradient_checkpointing"]
     views = [status, timer, *plots.values()]
 
     def show(job_id, note: str = "") -> dict:
