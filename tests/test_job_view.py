@@ -33,3 +33,14 @@ def test_running_generate_and_evaluate_jobs_say_the_time_left():
     assert "left" not in progress_html(_job(step=0, started_at=started))  # no pace yet
     assert progress_html(_job(step=10, message="step 10/40, 2 min left", started_at=started)).count("left") == 1  # train says it
     assert "left" not in progress_html(_job(status="done", step=40, started_at=started, finished_at=started))
+
+
+def test_step_plots_of_a_short_job_use_whole_number_ticks():
+    import pandas as pd
+
+    from ui.figures import line_plot
+
+    two = line_plot(pd.DataFrame({"step": [1, 2], "value": [0.7, 0.6]}), "none")
+    assert two.x_lim == [0, 10] and two.x_axis_format == "d"  # ticks 0, 1, 2, ... not 1.0, 1.1, ...
+    assert line_plot(pd.DataFrame({"step": [1, 40], "value": [0.7, 0.6]}), "none").x_lim == [0, 40]
+    assert line_plot(pd.DataFrame({"step": [], "value": []}), "nothing yet").caption == "nothing yet"
