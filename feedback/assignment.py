@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import time
 
+from feedback import cut_answers
 from storage import assignments, pairs, votes
 from storage.db import Store
 from storage.errors import UserError
@@ -55,6 +56,7 @@ def on_screen(pair: dict, swapped: bool) -> dict:
     for side, key in (("left", left), ("right", right)):
         for field in ("text", "model", "strategy"):
             view[f"{side}_{field}"] = pair[f"{field}_{key}"]
+        view[f"{side}_max_new_tokens"] = cut_answers.max_new_tokens(pair.get(f"params_{key}"))
     return view
 
 

@@ -117,7 +117,10 @@ def run_worker(
             status = run_job(store, settings, job)
             release_memory()  # an idle worker should not sit on the last job's models
             done += 1
-            print(f"job {job['id']} ({job['kind']}): {status}", flush=True)
+            line = f"job {job['id']} ({job['kind']}): {status}"
+            if status == "failed":  # the reason too, so the server log alone says what went wrong
+                line += f": {jobs.get(store, job['id'])['message']}"
+            print(line, flush=True)
             if once:
                 break
     finally:

@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 from storage.errors import UserError
 
 
+# The shipped seed answers (data/seed) were generated with this limit: with the same default a first
+# generate run reuses them instead of mixing 128- and 256-token answers in one pair plan.
+DEFAULT_MAX_NEW_TOKENS = 128
+
+
 @dataclass(frozen=True)
 class GenParams:
     """Decoding settings of one generation run."""
 
     # the help texts are the CLI's (generate and evaluate flags derive from these fields, see confargs)
-    max_new_tokens: int = field(default=256, metadata={"help": "longest answer, in tokens"})  # answers longer than this are cut
+    max_new_tokens: int = field(default=DEFAULT_MAX_NEW_TOKENS, metadata={"help": "longest answer, in tokens"})  # answers longer than this are cut
     temperature: float = field(default=0.0, metadata={"help": "0 = greedy"})  # > 0: sampling
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling mass"})  # 1.0 keeps the whole distribution
     seed: int = field(default=0, metadata={"help": "sampling and ICL-example seed"})  # with temperature 0 it changes nothing

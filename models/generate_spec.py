@@ -11,6 +11,7 @@ from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from storage.models import require_adapter
+from models.gen_params import DEFAULT_MAX_NEW_TOKENS
 from models.specs import resolve
 from models.strategies import get_strategy
 
@@ -28,7 +29,7 @@ class Job:
     weak: str
     strong: str
     split: str | None = None
-    max_new_tokens: int = 256
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0

@@ -10,8 +10,8 @@ GOLD_CHOICES = ("a", "b", "tie", "both_bad")
 _PAIR_SELECT = """
 SELECT pr.id, pr.task_id, pr.prompt_id, pr.output_a, pr.output_b, pr.votes_wanted, pr.gold, pr.batch, pr.created_at,
        p.text AS prompt_text, p.split AS split, COALESCE(p.reference, p.answer) AS prompt_reference,
-       oa.text AS text_a, oa.model AS model_a, oa.strategy AS strategy_a,
-       ob.text AS text_b, ob.model AS model_b, ob.strategy AS strategy_b,
+       oa.text AS text_a, oa.model AS model_a, oa.strategy AS strategy_a, oa.params AS params_a,
+       ob.text AS text_b, ob.model AS model_b, ob.strategy AS strategy_b, ob.params AS params_b,
        pr.n_votes
 FROM pairs pr
 JOIN prompts p ON p.id = pr.prompt_id

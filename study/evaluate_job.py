@@ -17,7 +17,7 @@ from storage.db import Store
 from storage.tasks import SPLITS
 from storage.errors import UserError
 from study import evaluation
-from models.gen_params import GenParams
+from models.gen_params import DEFAULT_MAX_NEW_TOKENS, GenParams
 from jobs import JobContext, handler
 
 
@@ -29,7 +29,7 @@ class EvalJob:
     model: str
     strategy: str = "strong-base"
     n: int | None = None  # None: the whole split
-    max_new_tokens: int = 256
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0

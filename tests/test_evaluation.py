@@ -228,7 +228,7 @@ def test_evaluate_takes_sampling_flags_into_the_job(tmp_path, settings, store, s
     argv = ["evaluate", "--task", scored_task, "--model", spec, "--n", "2", "--temperature", "0.7", "--top-p", "0.9"]
     assert app.main(argv) == 0
     (job,) = jobs.list_jobs(store, kind="evaluate")
-    assert (job["params"]["temperature"], job["params"]["top_p"], job["params"]["max_new_tokens"]) == (0.7, 0.9, 256)
+    assert (job["params"]["temperature"], job["params"]["top_p"], job["params"]["max_new_tokens"]) == (0.7, 0.9, 128)  # the seeds' limit (models/gen_params.py)
     assert app.main([*argv[:-2], "--top-p", "0"]) == 2  # GenParams refuses it before anything is queued
     assert len(jobs.list_jobs(store, kind="evaluate")) == 1
 

@@ -269,9 +269,12 @@ def test_generate_tab_queues_watches_and_cancels(ui_app):
 
     url, store = ui_app
     res = ui_client(url, "res")
-    with pytest.raises(AppError, match="no trained model version 'nope'"):
-        res.predict("toy", ["weak"], "nope", 4, "train", 3, 8, 0, 1, 0, "smollm2-135m", "smollm2-135m",
-                    api_name="/generate_start")
+    # a mistake in the form is said in the status (and a toast), not raised: a raised error marks every
+    # output "Error" and clears the watched job's number
+    _, refused, _ = res.predict("toy", ["weak"], "nope", 4, "train", 3, 8, 0, 1, 0, "smollm2-135m", "smollm2-135m",
+                                api_name="/generate_start")
+    assert "Not queued:" in refused and "no trained model version &#x27;nope&#x27;" in refused
+    assert jobs.list_jobs(store, kind="generate") == []
     job_id, status, _ = res.predict("toy", ["weak", "icl-refine"], "", 4, "train", 3, 8, 0, 1, 0, "smollm2-135m",
                                     "smollm2-135m", api_name="/generate_start")
     job = jobs.get(store, int(job_id))

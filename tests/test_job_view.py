@@ -22,3 +22,25 @@ def test_finished_jobs_say_what_they_produced():
     assert "model version <code>pirate-dpo-2</code>" in progress_html(trained)
     failed = _job(status="failed", message="out of memory", result={"generated": 1})
     assert "generated" not in progress_html(failed) and "out of memory" in progress_html(failed)
+
+
+def test_running_generate_and_evaluate_jobs_say_the_time_left():
+    from datetime import datetime, timedelta
+
+    started = (datetime.now() - timedelta(seconds=60)).isoformat()
+    shown = progress_html(_job(step=10, total=40, started_at=started), unit="texts")
+    assert "10/40 texts" in shown and "about 3 min" in shown and "left" in shown  # 60 s for 10, so ~180 s for 30
+    assert "left" not in progress_html(_job(step=0, started_at=started))  # no pace yet
+    assert progress_html(_job(step=10, message="step 10/40, 2 min left", started_at=started)).count("left") == 1  # train says it
+    assert "left" not in progress_html(_job(status="done", step=40, started_at=started, finished_at=started))
+
+
+def test_step_plots_of_a_short_job_use_whole_number_ticks():
+    import pandas as pd
+
+    from ui.figures import line_plot
+
+    two = line_plot(pd.DataFrame({"step": [1, 2], "value": [0.7, 0.6]}), "none")
+    assert two.x_lim == [0, 10] and two.x_axis_format == "d"  # ticks 0, 1, 2, ... not 1.0, 1.1, ...
+    assert line_plot(pd.DataFrame({"step": [1, 40], "value": [0.7, 0.6]}), "none").x_lim == [0, 40]
+    assert line_plot(pd.DataFrame({"step": [], "value": []}), "nothing yet").caption == "nothing yet"

@@ -22,3 +22,17 @@ def test_headers_are_for_people_and_the_gold_choices_use_verdict_terms():
     assert all("_" not in h for h in research.headers(research.PAIR_COLUMNS + research.ANNOTATOR_COLUMNS))
     assert {"Text A", "Text B"} <= set(research.headers(research.PAIR_COLUMNS))
     assert [label for label, _ in research.GOLD_CHOICES][:2] == ["A is better", "B is better"]
+
+
+def test_cells_read_as_words_and_empty_tables_say_why():
+    rows = [{"task": "toy", "coverage": 0.041, "alpha": 0.12345, "active": 1}, {"task": "b", "coverage": None, "active": 0}]
+    assert research._table(rows, ["task", "coverage", "alpha", "active"]) == [["toy", "4%", 0.123, "yes"], ["b", "", "", "no"]]
+    assert research._table([], ["task", "coverage"], "(no tasks yet)") == [["(no tasks yet)", ""]]
+    assert research._table([], ["task", "coverage"]) == []
+
+
+def test_train_versions_table_says_why_it_is_empty(store):
+    from ui.train_tab import VERSION_COLUMNS, version_rows
+
+    (row,) = version_rows(store)
+    assert row[0].startswith("(no trained versions yet") and len(row) == len(VERSION_COLUMNS)

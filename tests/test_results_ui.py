@@ -126,8 +126,16 @@ def test_results_and_demo_handlers_work_for_researchers(tmp_path):
         assert f"job **{job['id']}**" in message and job["params"]["model"] == spec and job["created_by"] == "res"
         with pytest.raises(AppError, match="no trained model version"):
             researcher.predict(*calls["/results_before_after"], api_name="/results_before_after")
-        table = researcher.predict("toy", api_name="/results_view")[0]
+        notes, table = researcher.predict("toy", api_name="/results_view")[:2]
         assert table["data"] in ([], [[]]) or table["data"][0][0] == ""  # nothing evaluated yet
+        assert f"Job {job['id']}</b>: queued" in notes  # the evaluate job on its way, above the empty table
+        # the evaluate form defaults to the newest trained version, not the base
+        from storage.models import register_adapter
+        for name in ("toy-dpo-1", "toy-dpo-2"):
+            register_adapter(store, name, base_spec=spec, path=str(tmp_path / name), method="dpo", config={},
+                             data_snapshot={"n": 2}, metrics={}, job_id=None, task_id=tasks.get_task(store, "toy")["id"])
+        _, eval_model, ba_version = researcher.predict("toy", api_name="/results_refresh")
+        assert eval_model["value"] == ba_version["value"] == "toy-dpo-2"
         base, version, weak = researcher.predict(*calls["/demo_generate"], api_name="/demo_generate")
         assert f"base: {spec}" in base and "<b>there" not in base and version == "" and weak == ""
 
@@ -167,3 +175,10 @@ def test_demo_serves_base_and_version_from_one_loaded_base(store, settings, tmp_
         [{"role": "user", "content": "Arr matey?"}], GenParams(max_new_tokens=12, temperature=0.0, seed=0, batch_size=1)))[-1]
     assert final["base"][0] == alone  # the base column is what the plain base says
     assert final["version"][0] != final["base"][0]
+
+
+def test_models_scored_on_different_numbers_of_prompts_are_flagged(store):
+    task = {"name": "toy"}
+    make_task(store)
+    assert results.notes_html(store, task, [{"n": 48}, {"n": 48}]) == ""
+    assert "different numbers of eval prompts (8, 48)" in results.notes_html(store, task, [{"n": 48}, {"n": 8}])

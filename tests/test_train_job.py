@@ -106,18 +106,20 @@ def test_train_tab_queues_and_cancels(tmp_path):
 
     from tests.fixtures_app import running_app, signed_in
 
-    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", 0.1, -1.0, 8, 256]
+    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", 0.1, -1.0, 8, 256, True]
     with running_app(tmp_path / "home") as (url, store):
         researcher = signed_in(url, "res")
-        researcher.predict("toy", "sft-weak", *form, api_name="/train_start")
+        researcher.predict("toy", "sft-weak", *form, None, api_name="/train_start")  # watched job last
         (job,) = jobs.list_jobs(store, kind="train")
         config = TrainConfig.from_dict(job["params"]["config"])
         assert (config.max_steps, config.batch_size, config.lora_r, config.max_length) == (3, 2, 4, 256)
+        assert config.gradient_checkpointing  # the tab's default (less memory in fp32)
         assert job["created_by"] == "res" and config.model == ""
         researcher.predict(job["id"], api_name="/train_cancel")
         assert jobs.get(store, job["id"])["status"] == "cancelled"
-        with pytest.raises(AppError, match="label_smoothing must be below 0.5"):
-            researcher.predict("toy", "dpo", *form[:14], 0.6, *form[15:], api_name="/train_start")
+        # said in the status above the watched job's, which stays (a raised error would clear it)
+        watched, status = researcher.predict("toy", "dpo", *form[:14], 0.6, *form[15:], job["id"], api_name="/train_start")[:2]
+        assert "Not started:" in status and "label_smoothing must be below 0.5" in status and f"Job {job['id']}" in status
         assert len(jobs.list_jobs(store, kind="train")) == 1
 
 
@@ -171,3 +173,10 @@ def test_train_tab_cancel_on_a_finished_job_says_so_and_lists_fresh_status(tmp_p
         dropdown, status, *_ = researcher.predict(job_id, api_name="/train_cancel")
         assert "already ended (done); there is nothing to cancel" in status
         assert jobs.get(store, job_id)["status"] == "done"
+
+
+def test_train_form_empty_fields_mean_the_defaults():
+    from ui.train_tab import config_from_form
+
+    config = config_from_form({"learning_rate": None, "max_steps": None, "label_smoothing": None, "refined_strategy": "icl-refine"})
+    assert (config.learning_rate, config.max_steps, config.label_smoothing) == (0.0, -1, -1.0)  # method's rate, epochs, measured

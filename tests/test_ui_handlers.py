@@ -38,13 +38,13 @@ def test_vote_reveal_and_progress(app):
     url, store = app
     ann = AnnotatePage(url, "ann")
     shown = ann.call("next", task="toy")
-    assert "Question" in shown["prompt"] and "pairs left for you: **4**" in shown["progress"]
+    assert "Question" in shown["prompt"] and "pairs left for you: <b>4</b>" in shown["progress"]
     assert "Guidelines: Toy task toy" in shown["guidelines"]
     assert set(shown) == {"pair_id", "prompt", "left", "right", "progress", "guidelines"}  # no authors: blind until the vote
     answer = ann.call("vote", task="toy", verdict="A is better", correction="",
                       ratings={"left_concept": "5", "left_content": None, "right_concept": None, "right_content": "2"})
     assert "icl-refine" in answer["reveal"] and "weak" in answer["reveal"]
-    assert "votes done: **1**" in answer["progress"] and "pairs left for you: **3**" in answer["progress"]
+    assert "votes done: <b>1</b>" in answer["progress"] and "pairs left for you: <b>3</b>" in answer["progress"]
     user = users.get_user(store, "ann")
     (vote,) = [v for v in votes.list_votes(store) if v["user_id"] == user["id"]]
     left = "b" if vote["swapped"] else "a"

@@ -61,7 +61,7 @@ def test_job_without_data_fails_with_a_clear_message(settings, store):
     assert "Traceback" not in job["log"]
 
 
-def test_crashing_handler_fails_job_and_worker_carries_on(settings, store, monkeypatch):
+def test_crashing_handler_fails_job_and_worker_carries_on(settings, store, monkeypatch, capsys):
     def boom(ctx):
         raise RuntimeError("disk on fire")
 
@@ -70,6 +70,8 @@ def test_crashing_handler_fails_job_and_worker_carries_on(settings, store, monke
     assert run_worker(settings, once=True) == 1
     job = jobs.get(store, bad)
     assert job["status"] == "failed" and "RuntimeError: disk on fire" in job["message"] and "Traceback" in job["log"]
+    # the server log names the reason, not just "failed"
+    assert f"job {bad} (evaluate): failed: RuntimeError: disk on fire" in capsys.readouterr().out
 
 
 def test_handler_raising_jobcancelled_ends_cancelled(settings, store, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ import gradio as gr
 import nh3
 from markdown_it import MarkdownIt
 
-from feedback import agreement, assignment
+from feedback import agreement, assignment, cut_answers
 from storage import pairs
 from storage import tasks as task_store
 from storage import votes as vote_store
@@ -62,12 +63,18 @@ def _rating(value) -> int | None:
 
 
 def progress_text(store, user: dict, task_id: int | None) -> str:
-    """Votes done, pairs left for the user, and their agreement with the majority so far (Markdown)."""
+    """Votes done, pairs left for the user as a bar, and their agreement with the majority so far (HTML;
+    every value is a number or fixed text)."""
     done = vote_store.count_votes(store, user_id=user["id"], task_id=task_id)
     left = assignment.pairs_left(store, user["id"], task_id)
     score = agreement.agreement_with_majority(vote_store.shared_choices(store, user["id"], task_id)).get(user["id"])
     agree = "not yet (no pair shared with others)" if score is None else f"{score:.0%}"
-    return f"### Progress\n- votes done: **{done}**\n- pairs left for you: **{left}**\n- your agreement with the majority: **{agree}**"
+    share = done / (done + left) if done + left else 1.0
+    return (f'<div class="refinery-progress-head"><b>Progress</b> {done} of {done + left}</div>'
+            f'<div class="refinery-bar" role="progressbar" aria-valuemin="0" aria-valuemax="{done + left}" '
+            f'aria-valuenow="{done}"><div style="width:{share:.0%}"></div></div>'
+            f"<ul><li>votes done: <b>{done}</b></li><li>pairs left for you: <b>{left}</b></li>"
+            f"<li>your agreement with the majority: <b>{agree}</b></li></ul>")
 
 
 def reveal_text(view: dict, choice: str, first_time: bool = True) -> str:
@@ -86,12 +93,22 @@ def reveal_text(view: dict, choice: str, first_time: bool = True) -> str:
     return f"### Revealed\n- **A** was {side('left')}\n- **B** was {side('right')}\n\n{voted} Press Enter for the next pair."
 
 
-def prompt_html(view: dict) -> str:
-    """The question, and under it the prompt's reference answer when it has one (both as sanitized text)."""
-    html = _box(view["prompt_text"])
+def prompt_html(view: dict, task_title: str | None = None) -> str:
+    """The task the pair belongs to, the question under a heading of its own, and a prompt's reference
+    answer (smaller, as a help) when it has one; all text sanitized."""
+    head = f'<div class="refinery-task-name">Task: <b>{html.escape(task_title)}</b></div>' if task_title else ""
+    out = (f'<div id="refinery-question">{head}<h2 class="refinery-question-head">Question</h2>'
+           f'<div class="refinery-question">{_box(view["prompt_text"])}</div></div>')
     if view.get("reference"):
-        html += '<div class="refinery-reference"><b>Reference answer</b>' + _box(view["reference"]) + "</div>"
-    return html
+        out += '<div class="refinery-reference"><span class="refinery-small-head">Reference answer</span>' + _box(view["reference"]) + "</div>"
+    return out
+
+
+def answer_html(view: dict, side: str) -> str:
+    """One side's answer, marked when it looks cut at its token limit (feedback/cut_answers.py)."""
+    text, limit = view[f"{side}_text"], view.get(f"{side}_max_new_tokens")
+    mark = f'<p class="refinery-cut">… cut at {limit} tokens</p>' if cut_answers.looks_cut(text, limit) else ""
+    return f'<div class="refinery-text refinery-answer">{safe_markdown(text)}{mark}</div>'
 
 
 def _no_pair(message: str, progress: str = "") -> dict:
@@ -105,7 +122,8 @@ def _screen(ctx, user: dict, task_id: int | None, view: dict | None) -> dict:
     if view is None:
         return _no_pair("**Nothing left to annotate here.** Thank you! Try another task or come back later.", progress)
     guide = task_store.get_task_by_id(ctx.store, view["task_id"])
-    return {"pair_id": view["pair_id"], "prompt": prompt_html(view), "left": _box(view["left_text"]), "right": _box(view["right_text"]),
+    return {"pair_id": view["pair_id"], "prompt": prompt_html(view, guide["title"]),
+            "left": answer_html(view, "left"), "right": answer_html(view, "right"),
             # cleandoc: what gr.Markdown's postprocess does, so indented guidelines stay text
             "progress": progress, "guidelines": inspect.cleandoc(f"### Guidelines: {guide['title']}\n\n{guide['guidelines']}")}
 
@@ -180,32 +198,37 @@ def build(ctx) -> None:
     """Lay out the Annotate tab; its buttons call ui/annotate_api.py's routes from the page (PAGE_HEAD's client)."""
     settings = ctx.settings
     with gr.Row():
+        # What a vote needs comes first, so at 1366x768 the question, both answers' first lines (each box
+        # scrolls on its own), the verdict and the buttons fit one screen; the optional ratings follow.
         with gr.Column(scale=3):
-            task = gr.Dropdown(label="Task", choices=[ALL_TASKS], value=ALL_TASKS, interactive=True, allow_custom_value=True)
-            gr.Markdown("#### Prompt")
             prompt = gr.HTML(_box("Loading…"))
             with gr.Row(equal_height=False):
                 with gr.Column():
                     gr.Markdown("#### A")
                     left = gr.HTML("")
-                    left_concept = gr.Radio(RATING_CHOICES, label="A: concept adherence (1-5, optional)")
-                    left_content = gr.Radio(RATING_CHOICES, label="A: content quality (1-5, optional)")
                 with gr.Column():
                     gr.Markdown("#### B")
                     right = gr.HTML("")
-                    right_concept = gr.Radio(RATING_CHOICES, label="B: concept adherence (1-5, optional)")
-                    right_content = gr.Radio(RATING_CHOICES, label="B: content quality (1-5, optional)")
             verdict = gr.Radio(list(assignment.VERDICTS), label="Which is better? (keys 1-4)", elem_id="refinery-verdict")
             # Above the buttons (and scrolled into view after a vote) so a keyboard voter sees it.
             reveal = gr.Markdown("", elem_id="refinery-reveal")
-            with gr.Accordion("Write a better answer (optional)", open=False):
-                correction = gr.Textbox(label="Better answer", lines=4, max_length=settings.max_text_chars)
             with gr.Row():
                 submit = gr.Button("Submit (Enter)", variant="primary", elem_id="refinery-submit")
                 skip_btn = gr.Button("Skip (s)", elem_id="refinery-skip")
                 next_btn = gr.Button("Next pair (Enter after the reveal)", elem_id="refinery-next")
-        with gr.Column(scale=1):
-            progress = gr.Markdown("", elem_id="refinery-progress")
+            with gr.Row(equal_height=False):
+                with gr.Column():
+                    left_concept = gr.Radio(RATING_CHOICES, label="A: concept adherence (1-5, optional)")
+                    left_content = gr.Radio(RATING_CHOICES, label="A: content quality (1-5, optional)")
+                with gr.Column():
+                    right_concept = gr.Radio(RATING_CHOICES, label="B: concept adherence (1-5, optional)")
+                    right_content = gr.Radio(RATING_CHOICES, label="B: content quality (1-5, optional)")
+            with gr.Accordion("Write a better answer (optional)", open=False):
+                correction = gr.Textbox(label="Better answer", lines=4, max_length=settings.max_text_chars)
+        # Stays in view while the page scrolls (CSS in ui/app.py): the task, the progress bar, the guidelines.
+        with gr.Column(scale=1, elem_id="refinery-side"):
+            task = gr.Dropdown(label="Task", choices=[ALL_TASKS], value=ALL_TASKS, interactive=True, allow_custom_value=True)
+            progress = gr.HTML("", elem_id="refinery-progress")
             guidelines = gr.Markdown("")
 
     # The order of the client's screen() (annotate_head.html): what a new pair (or none) sets.

@@ -49,6 +49,17 @@ QUEUE_CONCURRENCY = 16  # at most this many calls of one event at once; writes s
 CSS = """
 .refinery-text { overflow-wrap: anywhere; }
 .refinery-text pre { white-space: pre-wrap; }
+/* Annotate: the question stands out; each answer scrolls in its own box, so the verdict stays on screen */
+.refinery-question-head { font-size: 1.25rem; font-weight: 700; margin: 0 0 .25rem 0; }
+.refinery-question .refinery-text { font-size: 1.05rem; font-weight: 500; }
+.refinery-task-name { font-size: .85rem; opacity: .8; }
+.refinery-small-head { font-size: .8rem; font-weight: 600; opacity: .75; }
+.refinery-reference .refinery-text { font-size: .9rem; max-height: 5.5em; overflow-y: auto; }
+.refinery-answer { max-height: min(34vh, 22em); overflow-y: auto; }
+.refinery-cut { font-style: italic; opacity: .7; }
+#refinery-side { position: sticky; top: 0; align-self: flex-start; }
+.refinery-bar { height: .6rem; border-radius: .3rem; background: #e5e7eb; overflow: hidden; margin: .25rem 0; }
+.refinery-bar > div { height: 100%; background: #f97316; }
 """
 
 

@@ -15,6 +15,7 @@ from typing import Iterator
 
 import gradio as gr
 
+from models.gen_params import DEFAULT_MAX_NEW_TOKENS
 from storage import tasks as task_store
 from ui.annotate import safe_markdown
 from ui.auth import refuse, require, user_errors
@@ -66,15 +67,15 @@ def build(ctx) -> None:
         show_weak = gr.Checkbox(False, label=f"Also the weak model ({ctx.settings.weak_model}, with the task's instruction)")
     with gr.Accordion("Generation settings", open=False):
         with gr.Row():
-            max_new_tokens = gr.Slider(16, 1024, value=256, step=16, label="Max new tokens")
+            max_new_tokens = gr.Slider(16, 1024, value=DEFAULT_MAX_NEW_TOKENS, step=16, label="Max new tokens")
             temperature = gr.Slider(0.0, 2.0, value=0.0, step=0.05, label="Temperature (0 = greedy)")
             top_p = gr.Slider(0.05, 1.0, value=1.0, step=0.05, label="Top-p")
             seed = gr.Number(0, label="Seed", precision=0)
     go = gr.Button("Generate", variant="primary")
     with gr.Row(equal_height=False):
-        out_base = gr.HTML("")
-        out_version = gr.HTML("")
-        out_weak = gr.HTML("")
+        out_base = gr.HTML("", elem_id="refinery-demo-base")
+        out_version = gr.HTML("", elem_id="refinery-demo-version")
+        out_weak = gr.HTML("", visible=False, elem_id="refinery-demo-weak")  # a third column only when the weak model is asked for
 
     def on_load(task_name, request: gr.Request):
         require(request, ctx, "researcher")
@@ -112,6 +113,11 @@ def build(ctx) -> None:
                 outputs[key] = box(titles[key], answer, done)
             yield outputs["base"], outputs["version"], outputs["weak"]
 
+    def on_weak(on, request: gr.Request):
+        require(request, ctx, "researcher")
+        return gr.HTML(visible=bool(on))
+
+    show_weak.change(on_weak, [show_weak], [out_weak], api_visibility="private")
     on_open(on_load, [task], [task, version])
     task.change(on_task, [task], [examples], api_name="demo_examples")
     examples.change(on_example, [examples], [prompt], api_visibility="private")

@@ -6,12 +6,15 @@ queue) and feedback.scheduling; the worker process does the generating.
 
 from __future__ import annotations
 
+import html
+
 import gradio as gr
 
 from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe
 from feedback.scheduling import schedule_pairs, schedule_plan, summary_line
 from storage import jobs, outputs
 from storage import tasks as task_store
+from models.gen_params import DEFAULT_MAX_NEW_TOKENS
 from models.generate_spec import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
 from models.strategies import STRATEGIES
 from ui import fields
@@ -24,6 +27,9 @@ SIDES = [n for n in STRATEGIES if n != "model"]
 CUSTOM_SIDES = "the two sides below"
 ALL_SPLITS = "all"  # the split choice that means every prompt of the set
 # the default plan first: what "Create pairs" does with the form as it opens
+# Generate's default strategies are the sides of the default pair plan, so "Create pairs" right after
+# a default generate run has both sides of every pair (and reuses the shipped seeds: same strategies, limit).
+PLAN_STRATEGIES = [n for n in GENERATED if any(n in pair for pair in PLANS[DEFAULT_PLAN])]
 PAIR_CHOICES = [f"{name} plan ({describe(name).split(': ', 1)[1]})" for name in sorted(PLANS, key=lambda n: n != DEFAULT_PLAN)] + [CUSTOM_SIDES]
 
 
@@ -50,14 +56,14 @@ def build(ctx) -> None:
         task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task")
         refresh = gr.Button("Refresh tasks", size="sm")
     counts = gr.Markdown()
-    strategies = gr.CheckboxGroup(GENERATED, value=["weak", "icl-refine"], label="Strategies")
+    strategies = gr.CheckboxGroup(GENERATED, value=PLAN_STRATEGIES, label="Strategies")
     versions = gr.Textbox(label="Trained model versions to run too (comma-separated, optional)", placeholder="pirate-dpo-1")
     with gr.Row():
         n = gr.Number(40, label="Prompts", precision=0)
         split = gr.Radio([ALL_SPLITS, *task_store.SPLITS], value="train", label="Split")
         n_icl = gr.Number(DEFAULT_N_ICL, label="ICL examples", precision=0)
     with gr.Row():
-        max_new_tokens = gr.Number(256, label="Max new tokens", precision=0)
+        max_new_tokens = gr.Number(DEFAULT_MAX_NEW_TOKENS, label="Max new tokens", precision=0)
         temperature = gr.Number(0.0, label="Temperature (0 = greedy)")
         top_p = gr.Number(1.0, label="Top-p")
         seed = gr.Number(0, label="Seed", precision=0)
@@ -101,6 +107,18 @@ def build(ctx) -> None:
     def on_start(task_name, chosen, extra_versions, n_value, split_value, n_icl_value, max_new, temp, top, seed_value,
                  weak_spec, strong_spec, request: gr.Request):
         user = require(request, ctx, "researcher")
+        values = (task_name, chosen, extra_versions, n_value, split_value, n_icl_value, max_new, temp, top, seed_value,
+                  weak_spec, strong_spec)
+        # A mistake in the form is said in the status and a toast; raising it would mark every output
+        # (the watched job's number among them) with a red "Error" and clear the watched job.
+        try:
+            return queue_job(user, *values)
+        except gr.Error as err:
+            gr.Warning(err.message)
+            return gr.skip(), f"<p><b>Not queued:</b> {html.escape(err.message)}</p>", gr.skip()
+
+    def queue_job(user, task_name, chosen, extra_versions, n_value, split_value, n_icl_value, max_new, temp, top, seed_value,
+                  weak_spec, strong_spec):
         names = list(chosen or []) + [f"model:{v.strip()}" for v in (extra_versions or "").split(",") if v.strip()]
         with user_errors():
             job = make_job(

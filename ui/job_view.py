@@ -44,6 +44,9 @@ def progress_html(job: dict, unit: str = "steps", now: float | None = None) -> s
         head += f" · {step}/{total} {unit}"
     if message:
         head += f" · {html.escape(message)}"
+    if job["status"] == "running" and elapsed and 0 < step < total and " left" not in message:
+        # at the pace so far, which includes loading the models: an upper estimate early on
+        head += f" · about {duration_text(elapsed * (total - step) / step)} left"
     if done := outcome(job):
         head += f" · {done}"
     log_tail = html.escape("\n".join((job["log"] or "").splitlines()[-6:]))

@@ -30,15 +30,32 @@ HEADERS = {  # column keys as people read them
 GOLD_LABELS = {value: label for label, value in GOLD_CHOICES}
 
 
+SHOW_USER_MSG = "() => { const el = document.getElementById('refinery-user-msg'); if (el) el.scrollIntoView({block: 'center'}); }"
+
+
 def headers(columns: list[str]) -> list[str]:
     """Readable headers for table columns."""
     return [HEADERS.get(c, c) for c in columns]
 
 
-def _table(rows: list[dict], columns: list[str]) -> list[list]:
-    def cell(value):
-        return round(value, 3) if isinstance(value, float) else ("" if value is None else value)
-    return [[cell(r.get(c)) for c in columns] for r in rows]
+PERCENT_COLUMNS = {"coverage"}  # shares shown as 4%, not 0.041
+YES_NO_COLUMNS = {"active"}  # flags shown as yes/no, not 1/0
+
+
+def _table(rows: list[dict], columns: list[str], empty: str = "") -> list[list]:
+    """Table cells in the columns' order: shares as percentages, flags as yes/no, floats rounded; with no
+    rows, one row whose first cell says why the table is empty."""
+    def cell(column, value):
+        if value is None:
+            return ""
+        if column in PERCENT_COLUMNS and isinstance(value, (int, float)):
+            return f"{value:.0%}"
+        if column in YES_NO_COLUMNS:
+            return "yes" if value else "no"
+        return round(value, 3) if isinstance(value, float) else value
+    if not rows and empty:
+        return [[empty] + [""] * (len(columns) - 1)]
+    return [[cell(c, r.get(c)) for c in columns] for r in rows]
 
 
 def win_rate_figure(rows: list[dict]):
@@ -97,7 +114,7 @@ def build(ctx) -> None:
             disable_btn = gr.Button("Disable")
             enable_btn = gr.Button("Enable")
             reset_btn = gr.Button("Reset password")
-        user_msg = gr.Markdown()
+        user_msg = gr.Markdown(elem_id="refinery-user-msg")
 
     def load(task_name: str | None, request: gr.Request) -> dict:
         auth.require(request, ctx, "researcher")
@@ -115,10 +132,10 @@ def build(ctx) -> None:
                       "gold": GOLD_LABELS.get(p["gold"], "")} for p in pairs]
         return {
             task: gr.Dropdown(choices=names, value=task_name),
-            overview: _table(overview_rows, OVERVIEW_COLUMNS),
-            annotators: _table(agreement.annotator_table(votes), ANNOTATOR_COLUMNS),
+            overview: _table(overview_rows, OVERVIEW_COLUMNS, "(no tasks yet: python app.py tasks load)"),
+            annotators: _table(agreement.annotator_table(votes), ANNOTATOR_COLUMNS, "(nobody has voted on this task yet)"),
             plot: win_rate_figure(agreement.strategy_win_rates(votes)),
-            pair_table: _table(pair_rows, PAIR_COLUMNS),
+            pair_table: _table(pair_rows, PAIR_COLUMNS, "(no pairs yet: Create pairs in the Generate tab)"),
             users_table: _table(user_store.list_users(store), USER_COLUMNS),
         }
 
@@ -169,7 +186,9 @@ def build(ctx) -> None:
     for button, fn, name in ((add_btn, add_user, "research_add_user"), (disable_btn, set_active(False), "research_disable_user"),
                              (enable_btn, set_active(True), "research_enable_user"), (reset_btn, reset, "research_reset_password")):
         inputs = [username, role] if fn is add_user else [username]
-        button.click(fn, inputs, user_msg, api_name=name).then(load, [task], views, api_visibility="private")
+        # the message (a new or reset one-time password) is brought into view once the tables are redrawn
+        button.click(fn, inputs, user_msg, api_name=name).then(load, [task], views, api_visibility="private").then(
+            None, None, None, js=SHOW_USER_MSG, api_visibility="private")
 
     def on_open(task_name, request: gr.Request) -> dict:
         # Every page load runs this; annotators get nothing (and no error toast), the tab is hidden for them.

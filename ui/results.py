@@ -15,7 +15,9 @@ from feedback.before_after import queue_before_after
 from storage import evaluations as eval_store
 from storage import tasks as task_store
 from study import evaluate_job, report
-from ui import fields
+from models.gen_params import DEFAULT_MAX_NEW_TOKENS
+from storage import jobs
+from ui import fields, job_view
 from ui.figures import empty_figure
 from ui.auth import refuse, require, user_errors
 
@@ -106,6 +108,19 @@ def ranking_figure(rows: list[dict], title: str):
     return fig
 
 
+def notes_html(store, task: dict, evaluations: list[dict]) -> str:
+    """Above the table: each queued or running evaluate job of the task with its progress, and a warning
+    when the models were scored on different numbers of prompts (their means are not paired)."""
+    parts = [job_view.progress_html(j, unit="prompts") for j in jobs.list_jobs(store, kind="evaluate", limit=20)
+             if j["status"] not in jobs.FINISHED and j["params"].get("task") == task["name"]]
+    sizes = sorted({e["n"] for e in evaluations})
+    if len(sizes) > 1:
+        parts.append(f"<p><b>Warning:</b> these models were scored on different numbers of eval prompts "
+                     f"({', '.join(map(str, sizes))}); a mean over fewer prompts is noisier and covers other prompts, "
+                     "so compare them only after evaluating each on the same prompts (empty 'Eval prompts': all).</p>")
+    return "".join(parts)
+
+
 def task_view(ctx, task_name: str) -> dict:
     """Everything the tab shows for one task."""
     task = task_store.get_task(ctx.store, task_name)
@@ -114,6 +129,7 @@ def task_view(ctx, task_name: str) -> dict:
     votes = eval_store.vote_outcomes(ctx.store, task["id"])
     ranked = ranking.bradley_terry(ranking.comparisons_from_votes(votes), n_boot=N_BOOT)
     return {
+        "notes": notes_html(ctx.store, task, evaluations),
         "evaluations": evaluation_rows(evaluations),
         "scatter": (report.scatter_figure(scatter_rows(evaluations), f"{task_name}: concept vs content (eval split)") if evaluations
                     else empty_figure("Nothing yet: no model is evaluated on this task. Queue one under 'Evaluate a model'.")),
@@ -141,10 +157,12 @@ def build(ctx) -> None:
         refresh = gr.Button("Refresh", size="sm")
     gr.Markdown("### Evaluations (eval split)\nLatest score of each model and prompting strategy; "
                 "means with 95% bootstrap intervals.")
+    notes = gr.HTML("")  # running evaluate jobs, and a warning when models were scored on different prompts
     evaluations = gr.Dataframe(headers=EVAL_COLUMNS, interactive=False, wrap=True)
     with gr.Row():
-        scatter = gr.Plot(label="Concept vs content: one point per model or method")
-        ranking_plot = gr.Plot(label="Bradley-Terry ranking from blind votes")
+        # show_label off: each figure has its own title, which Gradio's label box covered
+        scatter = gr.Plot(label="Concept vs content: one point per model or method", show_label=False)
+        ranking_plot = gr.Plot(label="Bradley-Terry ranking from blind votes", show_label=False)
     gr.Markdown("### Blind before/after votes\nShare of votes the trained version won against its base "
                 "(a tie or 'both bad' counts half).")
     before_after = gr.Dataframe(headers=WIN_COLUMNS, interactive=False)
@@ -156,7 +174,7 @@ def build(ctx) -> None:
             eval_model = gr.Dropdown([], label="Model spec or trained version", allow_custom_value=True)
             eval_strategy = gr.Dropdown(EVAL_STRATEGIES, value="strong-base", label="Prompting (base models)")
             eval_n = gr.Textbox("", label="Eval prompts (empty: all)")
-            eval_tokens = gr.Number(256, label="Max new tokens", precision=0)
+            eval_tokens = gr.Number(DEFAULT_MAX_NEW_TOKENS, label="Max new tokens", precision=0)
         eval_go = gr.Button("Queue evaluate job", variant="primary")
         eval_msg = gr.Markdown()
     with gr.Accordion("Queue blind before/after pairs", open=False):
@@ -168,24 +186,25 @@ def build(ctx) -> None:
         ba_go = gr.Button("Queue pairs", variant="primary")
         ba_msg = gr.Markdown()
 
-    view_outputs = [evaluations, scatter, before_after, ranked, ranking_plot]
+    view_outputs = [notes, evaluations, scatter, before_after, ranked, ranking_plot]
 
     def on_load(task_name, request: gr.Request):
         require(request, ctx, "researcher")
         names = [t["name"] for t in task_store.list_tasks(ctx.store)]
         task_name = task_name if task_name in names else (names[0] if names else None)
         models, versions = _model_choices(ctx)
-        return (gr.Dropdown(choices=names, value=task_name), gr.Dropdown(choices=models, value=models[0] if models else None),
-                gr.Dropdown(choices=versions, value=versions[0] if versions else None))
+        newest = versions[-1] if versions else None  # the version just trained is the one to evaluate, not the base
+        return (gr.Dropdown(choices=names, value=task_name), gr.Dropdown(choices=models, value=newest or (models[0] if models else None)),
+                gr.Dropdown(choices=versions, value=newest))
 
     def on_task(task_name, request: gr.Request):
         require(request, ctx, "researcher")
         if not task_name:
             nothing = empty_figure("Nothing yet: pick a task.")
-            return [], nothing, [], [], nothing
+            return "", [], nothing, [], [], nothing
         with user_errors():
             v = task_view(ctx, task_name)
-        return v["evaluations"], v["scatter"], v["before_after"], v["ranking"], v["ranking_plot"]
+        return v["notes"], v["evaluations"], v["scatter"], v["before_after"], v["ranking"], v["ranking_plot"]
 
     def on_evaluate(task_name, model, strategy, n, tokens, request: gr.Request):
         user = require(request, ctx, "researcher")

@@ -12,8 +12,9 @@ import pandas as pd
 from storage import jobs, metrics
 from storage import tasks as task_store
 from training import train_job
-from training import methods
+from training import data_check, methods
 from training.config import TrainConfig
+from models.strategies import STRATEGIES
 from ui.auth import allowed, current_user, refuse, require, user_errors
 from ui.figures import line_plot
 from ui.job_view import progress_html
@@ -22,6 +23,7 @@ POLL_S = 2.0  # how often the watched job's progress and plots refresh
 PLOTS = (("loss", "Loss"), ("rewards/margins", "Reward margin (chosen - rejected)"), ("rewards/accuracies", "Reward accuracy"))
 VERSION_COLUMNS = ["name", "task", "method", "base", "examples", "steps", "loss", "reward acc.", "reward margin", "created"]
 DEFAULTS = TrainConfig()
+STRATEGY_NAMES = [n for n in STRATEGIES if n != "model"]  # the stored outputs' strategy names
 
 
 def job_choices(store) -> list[tuple[str, int]]:
@@ -61,6 +63,8 @@ def version_rows(store) -> list[list]:
             snap.get("n", ""), met.get("global_step", ""), num(met.get("train_loss", met.get("loss"))),
             num(met.get("rewards/accuracies")), num(met.get("rewards/margins")), m["created_at"],
         ])
+    if not rows:  # an empty table says why it is empty
+        return [["(no trained versions yet: start training above)"] + [""] * (len(VERSION_COLUMNS) - 1)]
     return list(reversed(rows))
 
 
@@ -86,23 +90,30 @@ def build(ctx) -> None:
             exclude_gold = gr.Checkbox(DEFAULTS.exclude_failed_gold, label="Exclude annotators failing gold checks")
             split = gr.Radio(list(task_store.SPLITS), value=DEFAULTS.split, label="Prompt split")
         with gr.Row():
-            refined = gr.Textbox(DEFAULTS.refined_strategy, label="Refined strategy (sft-refined, dpo-refined)")
-            weak = gr.Textbox(DEFAULTS.weak_strategy, label="Weak strategy (sft-weak, dpo-refined)")
+            refined = gr.Dropdown(STRATEGY_NAMES, value=DEFAULTS.refined_strategy, allow_custom_value=True,
+                                  label="Refined strategy (sft-refined, dpo-refined)")
+            weak = gr.Dropdown(STRATEGY_NAMES, value=DEFAULTS.weak_strategy, allow_custom_value=True,
+                               label="Weak strategy (sft-weak, dpo-refined)")
             max_examples = gr.Number(DEFAULTS.max_examples, label="Max examples (0 = all)", precision=0)
     with gr.Accordion("Hyperparameters", open=False):
         with gr.Row():
-            lr = gr.Number(DEFAULTS.learning_rate, label="Learning rate (0 = method default)")
+            # empty means the default (config_from_form leaves it out), not a magic number
+            lr = gr.Number(None, label=f"Learning rate (empty: the method's, {methods.PREFERENCE_LR:g} DPO/KTO, {methods.SFT_LR:g} SFT)")
             epochs = gr.Number(DEFAULTS.num_train_epochs, label="Epochs")
-            max_steps = gr.Number(DEFAULTS.max_steps, label="Max steps (-1 = epochs decide)", precision=0)
+            max_steps = gr.Number(None, label="Max steps (empty: the epochs decide)", precision=0)
             batch = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0)
         with gr.Row():
             lora_r = gr.Number(DEFAULTS.lora_r, label="LoRA rank", precision=0)
             loss_type = gr.Dropdown(["robust", "sigmoid", "ipo", "hinge"], value=DEFAULTS.loss_type, label="DPO loss", allow_custom_value=True)
             beta = gr.Number(DEFAULTS.beta, label="DPO beta")
-            smoothing = gr.Number(DEFAULTS.label_smoothing, label="Label smoothing (-1 = measured disagreement)")
+            smoothing = gr.Number(None, label="Label smoothing (empty: the annotators' measured disagreement)")
         with gr.Row():
             save_steps = gr.Number(DEFAULTS.save_steps, label="Checkpoint every N steps", precision=0)
             max_length = gr.Number(DEFAULTS.max_length, label="Max tokens per example", precision=0)
+            # on here, as in the committed experiment runs: a CPU without bf16 trains in fp32, whose
+            # activations are what a 16 GB laptop runs out of; it costs about 30% more time
+            checkpointing = gr.Checkbox(True, label="Gradient checkpointing (less memory, ~30% slower)")
+    data_note = gr.Markdown("", elem_id="refinery-train-data")  # how many examples the form's choices give (training/data_check.py)
     start = gr.Button("Start training", variant="primary")
     with gr.Row():
         watched = gr.Dropdown([], value=None, label="Watching job", scale=3)
@@ -116,10 +127,10 @@ def build(ctx) -> None:
     versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Trained adapters (pick one in the Demo tab to try it)")
 
     form = [model, min_agreement, exclude_gold, split, refined, weak, max_examples, lr, epochs, max_steps, batch, lora_r,
-            loss_type, beta, smoothing, save_steps, max_length]
+            loss_type, beta, smoothing, save_steps, max_length, checkpointing]
     keys = ["model", "min_agreement", "exclude_failed_gold", "split", "refined_strategy", "weak_strategy", "max_examples",
             "learning_rate", "num_train_epochs", "max_steps", "batch_size", "lora_r", "loss_type", "beta", "label_smoothing",
-            "save_steps", "max_length"]
+            "save_steps", "max_length", "gradient_checkpointing"]
     views = [status, timer, *plots.values()]
 
     def show(job_id, note: str = "") -> dict:
@@ -136,15 +147,36 @@ def build(ctx) -> None:
                for (name, title), plot in zip(PLOTS, plots.values())},
         }
 
+    def on_form(data: dict, request: gr.Request):
+        require(request, ctx, "researcher")
+        try:
+            config = config_from_form({key: data[component] for component, key in zip(form, keys)})
+        except Exception as err:  # a half-typed form: say what is wrong, nothing else
+            return f"**Check the form:** {err}"
+        return data_check.summary(store, data[task], data[method], config)
+
     def on_start(data: dict, request: gr.Request):
         # inputs given as a set: `data` maps each component to its value
         user = require(request, ctx, "researcher")
+        # A mistake in the form is said above the watched job's status and in a toast; raising it would
+        # mark every output with a red "Error" and clear the watched job.
+        try:
+            return queue_job(user, data)
+        except gr.Error as err:
+            gr.Warning(err.message)
+            return {status: f"<p><b>Not started:</b> {html.escape(err.message)}</p>"
+                            + (show(data[watched])[status] if data[watched] else "")}
+
+    def queue_job(user, data: dict):
         if not data[task]:
             raise refuse("Pick a task first.")
         with user_errors():
             config = config_from_form({key: data[component] for component, key in zip(form, keys)})
+            # refused here, at once, rather than failing in the worker after whatever is queued before it
+            warnings = data_check.check(store, data[task], data[method], config)["warnings"]
             job_id = train_job.enqueue(store, data[task], data[method], config, created_by=user["username"])
-        return {watched: gr.Dropdown(choices=job_choices(store), value=job_id), **show(job_id)}
+        note = f"Queued, with warnings: {'; '.join(warnings)}." if warnings else ""
+        return {watched: gr.Dropdown(choices=job_choices(store), value=job_id), **show(job_id, note)}
 
     def on_tick(job_id, request: gr.Request):
         # the job list's labels carry each job's status, and a job that ends adds a model version
@@ -180,8 +212,16 @@ def build(ctx) -> None:
             return {watched: gr.skip()}  # an empty dict would be read as one value for all the outputs
         return on_refresh(job_id, request)
 
+    def on_open_form(data: dict, request: gr.Request):
+        if not allowed(current_user(request, ctx), "researcher"):
+            return gr.skip()
+        return on_form(data, request)
+
+    gr.context.Context.root_block.load(on_open_form, {task, method, *form}, data_note, api_visibility="private")
     gr.context.Context.root_block.load(on_open, watched, [watched, versions, task, *views], api_visibility="private")
-    start.click(on_start, {task, method, *form}, [watched, *views], api_name="train_start")
+    gr.on([task.change, method.change, *(c.change for c in form[1:7])], on_form, {task, method, *form}, data_note,
+          api_visibility="private")
+    start.click(on_start, {task, method, watched, *form}, [watched, *views], api_name="train_start")
     watched.input(on_tick, watched, [watched, versions, *views], api_visibility="private")
     timer.tick(on_tick, watched, [watched, versions, *views], api_visibility="private")
     refresh.click(on_refresh, watched, [watched, versions, task, *views], api_name="train_refresh")
