@@ -14,7 +14,7 @@ from ui.generate_tab import PLAN_STRATEGIES
 
 
 def test_default_strategies_cover_the_default_plan_and_train_uses_its_sides():
-    assert {side for pair in PLANS[DEFAULT_PLAN] for side in pair} <= set(PLAN_STRATEGIES)
+    assert {side for pair in PLANS[DEFAULT_PLAN].pairs for side in pair} <= set(PLAN_STRATEGIES)
     assert "strong-base" in PLAN_STRATEGIES
     assert {TrainConfig().refined_strategy, TrainConfig().weak_strategy} <= set(PLAN_STRATEGIES)
 

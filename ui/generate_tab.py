@@ -29,7 +29,7 @@ ALL_SPLITS = "all"  # the split choice that means every prompt of the set
 # the default plan first: what "Create pairs" does with the form as it opens
 # Generate's default strategies are the sides of the default pair plan, so "Create pairs" right after
 # a default generate run has both sides of every pair (and reuses the shipped seeds: same strategies, limit).
-PLAN_STRATEGIES = [n for n in GENERATED if any(n in pair for pair in PLANS[DEFAULT_PLAN])]
+PLAN_STRATEGIES = [n for n in GENERATED if any(n in pair for pair in PLANS[DEFAULT_PLAN].pairs)]
 PAIR_CHOICES = [f"{name} plan ({describe(name).split(': ', 1)[1]})" for name in sorted(PLANS, key=lambda n: n != DEFAULT_PLAN)] + [CUSTOM_SIDES]
 
 
