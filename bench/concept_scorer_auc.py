@@ -5,7 +5,7 @@ labellers: 2 = the concept runs through the answer, 1 = a token or formula only,
 keeps the rows whose labellers agree on concept. For each task and split (dev = even ids, where
 the scorers were tuned; test = odd ids, measured once; all) it prints n, the AUC of voice vs
 formula (2 vs 1) and of voice vs the rest (2 vs 0 and 1) for the shipped scorer
-(feedback.scorers.concept_score, so a loop scores 0), and how many texts of each level reach the
+(scoring.scorers.concept_score, so a loop scores 0), and how many texts of each level reach the
 scorer's threshold.
 
     .venv/bin/python bench/concept_scorer_auc.py
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feedback import scorers  # noqa: E402
+from scoring import scorers  # noqa: E402
 from training import calibration  # noqa: E402
 
 TASKS = ("pirate", "analogy")

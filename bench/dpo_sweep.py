@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--table", default="results/sweeps/dpo-sweep.md")
     args = parser.parse_args()
 
-    from feedback.fluency import repetition
+    from scoring.fluency import repetition
     from feedback.tasks import TASKS_DIR, load_task_file
     from settings import Settings
     from study.evaluation import score_texts

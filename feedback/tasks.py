@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import confargs
-from feedback import prompt_import, scorers
+from feedback import prompt_import
+from scoring import scorers
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
@@ -36,8 +37,8 @@ class Task:
     concept: str  # the instruction that asks a model for the concept
     guidelines: str  # Markdown for annotators: what to prefer, concept vs content, examples
     prompt_set: str  # name of the prompt set the task draws prompts from
-    concept_scorer: str | None = None  # key of feedback.scorers.CONCEPT
-    content_scorer: str | None = None  # key of feedback.scorers.CONTENT
+    concept_scorer: str | None = None  # key of scoring.scorers.CONCEPT
+    content_scorer: str | None = None  # key of scoring.scorers.CONTENT
     votes_per_pair: int = 2  # distinct annotators wanted per pair
     gold_threshold: float = 0.7  # share of gold pairs an annotator must get right to count as trusted
     # How the weak model is asked for weak labels. A small model ignores a long instruction on its

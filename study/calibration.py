@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from feedback import scorers
+from scoring import scorers
 from feedback.tasks import PROMPTS_DIR, Task
 from study import report
 

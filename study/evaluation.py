@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from feedback import scorers
+from scoring import scorers
 from feedback.bootstrap import bootstrap_ci, bootstrap_p
 from models import embeddings  # noqa: F401  (gives the 'embedding' content scorer its encoder)
 from storage import evaluations as eval_store

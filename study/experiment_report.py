@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import random
 
-from feedback.fluency import repetition
+from scoring.fluency import repetition
 from study.formula import formula_share
 from feedback.pair_plan import describe
-from feedback.scorers import threshold
+from scoring.scorers import threshold
 from storage import evaluations as eval_store
 from study import report
 from training import methods

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import app
-from feedback import scorers
+from scoring import scorers
 from feedback.tasks import shipped_tasks
 from settings import Settings
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)

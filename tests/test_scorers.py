@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback import content_scorers, scorers
+from scoring import content_scorers, scorers
 from models import embeddings
 
 LABELS = Path(__file__).parent / "scorer_labels"
@@ -214,7 +214,7 @@ def test_embedding_without_the_package_says_how_to_install(monkeypatch):
 
 def test_no_scorer_rewards_a_loop():
     """A collapsed DPO answer: pirate words and the right fact, repeated. Both axes must give it 0."""
-    from feedback.fluency import fluency_factor, repetition
+    from scoring.fluency import fluency_factor, repetition
 
     loop = "Aye, matey! Canberra be the capital, aye! " * 8
     varied = "Arr, matey! The capital o' Australia be Canberra, not Sydney as many a landlubber thinks."
@@ -311,11 +311,11 @@ def test_agreed_rows_split_by_id_parity():
 
 
 def test_scorers_load_no_weights():
-    """feedback.scorers is pure text heuristics: importing it must not import torch."""
+    """scoring.scorers is pure text heuristics: importing it must not import torch."""
     import subprocess
     import sys
 
-    code = "import sys, feedback.scorers; sys.exit('torch' in sys.modules)"
+    code = "import sys, scoring.scorers; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent).returncode == 0
 
 

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from feedback import scorers, tasks
+from feedback import tasks
+from scoring import scorers
 from tools import mathgen
 from storage import tasks as task_store
 from storage.errors import UserError

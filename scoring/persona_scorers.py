@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from feedback.text_features import SENTENCE, saturate
-from feedback.text_features import words as _words
+from scoring.text_features import SENTENCE, saturate
+from scoring.text_features import words as _words
 
 # Pirate words that mark the voice wherever they stand, and forms of pirate grammar.
 PIRATE_NOUNS = frozenset(

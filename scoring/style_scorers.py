@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from feedback.text_features import SENTENCE, saturate
-from feedback.text_features import words as _words
+from scoring.text_features import SENTENCE, saturate
+from scoring.text_features import words as _words
 
 _COMPARISON = re.compile(
     r"(?P<subject>\b[\w']+)\s+(?:is|are|was|were|acts?|works?|behaves?|functions?|operates?|looks?|feels?)\s+"

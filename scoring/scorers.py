@@ -5,7 +5,7 @@ prompt row with its reference, key_facts and answer (`CONTENT[name](text, prompt
 carries its threshold: the score from which a text counts as showing the concept / having the
 content; the hand-labelled sets in tests/scorer_labels measure precision and recall there.
 They are cheap surface heuristics, not judges: each docstring lists what fools it. Through
-`concept_score` and `content_score` no scorer rewards a loop (feedback.fluency).
+`concept_score` and `content_score` no scorer rewards a loop (scoring.fluency).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from feedback.content_scorers import embedding, key_facts, math_exact
-from feedback.fluency import fluency_factor
-from feedback.persona_scorers import pirate, shakespeare
-from feedback.style_scorers import analogy, female_pronouns, math_steps, socratic
+from scoring.content_scorers import embedding, key_facts, math_exact
+from scoring.fluency import fluency_factor
+from scoring.persona_scorers import pirate, shakespeare
+from scoring.style_scorers import analogy, female_pronouns, math_steps, socratic
 from registry import Registry
 
 
