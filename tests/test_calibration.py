@@ -111,3 +111,30 @@ def test_readme_calibration_block_matches_the_stored_results_and_the_labels():
             assert (old["n"], old["positive"]) == (entry["n"], entry["positive"]), f"{name}/{axis}: labels changed; recalibrate"
             for col in ("heuristic", "length"):
                 assert old["scores"][col] == pytest.approx(entry["scores"][col]), f"{name}/{axis}/{col}: scorer changed; recalibrate"
+
+
+def test_label_pairs_are_two_answers_to_the_same_prompt_with_different_labels():
+    from study import judge_pairs as P
+
+    rows = [{"prompt_id": pid, "answer": f"{pid}-{label}-{k}", "label": label, "question": "q"}
+            for pid in ("p1", "p2") for label in (0, 1, 2) for k in range(2)]
+    pairs = P.label_pairs(rows, "concept", max_pairs=100, seed=1)
+    assert pairs and all(p["hi"]["prompt_id"] == p["lo"]["prompt_id"] == p["prompt_id"] for p in pairs)
+    assert all(p["hi"]["label"] > p["lo"]["label"] and p["kind"] == P.kind_of("concept", p["hi"]["label"], p["lo"]["label"]) for p in pairs)
+    assert {p["kind"] for p in pairs} == {"voice>formula", "voice>none", "formula>none"} and len(pairs) == 2 * 3 * 4
+    few = P.label_pairs(rows, "concept", max_pairs=6, seed=1)
+    assert [p["kind"] for p in few] == ["voice>formula", "voice>none", "formula>none"] * 2  # kinds in turn
+    assert P.label_pairs(rows, "concept", 6, seed=1) == few
+    real = P.label_pairs(P.agreed("pirate", "content"), "content", 50)
+    assert len(real) == 50 and all(p["hi"]["content"] == [1, 1] and p["lo"]["content"] == [0, 0] for p in real)
+
+
+def test_pair_summary_of_a_perfect_judge_and_of_pure_position_bias():
+    from study.judge_pairs import summarize
+
+    perfect = summarize([{"p_first": 0.9, "p_swapped": 0.8}] * 10)
+    assert perfect["accuracy"]["value"] == perfect["auc"]["value"] == 1.0 and perfect["flips"]["value"] == 0.0
+    biased = summarize([{"p_first": 0.9, "p_swapped": 0.1}] * 10)  # always "A", whichever answer is shown first
+    assert biased["auc"]["value"] == 0.5 and biased["accuracy"]["value"] == 0.5 and biased["flips"]["value"] == 1.0
+    wrong = summarize([{"p_first": 0.3, "p_swapped": 0.2}] * 4)
+    assert wrong["accuracy"]["value"] == wrong["auc"]["value"] == 0.0 and wrong["n"] == 4
