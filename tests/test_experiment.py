@@ -330,8 +330,8 @@ def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_p
     sync_shipped(store)
     folder = RESULTS / run
     config = json.loads((folder / "config.json").read_text())
-    cfg = ExperimentConfig(**config, out=str(tmp_path)).resolved(settings, store)
     (tmp_path / "config.json").write_text(json.dumps(config))
+    cfg = ExperimentConfig(**config, out=str(tmp_path)).resolved(settings, store)
     check_config(tmp_path, cfg.pinned())  # the folder would resume, not be refused
     runner = Runner(cfg, settings, store)
     stored = {name: json.loads((folder / "stages" / f"{name}.json").read_text())["key"] for name in ("weak-train", "weak-eval", "strong-base-eval")}
@@ -341,6 +341,43 @@ def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_p
         "strong-base-eval": runner.text_key(cfg.strong, None, runner.messages("strong-base", runner.eval)),
     }
     assert runner.eval_split == ("held-out train" if cfg.validation else "eval") and runner.prompt_set == "general"
+    # made before the judge annotator: the folder resolves to the scorer annotator, whose judge stage keeps its key
+    from study.experiment_annotators import TRAIN_STRATEGIES, stage_key
+
+    texts = {s: json.loads((folder / "stages" / f"{s}-train.json").read_text())["texts"] for s in TRAIN_STRATEGIES}
+    assert cfg.annotator == "scorer" and "annotator" not in cfg.pinned()
+    assert json.loads((folder / "stages" / "judge.json").read_text())["key"] == stage_key(cfg, runner.task, texts, "cpu")
+    judged = dataclasses.replace(cfg, annotator="judge", annotator_model=cfg.strong)
+    assert stage_key(judged, runner.task, texts, "cpu") != stage_key(cfg, runner.task, texts, "cpu")
+    assert judged.pinned()["annotator"] == "judge" and judged.pinned()["annotator_model"] == cfg.strong
+
+
+def test_the_annotator_defaults_to_the_judge_for_a_new_folder_and_to_the_folders_own_otherwise(tmp_path, settings, store, tiny_task):
+    new = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "new")).resolved(settings, store)
+    assert (new.annotator, new.annotator_model) == ("judge", new.strong)
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "config.json").write_text(json.dumps({"task": tiny_task}))
+    old = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "old")).resolved(settings, store)
+    assert (old.annotator, old.annotator_model) == ("scorer", "")
+    with pytest.raises(UserError, match="--annotator must be one of judge, scorer"):
+        ExperimentConfig(task=tiny_task, annotator="crowd").resolved(settings, store)
+
+
+def test_the_judge_annotators_verdicts_do_not_move_with_the_eval_concept_scorer():
+    """The judge stage's verdicts for --annotator judge read the instrument's concept view, never the eval concept
+    scores: rescoring every text's concept (another eval scorer) leaves every verdict as it was."""
+    from study.experiment_annotators import annotate
+    from study.experiment_rows import matchup_name
+
+    n = 40
+    cfg = ExperimentConfig(annotator="judge", annotators=3, noise=0.1, content_noise=0.5)
+    strategies = {s for pair in matchups() for s in pair}
+    scores = {s: {"concept": [((i + 3 * len(s)) * 7 % 10) / 10 for i in range(n)], "content": [(i + len(s)) % 2 for i in range(n)]} for s in strategies}
+    concept_p = {matchup_name(a, b): [(i * 3 % 11) / 10 for i in range(n)] for a, b in matchups()}
+    rescored = {s: {**v, "concept": [1.0 - c for c in v["concept"]]} for s, v in scores.items()}
+    assert annotate(scores, n, cfg, concept_p) == annotate(rescored, n, cfg, concept_p)
+    legacy = dataclasses.replace(cfg, annotator="scorer")
+    assert annotate(scores, n, legacy) != annotate(rescored, n, legacy)  # the legacy annotator votes with the scorer
 
 
 @pytest.mark.parametrize("split, stored", [("eval", "eval"), ("validation", "validation"), ("held-out train", "train")])
