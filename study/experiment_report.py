@@ -143,6 +143,23 @@ def verdict_line(matchup: str, verdicts: list[dict], annotators: int, per_pair: 
             f"{sum(v['guessed'] for v in verdicts)} of {per_pair * votes} content judgements guessed).")
 
 
+def hidden_judge_axes(judged: dict | None, task: str) -> set[str]:
+    """The judge_<axis> row keys a report leaves out: axes where the judge's pairwise AUC on the task's label pairs is below 0.80."""
+    from study.judge_pairs import judge_gate
+
+    return {f"judge_{axis}" for axis, (shown, _) in judge_gate(judged["judge"], task).items() if not shown} if judged else set()
+
+
+def judge_setup(judge: str, task: str) -> str:
+    """The setup line's words on the judge columns: which are shown and why the others are absent."""
+    from study.judge_pairs import MIN_AUC, judge_gate
+
+    gate = judge_gate(judge, task)
+    return (f" Judge columns: LLM judge `{judge}`, expected rubric score, shown only where the same judge's AUC on this "
+            f"task's real-answer label pairs (pairwise, both orders ; results/calibration/judge-pairs.md) is at least {MIN_AUC:.2f}: "
+            + "; ".join(why for _, why in gate.values()) + ".")
+
+
 def annotator_setup(cfg, judge: dict) -> str:
     """The setup line's words on what perceives the concept for the simulated annotators ('' for the legacy scorer
     annotator, whose reports keep their words)."""
@@ -197,7 +214,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"greedy with repetition penalty {cfg.repetition_penalty}, max {cfg.max_new_tokens} new tokens, seed {cfg.seed}; "
         f"scorers: concept `{task['concept_scorer']}`, content `{task['content_scorer']}` (a looping answer scores 0 on both); "
         f"repetition: share of repeated word trigrams."
-        + (f" Judge columns: LLM judge `{judged['judge']}`, expected rubric score." if judged else "")
+        + (judge_setup(judged["judge"], cfg.task) if judged else "")
     )
     verdicts = judge["verdicts"]
     details = "\n".join([
@@ -220,8 +237,9 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         "### Example answers (first eval prompts, cut at 300 characters)",
         *[line for i, p in enumerate(prompts[:N_SAMPLES]) for line in samples(p, {k: t[i] for k, t in evals.items()})],
     ])
-    (runner.out / "report.md").write_text(report.report_markdown(title, setup, rows, details, diffs))
-    report.plot(rows, runner.out / "report.png", title)
+    shown = [{k: v for k, v in r.items() if k not in hidden_judge_axes(judged, cfg.task)} for r in rows]
+    (runner.out / "report.md").write_text(report.report_markdown(title, setup, shown, details, diffs))
+    report.plot(shown, runner.out / "report.png", title)
     store_evaluations(runner, rows, per_prompt)
     return {"rows": rows, "differences": diffs, "out": str(runner.out)}
 

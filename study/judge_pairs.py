@@ -34,6 +34,8 @@ from feedback.tasks import PROMPTS_DIR
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "data" / "labels"
 CONCEPT_NAMES = {2: "voice", 1: "formula", 0: "none"}
+CALIBRATION = ROOT / "results" / "calibration" / "judge-pairs.json"  # written by bench/judge_pairs.py
+MIN_AUC = 0.80  # a report shows a judge column only where the judge's pairwise AUC on the task's label pairs reaches this
 KINDS = {"concept": ("voice>formula", "voice>none", "formula>none"), "content": ("correct>wrong",)}
 
 
@@ -156,3 +158,19 @@ def table(results: dict) -> str:
             for kind, s in [*m["kinds"].items(), ("all", m["all"])]:
                 lines.append(f"| {task} | {axis} | {kind} | {s.get('n', 0)} | {_cell(s, 'accuracy')} | {_cell(s, 'auc')} | {_cell(s, 'flips')} |")
     return "\n".join(lines)
+
+
+def judge_gate(judge: str, task: str, path: Path = CALIBRATION) -> dict[str, tuple[bool, str]]:
+    """{axis: (shown, why)}: whether a report of `task` shows judge `judge`'s column on each axis (its AUC over the
+    task's real-answer label pairs, all kinds, is at least MIN_AUC in results/calibration/judge-pairs.json), and the
+    words that say so."""
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    out = {}
+    for axis in ("concept", "content"):
+        found = data.get("results", {}).get(task, {}).get(axis, {}).get("all", {}).get("auc") if data.get("judge") == judge else None
+        if found is None:
+            out[axis] = (False, f"{axis} absent: not calibrated on {task} label pairs")
+        else:
+            figure = f"AUC {found['value']:.2f} [{found['lo']:.2f}, {found['hi']:.2f}]"
+            out[axis] = (found["value"] >= MIN_AUC, f"{axis} {'shown' if found['value'] >= MIN_AUC else 'absent'}: {figure}")
+    return out

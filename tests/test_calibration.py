@@ -138,3 +138,20 @@ def test_pair_summary_of_a_perfect_judge_and_of_pure_position_bias():
     assert biased["auc"]["value"] == 0.5 and biased["accuracy"]["value"] == 0.5 and biased["flips"]["value"] == 1.0
     wrong = summarize([{"p_first": 0.3, "p_swapped": 0.2}] * 4)
     assert wrong["accuracy"]["value"] == wrong["auc"]["value"] == 0.0 and wrong["n"] == 4
+
+
+def test_annotator_agreement_on_label_pairs_reads_the_judge_for_the_concept_and_never_the_eval_scorer(monkeypatch):
+    from feedback import scorers
+    from feedback.tasks import load_task_file
+    from study import annotator_check as A
+    from study import judge_pairs as P
+
+    task = load_task_file(P.ROOT / "data" / "tasks" / "pirate.toml")
+    n = len(P.label_pairs(P.agreed("pirate", "concept"), "concept", 30, 0))
+    sure = {"concept": [{"p_first": 1.0, "p_swapped": 1.0}] * n}  # a judge always right on the concept
+    got = A.agreement(task, sure, noise=0.0, content_noise=1.0, annotators=1, draws=20, max_pairs=30)
+    # concept always right, content a coin: right unless the coin says the other side and the tie-break coin does too
+    assert all(got[k]["judge"] > 0.6 for k in P.KINDS["concept"]) and got["correct>wrong"]["judge"] == pytest.approx(0.5, abs=0.1)
+    monkeypatch.setattr(scorers, "concept_score", lambda name, text: 0.0)  # another eval concept scorer
+    again = A.agreement(task, sure, noise=0.0, content_noise=1.0, annotators=1, draws=20, max_pairs=30)
+    assert {k: v["judge"] for k, v in again.items()} == {k: v["judge"] for k, v in got.items()}

@@ -258,7 +258,8 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert set(scores) == {"weak", "strong-base", "strong-instructed", *(row.key for row in TRAINED)}
     assert all(len(v["concept"]) == len(v["content"]) == 2 for v in scores.values())
     assert all(0.0 <= r["judge_concept"]["mean"] <= 1.0 for r in judged["rows"])
-    assert "judge concept | judge content |" in (out / "report.md").read_text()
+    # the tiny judge was never calibrated on label pairs: no judge column, and the setup line says why
+    assert "judge concept |" not in (out / "report.md").read_text() and "concept absent: not calibrated on tiny-pirate" in (out / "report.md").read_text()
     assert [r["concept"] for r in judged["rows"]] == [r["concept"] for r in result["rows"]]
     # rows judged before are read back: a run on fewer rows, then on all again, loads no judge
     from study import judge as judge_module
@@ -437,3 +438,19 @@ def test_the_readmes_train_flags_for_dpo_opening_sft_are_the_rows_settings():
         assert typed[key] == want[key], key
     assert typed["min_agreement"] == row.min_agreement == 1.0
     assert (want["batch_size"], want["max_length"], want["gradient_checkpointing"]) == (4, 384, True)  # the README's "also"
+
+
+def test_a_judge_column_is_shown_only_where_its_pairwise_auc_reaches_080(tmp_path):
+    from study import report
+    from study.judge_pairs import judge_gate
+
+    auc = lambda v: {"all": {"auc": {"value": v, "lo": v - 0.05, "hi": v + 0.05}}}  # noqa: E731
+    path = tmp_path / "judge-pairs.json"
+    path.write_text(json.dumps({"judge": "j (int8)", "results": {"pirate": {"concept": auc(0.62), "content": auc(0.85)}}}))
+    gate = judge_gate("j (int8)", "pirate", path)
+    assert gate["concept"] == (False, "concept absent: AUC 0.62 [0.57, 0.67]") and gate["content"][0] is True
+    assert judge_gate("other judge", "pirate", path)["content"] == (False, "content absent: not calibrated on pirate label pairs")
+    assert not any(shown for shown, _ in judge_gate("j (int8)", "analogy", path).values())
+    stat = {"mean": 0.5, "lo": 0.4, "hi": 0.6}
+    table = report.markdown_table([{"name": "weak model", "concept": stat, "content": stat, "judge_content": stat}])
+    assert "| judge content |" in table and "judge concept" not in table
