@@ -2,18 +2,13 @@
 
 Two kinds (ANNOTATORS), by what perceives the concept:
 
-- "judge" (`judged_verdicts`, the default for new runs): the concept comes from an instrument that
-  is not the eval scorer, a pairwise LLM judge's P(a shows the concept better), read in both
-  orders (study.judge.judge_pair); each annotator votes for a on the concept with that
-  probability, so annotators disagree where the judge is unsure. Its content view is a *verdict*
-  (which answer has more of the prompt's key facts), replaced by a coin toss with probability
-  `content_noise`; with one key fact per prompt a guessed *score* (below) rarely reversed a 1 vs 0,
-  a guessed verdict does half the time. Concept and content vote +1/-1 each (content 0 when the
-  facts tie); a tie between them goes to a coin, as the task guidelines' "tie" when style and facts
-  disagree; then the verdict flips with probability `noise`.
-- "scorer" (`weak_verdicts`, legacy, kept so committed runs resolve to their stages): described below.
-  It perceives the concept through the task's eval concept scorer itself, so DPO rows trained on
-  its votes are trained toward exactly what the grader pays for.
+- "judge" (`judged_verdicts`, the default for new runs): the concept from a pairwise LLM judge's P(a shows
+  the concept better), not the eval scorer; each annotator votes for a with that probability. Content is a
+  *verdict* (which answer has more key facts), a coin toss with probability `content_noise` (a guessed
+  *score*, below, rarely reverses a 1 vs 0). Concept and content vote +1/-1 each (content 0 on equal
+  facts); a split goes to a coin, as the guidelines' tie; then the verdict flips with probability `noise`.
+- "scorer" (`weak_verdicts`, legacy, kept for committed runs; below) sees the concept through the task's eval
+  concept scorer itself, so DPO rows trained on its votes learn exactly what the grader pays for.
 
 The paper's weak supervisor shows the target concept but has weak content. An annotator that
 reads ground-truth facts would be a strong supervisor, so this one sees the task's concept score

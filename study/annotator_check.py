@@ -1,20 +1,12 @@
 """How often the simulated weak annotator prefers the better of two real answers (the label pairs of study.judge_pairs).
 
-- voice vs formula (concept 2 vs 1) and the other concept kinds: the whole annotator, its concept view
-  from the pairwise judge's readings of those pairs (results/calibration/judge-pairs.json), its
-  content view from the task's content scorer, with verdict noise; the legacy scorer annotator
-  beside it (its concept view is the eval concept scorer);
-- correct vs wrong (content 1 vs 0): the annotator's content view alone (no concept view, so the
-  verdict is its content verdict with noise), the error rate `content_noise` buys; the legacy
-  annotator's content view alone too (its uniform guess of a score).
-
-Each figure is the mean over `draws` seeds of the share of pairs where the annotator (or the
-majority of `annotators`) prefers the higher-labelled answer.
+Concept kinds (voice>formula, ...): the whole annotator, its concept view from the judge's readings of those pairs
+(results/calibration/judge-pairs.json), content from the content scorer, with verdict noise; the legacy scorer
+annotator beside it. correct>wrong: the content view alone (with verdict noise), the error rate content_noise buys.
+Each figure: the mean over `draws` seeds of the share of pairs where the annotator (or majority) prefers the better.
 """
 
 from __future__ import annotations
-
-import json
 
 from feedback import scorers
 from feedback.simulated_annotator import Scores, crowd_verdicts, judged_verdicts, weak_verdicts
@@ -59,9 +51,3 @@ def agreement(task, readings: dict, noise: float, content_noise: float, annotato
             s = [_share(crowd_verdicts(legacy, noise, content_noise, d, annotators, vote=weak_verdicts)) for d in range(draws)]
             out[kind] = {"n": len(idx), "judge": sum(j) / draws, "scorer": sum(s) / draws}
     return out
-
-
-def load_readings(path=P.CALIBRATION) -> dict:
-    """{task: {axis: readings}} and the bench's settings from results/calibration/judge-pairs.json."""
-    data = json.loads(path.read_text()) if path.is_file() else {}
-    return data

@@ -1,11 +1,8 @@
 """The experiment's simulated weak annotators: their verdicts on every matchup of the train prompts (the `judge` stage).
 
-`--annotator judge` (new runs): the concept is perceived by a pairwise LLM judge (`--annotator-model`,
-study.judge.judge_pair on the concept axis, both orders), which is neither the eval concept scorer
-nor fitted to the eval labels; content through the task's content scorer as a weak verdict
-(feedback.simulated_annotator.judged_verdicts). `--annotator scorer` is the legacy annotator that
-perceives the concept through the eval scorer itself; a stage made by it keeps the key it always had
-(annotator_key_parts), so committed runs resolve to their stages.
+`--annotator judge`: the concept from a pairwise LLM judge (`--annotator-model`, judge_pair, both orders), neither
+the eval concept scorer nor fitted to the eval labels; content a weak key-facts verdict (judged_verdicts).
+`--annotator scorer` (legacy) sees the concept through the eval scorer; its stages keep their keys (stage_key).
 """
 
 from __future__ import annotations

@@ -1,21 +1,15 @@
 """How far a pairwise instrument (the LLM judge, or the simulated annotator) prefers the better of two real answers.
 
-The pairs come from the labelled real answers in data/labels/<task>.jsonl, rows both labellers
-agree on: two answers to the SAME prompt (`prompt_id`) with different labels on one axis.
+Pairs: two labelled real answers (data/labels/<task>.jsonl, both labellers agreeing) to the SAME prompt with
+different labels on one axis: concept voice (2) vs formula (1), voice vs none (0), formula vs none; content 1 vs 0.
 
-- concept: voice (2) vs formula (1), voice vs none (0), formula vs none;
-- content: correct (1) vs wrong (0).
-
-An instrument is `fn(prompts, texts_a, texts_b) -> [{"p_first", "p_swapped"}, ...]` where
-p_first is P(a better) with a shown as A and p_swapped P(a better) with a shown as B (the judge's
-`judge_pair` gives both). The higher-labelled answer is always passed as a, so:
+An instrument is `fn(prompts, texts_a, texts_b, axis) -> [{"p_first", "p_swapped"}, ...]`: P(a better) with a
+shown as A, and shown as B (study.judge.judge_pair gives both). The higher-labelled answer is always a, so:
 
 - accuracy: share of pairs whose P(a) averaged over both orders is above 0.5 (exactly 0.5 counts half);
-- AUC: over both orders as separate readings, P(A) with the better answer shown as A (p_first,
-  label 1) against P(A) with it shown as B (1 - p_swapped, label 0): 1.0 when the judge always
-  puts more weight on the better answer whatever its position, 0.5 chance;
+- AUC: both orders as separate readings, P(A) with the better answer shown as A (p_first) against P(A) with
+  it shown as B (1 - p_swapped): 1.0 when the better answer always gets more weight wherever it stands;
 - flips: share of pairs whose verdict changes with the order (position bias, a tie in judge_pair).
-
 Intervals: 95% percentile bootstraps over pairs (both readings of a pair stay together).
 """
 
@@ -39,8 +33,7 @@ MIN_AUC = 0.80  # a report shows a judge column only where the judge's pairwise 
 KINDS = {"concept": ("voice>formula", "voice>none", "formula>none"), "content": ("correct>wrong",)}
 
 
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+_jsonl = lambda path: [json.loads(line) for line in path.read_text().splitlines() if line.strip()]  # noqa: E731
 
 
 def agreed(task: str, axis: str, labels_dir: Path = LABELS) -> list[dict]:
@@ -121,10 +114,7 @@ def summarize(readings: Sequence[dict], n_boot: int = 1000, seed: int = 0) -> di
     return out
 
 
-Instrument = Callable[[list[dict], list[str], list[str], str], list[dict]]
-
-
-def measure(task, axis: str, instrument: Instrument, max_pairs: int = 150, seed: int = 0,
+def measure(task, axis: str, instrument: Callable[[list[dict], list[str], list[str], str], list[dict]], max_pairs: int = 150, seed: int = 0,
             labels_dir: Path = LABELS) -> dict:
     """{"pairs": n, "kinds": {kind: summary}, "all": summary} of `instrument(prompts, hi_texts, lo_texts, axis)`
     on the task's label pairs for `axis` (task: a feedback.tasks.Task or anything with .name and .prompt_set)."""
