@@ -31,8 +31,14 @@ def table(data: dict, noise: float, content_noise: float, draws: int) -> str:
              "|---|---|---|---|---|---|---|"]
     for name, readings in data.get("readings", {}).items():
         task = load_task_file(P.ROOT / "data" / "tasks" / f"{name}.toml")
-        one = A.agreement(task, readings, noise, content_noise, 1, draws, data["max_pairs"], data["seed"])
-        three = A.agreement(task, readings, noise, content_noise, 3, draws, data["max_pairs"], data["seed"])
+        one, three = {}, {}
+        for axis in ("concept", "content"):  # concept: the pairs the judge read; content needs no judge
+            if axis not in readings and axis == "concept":
+                continue
+            got, m = readings.get(axis, []), data["results"][name].get(axis, {})
+            limit, seed = m.get("max_pairs", data.get("max_pairs", 120)), m.get("seed", data.get("seed", 0))
+            one.update(A.agreement(task, {axis: got}, noise, content_noise, 1, draws, limit, seed, axes=(axis,)))
+            three.update(A.agreement(task, {axis: got}, noise, content_noise, 3, draws, limit, seed, axes=(axis,)))
         for kind, r in one.items():
             lines.append(f"| {name} | {kind}{' (content view alone)' if kind == 'correct>wrong' else ''} | {r['n']} | {r['judge']:.2f} | "
                          f"{three[kind]['judge']:.2f} | {r['scorer']:.2f} | {three[kind]['scorer']:.2f} |")

@@ -18,13 +18,13 @@ def _share(verdicts: list[dict]) -> float:
 
 
 def agreement(task, readings: dict, noise: float, content_noise: float, annotators: int = 1, draws: int = 200,
-              max_pairs: int = 120, seed: int = 0) -> dict:
+              max_pairs: int = 120, seed: int = 0, axes=("concept", "content")) -> dict:
     """{kind: {"n", "judge", "scorer"}}: the share of label pairs where the judge annotator and the legacy scorer
     annotator prefer the higher-labelled answer. `readings`: {axis: [{"p_first", "p_swapped"}, ...]} of the judge
     on measure()'s pairs (the same max_pairs and seed), as bench/judge_pairs.py stores them."""
     prompts = P.prompts_by_id(task.prompt_set)
     out = {}
-    for axis in ("concept", "content"):
+    for axis in axes:
         pairs = P.label_pairs(P.agreed(task.name, axis), axis, max_pairs, seed)
         got = readings.get(axis, [])
         if axis == "concept" and len(got) != len(pairs):
