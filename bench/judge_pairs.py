@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,7 +41,9 @@ def render(data: dict) -> str:
             f"at most this many pairs: {limits}; seed 0). Pairs: two answers to the same "
             "prompt in data/labels/<task>.jsonl with different agreed labels; the better one's P(A) over both orders.\n\n"
             + P.table(results) + "\n\n"
-            + (f"Cost: {cost:.2f} s per pair (both orders) on {data.get('machine')}.\n" if cost else ""))
+            + (f"Cost: {cost:.2f} s wall per pair (both orders; {data.get('cpu_seconds_per_pair', 0):.2f} s of CPU over all threads) "
+               f"on {data.get('machine')}, 2 cores shared with other work (load average {data.get('load_average', 0):.1f} at the end).\n"
+               if cost else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--task", action="append", choices=TASKS)
     parser.add_argument("--axis", action="append", choices=("concept", "content"))
+    parser.add_argument("--job", action="append", default=[], metavar="TASK:AXIS:MAX_PAIRS",
+                        help="instead of every task and axis at --max-pairs: these, in order (one model load)")
     parser.add_argument("--out", default=str(OUT / "judge-pairs.json"))
     args = parser.parse_args(argv)
 
@@ -68,28 +73,30 @@ def main(argv: list[str] | None = None) -> int:
     data.update({"judge": judge.name, "machine": platform.processor() or platform.machine()})
     data.setdefault("results", {})
     data.setdefault("readings", {})
-    seconds, pairs = data.get("seconds", 0.0), data.get("pairs_timed", 0)
-    for name in args.task or TASKS:
+    seconds, cpu, pairs = 0.0, 0.0, 0  # the cost is this run's
+    jobs = [(t, a, int(m)) for t, a, m in (j.split(":") for j in args.job)] or [
+        (t, a, args.max_pairs) for t in args.task or TASKS for a in args.axis or ("concept", "content")]
+    for name, axis, max_pairs in jobs:
         task = load_task_file(P.ROOT / "data" / "tasks" / f"{name}.toml")
-        for axis in args.axis or ("concept", "content"):
-            kept: list[dict] = []
+        kept: list[dict] = []
 
-            def instrument(prompts, a, b, axis, _kept=kept):
-                readings = P.judge_instrument(judge, task)(prompts, a, b, axis)
-                _kept.extend(readings)
-                return readings
+        def instrument(prompts, a, b, axis, _kept=kept):
+            readings = P.judge_instrument(judge, task)(prompts, a, b, axis)
+            _kept.extend(readings)
+            return readings
 
-            start = time.perf_counter()
-            measured = P.measure(task, axis, instrument, args.max_pairs, args.seed)
-            seconds += time.perf_counter() - start
-            pairs += measured["pairs"]
-            data["results"].setdefault(name, {})[axis] = {**measured, "max_pairs": args.max_pairs, "seed": args.seed}
-            data["readings"].setdefault(name, {})[axis] = [{"p_first": r["p_first"], "p_swapped": r["p_swapped"]} for r in kept]
-            data.update({"seconds": seconds, "pairs_timed": pairs, "seconds_per_pair": seconds / max(pairs, 1)})
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(data, indent=1))
-            out.with_suffix(".md").write_text(render(data))
-            print(f"{name} {axis}: {measured['pairs']} pairs, {seconds / max(pairs, 1):.2f} s/pair so far", flush=True)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        measured = P.measure(task, axis, instrument, max_pairs, args.seed)
+        seconds, cpu = seconds + time.perf_counter() - start, cpu + time.process_time() - start_cpu
+        pairs += measured["pairs"]
+        data["results"].setdefault(name, {})[axis] = {**measured, "max_pairs": max_pairs, "seed": args.seed}
+        data["readings"].setdefault(name, {})[axis] = [{"p_first": r["p_first"], "p_swapped": r["p_swapped"]} for r in kept]
+        data.update({"seconds": seconds, "cpu_seconds": cpu, "pairs_timed": pairs, "seconds_per_pair": seconds / max(pairs, 1),
+                     "cpu_seconds_per_pair": cpu / max(pairs, 1), "load_average": os.getloadavg()[0]})
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, indent=1))
+        out.with_suffix(".md").write_text(render(data))
+        print(f"{name} {axis}: {measured['pairs']} pairs, {seconds / max(pairs, 1):.2f} s/pair so far", flush=True)
     print(P.table(data["results"]))
     return 0
 
