@@ -1,10 +1,10 @@
 """The paper's weak-to-strong comparison without humans: `python app.py experiment --task pirate`.
 
-A simulated weak annotator (feedback.simulated_annotator: it perceives the concept through a pairwise
-LLM judge, `--annotator judge`, not the eval scorer, and the content only as a verdict that is a coin
+A simulated weak annotator (feedback.simulated_annotator: with `--annotator judge` it perceives the concept
+through a pairwise LLM judge, not the eval scorer, and the content only as a verdict that is a coin
 toss with probability `content_noise`, then flips verdicts with probability `noise`) stands in for
-weak human feedback. Runs made before the judge annotator perceived the concept through the eval
-scorer (`--annotator scorer`); a results folder whose config.json has no `annotator` keeps it. Rows of the report:
+weak human feedback. `--annotator scorer` (the default) perceives the concept through the eval scorer
+itself, as every committed run did; the judge annotator is opt-in while its judge fails calibration. Rows of the report:
 
 - weak model: the weak teacher with its cue and demonstrations (the weak labels' quality);
 - strong base / strong instructed: the strong model without and with the concept instruction
@@ -72,7 +72,7 @@ class ExperimentConfig:
     n_eval: int = field(default=48, metadata={"help": "eval prompts every row is scored on"})
     noise: float = field(default=DEFAULT_NOISE, metadata={"help": "probability the simulated annotator flips a verdict"})
     content_noise: float = field(default=DEFAULT_CONTENT_NOISE, metadata={"help": "probability the simulated annotator guesses an answer's content instead of judging it (0: judges facts perfectly, 1: blind to them)"})
-    annotator: str = field(default="", metadata={"help": "what perceives the concept for the simulated annotators: judge (a pairwise LLM judge, --annotator-model) or scorer (the eval concept scorer itself, legacy); default: judge for a new results folder, the folder's own for an existing one (scorer where its config.json predates this option)"})
+    annotator: str = field(default="", metadata={"help": "what perceives the concept for the simulated annotators: judge (a pairwise LLM judge, --annotator-model) or scorer (the eval concept scorer itself, legacy); default: the folder's own, scorer for a new folder or one whose config.json predates this option; judge is opt-in: on the real-answer label pairs the 1.5B judge measured below chance on pirate concept, at 26 s per pair, results/calibration/judge-pairs.md)"})
     annotator_model: str = field(default="", metadata={"help": "the judge annotator's model spec (default: the strong model); its precision is --judge-precision"})
     annotators: int = field(default=DEFAULT_ANNOTATORS, metadata={"help": "simulated weak annotators voting on each pair; the majority's verdict is the pair's (1: a single vote)"})
     n_icl: int = field(default=4, metadata={"help": "weak-labelled examples in context for icl-refine"})
@@ -144,14 +144,12 @@ class ExperimentConfig:
 
 
 def folder_annotator(out: Path) -> str:
-    """The annotator a run into `out` gets by default: the one its config.json pins, 'scorer' when it pins none
-    (made before the judge annotator), 'judge' for a new folder."""
+    """The annotator a run into `out` gets by default: the one its config.json pins, else 'scorer' (a new folder too: the
+    judge annotator stays opt-in until its instrument passes its calibration, results/calibration/judge-pairs.md)."""
     import json
 
     path = out / "config.json"
-    if not path.is_file():
-        return "judge"
-    return json.loads(path.read_text()).get("annotator", "scorer")
+    return json.loads(path.read_text()).get("annotator", "scorer") if path.is_file() else "scorer"
 
 
 def run_experiment(cfg: ExperimentConfig, settings, store: Store, progress=None) -> dict:

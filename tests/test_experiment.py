@@ -170,7 +170,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     # one annotator: the tiny model's random texts make three annotators' unanimity (which the
     # concept and restyle rows keep) a coin toss, and a single vote counts as unanimous
     cfg = ExperimentConfig(task=tiny_task, weak=spec, strong=spec, n_train=6, n_eval=2, n_icl=2, noise=0.2,
-                           max_new_tokens=6, batch_size=4, train_steps=1, annotators=1, out=str(out))
+                           max_new_tokens=6, batch_size=4, train_steps=1, annotators=1, annotator="judge", out=str(out))
     seen = []
     result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
     names = [r["name"] for r in result["rows"]]
@@ -197,6 +197,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     for row in TRAINED:
         assert (out / "adapters" / row.key / "adapter" / "adapter_config.json").is_file()
     judge = json.loads((out / "stages" / "judge.json").read_text())
+    assert judge["annotator"].startswith(spec) and set(judge["concept_p"]) == set(judge["verdicts"])  # the judge annotator read every matchup
     assert len(judge["verdicts"]) == 5 and all(len(v) == 6 for v in judge["verdicts"].values())
     stage = lambda name: json.loads((out / "stages" / f"{name}.json").read_text())["texts"]  # noqa: E731
     opening = shared_opening(stage("weak-train"))
@@ -353,9 +354,15 @@ def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_p
     assert judged.pinned()["annotator"] == "judge" and judged.pinned()["annotator_model"] == cfg.strong
 
 
-def test_the_annotator_defaults_to_the_judge_for_a_new_folder_and_to_the_folders_own_otherwise(tmp_path, settings, store, tiny_task):
+def test_the_annotator_defaults_to_the_folders_own_and_the_judge_is_opt_in(tmp_path, settings, store, tiny_task):
     new = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "new")).resolved(settings, store)
-    assert (new.annotator, new.annotator_model) == ("judge", new.strong)
+    assert (new.annotator, new.annotator_model) == ("scorer", "") and "annotator" not in new.pinned()
+    opted = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, annotator="judge", out=str(tmp_path / "j")).resolved(settings, store)
+    assert (opted.annotator, opted.annotator_model) == ("judge", opted.strong)
+    (tmp_path / "j").mkdir()
+    (tmp_path / "j" / "config.json").write_text(json.dumps(opted.pinned()))
+    again = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "j")).resolved(settings, store)
+    assert again.annotator == "judge"  # a folder made with the judge annotator keeps it
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "config.json").write_text(json.dumps({"task": tiny_task}))
     old = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "old")).resolved(settings, store)
