@@ -156,7 +156,7 @@ def judge_setup(judge: str, task: str) -> str:
 
     gate = judge_gate(judge, task)
     return (f" Judge columns: LLM judge `{judge}`, expected rubric score, shown only where the same judge's AUC on this "
-            f"task's real-answer label pairs (pairwise, both orders ; results/calibration/judge-pairs.md) is at least {MIN_AUC:.2f}: "
+            f"task's real-answer label pairs (pairwise, both orders; results/calibration/judge-pairs.md) is at least {MIN_AUC:.2f}: "
             + "; ".join(why for _, why in gate.values()) + ".")
 
 
