@@ -86,7 +86,8 @@ def main() -> None:
     from study.experiment import ExperimentConfig
     from study.experiment_rows import ROWS, training_data
     from study.experiment_annotators import annotate
-    from study.experiment_runner import TRAIN_STRATEGIES, row_train_config
+    from study.experiment_annotators import TRAIN_STRATEGIES
+    from study.experiment_runner import row_train_config
     from models.generation import GenParams, generate
     from models.loading import load_uncached
     from training.trainers import train
@@ -100,7 +101,8 @@ def main() -> None:
     judged = json.loads((stages / "judge.json").read_text())
     verdicts = judged["verdicts"]
     if args.annotators:
-        verdicts = annotate(judged["scores"], len(prompts), ExperimentConfig(**{**cfg, "annotators": args.annotators}))
+        verdicts = annotate(judged["scores"], len(prompts), ExperimentConfig(**{**cfg, "annotators": args.annotators}),
+                            judged.get("concept_p"))
     row = dataclasses.replace(ROWS[args.row], plan=args.plan or ROWS[args.row].plan)
     if args.min_agreement is not None:
         row = dataclasses.replace(row, min_agreement=args.min_agreement)

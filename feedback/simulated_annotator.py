@@ -1,5 +1,15 @@
 """A simulated *weak* annotator: it perceives the concept and judges content only poorly.
 
+Two kinds (ANNOTATORS), by what perceives the concept:
+
+- "judge" (`judged_verdicts`, the default for new runs): the concept from a pairwise LLM judge's P(a shows
+  the concept better), not the eval scorer; each annotator votes for a with that probability. Content is a
+  *verdict* (which answer has more key facts), a coin toss with probability `content_noise` (a guessed
+  *score*, below, rarely reverses a 1 vs 0). Concept and content vote +1/-1 each (content 0 on equal
+  facts); a split goes to a coin, as the guidelines' tie; then the verdict flips with probability `noise`.
+- "scorer" (`weak_verdicts`, legacy, kept for committed runs; below) sees the concept through the task's eval
+  concept scorer itself, so DPO rows trained on its votes learn exactly what the grader pays for.
+
 The paper's weak supervisor shows the target concept but has weak content. An annotator that
 reads ground-truth facts would be a strong supervisor, so this one sees the task's concept score
 as it is and the content score only through `content_noise`: with that probability its view of an
@@ -11,7 +21,7 @@ perceived concept + content, tosses a coin on a tie, and then flips the verdict 
 `crowd_verdicts` asks several such annotators, each with its own draws, about every pair and keeps
 the majority with its agreement, as the product does with the votes of several annotators.
 
-Pure functions, no model weights: the experiment runner feeds them scorer outputs.
+Pure functions, no model weights: the experiment runner feeds them scorer and judge outputs.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from dataclasses import dataclass
 
 DEFAULT_NOISE = 0.1  # verdict flips: attention lapses of an otherwise careful annotator
 DEFAULT_CONTENT_NOISE = 0.5  # half of its content judgements are guesses: weak on facts, as the paper's supervisor
+ANNOTATORS = ("judge", "scorer")  # what perceives the concept: a pairwise LLM judge, or (legacy) the eval concept scorer
 
 
 @dataclass(frozen=True)
@@ -37,10 +48,7 @@ def weak_verdicts(pairs: list[tuple[Scores, Scores]], noise: float, content_nois
     `clean` is the verdict before the noise flip; `guessed_*` say whether that side's content was
     guessed rather than perceived. Seeded: the same inputs give the same verdicts.
     """
-    if not 0.0 <= noise < 0.5:
-        raise ValueError("noise must be in [0, 0.5)")
-    if not 0.0 <= content_noise <= 1.0:
-        raise ValueError("content_noise must be in [0, 1]")
+    _check(noise, content_noise)
     rng = random.Random(seed)
     out = []
     for a, b in pairs:
@@ -52,21 +60,51 @@ def weak_verdicts(pairs: list[tuple[Scores, Scores]], noise: float, content_nois
     return out
 
 
-def crowd_verdicts(pairs: list[tuple[Scores, Scores]], noise: float, content_noise: float, seed: int, annotators: int) -> list[dict]:
+def judged_verdicts(pairs: list[tuple[float | None, Scores, Scores]], noise: float, content_noise: float, seed: int | str) -> list[dict]:
+    """One verdict per (p_concept_a, a, b): p_concept_a is an instrument's P(a shows the concept better) (None: no
+    view) and only the Scores' content is read: the concept scores are never looked at. Same keys as weak_verdicts
+    (guessed_a: this pair's content verdict was a coin toss; guessed_b always False: one content judgement per pair).
+    Five draws per pair whatever the settings, so verdicts differ between settings only where a setting matters."""
+    _check(noise, content_noise)
+    rng = random.Random(seed)
+    out = []
+    for p_concept, a, b in pairs:
+        concept_draw, draw, guess, coin, flip = (rng.random() for _ in range(5))
+        concept = 0 if p_concept is None else (1 if concept_draw < p_concept else -1)
+        known = a.content is not None and b.content is not None
+        guessed = known and draw < content_noise
+        content = (1 if guess < 0.5 else -1) if guessed else (
+            (a.content > b.content) - (a.content < b.content) if known else 0)
+        total = concept + content
+        clean = coin < 0.5 if total == 0 else total > 0
+        flipped = flip < noise
+        out.append({"prefers_a": clean != flipped, "flipped": flipped, "clean": clean, "guessed_a": guessed, "guessed_b": False})
+    return out
+
+
+def _check(noise: float, content_noise: float) -> None:
+    if not 0.0 <= noise < 0.5:
+        raise ValueError("noise must be in [0, 0.5)")
+    if not 0.0 <= content_noise <= 1.0:
+        raise ValueError("content_noise must be in [0, 1]")
+
+
+def crowd_verdicts(pairs: list, noise: float, content_noise: float, seed: int, annotators: int, vote=weak_verdicts) -> list[dict]:
     """The majority of `annotators` independent weak annotators per (a, b) pair.
 
     Each verdict is {prefers_a, votes_a, agreement, flipped, guessed}: the majority side (a tie goes
     to the first annotator's side), how many voted for a, the majority's share of the votes, and how
     many votes were flipped by noise and content judgements guessed. With one annotator it is
-    weak_verdicts' verdict with the same seed (and the same keys it had).
+    weak_verdicts' verdict with the same seed (and the same keys it had). `vote`: weak_verdicts (pairs of
+    Scores) or judged_verdicts (pairs of (p_concept_a, Scores, Scores)).
     """
     if annotators < 1:
         raise ValueError("annotators must be at least 1")
-    first = weak_verdicts(pairs, noise, content_noise, seed)
+    first = vote(pairs, noise, content_noise, seed)
     if annotators == 1:
         return first
     # the first annotator draws as a lone one would: adding annotators only adds votes
-    crowd = [first] + [weak_verdicts(pairs, noise, content_noise, f"{seed}/{j}") for j in range(1, annotators)]
+    crowd = [first] + [vote(pairs, noise, content_noise, f"{seed}/{j}") for j in range(1, annotators)]
     out = []
     for votes in zip(*crowd):
         votes_a = sum(v["prefers_a"] for v in votes)

@@ -1,8 +1,10 @@
 """The paper's weak-to-strong comparison without humans: `python app.py experiment --task pirate`.
 
-A simulated weak annotator (feedback.simulated_annotator: it perceives the concept through the
-task's scorer and the content only through `content_noise`, then flips verdicts with probability
-`noise`) stands in for weak human feedback. Rows of the report:
+A simulated weak annotator (feedback.simulated_annotator: with `--annotator judge` it perceives the concept
+through a pairwise LLM judge, not the eval scorer, and the content only as a verdict that is a coin
+toss with probability `content_noise`, then flips verdicts with probability `noise`) stands in for
+weak human feedback. `--annotator scorer` (the default) perceives the concept through the eval scorer
+itself, as every committed run did; the judge annotator is opt-in while its judge fails calibration. Rows of the report:
 
 - weak model: the weak teacher with its cue and demonstrations (the weak labels' quality);
 - strong base / strong instructed: the strong model without and with the concept instruction
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import confargs
-from feedback.simulated_annotator import DEFAULT_CONTENT_NOISE, DEFAULT_NOISE
+from feedback.simulated_annotator import ANNOTATORS, DEFAULT_CONTENT_NOISE, DEFAULT_NOISE
 from storage.db import Store
 from storage.errors import UserError
 from study import report
@@ -70,6 +72,8 @@ class ExperimentConfig:
     n_eval: int = field(default=48, metadata={"help": "eval prompts every row is scored on"})
     noise: float = field(default=DEFAULT_NOISE, metadata={"help": "probability the simulated annotator flips a verdict"})
     content_noise: float = field(default=DEFAULT_CONTENT_NOISE, metadata={"help": "probability the simulated annotator guesses an answer's content instead of judging it (0: judges facts perfectly, 1: blind to them)"})
+    annotator: str = field(default="", metadata={"help": "what perceives the concept for the simulated annotators: judge (a pairwise LLM judge, --annotator-model) or scorer (the eval concept scorer itself, legacy); default: the folder's own, scorer for a new folder or one whose config.json predates this option; judge is opt-in: on the real-answer label pairs the 1.5B judge measured at or below chance on the concept (AUC 0.37 pirate, 0.52 analogy), at about 20 s a pair, results/calibration/judge-pairs.md)"})
+    annotator_model: str = field(default="", metadata={"help": "the judge annotator's model spec (default: the strong model); its precision is --judge-precision"})
     annotators: int = field(default=DEFAULT_ANNOTATORS, metadata={"help": "simulated weak annotators voting on each pair; the majority's verdict is the pair's (1: a single vote)"})
     n_icl: int = field(default=4, metadata={"help": "weak-labelled examples in context for icl-refine"})
     max_new_tokens: int = field(default=128, metadata={"help": "longest generated answer, in tokens"})
@@ -99,6 +103,11 @@ class ExperimentConfig:
                 raise UserError(f"unknown or empty --prompt-set {cfg.prompt_set!r}; known: {', '.join(task_store.prompt_sets(store)) or 'none'}")
         if not cfg.out:
             cfg.out = str(RESULTS / "-".join([cfg.task, *([cfg.prompt_set] if cfg.prompt_set else []), slug(cfg.strong)]))
+        if not cfg.annotator:
+            cfg.annotator = folder_annotator(Path(cfg.out))
+        if cfg.annotator not in ANNOTATORS:
+            raise UserError(f"--annotator must be one of {', '.join(ANNOTATORS)}, not {cfg.annotator!r}")
+        cfg.annotator_model = "" if cfg.annotator == "scorer" else (cfg.annotator_model or cfg.strong)
         if cfg.n_train < cfg.n_icl + 1 or cfg.n_eval < 1:
             raise UserError(f"need --n-train > --n-icl ({cfg.n_icl}) and --n-eval >= 1")
         if not 0.0 <= cfg.noise < 0.5:
@@ -126,9 +135,21 @@ class ExperimentConfig:
         """The settings every cached stage depends on: all but the output folder, the rows (which only
         choose the stages that run) and the judge (its scores are a stage keyed by the judge), so a run
         can be reported on some rows while others train, or judged after the fact. The prompt set is
-        pinned only when it is not the task's own, so runs made before the option keep their config."""
+        pinned only when it is not the task's own, and the annotator only when it is not the legacy scorer, so runs
+        made before either option keep their config."""
+        legacy = self.annotator == "scorer"
         return {k: v for k, v in dataclasses.asdict(self).items()
-                if k not in ("out", "rows", "judge", "judge_precision") and (k != "prompt_set" or v)}
+                if k not in ("out", "rows", "judge", "judge_precision") and (k != "prompt_set" or v)
+                and not (legacy and k in ("annotator", "annotator_model"))}
+
+
+def folder_annotator(out: Path) -> str:
+    """The annotator a run into `out` gets by default: the one its config.json pins, else 'scorer' (a new folder too: the
+    judge annotator stays opt-in until its instrument passes its calibration, results/calibration/judge-pairs.md)."""
+    import json
+
+    path = out / "config.json"
+    return json.loads(path.read_text()).get("annotator", "scorer") if path.is_file() else "scorer"
 
 
 def run_experiment(cfg: ExperimentConfig, settings, store: Store, progress=None) -> dict:

@@ -1,22 +1,96 @@
-"""The experiment's simulated weak annotators: their verdicts on every matchup of the train prompts."""
+"""The experiment's simulated weak annotators: their verdicts on every matchup of the train prompts (the `judge` stage).
+
+`--annotator judge`: the concept from a pairwise LLM judge (`--annotator-model`, judge_pair, both orders), neither
+the eval concept scorer nor fitted to the eval labels; content a weak key-facts verdict (judged_verdicts).
+`--annotator scorer` (legacy) sees the concept through the eval scorer; its stages keep their keys (stage_key).
+"""
 
 from __future__ import annotations
 
-from feedback.simulated_annotator import Scores, crowd_verdicts
+from feedback.simulated_annotator import Scores, crowd_verdicts, judged_verdicts
+from study.evaluation import score_texts
 from study.experiment_rows import matchup_name, matchups
+from study.experiment_stages import fingerprint, free_memory
+
+TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
 
 
-def annotate(scores: dict[str, dict], n: int, cfg) -> dict[str, list[dict]]:
+def annotator_name(cfg, device: str) -> str:
+    """The instrument that perceives the concept: 'scorer', or the judge's name with its precision (study.judge.judge_name)."""
+    if cfg.annotator == "scorer":
+        return "scorer"
+    from study.judge import judge_name, pick_precision
+
+    return judge_name(cfg.annotator_model, pick_precision(cfg.judge_precision, device))
+
+
+def annotator_key_parts(cfg, device: str) -> tuple:
+    """What the judge stage's key adds for the annotator: nothing for the legacy scorer annotator (its stages keep
+    their keys), else ("annotator", the judge's name)."""
+    return () if cfg.annotator == "scorer" else ("annotator", annotator_name(cfg, device))
+
+
+def annotate(scores: dict[str, dict], n: int, cfg, concept_p: dict[str, list[float]] | None = None) -> dict[str, list[dict]]:
     """The simulated annotators' verdicts on every matchup of the n train prompts, from their texts'
     scores by strategy ({strategy: {"concept": [...], "content": [...]}}) and experiment `cfg`'s
-    annotator settings."""
+    annotator settings. With `concept_p` ({matchup: P(a shows the concept better) per prompt}, the
+    judge annotator) the concept scores are never read."""
 
     def seen(strategy: str, i: int) -> Scores:
         s = scores[strategy]
-        return Scores(s["concept"][i] if s["concept"] else None, s["content"][i] if s["content"] else None)
+        concept = s["concept"][i] if s.get("concept") and concept_p is None else None
+        return Scores(concept, s["content"][i] if s.get("content") else None)
 
-    return {
-        matchup_name(a, b): crowd_verdicts([(seen(a, i), seen(b, i)) for i in range(n)],
-                                           cfg.noise, cfg.content_noise, cfg.seed + m, cfg.annotators)
-        for m, (a, b) in enumerate(matchups())
-    }
+    out = {}
+    for m, (a, b) in enumerate(matchups()):
+        name = matchup_name(a, b)
+        if concept_p is None:
+            pairs, vote = [(seen(a, i), seen(b, i)) for i in range(n)], None
+        else:
+            pairs, vote = [(concept_p[name][i], seen(a, i), seen(b, i)) for i in range(n)], judged_verdicts
+        out[name] = crowd_verdicts(pairs, cfg.noise, cfg.content_noise, cfg.seed + m, cfg.annotators,
+                                   **({"vote": vote} if vote else {}))
+    return out
+
+
+def judge_concept(cfg, settings, task, prompts: list[dict], texts: dict[str, list[str]], device: str) -> dict[str, list[float]]:
+    """{matchup: the annotator model's pairwise P(a shows the concept better), averaged over both orders, per prompt}."""
+    from models.loading import clear_cache
+    from study.judge import judge_pair, load_judge
+
+    judge = load_judge(cfg.annotator_model, settings, device=device, precision=cfg.judge_precision)
+    out = {matchup_name(a, b): [v["p_a"] for v in judge_pair(judge, task, prompts, texts[a], texts[b], axis="concept")]
+           for a, b in matchups()}
+    del judge
+    clear_cache()
+    free_memory()
+    return out
+
+
+def stage_key(cfg, task, texts: dict[str, list[str]], device: str) -> str:
+    """The judge stage's fingerprint: the train texts, matchups, annotator settings and scorers. A single annotator's
+    stage keeps the key it had before several could vote, a scorer annotator's the key it had before the judge one."""
+    crowd = (cfg.annotators,) if cfg.annotators > 1 else ()
+    return fingerprint({s: texts[s] for s in TRAIN_STRATEGIES}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
+                       task["concept_scorer"], task["content_scorer"], *crowd, *annotator_key_parts(cfg, device))
+
+
+def annotator_stage(runner, texts: dict[str, list[str]]) -> dict:
+    """Stage `judge`: the simulated weak annotators' verdicts on every matchup, per train prompt."""
+    from models.loading import pick_device
+
+    cfg = runner.cfg
+    device = pick_device(runner.settings.device)
+    key = stage_key(cfg, runner.task, texts, device)
+    found = runner.stages.get("judge", key)
+    if found is not None:
+        return runner.step("judge", lambda: found, cached=True)
+
+    def run() -> dict:
+        scores = {s: score_texts(runner.task, runner.train, texts[s]) for s in TRAIN_STRATEGIES}
+        concept_p = judge_concept(cfg, runner.settings, runner.task, runner.train, texts, device) if cfg.annotator != "scorer" else None
+        return runner.stages.put("judge", key, {"scores": scores, "annotator": annotator_name(cfg, device),
+                                                **({"concept_p": concept_p} if concept_p else {}),
+                                                "verdicts": annotate(scores, len(runner.train), cfg, concept_p)})
+
+    return runner.step("judge", run, cached=False)

@@ -138,19 +138,46 @@ def stage_devices(runner) -> list[str]:
     return ["- Generation stages by device/dtype: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in by.items()) + "."]
 
 
-def verdict_line(matchup: str, verdicts: list[dict], annotators: int) -> str:
-    """The report's line on the simulated annotator(s)' verdicts of one matchup ('a vs b')."""
+def verdict_line(matchup: str, verdicts: list[dict], annotators: int, per_pair: int = 2) -> str:
+    """The report's line on the simulated annotator(s)' verdicts of one matchup ('a vs b'); `per_pair`: content
+    judgements per pair and annotator (2 for the scorer annotator, one per answer; 1 for the judge annotator's verdict)."""
     side = matchup.split(" vs ")[0]
     preferred = sum(v["prefers_a"] for v in verdicts)
     if annotators == 1:
         return (f"- Simulated annotator, {matchup}: {preferred}/{len(verdicts)} verdicts prefer {side} "
                 f"({sum(v['flipped'] for v in verdicts)} flipped by noise, "
-                f"{sum(v['guessed_a'] + v['guessed_b'] for v in verdicts)} of {2 * len(verdicts)} content judgements guessed).")
+                f"{sum(v['guessed_a'] + v['guessed_b'] for v in verdicts)} of {per_pair * len(verdicts)} content judgements guessed).")
     votes = annotators * len(verdicts)
     agreement = sum(v["agreement"] for v in verdicts) / len(verdicts)
     return (f"- Simulated annotators, {matchup}: {preferred}/{len(verdicts)} majorities prefer {side}, mean agreement "
             f"{agreement:.2f} ({sum(v['flipped'] for v in verdicts)} of {votes} votes flipped by noise, "
-            f"{sum(v['guessed'] for v in verdicts)} of {2 * votes} content judgements guessed).")
+            f"{sum(v['guessed'] for v in verdicts)} of {per_pair * votes} content judgements guessed).")
+
+
+def hidden_judge_axes(judged: dict | None, task: str) -> set[str]:
+    """The judge_<axis> row keys a report leaves out: axes where the judge's pairwise AUC on the task's label pairs is below 0.80."""
+    from study.judge_pairs import judge_gate
+
+    return {f"judge_{axis}" for axis, (shown, _) in judge_gate(judged["judge"], task).items() if not shown} if judged else set()
+
+
+def judge_setup(judge: str, task: str) -> str:
+    """The setup line's words on the judge columns: which are shown and why the others are absent."""
+    from study.judge_pairs import MIN_AUC, judge_gate
+
+    gate = judge_gate(judge, task)
+    return (f" Judge columns: LLM judge `{judge}`, expected rubric score, shown only where the same judge's AUC on this "
+            f"task's real-answer label pairs (pairwise, both orders; results/calibration/judge-pairs.md) is at least {MIN_AUC:.2f}: "
+            + "; ".join(why for _, why in gate.values()) + ".")
+
+
+def annotator_setup(cfg, judge: dict) -> str:
+    """The setup line's words on what perceives the concept for the simulated annotators ('' for the legacy scorer
+    annotator, whose reports keep their words)."""
+    if cfg.annotator == "scorer":
+        return ""
+    return (f" concept perceived by the pairwise LLM judge `{judge.get('annotator', cfg.annotator_model)}` (both orders; not the "
+            "eval scorer), content as a verdict on the key facts that is a coin toss with probability content noise,")
 
 
 def train_texts_line(scores: dict[str, dict]) -> str:
@@ -189,6 +216,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"{cfg.n_train} train / {cfg.n_eval} {runner.eval_split} prompts"
         + (f" of prompt set `{runner.prompt_set}`" if cfg.prompt_set else "") + "; simulated weak annotator"
         + (f"s: {cfg.annotators} per pair, the majority's verdict counts; each with" if cfg.annotators > 1 else ":")
+        + annotator_setup(cfg, judge)
         + f" verdict noise {cfg.noise}, content noise {cfg.content_noise}; pairs: "
         + ", ".join(f"{describe(plan)} ({', '.join(r.key for r in runner.rows if r.plan == plan)})"
                     for plan in dict.fromkeys(r.plan for r in runner.rows if r.plan)) + "; "
@@ -197,13 +225,13 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"greedy with repetition penalty {cfg.repetition_penalty}, max {cfg.max_new_tokens} new tokens, seed {cfg.seed}; "
         f"scorers: concept `{task['concept_scorer']}`, content `{task['content_scorer']}` (a looping answer scores 0 on both); "
         f"repetition: share of repeated word trigrams."
-        + (f" Judge columns: LLM judge `{judged['judge']}`, expected rubric score." if judged else "")
+        + (judge_setup(judged["judge"], cfg.task) if judged else "")
     )
     verdicts = judge["verdicts"]
     details = "\n".join([
         "### Details",
         "",
-        *[verdict_line(name, vs, cfg.annotators) for name, vs in verdicts.items()],
+        *[verdict_line(name, vs, cfg.annotators, 2 if cfg.annotator == "scorer" else 1) for name, vs in verdicts.items()],
         train_texts_line(judge["scores"]),
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
@@ -220,8 +248,9 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"### Example answers ({N_SAMPLES} eval prompts drawn with seed {cfg.seed}, cut at 300 characters)",
         *[line for i in sample_indices(len(prompts), cfg.seed) for line in samples(prompts[i], {k: t[i] for k, t in evals.items()})],
     ])
-    (runner.out / "report.md").write_text(report.report_markdown(title, setup, rows, details, diffs))
-    report.plot(rows, runner.out / "report.png", title)
+    shown = [{k: v for k, v in r.items() if k not in hidden_judge_axes(judged, cfg.task)} for r in rows]
+    (runner.out / "report.md").write_text(report.report_markdown(title, setup, shown, details, diffs))
+    report.plot(shown, runner.out / "report.png", title)
     store_evaluations(runner, rows, per_prompt)
     return {"rows": rows, "differences": diffs, "out": str(runner.out)}
 

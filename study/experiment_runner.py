@@ -22,15 +22,12 @@ from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from training.config import MAX_LABEL_SMOOTHING
-from study.evaluation import score_texts
 from study.experiment_llm_judge import llm_judge_stage
 from study.experiment_report import write_report
-from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, matchups, training_data
-from study.experiment_annotators import annotate
+from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, training_data
+from study.experiment_annotators import annotator_stage
 from study.experiment_stages import Stages, fingerprint, free_memory
 from models.strategies import STRATEGIES, Context, example_contexts, shared_opening
-
-TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
 
 
 def row_train_config(cfg, row: Row, device: str, **overrides):
@@ -278,18 +275,5 @@ class Runner:
         return llm_judge_stage(self, evals)
 
     def judge(self, texts: dict[str, list[str]]) -> dict:
-        """Stage `judge`: the simulated weak annotator's verdicts on every matchup, per train prompt."""
-        cfg = self.cfg
-        # a single annotator's stage keeps the key it had before several could vote
-        crowd = (cfg.annotators,) if cfg.annotators > 1 else ()
-        key = fingerprint({s: texts[s] for s in TRAIN_STRATEGIES}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
-                          self.task["concept_scorer"], self.task["content_scorer"], *crowd)
-        found = self.stages.get("judge", key)
-        if found is not None:
-            return self.step("judge", lambda: found, cached=True)
-
-        def run() -> dict:
-            scores = {s: score_texts(self.task, self.train, texts[s]) for s in TRAIN_STRATEGIES}
-            return self.stages.put("judge", key, {"scores": scores, "verdicts": annotate(scores, len(self.train), cfg)})
-
-        return self.step("judge", run, cached=False)
+        """Stage `judge`: the simulated weak annotators' verdicts on every matchup (study.experiment_annotators)."""
+        return annotator_stage(self, texts)

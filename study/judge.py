@@ -246,7 +246,8 @@ def combine_orders(first: str, swapped: str) -> str:
 
 
 def judge_pair(judge: Judge, task, prompts: Sequence[dict], texts_a: Sequence[str], texts_b: Sequence[str], axis: str = "concept") -> list[dict]:
-    """Pairwise verdicts: for each prompt, {"winner": "a"|"b"|"tie", "p_a": P(a better) averaged over both orders}."""
+    """Pairwise verdicts: for each prompt, {"winner": "a"|"b"|"tie", "p_a": P(a better) averaged over both orders,
+    "p_first": P(a) with a shown as A, "p_swapped": P(a) with a shown as B}."""
     if not (len(prompts) == len(texts_a) == len(texts_b)):
         raise ValueError("one text a and one text b per prompt")
     n = len(prompts)
@@ -258,5 +259,6 @@ def judge_pair(judge: Judge, task, prompts: Sequence[dict], texts_a: Sequence[st
         p_first, p_swapped = float(probs[i, 0]), float(probs[n + i, 1])  # P(a) with a shown first, then second
         first = "a" if p_first >= 0.5 else "b"
         swapped = "a" if p_swapped >= 0.5 else "b"
-        verdicts.append({"winner": combine_orders(first, swapped), "p_a": (p_first + p_swapped) / 2})
+        verdicts.append({"winner": combine_orders(first, swapped), "p_a": (p_first + p_swapped) / 2,
+                         "p_first": p_first, "p_swapped": p_swapped})
     return verdicts

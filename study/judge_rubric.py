@@ -19,6 +19,10 @@ FACTS: 5 = correct and complete; 3 = partly correct or missing key facts; 1 = wr
 {degenerate}
 """
 PAIR_DEGENERATE = "A looping, repeated, keyword-stuffed, cut-off or off-topic answer loses."
+# A formula is not the style: the pairwise concept question says so, so that "Aye, " + a plain answer
+# does not beat a plain answer by much and never beats an answer whose style runs through it.
+PAIR_FORMULA = ("The style must run through the whole answer. A formula is weak: one interjection, greeting or stock "
+                "phrase stuck on an otherwise plain answer, or only the topic's words, counts as almost no style.")
 BODY = "QUESTION: {question}\n{reference}ANSWER: {answer}\n"
 ASK = {"concept": "Grade STYLE only. Reply with one digit, 1-5.", "content": "Grade FACTS only. Reply with one digit, 1-5."}
 
@@ -26,7 +30,7 @@ PAIR_RUBRIC = """Compare two answers on one criterion only: {criterion}
 QUESTION: {question}
 {reference}ANSWER A: {a}
 ANSWER B: {b}
-{degenerate} Which answer is better on the criterion? Reply with one letter, A or B."""
+{formula}{degenerate} Which answer is better on the criterion? Reply with one letter, A or B."""
 
 
 def _field(task, name: str) -> str:
@@ -86,5 +90,6 @@ def pair_rubric(axis: str, task, prompt: dict, a: str, b: str) -> str:
     criterion = (f"which better shows this target: {_field(task, 'concept')}" if axis == "concept"
                  else "which is factually right (ignore style)")
     reference = reference_text(prompt) if axis == "content" else ""
+    formula = PAIR_FORMULA + " " if axis == "concept" else ""
     return PAIR_RUBRIC.format(criterion=criterion, question=_question(prompt), reference=reference,
-                              a=_cut(a), b=_cut(b), degenerate=DEGENERATE)
+                              a=_cut(a), b=_cut(b), formula=formula, degenerate=PAIR_DEGENERATE)

@@ -63,9 +63,9 @@ def markdown_table(rows: list[dict]) -> str:
     of the row's answers and an LLM judge's scores."""
     formulas = any("formula" in r for r in rows)
     repeats = any("repetition" in r for r in rows)
-    judged = any("judge_concept" in r for r in rows)
+    judged = [axis for axis in ("concept", "content") if any(f"judge_{axis}" in r for r in rows)]  # an axis may be gated off
     extra_head = (" formula |" if formulas else "") + (" repetition |" if repeats else "") \
-        + (" judge concept | judge content |" if judged else "")
+        + "".join(f" judge {axis} |" for axis in judged)
     lines = [
         "| row | concept [95% CI] | content [95% CI] | concept transferred | content kept |" + extra_head,
         "|---|---|---|---|---|" + "---|" * extra_head.count("|"),
@@ -73,8 +73,7 @@ def markdown_table(rows: list[dict]) -> str:
     for r in rows:
         extra = f" {_ratio(r.get('formula'))} |" if formulas else ""
         extra += (f" {_ratio(r['repetition']['mean']) if r.get('repetition') else 'n/a'} |" if repeats else "")
-        if judged:
-            extra += f" {_interval(r.get('judge_concept'))} | {_interval(r.get('judge_content'))} |"
+        extra += "".join(f" {_interval(r.get(f'judge_{axis}'))} |" for axis in judged)
         lines.append(
             f"| {r['name']} | {_interval(r.get('concept'))} | {_interval(r.get('content'))} "
             f"| {_ratio(r.get('transferred'))} | {_ratio(r.get('kept'))} |" + extra

@@ -111,3 +111,47 @@ def test_readme_calibration_block_matches_the_stored_results_and_the_labels():
             assert (old["n"], old["positive"]) == (entry["n"], entry["positive"]), f"{name}/{axis}: labels changed; recalibrate"
             for col in ("heuristic", "length"):
                 assert old["scores"][col] == pytest.approx(entry["scores"][col]), f"{name}/{axis}/{col}: scorer changed; recalibrate"
+
+
+def test_label_pairs_are_two_answers_to_the_same_prompt_with_different_labels():
+    from study import judge_pairs as P
+
+    rows = [{"prompt_id": pid, "answer": f"{pid}-{label}-{k}", "label": label, "question": "q"}
+            for pid in ("p1", "p2") for label in (0, 1, 2) for k in range(2)]
+    pairs = P.label_pairs(rows, "concept", max_pairs=100, seed=1)
+    assert pairs and all(p["hi"]["prompt_id"] == p["lo"]["prompt_id"] == p["prompt_id"] for p in pairs)
+    assert all(p["hi"]["label"] > p["lo"]["label"] and p["kind"] == P.kind_of("concept", p["hi"]["label"], p["lo"]["label"]) for p in pairs)
+    assert {p["kind"] for p in pairs} == {"voice>formula", "voice>none", "formula>none"} and len(pairs) == 2 * 3 * 4
+    few = P.label_pairs(rows, "concept", max_pairs=6, seed=1)
+    assert [p["kind"] for p in few] == ["voice>formula", "voice>none", "formula>none"] * 2  # kinds in turn
+    assert P.label_pairs(rows, "concept", 6, seed=1) == few
+    real = P.label_pairs(P.agreed("pirate", "content"), "content", 50)
+    assert len(real) == 50 and all(p["hi"]["content"] == [1, 1] and p["lo"]["content"] == [0, 0] for p in real)
+
+
+def test_pair_summary_of_a_perfect_judge_and_of_pure_position_bias():
+    from study.judge_pairs import summarize
+
+    perfect = summarize([{"p_first": 0.9, "p_swapped": 0.8}] * 10)
+    assert perfect["accuracy"]["value"] == perfect["auc"]["value"] == 1.0 and perfect["flips"]["value"] == 0.0
+    biased = summarize([{"p_first": 0.9, "p_swapped": 0.1}] * 10)  # always "A", whichever answer is shown first
+    assert biased["auc"]["value"] == 0.5 and biased["accuracy"]["value"] == 0.5 and biased["flips"]["value"] == 1.0
+    wrong = summarize([{"p_first": 0.3, "p_swapped": 0.2}] * 4)
+    assert wrong["accuracy"]["value"] == wrong["auc"]["value"] == 0.0 and wrong["n"] == 4
+
+
+def test_annotator_agreement_on_label_pairs_reads_the_judge_for_the_concept_and_never_the_eval_scorer(monkeypatch):
+    from feedback import scorers
+    from feedback.tasks import load_task_file
+    from study import annotator_check as A
+    from study import judge_pairs as P
+
+    task = load_task_file(P.ROOT / "data" / "tasks" / "pirate.toml")
+    n = len(P.label_pairs(P.agreed("pirate", "concept"), "concept", 30, 0))
+    sure = {"concept": [{"p_first": 1.0, "p_swapped": 1.0}] * n}  # a judge always right on the concept
+    got = A.agreement(task, sure, noise=0.0, content_noise=1.0, annotators=1, draws=20, max_pairs=30)
+    # concept always right, content a coin: right unless the coin says the other side and the tie-break coin does too
+    assert all(got[k]["judge"] > 0.6 for k in P.KINDS["concept"]) and got["correct>wrong"]["judge"] == pytest.approx(0.5, abs=0.1)
+    monkeypatch.setattr(scorers, "concept_score", lambda name, text: 0.0)  # another eval concept scorer
+    again = A.agreement(task, sure, noise=0.0, content_noise=1.0, annotators=1, draws=20, max_pairs=30)
+    assert {k: v["judge"] for k, v in again.items()} == {k: v["judge"] for k, v in got.items()}

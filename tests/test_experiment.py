@@ -171,7 +171,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     # one annotator: the tiny model's random texts make three annotators' unanimity (which the
     # concept and restyle rows keep) a coin toss, and a single vote counts as unanimous
     cfg = ExperimentConfig(task=tiny_task, weak=spec, strong=spec, n_train=6, n_eval=2, n_icl=2, noise=0.2,
-                           max_new_tokens=6, batch_size=4, train_steps=1, annotators=1, out=str(out))
+                           max_new_tokens=6, batch_size=4, train_steps=1, annotators=1, annotator="judge", out=str(out))
     seen = []
     result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
     names = [r["name"] for r in result["rows"]]
@@ -196,6 +196,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     for row in TRAINED:
         assert (out / "adapters" / row.key / "adapter" / "adapter_config.json").is_file()
     judge = json.loads((out / "stages" / "judge.json").read_text())
+    assert judge["annotator"].startswith(spec) and set(judge["concept_p"]) == set(judge["verdicts"])  # the judge annotator read every matchup
     assert len(judge["verdicts"]) == 5 and all(len(v) == 6 for v in judge["verdicts"].values())
     stage = lambda name: json.loads((out / "stages" / f"{name}.json").read_text())["texts"]  # noqa: E731
     opening = shared_opening(stage("weak-train"))
@@ -258,7 +259,8 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert set(scores) == {"weak", "strong-base", "strong-instructed", "forced-opening", *(row.key for row in TRAINED)}
     assert all(len(v["concept"]) == len(v["content"]) == 2 for v in scores.values())
     assert all(0.0 <= r["judge_concept"]["mean"] <= 1.0 for r in judged["rows"])
-    assert "judge concept | judge content |" in (out / "report.md").read_text()
+    # the tiny judge was never calibrated on label pairs: no judge column, and the setup line says why
+    assert "judge concept |" not in (out / "report.md").read_text() and "concept absent: not calibrated on tiny-pirate" in (out / "report.md").read_text()
     assert [r["concept"] for r in judged["rows"]] == [r["concept"] for r in result["rows"]]
     # rows judged before are read back: a run on fewer rows, then on all again, loads no judge
     from study import judge as judge_module
@@ -330,8 +332,8 @@ def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_p
     sync_shipped(store)
     folder = RESULTS / run
     config = json.loads((folder / "config.json").read_text())
-    cfg = ExperimentConfig(**config, out=str(tmp_path)).resolved(settings, store)
     (tmp_path / "config.json").write_text(json.dumps(config))
+    cfg = ExperimentConfig(**config, out=str(tmp_path)).resolved(settings, store)
     check_config(tmp_path, cfg.pinned())  # the folder would resume, not be refused
     runner = Runner(cfg, settings, store)
     stored = {name: json.loads((folder / "stages" / f"{name}.json").read_text())["key"] for name in ("weak-train", "weak-eval", "strong-base-eval")}
@@ -341,6 +343,49 @@ def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_p
         "strong-base-eval": runner.text_key(cfg.strong, None, runner.messages("strong-base", runner.eval)),
     }
     assert runner.eval_split == ("held-out train" if cfg.validation else "eval") and runner.prompt_set == "general"
+    # made before the judge annotator: the folder resolves to the scorer annotator, whose judge stage keeps its key
+    from study.experiment_annotators import TRAIN_STRATEGIES, stage_key
+
+    texts = {s: json.loads((folder / "stages" / f"{s}-train.json").read_text())["texts"] for s in TRAIN_STRATEGIES}
+    assert cfg.annotator == "scorer" and "annotator" not in cfg.pinned()
+    assert json.loads((folder / "stages" / "judge.json").read_text())["key"] == stage_key(cfg, runner.task, texts, "cpu")
+    judged = dataclasses.replace(cfg, annotator="judge", annotator_model=cfg.strong)
+    assert stage_key(judged, runner.task, texts, "cpu") != stage_key(cfg, runner.task, texts, "cpu")
+    assert judged.pinned()["annotator"] == "judge" and judged.pinned()["annotator_model"] == cfg.strong
+
+
+def test_the_annotator_defaults_to_the_folders_own_and_the_judge_is_opt_in(tmp_path, settings, store, tiny_task):
+    new = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "new")).resolved(settings, store)
+    assert (new.annotator, new.annotator_model) == ("scorer", "") and "annotator" not in new.pinned()
+    opted = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, annotator="judge", out=str(tmp_path / "j")).resolved(settings, store)
+    assert (opted.annotator, opted.annotator_model) == ("judge", opted.strong)
+    (tmp_path / "j").mkdir()
+    (tmp_path / "j" / "config.json").write_text(json.dumps(opted.pinned()))
+    again = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "j")).resolved(settings, store)
+    assert again.annotator == "judge"  # a folder made with the judge annotator keeps it
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "config.json").write_text(json.dumps({"task": tiny_task}))
+    old = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "old")).resolved(settings, store)
+    assert (old.annotator, old.annotator_model) == ("scorer", "")
+    with pytest.raises(UserError, match="--annotator must be one of judge, scorer"):
+        ExperimentConfig(task=tiny_task, annotator="crowd").resolved(settings, store)
+
+
+def test_the_judge_annotators_verdicts_do_not_move_with_the_eval_concept_scorer():
+    """The judge stage's verdicts for --annotator judge read the instrument's concept view, never the eval concept
+    scores: rescoring every text's concept (another eval scorer) leaves every verdict as it was."""
+    from study.experiment_annotators import annotate
+    from study.experiment_rows import matchup_name
+
+    n = 40
+    cfg = ExperimentConfig(annotator="judge", annotators=3, noise=0.1, content_noise=0.5)
+    strategies = {s for pair in matchups() for s in pair}
+    scores = {s: {"concept": [((i + 3 * len(s)) * 7 % 10) / 10 for i in range(n)], "content": [(i + len(s)) % 2 for i in range(n)]} for s in strategies}
+    concept_p = {matchup_name(a, b): [(i * 3 % 11) / 10 for i in range(n)] for a, b in matchups()}
+    rescored = {s: {**v, "concept": [1.0 - c for c in v["concept"]]} for s, v in scores.items()}
+    assert annotate(scores, n, cfg, concept_p) == annotate(rescored, n, cfg, concept_p)
+    legacy = dataclasses.replace(cfg, annotator="scorer")
+    assert annotate(scores, n, legacy) != annotate(rescored, n, legacy)  # the legacy annotator votes with the scorer
 
 
 @pytest.mark.parametrize("split, stored", [("eval", "eval"), ("validation", "validation"), ("held-out train", "train")])
@@ -401,3 +446,19 @@ def test_the_readmes_train_flags_for_dpo_opening_sft_are_the_rows_settings():
         assert typed[key] == want[key], key
     assert typed["min_agreement"] == row.min_agreement == 1.0
     assert (want["batch_size"], want["max_length"], want["gradient_checkpointing"]) == (4, 384, True)  # the guide's "also"
+
+
+def test_a_judge_column_is_shown_only_where_its_pairwise_auc_reaches_080(tmp_path):
+    from study import report
+    from study.judge_pairs import judge_gate
+
+    auc = lambda v: {"all": {"auc": {"value": v, "lo": v - 0.05, "hi": v + 0.05}}}  # noqa: E731
+    path = tmp_path / "judge-pairs.json"
+    path.write_text(json.dumps({"judge": "j (int8)", "results": {"pirate": {"concept": auc(0.62), "content": auc(0.85)}}}))
+    gate = judge_gate("j (int8)", "pirate", path)
+    assert gate["concept"] == (False, "concept absent: AUC 0.62 [0.57, 0.67]") and gate["content"][0] is True
+    assert judge_gate("other judge", "pirate", path)["content"] == (False, "content absent: not calibrated on pirate label pairs")
+    assert not any(shown for shown, _ in judge_gate("j (int8)", "analogy", path).values())
+    stat = {"mean": 0.5, "lo": 0.4, "hi": 0.6}
+    table = report.markdown_table([{"name": "weak model", "concept": stat, "content": stat, "judge_content": stat}])
+    assert "| judge content |" in table and "judge concept" not in table

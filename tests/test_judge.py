@@ -150,3 +150,30 @@ def test_an_int8_judge_quantizes_its_own_copy_and_scores_close_to_full_precision
     for axis in full:
         assert quantized[axis] == pytest.approx(full[axis], abs=0.05)
         assert quantized[axis] != full[axis]  # really another model
+
+
+def test_judge_pair_reads_both_orders_and_a_model_that_always_says_A_is_all_position_bias(tiny_model_dir, tmp_path):
+    """Known answers on the tiny model: with the final norm zeroed and the output bias pushed to "A", P(A) is the same in
+    both orders, so P(a) is high shown first and low shown second: every verdict is a tie and p_a is exactly 0.5."""
+    model, tokenizer = load_uncached(str(tiny_model_dir), Settings(home=tmp_path), device="cpu", dtype=torch.float32)
+    a_id, b_id = J.option_ids(tokenizer, J.PAIR_OPTIONS)
+    with torch.no_grad():
+        model.model.norm.weight.zero_()  # every logit 0 ...
+        head = model.get_output_embeddings()
+        if head.bias is None:
+            head.bias = torch.nn.Parameter(torch.zeros(head.weight.shape[0]))
+        head.bias[a_id] = 2.0  # ... but A's: P(A) = e^2 / (e^2 + 1) whatever the text
+    biased = J.Judge("biased", model, tokenizer)
+    verdicts = J.judge_pair(biased, TASK, PROMPTS, TEXTS, ["Sydney", "green", "54"], axis="concept")
+    p = float(torch.sigmoid(torch.tensor(2.0)))
+    for v in verdicts:
+        assert v["p_first"] == pytest.approx(p, abs=1e-5) and v["p_swapped"] == pytest.approx(1 - p, abs=1e-5)
+        assert v["winner"] == "tie" and v["p_a"] == pytest.approx(0.5, abs=1e-5)
+
+
+def test_the_pairwise_concept_rubric_calls_a_formula_weak_and_a_loop_a_loser():
+    concept = R.pair_rubric("concept", TASK, PROMPTS[0], "Arr, Canberra.", "Canberra.")
+    assert "A formula is weak" in concept and "one interjection" in concept and "looping" in concept and "loses" in concept
+    assert "KEY FACTS" not in concept  # the style question shows no facts
+    content = R.pair_rubric("content", TASK, PROMPTS[0], "Arr, Canberra.", "Sydney.")
+    assert "KEY FACTS: Canberra" in content and "formula" not in content and "loses" in content

@@ -65,3 +65,34 @@ def test_a_crowd_keeps_the_majority_and_its_agreement():
                for v, w in zip(tie, weak_verdicts(pairs[:200], 0.25, 0.0, seed=4)))  # a tie goes to the first annotator
     with pytest.raises(ValueError):
         crowd_verdicts(pairs, 0.1, 0.0, seed=0, annotators=0)
+
+
+def test_the_judge_annotator_never_reads_the_concept_scores():
+    """Its concept comes from the instrument's P(a better); changing every concept score changes no verdict."""
+    from feedback.simulated_annotator import judged_verdicts
+
+    pairs = [(p, Scores(c1, 1.0), Scores(c2, 0.0)) for p, c1, c2 in [(0.9, 0.0, 1.0), (0.2, 1.0, 0.0), (0.5, 0.3, 0.3)] * 200]
+    other = [(p, Scores(1.0 - a.concept, a.content), Scores(0.5, b.content)) for p, a, b in pairs]
+    assert judged_verdicts(pairs, 0.1, 0.5, seed=2) == judged_verdicts(other, 0.1, 0.5, seed=2)
+    assert crowd_verdicts(pairs, 0.1, 0.5, 2, 3, vote=judged_verdicts) == crowd_verdicts(other, 0.1, 0.5, 2, 3, vote=judged_verdicts)
+
+
+def test_the_judge_annotators_content_verdict_is_a_coin_at_its_content_noise():
+    """The content view is a verdict (a has more key facts) replaced by a coin at content_noise; concept and content
+    vote +1/-1 each and a tie between them is a coin."""
+    from feedback.simulated_annotator import judged_verdicts
+
+    n = 8000
+    right = lambda cn, p: sum(v["prefers_a"] for v in judged_verdicts([(p, Scores(None, 1.0), Scores(None, 0.0))] * n, 0.0, cn, seed=5)) / n  # noqa: E731
+    # concept certain for a: content agrees (a) or, guessed, agrees half the time and ties (coin) the other half
+    assert right(0.0, 1.0) == 1.0
+    assert right(0.5, 1.0) == pytest.approx(1 - 0.5 * 0.5 * 0.5, abs=0.02)
+    # concept certain against a: content for a makes a tie (coin) unless guessed against a
+    assert right(0.0, 0.0) == pytest.approx(0.5, abs=0.02)
+    # no concept view: the content verdict alone, right at 1 - content_noise / 2
+    blind = sum(v["prefers_a"] for v in judged_verdicts([(None, Scores(None, 1.0), Scores(None, 0.0))] * n, 0.0, 0.5, seed=5)) / n
+    assert blind == pytest.approx(0.75, abs=0.02)
+    guessed = judged_verdicts([(None, Scores(None, 1.0), Scores(None, 0.0))] * n, 0.0, 0.5, seed=5)
+    assert sum(v["guessed_a"] for v in guessed) / n == pytest.approx(0.5, abs=0.02) and not any(v["guessed_b"] for v in guessed)
+    with pytest.raises(ValueError):
+        judged_verdicts([(0.5, Scores(None, 1.0), Scores(None, 0.0))], 0.5, 0.0, seed=0)

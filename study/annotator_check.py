@@ -1,0 +1,53 @@
+"""How often the simulated weak annotator prefers the better of two real answers (the label pairs of study.judge_pairs).
+
+Concept kinds (voice>formula, ...): the whole annotator, its concept view from the judge's readings of those pairs
+(results/calibration/judge-pairs.json), content from the content scorer, with verdict noise; the legacy scorer
+annotator beside it. correct>wrong: the content view alone (with verdict noise), the error rate content_noise buys.
+Each figure: the mean over `draws` seeds of the share of pairs where the annotator (or majority) prefers the better.
+"""
+
+from __future__ import annotations
+
+from feedback import scorers
+from feedback.simulated_annotator import Scores, crowd_verdicts, judged_verdicts, weak_verdicts
+from study import judge_pairs as P
+
+
+def _share(verdicts: list[dict]) -> float:
+    return sum(v["prefers_a"] for v in verdicts) / len(verdicts) if verdicts else float("nan")
+
+
+def agreement(task, readings: dict, noise: float, content_noise: float, annotators: int = 1, draws: int = 200,
+              max_pairs: int = 120, seed: int = 0, axes=("concept", "content")) -> dict:
+    """{kind: {"n", "judge", "scorer"}}: the share of label pairs where the judge annotator and the legacy scorer
+    annotator prefer the higher-labelled answer. `readings`: {axis: [{"p_first", "p_swapped"}, ...]} of the judge
+    on measure()'s pairs (the same max_pairs and seed), as bench/judge_pairs.py stores them."""
+    prompts = P.prompts_by_id(task.prompt_set)
+    out = {}
+    for axis in axes:
+        pairs = P.label_pairs(P.agreed(task.name, axis), axis, max_pairs, seed)
+        got = readings.get(axis, [])
+        if axis == "concept" and len(got) != len(pairs):
+            continue  # the judge has not read these pairs (yet)
+        for kind in P.KINDS[axis]:
+            idx = [i for i, p in enumerate(pairs) if p["kind"] == kind]
+            if not idx:
+                continue
+
+            def seen(row: dict, prompt_id: str) -> Scores:
+                prompt = prompts.get(prompt_id, {})
+                return Scores(scorers.concept_score(task.concept_scorer, row["answer"]),
+                              scorers.content_score(task.content_scorer, row["answer"], prompt))
+
+            sides = [(seen(pairs[i]["hi"], pairs[i]["prompt_id"]), seen(pairs[i]["lo"], pairs[i]["prompt_id"])) for i in idx]
+            if axis == "concept":
+                p_concept = [(got[i]["p_first"] + got[i]["p_swapped"]) / 2 for i in idx]
+                judged = [(p, a, b) for p, (a, b) in zip(p_concept, sides)]
+                legacy = sides
+            else:  # the content view alone
+                judged = [(None, a, b) for a, b in sides]
+                legacy = [(Scores(None, a.content), Scores(None, b.content)) for a, b in sides]
+            j = [_share(crowd_verdicts(judged, noise, content_noise, d, annotators, vote=judged_verdicts)) for d in range(draws)]
+            s = [_share(crowd_verdicts(legacy, noise, content_noise, d, annotators, vote=weak_verdicts)) for d in range(draws)]
+            out[kind] = {"n": len(idx), "judge": sum(j) / draws, "scorer": sum(s) / draws}
+    return out
