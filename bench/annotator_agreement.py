@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedback.simulated_annotator import DEFAULT_CONTENT_NOISE, DEFAULT_NOISE  # noqa: E402
-from study import annotator_check as A  # noqa: E402
-from study import judge_pairs as P  # noqa: E402
+from judging import annotator_check as A  # noqa: E402
+from judging import judge_pairs as P  # noqa: E402
 
 
 def table(data: dict, noise: float, content_noise: float, draws: int) -> str:

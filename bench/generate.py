@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from settings import Settings  # noqa: E402
-from study.report import replace_readme_results  # noqa: E402
+from docblocks import replace as replace_block  # noqa: E402
 from models.chat import encode, eos_ids  # noqa: E402
 from models.generation import GenParams, Generator  # noqa: E402
 from models.loading import load  # noqa: E402
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> dict:
         print("refinery tok/s by dtype: " + ", ".join(f"{n} {rate[f'refinery {n}']:.1f}" for n in names) + f"; fastest: {fastest}")
     if args.update_readme:
         readme = ROOT / "bench" / "README.md"
-        readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, machine, names, rate, result, len(ids)),
+        readme.write_text(replace_block(readme.read_text(), readme_paragraph(args, machine, names, rate, result, len(ids)),
                                                  README_START, README_END))
         print("bench/README.md: generation paragraph updated")
     return result

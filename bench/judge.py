@@ -45,14 +45,14 @@ def main() -> int:
     parser.add_argument("--judge", default="qwen2.5-coder-1.5b", help="judge model spec")
     parser.add_argument("--n", type=int, default=32, help="answers to judge")
     parser.add_argument("--batch-size", type=int, default=8, help="rubric prompts per forward pass")
-    parser.add_argument("--precision", default="auto", help="judge weights: native, int8 or auto (study.judge.PRECISIONS)")
+    parser.add_argument("--precision", default="auto", help="judge weights: native, int8 or auto (judging.judge.PRECISIONS)")
     args = parser.parse_args()
 
     import torch
 
     from settings import Settings
     from study.evaluation import score_texts
-    from study.judge import judge_scores, load_judge, segments
+    from judging.judge import judge_scores, load_judge, segments
 
     task, prompts, texts = answers(args.n)
     start = time.perf_counter()

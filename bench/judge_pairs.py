@@ -1,8 +1,8 @@
 """Benchmark: does the pairwise LLM judge prefer the better of two real answers to the same prompt?
 
-Pairs come from data/labels/<task>.jsonl (rows both labellers agree on; study.judge_pairs):
+Pairs come from data/labels/<task>.jsonl (rows both labellers agree on; judging.judge_pairs):
 concept voice>formula, voice>none, formula>none; content correct>wrong. The judge reads every pair
-in both orders (study.judge.judge_pair). Prints n, accuracy, AUC of P(A) over both orders and the
+in both orders (judging.judge.judge_pair). Prints n, accuracy, AUC of P(A) over both orders and the
 share of order flips per task, axis and pair kind, with 95% bootstrap intervals, and the judge's
 cost per pair; writes results/calibration/judge-pairs.json (with every pair's readings, so the
 simulated annotator's agreement can be computed from them: bench/annotator_agreement.py) and
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from study import judge_pairs as P  # noqa: E402
+from judging import judge_pairs as P  # noqa: E402
 
 OUT = P.ROOT / "results" / "calibration"
 TASKS = ("pirate", "analogy")
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from feedback.tasks import load_task_file
     from settings import Settings
-    from study.judge import load_judge
+    from judging.judge import load_judge
 
     out = Path(args.out)
     judge = load_judge(args.judge, Settings(), device="cpu", precision=args.precision)

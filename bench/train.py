@@ -34,7 +34,7 @@ from settings import Settings  # noqa: E402
 from training import peak_memory, trainers  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
 from models.loading import cpu_in_words, load_uncached, pick_device, pick_dtype  # noqa: E402
-from study.report import replace_readme_results  # noqa: E402
+from docblocks import replace as replace_block  # noqa: E402
 
 
 def bench_pairs(n: int) -> list[dict]:
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.update_readme:
         start, end = readme_markers(args.model)
         readme = ROOT / "bench" / "README.md"
-        readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, machine, results), start, end))
+        readme.write_text(replace_block(readme.read_text(), readme_paragraph(args, machine, results), start, end))
         print(f"bench/README.md: training paragraph of {args.model} updated")
     return 0
 

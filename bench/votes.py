@@ -44,7 +44,7 @@ from feedback import accounts  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage import jobs, outputs, pairs, tasks  # noqa: E402
 from storage.db import Store, one  # noqa: E402
-from study.report import replace_readme_results  # noqa: E402
+from docblocks import replace as replace_block  # noqa: E402
 from ui import serve  # noqa: E402
 
 TASK = "bench"
@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ratio p99({args.annotators}) / p99(1) = {p99_many / p99_one:.2f}  (target <= 3)", flush=True)
         if args.update_readme:
             readme = ROOT / "bench" / "README.md"
-            readme.write_text(replace_readme_results(readme.read_text(), readme_paragraph(args, alone, crowd, where),
+            readme.write_text(replace_block(readme.read_text(), readme_paragraph(args, alone, crowd, where),
                                                      README_START, README_END))
             print("bench/README.md: votes paragraph updated", flush=True)
         if args.during_training:

@@ -42,7 +42,7 @@ def summarize(values: Sequence[float], n: int = 1000, seed: int = 0) -> dict | N
 def score_texts(task: dict, prompts: Sequence[dict], texts: Sequence[str], judge=None) -> dict[str, list[float] | None]:
     """Per-text scores {"concept": [...], "content": [...]} by the task's scorers (None for a missing scorer).
 
-    With a `judge` (study.judge.Judge) the result also holds "judge_concept" and
+    With a `judge` (judging.judge.Judge) the result also holds "judge_concept" and
     "judge_content"; the heuristic axes are the same either way.
     """
     if len(prompts) != len(texts):
@@ -53,7 +53,7 @@ def score_texts(task: dict, prompts: Sequence[dict], texts: Sequence[str], judge
         "content": [float(scorers.content_score(content, t, p)) for p, t in zip(prompts, texts)] if content else None,
     }
     if judge is not None:
-        from study.judge import judge_scores
+        from judging.judge import judge_scores
 
         scores.update({f"judge_{axis}": v for axis, v in judge_scores(judge, task, prompts, texts).items()})
     return scores
@@ -114,7 +114,7 @@ def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
         raise UserError(f"no output stored for prompts {', '.join(missing[:5])}; the generate step did not finish")
     judge = None
     if judge_spec:
-        from study.judge import load_judge
+        from judging.judge import load_judge
 
         judge = load_judge(judge_spec, ctx.settings)
     scores = score_texts(task, prompts, [o["text"] for o in found], judge=judge)

@@ -122,7 +122,7 @@ class ExperimentConfig:
             raise UserError("--learning-rate must not be negative")
         if cfg.repetition_penalty < 1.0:
             raise UserError("--repetition-penalty must be at least 1 (1: off)")
-        from study.judge import PRECISIONS
+        from judging.judge import PRECISIONS
 
         if cfg.judge_precision not in PRECISIONS:
             raise UserError(f"--judge-precision must be one of {', '.join(PRECISIONS)}, not {cfg.judge_precision!r}")

@@ -16,10 +16,10 @@ TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-op
 
 
 def annotator_name(cfg, device: str) -> str:
-    """The instrument that perceives the concept: 'scorer', or the judge's name with its precision (study.judge.judge_name)."""
+    """The instrument that perceives the concept: 'scorer', or the judge's name with its precision (judging.judge.judge_name)."""
     if cfg.annotator == "scorer":
         return "scorer"
-    from study.judge import judge_name, pick_precision
+    from judging.judge import judge_name, pick_precision
 
     return judge_name(cfg.annotator_model, pick_precision(cfg.judge_precision, device))
 
@@ -56,7 +56,7 @@ def annotate(scores: dict[str, dict], n: int, cfg, concept_p: dict[str, list[flo
 def judge_concept(cfg, settings, task, prompts: list[dict], texts: dict[str, list[str]], device: str) -> dict[str, list[float]]:
     """{matchup: the annotator model's pairwise P(a shows the concept better), averaged over both orders, per prompt}."""
     from models.loading import clear_cache
-    from study.judge import judge_pair, load_judge
+    from judging.judge import judge_pair, load_judge
 
     judge = load_judge(cfg.annotator_model, settings, device=device, precision=cfg.judge_precision)
     out = {matchup_name(a, b): [v["p_a"] for v in judge_pair(judge, task, prompts, texts[a], texts[b], axis="concept")]

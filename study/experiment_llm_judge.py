@@ -11,7 +11,7 @@ def llm_judge_stage(runner, evals: dict[str, list[str]]) -> dict:
     """Stage `llm-judge`: the LLM judge's concept and content score of every row's eval answers,
     as {"judge": its name, "scores": {row: {axis: per-prompt scores}}}. Rows whose answers the same
     judge scored before are read back, so adding a row judges only that row."""
-    from study.judge import judge_name, pick_precision
+    from judging.judge import judge_name, pick_precision
     from models.loading import pick_device
 
     device = pick_device(runner.settings.device)  # the name and the loaded judge agree on it
@@ -24,7 +24,7 @@ def llm_judge_stage(runner, evals: dict[str, list[str]]) -> dict:
         return runner.step("llm-judge", lambda: found, cached=True)
 
     def run() -> dict:
-        from study.judge import judge_scores, load_judge
+        from judging.judge import judge_scores, load_judge
         from models.loading import clear_cache
 
         path = runner.stages.path("llm-judge")

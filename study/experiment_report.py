@@ -156,14 +156,14 @@ def verdict_line(matchup: str, verdicts: list[dict], annotators: int, per_pair: 
 
 def hidden_judge_axes(judged: dict | None, task: str) -> set[str]:
     """The judge_<axis> row keys a report leaves out: axes where the judge's pairwise AUC on the task's label pairs is below 0.80."""
-    from study.judge_pairs import judge_gate
+    from judging.judge_pairs import judge_gate
 
     return {f"judge_{axis}" for axis, (shown, _) in judge_gate(judged["judge"], task).items() if not shown} if judged else set()
 
 
 def judge_setup(judge: str, task: str) -> str:
     """The setup line's words on the judge columns: which are shown and why the others are absent."""
-    from study.judge_pairs import MIN_AUC, judge_gate
+    from judging.judge_pairs import MIN_AUC, judge_gate
 
     gate = judge_gate(judge, task)
     return (f" Judge columns: LLM judge `{judge}`, expected rubric score, shown only where the same judge's AUC on this "

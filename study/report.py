@@ -7,8 +7,9 @@ so the README tests and the Results tab can use them without torch.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+
+import docblocks
 
 SUMMARY_END = "<!-- end of summary -->"
 README_START = "<!-- results:start -->"
@@ -127,17 +128,13 @@ def readme_block(results_root: Path) -> str:
 
 
 def readme_results(readme_text: str, start: str = README_START, end: str = README_END) -> str | None:
-    """What the README holds between the markers (stripped; default: the results block), or None without markers."""
-    m = re.search(re.escape(start) + r"(.*?)" + re.escape(end), readme_text, re.S)
-    return m.group(1).strip() if m else None
+    """What a page holds between the markers (default: the results block), or None without markers."""
+    return docblocks.between(readme_text, start, end)
 
 
 def replace_readme_results(readme_text: str, block: str, start: str = README_START, end: str = README_END) -> str:
-    """README text with the block between the markers replaced; appended (with markers) at the end if it had none."""
-    section = f"{start}\n{block.strip()}\n{end}"
-    if readme_results(readme_text, start, end) is None:
-        return readme_text.rstrip() + "\n\n" + section + "\n"
-    return re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: section, readme_text, count=1, flags=re.S)
+    """A page's text with the block between the markers (default: the results block) replaced or appended."""
+    return docblocks.replace(readme_text, block, start, end)
 
 
 def _summary_rows(summary: str) -> tuple[str, list[dict[str, str]]]:

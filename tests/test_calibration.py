@@ -10,8 +10,8 @@ from scoring import scorers
 from feedback.tasks import shipped_tasks
 from settings import Settings
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
-from study import calibration as C
-from study.judge import Judge
+from judging import calibration as C
+from judging.judge import Judge
 from models.loading import load_uncached
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,7 @@ def test_calibrate_task_measures_heuristic_length_and_judge(tiny_model_dir, tmp_
 def test_command_writes_the_table_and_updates_a_readme(tmp_path, monkeypatch, capsys):
     readme = tmp_path / "README.md"
     readme.write_text("# x\n\n<!-- calibration:start -->\nold\n<!-- calibration:end -->\n")
-    monkeypatch.setattr("study.scorers_cli.README", readme)
+    monkeypatch.setattr("judging.scorers_cli.README", readme)
     out = tmp_path / "cal"
     assert app.main(["--home", str(tmp_path / "home"), "scorers", "calibrate", "--task", "pirate", "--results", str(out), "--update-readme"]) == 0
     assert app.main(["--home", str(tmp_path / "home"), "scorers", "calibrate", "--task", "analogy", "--results", str(out)]) == 0
@@ -114,7 +114,7 @@ def test_readme_calibration_block_matches_the_stored_results_and_the_labels():
 
 
 def test_label_pairs_are_two_answers_to_the_same_prompt_with_different_labels():
-    from study import judge_pairs as P
+    from judging import judge_pairs as P
 
     rows = [{"prompt_id": pid, "answer": f"{pid}-{label}-{k}", "label": label, "question": "q"}
             for pid in ("p1", "p2") for label in (0, 1, 2) for k in range(2)]
@@ -130,7 +130,7 @@ def test_label_pairs_are_two_answers_to_the_same_prompt_with_different_labels():
 
 
 def test_pair_summary_of_a_perfect_judge_and_of_pure_position_bias():
-    from study.judge_pairs import summarize
+    from judging.judge_pairs import summarize
 
     perfect = summarize([{"p_first": 0.9, "p_swapped": 0.8}] * 10)
     assert perfect["accuracy"]["value"] == perfect["auc"]["value"] == 1.0 and perfect["flips"]["value"] == 0.0
@@ -141,10 +141,10 @@ def test_pair_summary_of_a_perfect_judge_and_of_pure_position_bias():
 
 
 def test_annotator_agreement_on_label_pairs_reads_the_judge_for_the_concept_and_never_the_eval_scorer(monkeypatch):
-    from feedback import scorers
+    from scoring import scorers
     from feedback.tasks import load_task_file
-    from study import annotator_check as A
-    from study import judge_pairs as P
+    from judging import annotator_check as A
+    from judging import judge_pairs as P
 
     task = load_task_file(P.ROOT / "data" / "tasks" / "pirate.toml")
     n = len(P.label_pairs(P.agreed("pirate", "concept"), "concept", 30, 0))

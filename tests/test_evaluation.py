@@ -178,7 +178,7 @@ def test_evaluate_with_a_judge_stores_its_scores_beside_the_heuristics(tmp_path,
     import app
     from storage import evaluations, jobs, tasks
     from tests.tiny import make_tiny_model
-    from study.judge import default_name
+    from judging.judge import default_name
 
     spec = str(make_tiny_model(tmp_path / "tiny"))
     base = ["evaluate", "--task", scored_task, "--model", spec, "--n", "2", "--max-new-tokens", "4", "--wait"]

@@ -263,7 +263,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert "judge concept |" not in (out / "report.md").read_text() and "concept absent: not calibrated on tiny-pirate" in (out / "report.md").read_text()
     assert [r["concept"] for r in judged["rows"]] == [r["concept"] for r in result["rows"]]
     # rows judged before are read back: a run on fewer rows, then on all again, loads no judge
-    from study import judge as judge_module
+    from judging import judge as judge_module
 
     monkeypatch.setattr(judge_module, "load_judge", lambda *a, **k: pytest.fail("judged a row twice"))
     some = experiment.run_experiment(dataclasses.replace(cfg, judge=spec, rows="sft-weak"), settings, store)
@@ -450,7 +450,7 @@ def test_the_readmes_train_flags_for_dpo_opening_sft_are_the_rows_settings():
 
 def test_a_judge_column_is_shown_only_where_its_pairwise_auc_reaches_080(tmp_path):
     from study import report
-    from study.judge_pairs import judge_gate
+    from judging.judge_pairs import judge_gate
 
     auc = lambda v: {"all": {"auc": {"value": v, "lo": v - 0.05, "hi": v + 0.05}}}  # noqa: E731
     path = tmp_path / "judge-pairs.json"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # ARCHITECTURE.md's order: a room may import any room after it, never one before it
-ROOMS = ("ui", "study", "training", "models", "jobs", "feedback", "scoring", "storage")
+ROOMS = ("ui", "study", "judging", "training", "models", "jobs", "feedback", "scoring", "storage")
 MAX_MODULE_LINES = 300
 MAX_ROOM_LINES = 2500
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from settings import Settings
-from study import judge as J
-from study import judge_rubric as R
+from judging import judge as J
+from judging import judge_rubric as R
 from study.evaluation import score_texts
 from models.loading import load_uncached
 from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
@@ -131,7 +131,7 @@ def test_auto_precision_is_int8_only_on_a_cpu_without_native_bf16(monkeypatch):
 
 
 def test_the_cli_offers_the_judges_precisions():
-    from study.scorers_cli import JUDGE_PRECISIONS
+    from judging.scorers_cli import JUDGE_PRECISIONS
 
     assert JUDGE_PRECISIONS == J.PRECISIONS
 

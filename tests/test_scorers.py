@@ -268,7 +268,7 @@ def test_crafted_formula_scores_below_and_voice_above_the_threshold(name):
 
 @pytest.mark.parametrize("name", sorted(REAL_PAIRS))
 def test_real_formula_scores_below_and_voice_above_the_threshold(name):
-    from study.calibration import agreed_concept_rows
+    from judging.calibration import agreed_concept_rows
 
     rows = {r["id"]: r for r in agreed_concept_rows(name)}
     threshold = scorers.threshold(name)
@@ -285,7 +285,7 @@ AUC_FLOORS = {"pirate": (0.98, 0.97), "analogy": (0.83, 0.90)}
 
 @pytest.mark.parametrize("name", sorted(AUC_FLOORS))
 def test_voice_auc_on_the_real_labels_holds_its_floor(name, capsys):
-    from study.calibration import agreed_concept_rows, passing_by_level, voice_aucs
+    from judging.calibration import agreed_concept_rows, passing_by_level, voice_aucs
 
     rows = agreed_concept_rows(name)
     scores, levels = [scorers.concept_score(name, r["answer"]) for r in rows], [r["level"] for r in rows]
@@ -301,7 +301,7 @@ def test_voice_auc_on_the_real_labels_holds_its_floor(name, capsys):
 
 
 def test_agreed_rows_split_by_id_parity():
-    from study.calibration import agreed_concept_rows
+    from judging.calibration import agreed_concept_rows
 
     dev, test, every = (agreed_concept_rows("pirate", s) for s in ("dev", "test", "all"))
     assert len(dev) + len(test) == len(every) >= 150

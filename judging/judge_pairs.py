@@ -4,7 +4,7 @@ Pairs: two labelled real answers (data/labels/<task>.jsonl, both labellers agree
 different labels on one axis: concept voice (2) vs formula (1), voice vs none (0), formula vs none; content 1 vs 0.
 
 An instrument is `fn(prompts, texts_a, texts_b, axis) -> [{"p_first", "p_swapped"}, ...]`: P(a better) with a
-shown as A, and shown as B (study.judge.judge_pair gives both). The higher-labelled answer is always a, so:
+shown as A, and shown as B (judging.judge.judge_pair gives both). The higher-labelled answer is always a, so:
 
 - accuracy: share of pairs whose P(a) averaged over both orders is above 0.5 (exactly 0.5 counts half);
 - AUC: both orders as separate readings, P(A) with the better answer shown as A (p_first) against P(A) with
@@ -20,6 +20,9 @@ import random
 from itertools import combinations
 from pathlib import Path
 from typing import Callable, Sequence
+
+# (prompts, the better-labelled answers, the others, axis) -> one reading per pair
+Instrument = Callable[[list[dict], list[str], list[str], str], list[dict]]
 
 import numpy as np
 
@@ -114,7 +117,7 @@ def summarize(readings: Sequence[dict], n_boot: int = 1000, seed: int = 0) -> di
     return out
 
 
-def measure(task, axis: str, instrument: Callable[[list[dict], list[str], list[str], str], list[dict]], max_pairs: int = 150, seed: int = 0,
+def measure(task, axis: str, instrument: Instrument, max_pairs: int = 150, seed: int = 0,
             labels_dir: Path = LABELS) -> dict:
     """{"pairs": n, "kinds": {kind: summary}, "all": summary} of `instrument(prompts, hi_texts, lo_texts, axis)`
     on the task's label pairs for `axis` (task: a feedback.tasks.Task or anything with .name and .prompt_set)."""
@@ -127,8 +130,8 @@ def measure(task, axis: str, instrument: Callable[[list[dict], list[str], list[s
 
 
 def judge_instrument(judge, task) -> Instrument:
-    """The LLM judge's pairwise mode (study.judge.judge_pair, both orders) as an instrument."""
-    from study.judge import judge_pair
+    """The LLM judge's pairwise mode (judging.judge.judge_pair, both orders) as an instrument."""
+    from judging.judge import judge_pair
 
     return lambda prompts, a, b, axis: judge_pair(judge, task, prompts, a, b, axis=axis)
 

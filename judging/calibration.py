@@ -22,7 +22,7 @@ import numpy as np
 
 from scoring import scorers
 from feedback.tasks import PROMPTS_DIR, Task
-from study import report
+import docblocks
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS_DIR = ROOT / "tests" / "scorer_labels"
@@ -106,7 +106,7 @@ def scorer_fns(task: Task, axis: str, judge=None) -> dict[str, Callable[[list[di
             fns["heuristic"] = lambda prompts, texts: [scorers.content_score(name, t, p) for p, t in zip(prompts, texts)]
     fns["length"] = lambda prompts, texts: [length_score(t) for t in texts]
     if judge is not None:
-        from study.judge import score_axis
+        from judging.judge import score_axis
 
         fns["judge"] = lambda prompts, texts: score_axis(judge, axis, task, prompts, texts)
     return fns
@@ -203,12 +203,12 @@ def save_results(results: dict[str, dict], results_dir: Path = RESULTS_DIR) -> P
 
 def readme_block(readme_text: str) -> str | None:
     """What a page (docs/scorers.md) holds between the calibration markers (stripped), or None without markers."""
-    return report.readme_results(readme_text, CALIBRATION_START, CALIBRATION_END)
+    return docblocks.between(readme_text, CALIBRATION_START, CALIBRATION_END)
 
 
 def replace_readme_block(readme_text: str, block: str) -> str:
     """A page's text with the calibration block replaced (appended with markers if missing)."""
-    return report.replace_readme_results(readme_text, block, CALIBRATION_START, CALIBRATION_END)
+    return docblocks.replace(readme_text, block, CALIBRATION_START, CALIBRATION_END)
 
 
 # --- real model answers labelled blind (data/labels): voice (2) vs formula (1) vs none (0) -------

@@ -1,4 +1,4 @@
-"""How often the simulated weak annotator prefers the better of two real answers (the label pairs of study.judge_pairs).
+"""How often the simulated weak annotator prefers the better of two real answers (the label pairs of judging.judge_pairs).
 
 Concept kinds (voice>formula, ...): the whole annotator, its concept view from the judge's readings of those pairs
 (results/calibration/judge-pairs.json), content from the content scorer, with verdict noise; the legacy scorer
@@ -8,9 +8,9 @@ Each figure: the mean over `draws` seeds of the share of pairs where the annotat
 
 from __future__ import annotations
 
-from feedback import scorers
+from scoring import scorers
 from feedback.simulated_annotator import Scores, crowd_verdicts, judged_verdicts, weak_verdicts
-from study import judge_pairs as P
+from judging import judge_pairs as P
 
 
 def _share(verdicts: list[dict]) -> float:

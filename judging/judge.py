@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import torch
 
 from storage.errors import UserError
-from study.judge_rubric import ASK, body_text, check_axis, pair_rubric, shared_text
+from judging.judge_rubric import ASK, body_text, check_axis, pair_rubric, shared_text
 
 OPTIONS = ("1", "2", "3", "4", "5")
 PAIR_OPTIONS = ("A", "B")

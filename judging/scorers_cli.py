@@ -2,7 +2,7 @@
 
 Measures every shipped task's concept and content scorers (heuristic, length-only baseline and
 optionally an LLM judge) against the hand labels in tests/scorer_labels and, where the data
-directory holds votes for the task, against the annotators' majority; see study.calibration.
+directory holds votes for the task, against the annotators' majority; see judging.calibration.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from storage.errors import UserError
-from study import calibration
+from judging import calibration
 
 README = calibration.ROOT / "docs" / "scorers.md"  # the page --update-readme rewrites
-JUDGE_PRECISIONS = ("auto", "native", "int8")  # study.judge.PRECISIONS, without importing torch for --help
+JUDGE_PRECISIONS = ("auto", "native", "int8")  # judging.judge.PRECISIONS, without importing torch for --help
 
 
 def cli(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +62,7 @@ def run_calibrate(args) -> int:
         raise UserError("--batch-size must be at least 1")
     judge = None
     if args.judge:
-        from study.judge import load_judge
+        from judging.judge import load_judge
         from models.specs import resolve
 
         resolve(args.judge)  # UserError naming the accepted forms
