@@ -37,7 +37,7 @@ COMMANDS: Registry[Command] = Registry("command", (
     Command("pairs", "feedback.scheduling", "schedule pairs of outputs for annotation"),
     Command("train", "training.train_job", "train a LoRA adapter with DPO or SFT"),
     Command("evaluate", "study.evaluate_job", "score a model version on a task's eval split"),
-    Command("scorers", "study.scorers_cli", "calibrate the scorers (heuristic, LLM judge, length baseline) on hand labels and votes"),
+    Command("scorers", "judging.scorers_cli", "calibrate the scorers (heuristic, LLM judge, length baseline) on hand labels and votes"),
     Command("experiment", "study.experiment", "run the paper's weak-to-strong comparison"),
     Command("export", "feedback.export", "export preference pairs or raw votes"),
     Command("import", "feedback.preference_import", "import a preference dataset as pairs to annotate (and votes)"),
