@@ -57,7 +57,7 @@ def test_votes_by_an_account_round_trip_through_export(store, tmp_path):
     ({"prompt": "Q?", "chosen": "Same", "rejected": "Same"}, r"line 3: 'chosen' and 'rejected' are the same text"),
     ({"prompt": [{"role": "system", "content": "x"}], "chosen": "A", "rejected": "B"}, r"line 3: 'prompt' must be .* a user turn"),
     ({"prompt": "Q?", "chosen": [{"role": "user", "content": "x"}], "rejected": "B"}, r"line 3: 'chosen' must be .* an assistant turn"),
-    ({"prompt": "Q?", "chosen": "A", "rejected": "B", "split": "later"}, r"line 3, field 'split': 'later' is not one of train, eval"),
+    ({"prompt": "Q?", "chosen": "A", "rejected": "B", "split": "later"}, r"line 3, field 'split': 'later' is not one of train, validation, valid, dev, eval, test"),
     ({"id": "q2", "prompt": "Q?", "chosen": "A", "rejected": "B"}, r"line 3: duplicate id 'q2' \(first seen at .*line 2\)"),
 ])
 def test_a_bad_row_refuses_the_whole_file_and_stores_nothing(store, tmp_path, bad, message):
