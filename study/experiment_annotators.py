@@ -42,7 +42,9 @@ def annotate(scores: dict[str, dict], n: int, cfg, concept_p: dict[str, list[flo
         return Scores(concept, s["content"][i] if s.get("content") else None)
 
     out = {}
-    for m, (a, b) in enumerate(matchups()):
+    for m, (a, b) in enumerate(matchups()):  # seeded by the matchup's place among all of them: a subset of rows votes alike
+        if a not in scores or b not in scores:
+            continue  # no chosen row needs this matchup (its texts were not generated)
         name = matchup_name(a, b)
         if concept_p is None:
             pairs, vote = [(seen(a, i), seen(b, i)) for i in range(n)], None
@@ -60,7 +62,7 @@ def judge_concept(cfg, settings, task, prompts: list[dict], texts: dict[str, lis
 
     judge = load_judge(cfg.annotator_model, settings, device=device, precision=cfg.judge_precision)
     out = {matchup_name(a, b): [v["p_a"] for v in judge_pair(judge, task, prompts, texts[a], texts[b], axis="concept")]
-           for a, b in matchups()}
+           for a, b in matchups() if a in texts and b in texts}
     del judge
     clear_cache()
     free_memory()
@@ -71,7 +73,7 @@ def stage_key(cfg, task, texts: dict[str, list[str]], device: str) -> str:
     """The judge stage's fingerprint: the train texts, matchups, annotator settings and scorers. A single annotator's
     stage keeps the key it had before several could vote, a scorer annotator's the key it had before the judge one."""
     crowd = (cfg.annotators,) if cfg.annotators > 1 else ()
-    return fingerprint({s: texts[s] for s in TRAIN_STRATEGIES}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
+    return fingerprint({s: texts[s] for s in TRAIN_STRATEGIES if s in texts}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
                        task["concept_scorer"], task["content_scorer"], *crowd, *annotator_key_parts(cfg, device))
 
 
@@ -87,7 +89,7 @@ def annotator_stage(runner, texts: dict[str, list[str]]) -> dict:
         return runner.step("judge", lambda: found, cached=True)
 
     def run() -> dict:
-        scores = {s: score_texts(runner.task, runner.train, texts[s]) for s in TRAIN_STRATEGIES}
+        scores = {s: score_texts(runner.task, runner.train, texts[s]) for s in TRAIN_STRATEGIES if s in texts}
         concept_p = judge_concept(cfg, runner.settings, runner.task, runner.train, texts, device) if cfg.annotator != "scorer" else None
         return runner.stages.put("judge", key, {"scores": scores, "annotator": annotator_name(cfg, device),
                                                 **({"concept_p": concept_p} if concept_p else {}),

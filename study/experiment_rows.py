@@ -98,14 +98,19 @@ ROWS: Registry[Row] = Registry("experiment row", TRAINED, name_of=lambda r: r.ke
 COMPARISONS = tuple((r.key, r.baseline) for r in TRAINED if r.baseline)
 
 
-def matchups() -> list[tuple[str, str]]:
-    """Every (a, b) pair of strategies some DPO row needs the annotator's verdicts on, in a stable order."""
+def matchups(rows=TRAINED) -> list[tuple[str, str]]:
+    """Every (a, b) pair of strategies some DPO row of `rows` needs the annotator's verdicts on, in a stable order."""
     seen: list[tuple[str, str]] = []
-    for row in TRAINED:
+    for row in rows:
         for pair in plan_pairs(row.plan) if row.plan else ():
             if pair not in seen:
                 seen.append(pair)
     return seen
+
+
+def strategies_needed(rows) -> set[str]:
+    """The train-prompt strategies whose texts `rows` learn from: SFT labels and both sides of every DPO matchup."""
+    return {row.labels for row in rows if row.labels} | {s for pair in matchups(rows) for s in pair}
 
 
 def matchup_name(a: str, b: str) -> str:

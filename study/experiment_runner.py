@@ -24,7 +24,7 @@ from storage.errors import UserError
 from training.config import MAX_LABEL_SMOOTHING
 from study.experiment_llm_judge import llm_judge_stage
 from study.experiment_report import write_report
-from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, training_data
+from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, strategies_needed, training_data
 from study.experiment_annotators import annotator_stage
 from study.experiment_stages import Stages, fingerprint, free_memory
 from models.strategies import STRATEGIES, Context, example_contexts, shared_opening
@@ -58,6 +58,7 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
 # train-prompt answers only some rows learn from, by strategy: their stages (run only for those rows)
 EXTRA_LABELS = {"ask-to-improve": ("ask-to-improve-train",),
                 "infer-and-respond": ("infer-and-respond-style-train", "infer-and-respond-train")}
+OPTIONAL_LABELS = {"icl-restyle": ("icl-restyle-train",), "weak-opening": ("weak-opening-train",), **EXTRA_LABELS}
 
 
 class Runner:
@@ -76,8 +77,12 @@ class Runner:
         self.stages = Stages(self.out)
         self.task = task_store.get_task(store, cfg.task)
         self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
-        optional = {s for v in EXTRA_LABELS.values() for s in v}
-        extra = {s for r in self.rows for s in EXTRA_LABELS.get(r.labels, ())}
+        optional = {s for v in OPTIONAL_LABELS.values() for s in v}
+        # an optional stage runs when a chosen row learns from it and is read back when the folder holds it (so a run
+        # on some rows of a complete folder sees the same train texts and annotator verdicts as the complete run)
+        self.needed = strategies_needed(self.rows) | {
+            strategy for strategy, names in OPTIONAL_LABELS.items() if all(self.stages.path(n).is_file() for n in names)}
+        extra = {s for strategy in self.needed for s in OPTIONAL_LABELS.get(strategy, ())}
         self.plan = ([s for s in self.PLAN[:self.PLAN.index("judge") + 1] if s not in optional or s in extra] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
                      + (["llm-judge"] if cfg.judge else []) + ["report"])
         self.prompt_set = cfg.prompt_set or self.task["prompt_set"]
@@ -172,7 +177,7 @@ class Runner:
     def extra_labels(self, weak_train: list[str], contexts: list[Context]) -> dict[str, list[str]]:
         """The train-prompt answers of the paper's Algorithms 3 and 2, generated only when a chosen row trains on them:
         ask-to-improve (each weak label with its facts fixed) and infer-and-respond (a style inferred, then answered in)."""
-        wanted, out = {r.labels for r in self.rows}, {}
+        wanted, out = self.needed, {}
         if "ask-to-improve" in wanted:
             fixed = [Context(weak_label=t) for t in weak_train]
             out["ask-to-improve"] = self.texts("ask-to-improve-train", self.cfg.strong,
@@ -252,10 +257,12 @@ class Runner:
             "icl-refine": self.texts("icl-refine-train", cfg.strong, self.messages("icl-refine", self.train, contexts)),
             "strong-base": self.texts("strong-base-train", cfg.strong, self.messages("strong-base", self.train)),
         }
-        restyle = [replace(c, base_answer=t) for c, t in zip(contexts, texts["strong-base"])]
-        texts["icl-restyle"] = self.texts("icl-restyle-train", cfg.strong, self.messages("icl-restyle", self.train, restyle))
-        texts["weak-opening"] = self.texts("weak-opening-train", cfg.strong,
-                                           self.messages("weak-opening", self.train, [Context(opening=opening)] * len(self.train)))
+        if "icl-restyle" in self.needed:
+            restyle = [replace(c, base_answer=t) for c, t in zip(contexts, texts["strong-base"])]
+            texts["icl-restyle"] = self.texts("icl-restyle-train", cfg.strong, self.messages("icl-restyle", self.train, restyle))
+        if "weak-opening" in self.needed:
+            texts["weak-opening"] = self.texts("weak-opening-train", cfg.strong,
+                                               self.messages("weak-opening", self.train, [Context(opening=opening)] * len(self.train)))
         texts.update(self.extra_labels(weak_train, contexts))
         judge = self.judge(texts)
         data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
