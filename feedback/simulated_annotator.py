@@ -1,9 +1,12 @@
 """A simulated *weak* annotator: it perceives the concept and judges content only poorly.
 
-Two kinds (ANNOTATORS), by what perceives the concept:
+Three kinds (ANNOTATORS), by what perceives the concept:
 
-- "judge" (`judged_verdicts`, the default for new runs): the concept from a pairwise LLM judge's P(a shows
-  the concept better), not the eval scorer; each annotator votes for a with that probability. Content is a
+- "contrast" (`judged_verdicts`, the default for new runs): the concept from feedback.contrast_view, a word
+  contrast learned from the run's own train texts (the weak model's answers against the strong base's), not
+  the eval scorer and fitted to no labels; P(a shows the concept better) from the two answers' readings.
+- "judge" (`judged_verdicts`): the concept from a pairwise LLM judge's P(a shows the concept better).
+  With either, each annotator votes for a on the concept with that probability. Content is a
   *verdict* (which answer has more key facts), a coin toss with probability `content_noise` (a guessed
   *score*, below, rarely reverses a 1 vs 0). Concept and content vote +1/-1 each (content 0 on equal
   facts); a split goes to a coin, as the guidelines' tie; then the verdict flips with probability `noise`.
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 
 DEFAULT_NOISE = 0.1  # verdict flips: attention lapses of an otherwise careful annotator
 DEFAULT_CONTENT_NOISE = 0.5  # half of its content judgements are guesses: weak on facts, as the paper's supervisor
-ANNOTATORS = ("judge", "scorer")  # what perceives the concept: a pairwise LLM judge, or (legacy) the eval concept scorer
+ANNOTATORS = ("contrast", "judge", "scorer")  # what perceives the concept: a learned word contrast, a pairwise LLM judge, or (legacy) the eval scorer
 
 
 @dataclass(frozen=True)

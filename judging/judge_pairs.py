@@ -118,10 +118,12 @@ def summarize(readings: Sequence[dict], n_boot: int = 1000, seed: int = 0) -> di
 
 
 def measure(task, axis: str, instrument: Instrument, max_pairs: int = 150, seed: int = 0,
-            labels_dir: Path = LABELS) -> dict:
+            labels_dir: Path = LABELS, exclude: frozenset[str] = frozenset()) -> dict:
     """{"pairs": n, "kinds": {kind: summary}, "all": summary} of `instrument(prompts, hi_texts, lo_texts, axis)`
-    on the task's label pairs for `axis` (task: a feedback.tasks.Task or anything with .name and .prompt_set)."""
-    pairs = label_pairs(agreed(task.name, axis, labels_dir), axis, max_pairs, seed)
+    on the task's label pairs for `axis` (task: a feedback.tasks.Task or anything with .name and .prompt_set);
+    `exclude`: answers (stripped) left out, e.g. the texts an instrument was fitted on."""
+    rows = [r for r in agreed(task.name, axis, labels_dir) if r["answer"].strip() not in exclude]
+    pairs = label_pairs(rows, axis, max_pairs, seed)
     prompts = prompts_by_id(task.prompt_set)
     asked = [prompts.get(p["prompt_id"], {"id": p["prompt_id"], "prompt": p["hi"]["question"]}) for p in pairs]
     readings = instrument(asked, [p["hi"]["answer"] for p in pairs], [p["lo"]["answer"] for p in pairs], axis) if pairs else []

@@ -1,10 +1,13 @@
 """The paper's weak-to-strong comparison without humans: `python app.py experiment --task pirate`.
 
-A simulated weak annotator (feedback.simulated_annotator: with `--annotator judge` it perceives the concept
-through a pairwise LLM judge, not the eval scorer, and the content only as a verdict that is a coin
-toss with probability `content_noise`, then flips verdicts with probability `noise`) stands in for
-weak human feedback. `--annotator scorer` (the default) perceives the concept through the eval scorer
-itself, as every committed run did; the judge annotator is opt-in while its judge fails calibration. Rows of the report:
+A simulated weak annotator (feedback.simulated_annotator) stands in for weak human feedback. By default
+(`--annotator contrast`) it perceives the concept through a word contrast learned from the run's own train
+texts (feedback.contrast_view: the weak model's answers against the strong base's; not the eval scorer,
+fitted to no labels), and the content only as a verdict that is a coin toss with probability
+`content_noise`, then flips verdicts with probability `noise`. `--annotator judge` perceives the concept
+through a pairwise LLM judge (below chance on the concept at 1.5B, results/calibration/judge-pairs.md);
+`--annotator scorer` through the eval scorer itself, as the runs committed before either did (their
+folders keep it). Rows of the report:
 
 - weak model: the weak teacher with its cue and demonstrations (the weak labels' quality);
 - strong base / strong instructed: the strong model without and with the concept instruction
@@ -72,7 +75,7 @@ class ExperimentConfig:
     n_eval: int = field(default=48, metadata={"help": "eval prompts every row is scored on"})
     noise: float = field(default=DEFAULT_NOISE, metadata={"help": "probability the simulated annotator flips a verdict"})
     content_noise: float = field(default=DEFAULT_CONTENT_NOISE, metadata={"help": "probability the simulated annotator guesses an answer's content instead of judging it (0: judges facts perfectly, 1: blind to them)"})
-    annotator: str = field(default="", metadata={"help": "what perceives the concept for the simulated annotators: judge (a pairwise LLM judge, --annotator-model) or scorer (the eval concept scorer itself, legacy); default: the folder's own, scorer for a new folder or one whose config.json predates this option; judge is opt-in: on the real-answer label pairs the 1.5B judge measured at or below chance on the concept (AUC 0.37 pirate, 0.52 analogy), at about 20 s a pair, results/calibration/judge-pairs.md)"})
+    annotator: str = field(default="", metadata={"help": "what perceives the concept for the simulated annotators: contrast (a word contrast learned from the run's weak and strong-base train answers; results/calibration/annotator-agreement.md), judge (a pairwise LLM judge, --annotator-model; at or below chance on the concept at 1.5B, about 20 s a pair) or scorer (the eval concept scorer itself, legacy); default: the folder's own, contrast for a new folder, scorer for one whose config.json predates this option"})
     annotator_model: str = field(default="", metadata={"help": "the judge annotator's model spec (default: the strong model); its precision is --judge-precision"})
     annotators: int = field(default=DEFAULT_ANNOTATORS, metadata={"help": "simulated weak annotators voting on each pair; the majority's verdict is the pair's (1: a single vote)"})
     n_icl: int = field(default=4, metadata={"help": "weak-labelled examples in context for icl-refine"})
@@ -107,7 +110,7 @@ class ExperimentConfig:
             cfg.annotator = folder_annotator(Path(cfg.out))
         if cfg.annotator not in ANNOTATORS:
             raise UserError(f"--annotator must be one of {', '.join(ANNOTATORS)}, not {cfg.annotator!r}")
-        cfg.annotator_model = "" if cfg.annotator == "scorer" else (cfg.annotator_model or cfg.strong)
+        cfg.annotator_model = (cfg.annotator_model or cfg.strong) if cfg.annotator == "judge" else ""
         if cfg.n_train < cfg.n_icl + 1 or cfg.n_eval < 1:
             raise UserError(f"need --n-train > --n-icl ({cfg.n_icl}) and --n-eval >= 1")
         if not 0.0 <= cfg.noise < 0.5:
@@ -144,12 +147,12 @@ class ExperimentConfig:
 
 
 def folder_annotator(out: Path) -> str:
-    """The annotator a run into `out` gets by default: the one its config.json pins, else 'scorer' (a new folder too: the
-    judge annotator stays opt-in until its instrument passes its calibration, results/calibration/judge-pairs.md)."""
+    """The annotator a run into `out` gets by default: the one its config.json pins, 'scorer' for a config.json that
+    predates the option (so committed runs keep their verdicts), 'contrast' for a new folder."""
     import json
 
     path = out / "config.json"
-    return json.loads(path.read_text()).get("annotator", "scorer") if path.is_file() else "scorer"
+    return json.loads(path.read_text()).get("annotator", "scorer") if path.is_file() else "contrast"
 
 
 def run_experiment(cfg: ExperimentConfig, settings, store: Store, progress=None) -> dict:

@@ -1,6 +1,8 @@
 """The experiment's simulated weak annotators: their verdicts on every matchup of the train prompts (the `judge` stage).
 
-`--annotator judge`: the concept from a pairwise LLM judge (`--annotator-model`, judge_pair, both orders), neither
+`--annotator contrast` (new runs): the concept from feedback.contrast_view, the marks of the weak model's train answers
+against the strong base's (fitted on the run's own train texts, no labels, not the eval scorer); content a weak key-facts
+verdict (judged_verdicts). `--annotator judge`: the concept from a pairwise LLM judge (`--annotator-model`, judge_pair, both orders), neither
 the eval concept scorer nor fitted to the eval labels; content a weak key-facts verdict (judged_verdicts).
 `--annotator scorer` (legacy) sees the concept through the eval scorer; its stages keep their keys (stage_key).
 """
@@ -16,9 +18,9 @@ TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-op
 
 
 def annotator_name(cfg, device: str) -> str:
-    """The instrument that perceives the concept: 'scorer', or the judge's name with its precision (judging.judge.judge_name)."""
-    if cfg.annotator == "scorer":
-        return "scorer"
+    """The instrument that perceives the concept: 'scorer', 'contrast', or the judge's name with its precision (judging.judge.judge_name)."""
+    if cfg.annotator in ("scorer", "contrast"):
+        return cfg.annotator
     from judging.judge import judge_name, pick_precision
 
     return judge_name(cfg.annotator_model, pick_precision(cfg.judge_precision, device))
@@ -53,6 +55,16 @@ def annotate(scores: dict[str, dict], n: int, cfg, concept_p: dict[str, list[flo
         out[name] = crowd_verdicts(pairs, cfg.noise, cfg.content_noise, cfg.seed + m, cfg.annotators,
                                    **({"vote": vote} if vote else {}))
     return out
+
+
+def contrast_concept(texts: dict[str, list[str]]) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """({matchup: P(a shows the concept better) per prompt}, the marks) from the word contrast of the weak model's
+    train answers against the strong base's (feedback.contrast_view)."""
+    from feedback.contrast_view import fit
+
+    view = fit(texts["weak"], texts["strong-base"])
+    return ({matchup_name(a, b): [view.p_better(x, y) for x, y in zip(texts[a], texts[b])]
+             for a, b in matchups() if a in texts and b in texts}, view.marks)
 
 
 def judge_concept(cfg, settings, task, prompts: list[dict], texts: dict[str, list[str]], device: str) -> dict[str, list[float]]:
@@ -90,9 +102,14 @@ def annotator_stage(runner, texts: dict[str, list[str]]) -> dict:
 
     def run() -> dict:
         scores = {s: score_texts(runner.task, runner.train, texts[s]) for s in TRAIN_STRATEGIES if s in texts}
-        concept_p = judge_concept(cfg, runner.settings, runner.task, runner.train, texts, device) if cfg.annotator != "scorer" else None
+        concept_p, marks = None, None
+        if cfg.annotator == "contrast":
+            concept_p, marks = contrast_concept(texts)
+        elif cfg.annotator == "judge":
+            concept_p = judge_concept(cfg, runner.settings, runner.task, runner.train, texts, device)
         return runner.stages.put("judge", key, {"scores": scores, "annotator": annotator_name(cfg, device),
                                                 **({"concept_p": concept_p} if concept_p else {}),
+                                                **({"marks": marks} if marks is not None else {}),
                                                 "verdicts": annotate(scores, len(runner.train), cfg, concept_p)})
 
     return runner.step("judge", run, cached=False)

@@ -176,6 +176,13 @@ def annotator_setup(cfg, judge: dict) -> str:
     annotator, whose reports keep their words)."""
     if cfg.annotator == "scorer":
         return ""
+    if cfg.annotator == "contrast":
+        marks = judge.get("marks", {})
+        top = ", ".join(sorted(marks, key=marks.get, reverse=True)[:8])
+        return (f" concept perceived through a word contrast learned from this run's weak against strong-base train answers "
+                f"({len(marks)} marks, strongest: {top}; not the eval scorer, fitted to no labels; "
+                "results/calibration/annotator-agreement.md), content as a verdict on the key facts that is a coin toss "
+                "with probability content noise,")
     return (f" concept perceived by the pairwise LLM judge `{judge.get('annotator', cfg.annotator_model)}` (both orders; not the "
             "eval scorer), content as a verdict on the key facts that is a coin toss with probability content noise,")
 

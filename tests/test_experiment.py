@@ -354,9 +354,9 @@ def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_p
     assert judged.pinned()["annotator"] == "judge" and judged.pinned()["annotator_model"] == cfg.strong
 
 
-def test_the_annotator_defaults_to_the_folders_own_and_the_judge_is_opt_in(tmp_path, settings, store, tiny_task):
+def test_the_annotator_defaults_to_the_folders_own_and_the_contrast_for_a_new_folder(tmp_path, settings, store, tiny_task):
     new = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "new")).resolved(settings, store)
-    assert (new.annotator, new.annotator_model) == ("scorer", "") and "annotator" not in new.pinned()
+    assert (new.annotator, new.annotator_model) == ("contrast", "") and new.pinned()["annotator"] == "contrast"
     opted = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, annotator="judge", out=str(tmp_path / "j")).resolved(settings, store)
     assert (opted.annotator, opted.annotator_model) == ("judge", opted.strong)
     (tmp_path / "j").mkdir()
@@ -367,7 +367,7 @@ def test_the_annotator_defaults_to_the_folders_own_and_the_judge_is_opt_in(tmp_p
     (tmp_path / "old" / "config.json").write_text(json.dumps({"task": tiny_task}))
     old = ExperimentConfig(task=tiny_task, n_train=6, n_eval=2, n_icl=2, out=str(tmp_path / "old")).resolved(settings, store)
     assert (old.annotator, old.annotator_model) == ("scorer", "")
-    with pytest.raises(UserError, match="--annotator must be one of judge, scorer"):
+    with pytest.raises(UserError, match="--annotator must be one of contrast, judge, scorer"):
         ExperimentConfig(task=tiny_task, annotator="crowd").resolved(settings, store)
 
 
@@ -386,6 +386,27 @@ def test_the_judge_annotators_verdicts_do_not_move_with_the_eval_concept_scorer(
     assert annotate(scores, n, cfg, concept_p) == annotate(rescored, n, cfg, concept_p)
     legacy = dataclasses.replace(cfg, annotator="scorer")
     assert annotate(scores, n, legacy) != annotate(rescored, n, legacy)  # the legacy annotator votes with the scorer
+
+
+def test_the_contrast_annotator_reads_the_run_texts_not_the_eval_scorer():
+    """The contrast annotator's concept view comes from the weak against strong-base train texts: a voice beats a
+    formula, every matchup is read, and its verdicts do not move when every eval concept score is changed."""
+    from study.experiment_annotators import annotate, contrast_concept
+    from study.experiment_rows import matchup_name
+
+    n = 12
+    plain = [f"The answer to question {i} is that the value is {i} and that is all." for i in range(n)]
+    voice = [f"Arr matey, the answer be {i}, ye see, an' that be the truth o' the sea, savvy?" for i in range(n)]
+    formula = [f"Arr! {t}" for t in plain]
+    texts = {s: plain for s in ("strong-base", "icl-refine", "icl-restyle")} | {"weak": voice, "weak-opening": formula}
+    concept_p, marks = contrast_concept(texts)
+    assert {"arr", "matey", "be", "ye"} <= set(marks) and "answer" not in marks
+    assert set(concept_p) == {matchup_name(a, b) for a, b in matchups()}
+    assert all(p > 0.9 for p in concept_p[matchup_name("weak", "strong-base")])
+    cfg = ExperimentConfig(annotator="contrast", annotators=3)
+    scores = {s: {"concept": [0.0] * n, "content": [1] * n} for s in texts}
+    rescored = {s: {**v, "concept": [1.0] * n} for s, v in scores.items()}
+    assert annotate(scores, n, cfg, concept_p) == annotate(rescored, n, cfg, concept_p)
 
 
 @pytest.mark.parametrize("split, stored", [("eval", "eval"), ("validation", "validation"), ("held-out train", "train")])
