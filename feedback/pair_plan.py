@@ -11,8 +11,9 @@ facts, which it does poorly. The restyle plan asks it of icl-restyle, the strong
 plain answer rewritten in the weak examples' style, so the two sides share their facts by construction;
 the opening plan asks it of weak-opening, the strong model's plain answer begun with the words most
 weak labels open with, which leaves the facts to the strong model after a few words. The naive counterpart compares the weak teacher with the plain strong model: what a study that
-skips refinement would put before annotators. `pairs` and the Generate tab schedule the refined
-plan unless told otherwise, and the experiment trains its DPO rows on the same kinds of pairs.
+skips refinement would put before annotators. `pairs` and the Generate tab schedule the plan of a
+recipe (feedback.recipes; the default recipe's unless told otherwise), and the experiment trains its
+DPO rows, which are those recipes, on the same kinds of pairs.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ class Plan:
 PLANS: Registry[Plan] = Registry("pair plan", (
     Plan("refined", REFINED), Plan("concept", CONCEPT), Plan("restyle", RESTYLE), Plan("opening", OPENING), Plan("naive", NAIVE),
 ))
-DEFAULT_PLAN = "refined"
 
 
 def plan_pairs(name: str) -> tuple[tuple[str, str], ...]:

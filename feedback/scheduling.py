@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import random
 
-from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe, plan_pairs
+from feedback.pair_plan import PLANS, describe, plan_pairs
+from feedback.recipes import DEFAULT_RECIPE, RECIPES, voting_recipes
 from storage import outputs
 from storage import pairs as pair_store
 from storage import tasks as task_store
@@ -125,10 +126,12 @@ def summary_line(result: dict) -> str:
 
 
 def cli(parser) -> None:
-    """`pairs --task T [--plan refined|naive | --a SIDE --b SIDE] --n 40 [--split train|validation|eval] [--votes K] [--seed S]`."""
+    """`pairs --task T [--recipe R | --plan P | --a SIDE --b SIDE] --n 40 [--split train|validation|eval] [--votes K] [--seed S]`."""
     parser.add_argument("--task", required=True, help="task name")
-    parser.add_argument("--plan", default=DEFAULT_PLAN, choices=sorted(PLANS),
-                        help=f"pair plan to schedule when --a/--b are not given (default: {describe(DEFAULT_PLAN)})")
+    parser.add_argument("--recipe", default=DEFAULT_RECIPE, choices=voting_recipes(),
+                        help=f"schedule the pairs this recipe trains on (default {DEFAULT_RECIPE}: "
+                        f"{describe(RECIPES[DEFAULT_RECIPE].plan)})")
+    parser.add_argument("--plan", choices=sorted(PLANS), help="instead of the recipe's: a pair plan")
     parser.add_argument("--a", help="instead of a plan: a strategy (weak, icl-refine, ...), model:<version>, or either @model")
     parser.add_argument("--b", help="the other side, same forms as --a")
     parser.add_argument("--n", type=int, default=40, help="at most this many new pairs per matchup (one per prompt)")
@@ -149,7 +152,7 @@ def run(args) -> int:
     if args.a:
         results = [{"a": args.a, "b": args.b, **schedule_pairs(store, args.task, args.a, args.b, args.n, args.split, args.votes, args.seed)}]
     else:
-        results = schedule_plan(store, args.task, args.plan, args.n, args.split, args.votes, args.seed)
+        results = schedule_plan(store, args.task, args.plan or RECIPES[args.recipe].plan, args.n, args.split, args.votes, args.seed)
     for result in results:
         print(summary_line(result))
     return 0

@@ -7,7 +7,7 @@ import json
 from storage.db import Store, one, rows
 from storage.errors import UserError
 
-JSON_COLUMNS = ("config", "data_snapshot", "metrics")
+JSON_COLUMNS = ("config", "data_snapshot", "metrics", "recipe")
 
 
 def _decode(row: dict | None) -> dict | None:
@@ -28,14 +28,16 @@ def register_adapter(
     metrics: dict | None = None,
     job_id: int | None = None,
     task_id: int | None = None,
+    recipe: dict | None = None,
 ) -> int:
-    """Record a trained adapter as model version `name`; UserError if the name is taken. Returns its id."""
+    """Record a trained adapter as model version `name`; UserError if the name is taken. Returns its id.
+    `recipe`: the recipe it came from, {"name", "changed": {setting: value}} (feedback.recipes)."""
     with store.write() as db:
         if one(db, "SELECT id FROM models WHERE name = ?", (name,)) is not None:
             raise UserError(f"a model named {name!r} already exists; pick another version name")
         cur = db.execute(
-            """INSERT INTO models (name, kind, base_spec, path, method, config, data_snapshot, metrics, job_id, task_id)
-               VALUES (?, 'adapter', ?, ?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO models (name, kind, base_spec, path, method, config, data_snapshot, metrics, job_id, task_id, recipe)
+               VALUES (?, 'adapter', ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 name,
                 base_spec,
@@ -46,6 +48,7 @@ def register_adapter(
                 json.dumps(metrics or {}, sort_keys=True),
                 job_id,
                 task_id,
+                json.dumps(recipe or {}, sort_keys=True),
             ),
         )
         return cur.lastrowid

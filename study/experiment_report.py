@@ -65,7 +65,7 @@ def differences(per_prompt: dict, seed: int) -> list[dict]:
     p-value Holm-adjusted over the comparisons of that axis (the family named in the rows before any run)."""
     out = []
     # every DPO row against the floor a formula reaches untrained (the base made to open like the weak labels)
-    floor = tuple((r.key, "forced-opening") for r in TRAINED if r.plan)
+    floor = tuple((r.name, "forced-opening") for r in TRAINED if r.plan)
     for refined, naive in COMPARISONS + floor:
         if refined in per_prompt and naive in per_prompt:
             out.append({"refined": refined, "naive": naive, **{
@@ -95,7 +95,7 @@ def own_steps(rows, cfg) -> str:
         if r.steps or r.learning_rate or r.lora_r:
             rate = r.learning_rate or cfg.learning_rate
             setting = f"{r.steps or cfg.train_steps} steps" + (f" at {_rate(rate)}" if rate else "") + (f", LoRA rank {r.lora_r}" if r.lora_r else "")
-            by.setdefault(setting, []).append(r.key)
+            by.setdefault(setting, []).append(r.name)
     notes = "; ".join(f"{', '.join(keys)}: {setting}" for setting, keys in by.items())
     return f" ({notes})" if notes else ""
 
@@ -107,7 +107,7 @@ def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
     content_diff = {d["refined"]: d.get("content") for d in diffs}
     lines = []
     for row in TRAINED:
-        r = by_key.get(row.key)
+        r = by_key.get(row.name)
         if r is None or not row.plan or row.plan == "naive":
             continue
         checks = []
@@ -118,10 +118,10 @@ def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
             limit = TARGETS["repetition_vs_base"] * max(base_rep, 0.01)
             rep = r["repetition"]["mean"]
             checks.append(f"repetition {rep:.2f} {'≤' if rep <= limit else '>'} {limit:.2f}")
-        d = content_diff.get(row.key)
+        d = content_diff.get(row.name)
         if d:
             checks.append("content " + ("significantly above" if d["lo"] > 0 else "not significantly above") + " dpo-weak")
-        lines.append(f"- Targets, {row.key}: " + "; ".join(checks) + ".")
+        lines.append(f"- Targets, {row.name}: " + "; ".join(checks) + ".")
     return lines
 
 
@@ -225,7 +225,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         + (f"s: {cfg.annotators} per pair, the majority's verdict counts; each with" if cfg.annotators > 1 else ":")
         + annotator_setup(cfg, judge)
         + f" verdict noise {cfg.noise}, content noise {cfg.content_noise}; pairs: "
-        + ", ".join(f"{describe(plan)} ({', '.join(r.key for r in runner.rows if r.plan == plan)})"
+        + ", ".join(f"{describe(plan)} ({', '.join(r.name for r in runner.rows if r.plan == plan)})"
                     for plan in dict.fromkeys(r.plan for r in runner.rows if r.plan)) + "; "
         f"{cfg.n_icl} ICL examples, {cfg.train_steps} LoRA steps per trained row at {_rate(cfg.learning_rate) if cfg.learning_rate else 'per-method rates'}"
         + own_steps(runner.rows, cfg) + ", "
@@ -243,7 +243,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
         f"(learning rate 0: {_rate(methods.get('dpo').default_lr)} DPO, {_rate(methods.get('sft-weak').default_lr)} SFT; rest: TrainConfig defaults; "
-        f"DPO rows: loss {'; '.join(f'{r.key} {_loss(r)}' for r in TRAINED if r.plan)}; "
+        f"DPO rows: loss {'; '.join(f'{r.name} {_loss(r)}' for r in TRAINED if r.plan)}; "
         f"label smoothing, where not given, = verdict noise, clipped to {MAX_LABEL_SMOOTHING}).",
         "- Concept transferred = (concept − strong base) / (weak − strong base); "
         "content kept = (content − weak) / (strong base − weak).",

@@ -40,18 +40,8 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
     smoothing = min(cfg.noise, MAX_LABEL_SMOOTHING) if row.label_smoothing is None else row.label_smoothing
     values = {
         **EXPERIMENT_TRAIN, "max_steps": cfg.train_steps, "seed": cfg.seed, "learning_rate": cfg.learning_rate,
-        "label_smoothing": smoothing if row.plan else 0.0, "device": device,
+        "label_smoothing": smoothing if row.plan else 0.0, "device": device, **row.own_settings(),
     }
-    if row.loss_type:
-        values["loss_type"] = row.loss_type
-    if row.loss_weights:
-        values["loss_weights"] = row.loss_weights
-    if row.steps:
-        values["max_steps"] = row.steps
-    if row.learning_rate:
-        values["learning_rate"] = row.learning_rate
-    if row.lora_r:
-        values["lora_r"], values["lora_alpha"] = row.lora_r, 2 * row.lora_r
     return TrainConfig.from_dict({**values, **overrides}).validate()
 
 
@@ -67,7 +57,7 @@ class Runner:
     PLAN = (
         ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "forced-opening-eval", "icl-refine-train",
          "strong-base-train", "icl-restyle-train", "weak-opening-train", *(s for v in EXTRA_LABELS.values() for s in v), "judge"]
-        + [s for r in TRAINED for s in (f"train-{r.key}", f"{r.key}-eval")]
+        + [s for r in TRAINED for s in (f"train-{r.name}", f"{r.name}-eval")]
         + ["report"]
     )
 
@@ -76,14 +66,14 @@ class Runner:
         self.out = Path(cfg.out)
         self.stages = Stages(self.out)
         self.task = task_store.get_task(store, cfg.task)
-        self.rows = [r for r in TRAINED if not cfg.rows or r.key in cfg.rows.split(",")]
+        self.rows = [r for r in TRAINED if not cfg.rows or r.name in cfg.rows.split(",")]
         optional = {s for v in OPTIONAL_LABELS.values() for s in v}
         # an optional stage runs when a chosen row learns from it and is read back when the folder holds it (so a run
         # on some rows of a complete folder sees the same train texts and annotator verdicts as the complete run)
         self.needed = strategies_needed(self.rows) | {
             strategy for strategy, names in OPTIONAL_LABELS.items() if all(self.stages.path(n).is_file() for n in names)}
         extra = {s for strategy in self.needed for s in OPTIONAL_LABELS.get(strategy, ())}
-        self.plan = ([s for s in self.PLAN[:self.PLAN.index("judge") + 1] if s not in optional or s in extra] + [s for r in self.rows for s in (f"train-{r.key}", f"{r.key}-eval")]
+        self.plan = ([s for s in self.PLAN[:self.PLAN.index("judge") + 1] if s not in optional or s in extra] + [s for r in self.rows for s in (f"train-{r.name}", f"{r.name}-eval")]
                      + (["llm-judge"] if cfg.judge else []) + ["report"])
         self.prompt_set = cfg.prompt_set or self.task["prompt_set"]
         self.train, self.eval, self.eval_split = self.prompts(store)
@@ -199,10 +189,10 @@ class Runner:
         resumed on another machine does not retrain), else trained (resuming checkpoints) and generated."""
         config = self.train_config(row)
         key = fingerprint(self.cfg.strong, row.method, examples, config.to_dict())
-        name = f"{row.key}-eval"
+        name = f"{row.name}-eval"
         found = self.stages.get(name, self.text_key(self.cfg.strong, key, plain))
         if found is not None:
-            self.step(f"train-{row.key}", lambda: None, cached=True)
+            self.step(f"train-{row.name}", lambda: None, cached=True)
             return self.step(name, lambda: found, cached=True)["texts"]
         adapter = self.train_row(row, examples, config, key)
         return self.texts(name, self.cfg.strong, plain, adapter=(adapter, key))
@@ -213,19 +203,19 @@ class Runner:
         The fingerprint is written before training starts, so checkpoints of a killed run are
         resumed only when the data and settings are still the same; otherwise they are deleted.
         """
-        out = self.stages.adapter_dir(row.key)
+        out = self.stages.adapter_dir(row.name)
         adapter, key_file = out / "adapter", out / "key.txt"
         if key_file.is_file() and key_file.read_text() != key:
             shutil.rmtree(out)
         if (adapter / "adapter_config.json").is_file():
-            return self.step(f"train-{row.key}", lambda: adapter, cached=True)
+            return self.step(f"train-{row.name}", lambda: adapter, cached=True)
 
         def run() -> Path:
             from models.loading import load_uncached
             from training.trainers import train
 
             if not examples:
-                raise UserError(f"{row.key}: no training examples (all pairs had identical texts)")
+                raise UserError(f"{row.name}: no training examples (all pairs had identical texts)")
             out.mkdir(parents=True, exist_ok=True)
             key_file.write_text(key)
             # a private copy: LoRA layers are added to the model in place, the cached one must stay clean
@@ -236,7 +226,7 @@ class Runner:
             free_memory()  # the next stage loads the model again; on a GPU two copies may not fit
             return adapter
 
-        return self.step(f"train-{row.key}", run, cached=False)
+        return self.step(f"train-{row.name}", run, cached=False)
 
     # -- the run --
 
@@ -265,13 +255,13 @@ class Runner:
                                                self.messages("weak-opening", self.train, [Context(opening=opening)] * len(self.train)))
         texts.update(self.extra_labels(weak_train, contexts))
         judge = self.judge(texts)
-        data = {row.key: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
+        data = {row.name: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
         from models.loading import clear_cache
 
         clear_cache()  # from here on each stage loads its own copy of the strong model; keep one in memory
         plain = self.messages("strong-base", self.eval)
         for row in self.rows:
-            evals[row.key] = self.trained_texts(row, data[row.key], plain)
+            evals[row.name] = self.trained_texts(row, data[row.name], plain)
 
         judged = self.llm_judge(evals) if cfg.judge else None  # {"judge": name, "scores": ...}
         return self.step("report", lambda: write_report(self, evals, judge, {k: len(d) for k, d in data.items()}, judged),

@@ -1,9 +1,10 @@
 """Defaults that fit together: a Generate run with the tab's defaults produces every side the default
-pair plan needs, with the params of the shipped seed answers, so all of them are reused; Train's
-default strategies are the plan's sides; generate and evaluate share one token limit."""
+recipe's pair plan needs, with the params of the shipped seed answers, so all of them are reused; Train's
+default strategies are among them; generate and evaluate share one token limit."""
 
 from feedback import seed
-from feedback.pair_plan import DEFAULT_PLAN, PLANS
+from feedback.pair_plan import PLANS
+from feedback.recipes import DEFAULT_RECIPE, RECIPES
 from models.gen_params import DEFAULT_MAX_NEW_TOKENS, GenParams
 from models.generate_spec import make_job, output_params
 from storage import outputs
@@ -13,8 +14,8 @@ from training.config import TrainConfig
 from ui.generate_tab import PLAN_STRATEGIES
 
 
-def test_default_strategies_cover_the_default_plan_and_train_uses_its_sides():
-    assert {side for pair in PLANS[DEFAULT_PLAN].pairs for side in pair} <= set(PLAN_STRATEGIES)
+def test_default_strategies_cover_the_default_recipes_plan_and_train_uses_them():
+    assert {side for pair in PLANS[RECIPES[DEFAULT_RECIPE].plan].pairs for side in pair} <= set(PLAN_STRATEGIES)
     assert "strong-base" in PLAN_STRATEGIES
     assert {TrainConfig().refined_strategy, TrainConfig().weak_strategy} <= set(PLAN_STRATEGIES)
 

@@ -50,7 +50,7 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
     texts["weak-opening"], verdicts["weak-opening vs strong-base"] = ["o1", "o2"], [{"prefers_a": False}, {"prefers_a": True}]
     opening = voted_examples(prompts, texts, verdicts, "opening")
     assert [(e["chosen"], e["rejected"]) for e in opening] == [("s1", "o1"), ("o2", "s2")]
-    assert {r.key for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft",
+    assert {r.name for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft",
                                         "sft-restyle", "dpo-restyle-sft", "sft-opening", "dpo-opening-sft",
                                         "sft-ask-to-improve", "sft-infer-and-respond"}
     config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-concept-sft"], "cpu")
@@ -175,7 +175,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     seen = []
     result = experiment.run_experiment(cfg, settings, store, progress=lambda i, n, msg: seen.append((i, n, msg)))
     names = [r["name"] for r in result["rows"]]
-    assert names == ["weak model", "strong base", "strong instructed", "forced opening"] + [r.key for r in TRAINED]
+    assert names == ["weak model", "strong base", "strong instructed", "forced opening"] + [r.name for r in TRAINED]
     for r in result["rows"]:
         assert 0.0 <= r["repetition"]["mean"] <= 1.0
     for r in result["rows"]:
@@ -190,11 +190,11 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     assert "- Generation stages by device/dtype: cpu/" in text
     assert "- Train-prompt texts the rows learn from (same scorers): weak concept " in text
     assert [(d["refined"], d["naive"]) for d in result["differences"]] == (
-        [(r.key, r.baseline) for r in TRAINED if r.baseline] + [(r.key, "forced-opening") for r in TRAINED if r.plan])
+        [(r.name, r.baseline) for r in TRAINED if r.baseline] + [(r.name, "forced-opening") for r in TRAINED if r.plan])
     assert all(0 < d[axis]["p_holm"] <= 1 for d in result["differences"] for axis in ("concept", "content"))
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     for row in TRAINED:
-        assert (out / "adapters" / row.key / "adapter" / "adapter_config.json").is_file()
+        assert (out / "adapters" / row.name / "adapter" / "adapter_config.json").is_file()
     judge = json.loads((out / "stages" / "judge.json").read_text())
     assert judge["annotator"].startswith(spec) and set(judge["concept_p"]) == set(judge["verdicts"])  # the judge annotator read every matchup
     assert len(judge["verdicts"]) == 5 and all(len(v) == 6 for v in judge["verdicts"].values())
@@ -256,7 +256,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     # judged after the fact: the same folder, every stage cached but the LLM judge's, columns in the report
     judged = experiment.run_experiment(dataclasses.replace(cfg, judge=spec), settings, store)
     scores = json.loads((out / "stages" / "llm-judge.json").read_text())["scores"]
-    assert set(scores) == {"weak", "strong-base", "strong-instructed", "forced-opening", *(row.key for row in TRAINED)}
+    assert set(scores) == {"weak", "strong-base", "strong-instructed", "forced-opening", *(row.name for row in TRAINED)}
     assert all(len(v["concept"]) == len(v["content"]) == 2 for v in scores.values())
     assert all(0.0 <= r["judge_concept"]["mean"] <= 1.0 for r in judged["rows"])
     # the tiny judge was never calibrated on label pairs: no judge column, and the setup line says why
@@ -281,7 +281,7 @@ def test_a_validation_run_scores_held_out_train_prompts_and_runs_only_the_rows_a
     train = tasks.list_prompts(store, "tiny-general", "train")
     assert [p["id"] for p in runner.train] == [p["id"] for p in train[:4]]
     assert [p["id"] for p in runner.eval] == [p["id"] for p in train[4:6]]  # never the eval split
-    assert [r.key for r in runner.rows] == ["sft-weak", "dpo-refined"]
+    assert [r.name for r in runner.rows] == ["sft-weak", "dpo-refined"]
     assert runner.plan[-5:] == ["train-sft-weak", "sft-weak-eval", "train-dpo-refined", "dpo-refined-eval", "report"]
     with pytest.raises(UserError, match="train prompts after the first"):
         Runner(ExperimentConfig(task=tiny_task, n_train=5, n_eval=2, n_icl=2, validation=True, out=str(tmp_path)).resolved(settings),
@@ -446,27 +446,6 @@ def test_judge_scores_of_a_stage_without_row_keys_are_reused_only_when_its_key_m
     assert reusable_scores(old, "judge (int8)", more, ids, {}) == scores  # a new row: the old ones are reused
     assert reusable_scores(old, "judge", more, ids, {}) == {}  # another judge (precision)
     assert reusable_scores(old, "judge (int8)", {**more, "weak": ["other"]}, ids, {}) == {}  # other answers
-
-
-def test_the_readmes_train_flags_for_dpo_opening_sft_are_the_rows_settings():
-    """The guide's (docs/guide.md) train flags for the dpo-opening-sft row parse to the row's own settings."""
-    import re
-    import shlex
-    from pathlib import Path
-
-    import app
-    from training import config as train_config
-
-    readme = (Path(__file__).resolve().parent.parent / "docs" / "guide.md").read_text()
-    flags = re.search(r"dpo-opening-sft row trains on opening-plan votes with\s+`([^`]+)`", readme).group(1)
-    args = app.build_parser().parse_args(["train", "--task", "pirate", "--method", "dpo", *shlex.split(flags)])
-    typed = train_config.from_args(args).to_dict()
-    row = ROWS["dpo-opening-sft"]
-    want = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), row, "cpu").to_dict()
-    for key in ("loss_type", "loss_weights", "label_smoothing", "lora_r", "lora_alpha", "max_steps", "learning_rate"):
-        assert typed[key] == want[key], key
-    assert typed["min_agreement"] == row.min_agreement == 1.0
-    assert (want["batch_size"], want["max_length"], want["gradient_checkpointing"]) == (4, 384, True)  # the guide's "also"
 
 
 def test_a_judge_column_is_shown_only_where_its_pairwise_auc_reaches_080(tmp_path):

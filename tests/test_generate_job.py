@@ -297,16 +297,15 @@ def test_generate_tab_schedules_pairs(ui_app):
     assert len(made) == 3 and all(p["votes_wanted"] == 1 for p in made)
 
 
-def test_generate_tab_schedules_the_refined_plan_with_the_form_as_it_opens(ui_app):
-    """The Pairs choice opens on the refined plan: icl-refine against strong-base and against weak."""
+def test_generate_tab_schedules_the_default_recipes_pairs_with_the_form_as_it_opens(ui_app):
+    """The pairs choice opens on the default recipe's plan (dpo-concept-sft: icl-refine against strong-base)."""
     from ui.generate_tab import PAIR_CHOICES
 
     url, store = ui_app
     task = task_store.get_task(store, "toy")
     for prompt in task_store.list_prompts(store, task["prompt_set"]):
         outputs.add_output(store, task["id"], prompt["id"], "m-strong", "strong-base", {}, 0, f"Plain {prompt['text']}")
-    assert PAIR_CHOICES[0].startswith("refined plan")
+    assert PAIR_CHOICES[0] == "dpo-concept-sft: icl-refine vs strong-base"
     message = ui_client(url, "res").predict("toy", PAIR_CHOICES[0], "icl-refine", "weak", 40, "all", None, api_name="/generate_pairs")
-    # the fixture already paired icl-refine with weak on every prompt: the plan adds the concept pairs
     made = [p for p in pairs.list_pairs(store, task["id"]) if p["batch"] == "icl-refine vs strong-base"]
-    assert made and "icl-refine vs strong-base: created" in message and "icl-refine vs weak: created 0 pairs" in message
+    assert made and "icl-refine vs strong-base: created" in message and "icl-refine vs weak" not in message

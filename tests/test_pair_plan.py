@@ -2,7 +2,8 @@
 
 import pytest
 
-from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe, plan_pairs
+from feedback.pair_plan import PLANS, describe, plan_pairs
+from feedback.recipes import DEFAULT_RECIPE, RECIPES
 from models.strategies import STRATEGIES
 from storage.errors import UserError
 
@@ -17,8 +18,8 @@ def test_each_plan_pairs_two_different_generated_strategies(name):
     assert describe(name) == f"{name}: " + ", ".join(f"{a} vs {b}" for a, b in pairs)
 
 
-def test_the_default_plan_contrasts_the_concept_at_equal_content():
-    assert ("icl-refine", "strong-base") in plan_pairs(DEFAULT_PLAN)
+def test_the_default_recipes_plan_contrasts_the_concept_at_equal_content():
+    assert ("icl-refine", "strong-base") in plan_pairs(RECIPES[DEFAULT_RECIPE].plan)
 
 
 def test_an_unknown_plan_names_the_known_ones():

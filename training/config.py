@@ -122,8 +122,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     confargs.add_arguments(parser, TrainConfig, "tc_", "training settings (TrainConfig; also settable in --config FILE.toml)")
 
 
-def from_args(args: argparse.Namespace, toml_path: str | Path | None = None) -> TrainConfig:
-    """The config given by defaults, then the TOML file, then the flags the user typed."""
-    values = TrainConfig.from_toml(toml_path).to_dict() if toml_path else {}
+def from_args(args: argparse.Namespace, toml_path: str | Path | None = None, base: dict | None = None) -> TrainConfig:
+    """The config given by defaults, then `base` (a recipe's settings), then the TOML file, then the flags the user typed."""
+    values = dict(base or {})
+    if toml_path:
+        TrainConfig.from_toml(toml_path)  # refuses unknown keys and bad values, naming the file's problem
+        data = confargs.read_toml(toml_path)
+        values.update(data.get("train", data))
     values.update(confargs.typed_flags(args, TrainConfig, "tc_"))
     return TrainConfig.from_dict(values).validate()

@@ -22,6 +22,8 @@ from storage.db import Store
 from training import config as train_config
 from training import methods
 from training.config import TrainConfig
+from training.recipe_config import NO_RECIPE, recipe_method_and_config, recipe_record, recipe_text
+from feedback.recipes import DEFAULT_RECIPE, RECIPES
 from jobs import JobContext, handler
 
 
@@ -30,16 +32,17 @@ def version_name(task_name: str, method: str, job_id: int | None) -> str:
     return f"{task_name}-{method}-{job_id}" if job_id is not None else f"{task_name}-{method}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def job_params(task: str, method: str, config: TrainConfig) -> dict:
-    """The params of a train job (what `train` enqueues and the handler reads)."""
+def job_params(task: str, method: str, config: TrainConfig, recipe: dict | None = None) -> dict:
+    """The params of a train job (what `train` enqueues and the handler reads); `recipe`: recipe_config.recipe_record's."""
     methods.get(method)  # UserError naming the choices
-    return {"task": task, "method": method, "config": config.validate().to_dict()}
+    return {"task": task, "method": method, "config": config.validate().to_dict(), **({"recipe": recipe} if recipe else {})}
 
 
-def enqueue(store: Store, task: str, method: str, config: TrainConfig, created_by: str | None = None) -> int:
+def enqueue(store: Store, task: str, method: str, config: TrainConfig, created_by: str | None = None,
+            recipe: dict | None = None) -> int:
     """Check the task exists and queue a train job; returns its id."""
     task_store.get_task(store, task)
-    return jobs.enqueue(store, "train", job_params(task, method, config), created_by=created_by)
+    return jobs.enqueue(store, "train", job_params(task, method, config, recipe), created_by=created_by)
 
 
 def _fixed_examples(workdir, build) -> tuple[list[dict], dict]:
@@ -99,11 +102,11 @@ def train_and_register(store: Store, settings, params: dict, workdir, job_id: in
     if register:
         model_id = model_store.register_adapter(
             store, name, base_spec=spec, path=str(adapter_dir), method=method, config=config.to_dict(),
-            data_snapshot=snap, metrics=metrics, job_id=job_id, task_id=task["id"],
+            data_snapshot=snap, metrics=metrics, job_id=job_id, task_id=task["id"], recipe=params.get("recipe"),
         )
         log(f"registered model version {name} ({adapter_dir})")
     return {
-        "model": name, "model_id": model_id, "adapter_dir": str(adapter_dir), "global_step": result.global_step,
+        "model": name, "model_id": model_id, "adapter_dir": str(adapter_dir), "recipe": params.get("recipe", {}), "global_step": result.global_step,
         "resumed_from_step": result.resumed_from_step, "device": result.device, "dtype": result.dtype, "metrics": metrics, "data": {k: snap[k] for k in ("n", "hash")},
     }
 
@@ -158,9 +161,13 @@ def run_job(ctx: JobContext) -> dict:
 
 
 def cli(parser) -> None:
-    """`train --task T --method M [flags] [--config FILE] [--wait]` (`jobs list|cancel` follows and stops it)."""
+    """`train --task T [--recipe R] [--method M] [flags] [--config FILE] [--wait]` (`jobs list|cancel` follows and stops it)."""
     parser.add_argument("--task", required=True, help="task whose feedback or outputs to train on")
-    parser.add_argument("--method", choices=methods.NAMES, default="dpo", help="training method (default dpo)")
+    parser.add_argument("--recipe", choices=[*RECIPES, NO_RECIPE], default=DEFAULT_RECIPE,
+                        help=f"the recipe's method and settings (default {DEFAULT_RECIPE}, the best measured on the validation "
+                        f"split; see docs/guide.md); --config and flags change them and the version records what changed; "
+                        f"{NO_RECIPE}: TrainConfig's defaults")
+    parser.add_argument("--method", choices=methods.NAMES, help="training method (default: the recipe's; dpo without one)")
     parser.add_argument("--config", dest="train_config", metavar="FILE", help="TOML file of TrainConfig settings (flags override it)")
     parser.add_argument("--wait", action="store_true", help="run or await the job here, with a progress bar")
     parser.add_argument("--direct", action="store_true",
@@ -173,11 +180,14 @@ def run(args) -> int:
     """Queue a train job (or run it here with --wait, or in this process with --direct)."""
     store = Store(args.settings.db_path)
     try:
-        config = train_config.from_args(args, args.train_config)
+        own_method, own = ("dpo", TrainConfig()) if args.recipe == NO_RECIPE else recipe_method_and_config(args.recipe)
+        config = train_config.from_args(args, args.train_config, base=own.to_dict())
+        method = args.method or own_method
+        recipe = recipe_record(args.recipe, method, config)
         if args.direct or int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            return _run_direct(store, args.settings, args.task, args.method, config)
-        job_id = enqueue(store, args.task, args.method, config, created_by=os.environ.get("USER"))
-        print(f"queued train job {job_id}: {args.method} on {args.task}")
+            return _run_direct(store, args.settings, args.task, method, config, recipe)
+        job_id = enqueue(store, args.task, method, config, created_by=os.environ.get("USER"), recipe=recipe)
+        print(f"queued train job {job_id}: {method} on {args.task}" + (f", recipe {recipe_text(recipe)}" if recipe else ""))
         if args.wait:
             return _wait(store, args.settings, job_id)
         print("a running worker picks it up (python app.py worker, or serve); follow it with python app.py jobs list")
@@ -186,13 +196,13 @@ def run(args) -> int:
         store.close()
 
 
-def _run_direct(store: Store, settings, task: str, method: str, config: TrainConfig) -> int:
+def _run_direct(store: Store, settings, task: str, method: str, config: TrainConfig, recipe: dict) -> int:
     """Train in this process (every rank under accelerate); only the main process registers."""
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
     state = PartialState()
-    params = job_params(task, method, config)
+    params = job_params(task, method, config, recipe)
     # one name for all processes (the main one's clock), and a fresh working directory per run
     name = broadcast_object_list([version_name(task, method, None)])[0]
     workdir = settings.jobs_dir / f"direct-{name}"

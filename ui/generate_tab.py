@@ -10,7 +10,8 @@ import html
 
 import gradio as gr
 
-from feedback.pair_plan import DEFAULT_PLAN, PLANS, describe
+from feedback.pair_plan import PLANS
+from feedback.recipes import DEFAULT_RECIPE, RECIPES, voting_recipes
 from feedback.scheduling import schedule_pairs, schedule_plan, summary_line
 from storage import jobs, outputs
 from storage import tasks as task_store
@@ -26,12 +27,12 @@ GENERATED = [n for n, s in STRATEGIES.items() if s.role in ("weak", "strong")]
 SIDES = [n for n in STRATEGIES if n != "model"]
 CUSTOM_SIDES = "the two sides below"
 ALL_SPLITS = "all"  # the split choice that means every prompt of the set
-# the default plan first: what "Create pairs" does with the form as it opens
-# Generate's default strategies are the sides of the default pair plan, so "Create pairs" right after
-# a default generate run has both sides of every pair (and reuses the shipped seeds: same strategies, limit).
-PLAN_STRATEGIES = [n for n in GENERATED if any(n in pair for pair in PLANS[DEFAULT_PLAN].pairs)]
-PAIR_CHOICES = [f"{name} plan ({describe(name).split(': ', 1)[1]})" for name in sorted(PLANS, key=lambda n: n != DEFAULT_PLAN)] + [CUSTOM_SIDES]
-
+# Generate's default strategies are the weak teacher's (icl-refine's examples, the weak side of naive pairs) and
+# the sides of the default recipe's pair plan, so "Create pairs" right after a default generate run has both
+# sides of every pair (and reuses the shipped seeds: same strategies, limit).
+PLAN_STRATEGIES = [n for n in GENERATED if STRATEGIES[n].role == "weak" or any(n in pair for pair in PLANS[RECIPES[DEFAULT_RECIPE].plan].pairs)]
+# "Create pairs" schedules a recipe's pair plan, the default recipe first, or two sides given below
+PAIR_CHOICES = [f"{name}: " + ", ".join(f"{a} vs {b}" for a, b in PLANS[RECIPES[name].plan].pairs) for name in voting_recipes()] + [CUSTOM_SIDES]
 
 def _task_names(ctx) -> list[str]:
     return [t["name"] for t in task_store.list_tasks(ctx.store)]
@@ -78,13 +79,12 @@ def build(ctx) -> None:
     timer = gr.Timer(POLL_S, active=False)
 
     gr.Markdown(
-        "### Schedule pairs for annotation\nOnly prompts where both sides have an output; identical texts are skipped. "
-        "The refined plan asks annotators about the concept (icl-refine vs strong-base) and the content "
-        "(icl-refine vs weak); the naive plan compares weak with strong-base."
+        "### Schedule pairs for annotation\nThe pairs a recipe trains on (the Train tab's recipe; the default first). "
+        "Only prompts where both sides have an output; identical texts are skipped."
     )
     with gr.Row():
         pair_task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task")
-        pair_plan = gr.Radio(PAIR_CHOICES, value=PAIR_CHOICES[0], label="Pairs")
+        pair_plan = gr.Dropdown(PAIR_CHOICES, value=PAIR_CHOICES[0], label="Recipe's pairs")
         side_a = gr.Dropdown(SIDES, value="icl-refine", allow_custom_value=True, label="A (strategy or model:<version>; with the two sides below)")
         side_b = gr.Dropdown(SIDES, value="weak", allow_custom_value=True, label="B")
     with gr.Row():
@@ -157,7 +157,8 @@ def build(ctx) -> None:
             if plan == CUSTOM_SIDES:
                 results = [{"a": a, "b": b, **schedule_pairs(ctx.store, task_name, a, b, n_value, split_value, votes_value)}]
             else:
-                results = schedule_plan(ctx.store, task_name, plan.split()[0], n_value, split_value, votes_value)
+                recipe = RECIPES.get(plan.split(":")[0], hint="pick one from the list")
+                results = schedule_plan(ctx.store, task_name, recipe.plan, n_value, split_value, votes_value)
         total = sum(len(r["created"]) for r in results)
         return f"Created **{total}** pairs.\n\n" + "\n".join(f"- {summary_line(r)}" for r in results)
 
