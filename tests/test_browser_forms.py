@@ -4,7 +4,9 @@ keyboard vote on screen."""
 
 import pytest
 
+from feedback.recipes import DEFAULT_RECIPE
 from storage import jobs
+from storage.outputs import add_output
 from storage.evaluations import add_evaluation
 from storage.models import register_adapter
 from storage import tasks as task_store
@@ -81,7 +83,10 @@ def test_annotator_page_load_and_forms_leave_no_traceback(browser, tmp_path, cap
 
 def test_researcher_opens_every_tab_and_submits_every_form_with_its_defaults(browser, tmp_path, capfd):  # noqa: F811
     with running_app(tmp_path / "home", n_pairs=8) as (url, store):
-        make_pairs(store, task_store.get_task(store, "toy")["id"], 2, split="eval")  # something to evaluate on
+        toy = task_store.get_task(store, "toy")
+        make_pairs(store, toy["id"], 2, split="eval")  # something to evaluate on
+        for prompt in task_store.list_prompts(store, toy["prompt_set"], "train"):  # the default recipe's other side
+            add_output(store, toy["id"], prompt["id"], "m-strong", "strong-base", {}, 0, f"Plain {prompt['text']}")
         page = browser.new_page(viewport=SCREEN)
         sign_in(page, url, "res")
         click(page, "Next pair (Enter after the reveal)", "Annotate: next pair")
@@ -105,8 +110,12 @@ def test_researcher_opens_every_tab_and_submits_every_form_with_its_defaults(bro
         # each empty plot says why it is empty, inside its box (a fixed plot height once cut the caption off)
         assert page.get_by_text("Nothing yet: start a training job or pick one above.").locator("visible=true").count() == 3
         assert captions_inside_their_plots(page) == [True, True, True]
+        # the form opens on the default recipe and shows its settings; started as it is, the job records it unchanged
+        assert page.get_by_text(f"{DEFAULT_RECIPE}: dpo on votes on icl-refine vs strong-base").count() == 1
+        assert "loss_weights 1,64" in page.locator("#refinery-train-recipe").inner_text()
         click(page, "Start training")
         page.wait_for_selector("text=Job 2", timeout=30_000)
+        assert jobs.get(store, 2)["params"]["recipe"] == {"name": DEFAULT_RECIPE, "changed": {}}
         page.wait_for_selector("text=Nothing yet: loss appears from the first logged step.", timeout=30_000)
         click(page, "Cancel job", "Train: cancel a queued job")
         page.wait_for_selector("text=ended (cancelled) without logging loss", timeout=30_000)

@@ -47,9 +47,9 @@ def test_training_on_a_held_out_split_warns(store):
 def test_train_tab_refuses_a_job_without_data_at_once(tmp_path):
     from tests.fixtures_app import running_app, signed_in
 
-    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", 0.1, -1.0, 8, 256, True]
+    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", "", 0.1, -1.0, 8, 256, True]
     with running_app(tmp_path / "home") as (url, store):
         researcher = signed_in(url, "res")
-        status = researcher.predict("toy", "dpo", *form, None, api_name="/train_start")[1]
+        status = researcher.predict("toy", "none", "dpo", *form, None, api_name="/train_start")[1]
         assert "Not started:</b> nothing to train on" in status and "collect votes" in status
         assert jobs.list_jobs(store, kind="train") == []

@@ -36,10 +36,11 @@ def test_evaluation_rows_and_scatter_points():
         stat(3, "qwen", "strong-base", 0.1, 0.9, details={"judge": "smollm2-135m", "judge_concept": {"mean": 0.4, "lo": 0.3, "hi": 0.5},
                                                           "judge_content": {"mean": 0.8, "lo": 0.7, "hi": 0.9}}),
     ]
-    rows = results.evaluation_rows(evals)
-    assert rows[0][7] == "0.40 [0.30, 0.50] / 0.80 [0.70, 0.90] (smollm2-135m)" and rows[1][7] == ""
-    assert [r[:2] for r in rows] == [["qwen", "strong-base"], ["qwen", "strong-instructed"], ["v1", "model:v1"]]
-    assert rows[0][3] == "0.10 [0.00, 0.20]" and rows[1][6] == "experiment" and rows[0][6] == "job 1"
+    rows = results.evaluation_rows(evals, {"v1": "dpo-concept-sft (changed: max_steps 8)"})
+    assert rows[0][8] == "0.40 [0.30, 0.50] / 0.80 [0.70, 0.90] (smollm2-135m)" and rows[1][8] == ""
+    assert [r[:3] for r in rows] == [["qwen", "", "strong-base"], ["qwen", "", "strong-instructed"],
+                                     ["v1", "dpo-concept-sft (changed: max_steps 8)", "model:v1"]]
+    assert rows[0][4] == "0.10 [0.00, 0.20]" and rows[1][7] == "experiment" and rows[0][7] == "job 1"
     points = results.scatter_rows(evals)
     assert [p["name"] for p in points] == ["v1", "qwen (strong-instructed)", "qwen"]
     fig = results.ranking_figure([{"item": "a", "theta": 0.5, "lo": 0.1, "hi": 0.9, "n": 3}, {"item": "b", "theta": -0.5, "lo": -1, "hi": 0, "n": 3}], "t")

@@ -102,14 +102,13 @@ def test_accelerate_launch_runs_direct_training(settings, store, tiny_model_dir)
 
 
 def test_train_tab_queues_and_cancels(tmp_path):
-    from gradio_client.exceptions import AppError
 
     from tests.fixtures_app import running_app, signed_in
 
-    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", 0.1, -1.0, 8, 256, True]
+    form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", "", 0.1, -1.0, 8, 256, True]
     with running_app(tmp_path / "home") as (url, store):
         researcher = signed_in(url, "res")
-        researcher.predict("toy", "sft-weak", *form, None, api_name="/train_start")  # watched job last
+        researcher.predict("toy", "none", "sft-weak", *form, None, api_name="/train_start")  # watched job last
         (job,) = jobs.list_jobs(store, kind="train")
         config = TrainConfig.from_dict(job["params"]["config"])
         assert (config.max_steps, config.batch_size, config.lora_r, config.max_length) == (3, 2, 4, 256)
@@ -118,9 +117,17 @@ def test_train_tab_queues_and_cancels(tmp_path):
         researcher.predict(job["id"], api_name="/train_cancel")
         assert jobs.get(store, job["id"])["status"] == "cancelled"
         # said in the status above the watched job's, which stays (a raised error would clear it)
-        watched, status = researcher.predict("toy", "dpo", *form[:14], 0.6, *form[15:], job["id"], api_name="/train_start")[:2]
+        watched, status = researcher.predict("toy", "none", "dpo", *form[:15], 0.6, *form[16:], job["id"], api_name="/train_start")[:2]
         assert "Not started:" in status and "label_smoothing must be below 0.5" in status and f"Job {job['id']}" in status
         assert len(jobs.list_jobs(store, kind="train")) == 1
+        # a recipe fills the method and the form; starting with one records it, and a changed field as changed
+        note, method, *values = researcher.predict("sft-weak", api_name="/train_recipe")
+        assert method == "sft-weak" and "sft-weak: sft-weak on weak outputs" in note and values[7] == 1e-3  # its rate
+        values[0] = ""  # the model field keeps what was typed (skipped by the handler)
+        values[10] = 8  # batch_size
+        researcher.predict("toy", "sft-weak", method, *values, None, api_name="/train_start")
+        started = jobs.list_jobs(store, kind="train")[0]
+        assert started["params"]["recipe"] == {"name": "sft-weak", "changed": {"batch_size": 8}}
 
 
 def test_status_before_the_first_step_says_what_is_being_prepared(settings, store, tiny_model_dir, tmp_path):

@@ -13,15 +13,17 @@ import gradio as gr
 from feedback import ranking
 from feedback.before_after import queue_before_after
 from storage import evaluations as eval_store
+from storage import models as model_store
 from storage import tasks as task_store
 from study import evaluate_job, report
 from models.gen_params import DEFAULT_MAX_NEW_TOKENS
+from training.recipe_config import recipe_text
 from storage import jobs
 from ui import fields, job_view
 from ui.figures import empty_figure
 from ui.auth import refuse, require, user_errors
 
-EVAL_COLUMNS = ["model", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source", "LLM judge concept / content"]
+EVAL_COLUMNS = ["model", "recipe", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source", "LLM judge concept / content"]
 WIN_COLUMNS = ["base", "version", "version wins [95% CI]", "votes", "wins / ties / losses"]
 RANK_COLUMNS = ["rank", "strategy [model]", "strength [95% CI]", "comparisons"]
 EVAL_STRATEGIES = ["strong-base", "strong-instructed", "weak"]
@@ -40,12 +42,13 @@ def _judged(details: dict) -> str:
     return " / ".join("n/a" if s is None else _interval(s["mean"], s["lo"], s["hi"]) for s in stats) + f" ({details['judge']})"
 
 
-def evaluation_rows(evaluations: list[dict]) -> list[list]:
-    """Table rows of the latest evaluation per (model, strategy), strong-base first within a model."""
+def evaluation_rows(evaluations: list[dict], recipes: dict[str, str] | None = None) -> list[list]:
+    """Table rows of the latest evaluation per (model, strategy), strong-base first within a model; `recipes`: a
+    trained version's recipe by its name (training.recipe_config.recipe_text)."""
     ordered = sorted(evaluations, key=lambda e: (e["model"], e["strategy"] != "strong-base", e["strategy"]))
     return [
         [
-            e["model"], e["strategy"], e["n"],
+            e["model"], (recipes or {}).get(e["model"], ""), e["strategy"], e["n"],
             _interval(e["concept_mean"], e["concept_lo"], e["concept_hi"]),
             _interval(e["content_mean"], e["content_lo"], e["content_hi"]),
             e["created_at"], "experiment" if e["details"].get("experiment") else f"job {e['job_id']}",
@@ -130,7 +133,7 @@ def task_view(ctx, task_name: str) -> dict:
     ranked = ranking.bradley_terry(ranking.comparisons_from_votes(votes), n_boot=N_BOOT)
     return {
         "notes": notes_html(ctx.store, task, evaluations),
-        "evaluations": evaluation_rows(evaluations),
+        "evaluations": evaluation_rows(evaluations, {m["name"]: recipe_text(m["recipe"]) for m in model_store.list_models(ctx.store, kind="adapter")}),
         "scatter": (report.scatter_figure(scatter_rows(evaluations), f"{task_name}: concept vs content (eval split)") if evaluations
                     else empty_figure("Nothing yet: no model is evaluated on this task. Queue one under 'Evaluate a model'.")),
         "before_after": before_after_rows(votes),

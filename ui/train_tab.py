@@ -14,6 +14,8 @@ from storage import tasks as task_store
 from training import train_job
 from training import data_check, methods
 from training.config import TrainConfig
+from training.recipe_config import NO_RECIPE, recipe_method_and_config, recipe_record, recipe_text
+from feedback.recipes import DEFAULT_RECIPE, RECIPES
 from models.strategies import STRATEGIES
 from ui.auth import allowed, current_user, refuse, require, user_errors
 from ui.figures import line_plot
@@ -21,8 +23,13 @@ from ui.job_view import progress_html
 
 POLL_S = 2.0  # how often the watched job's progress and plots refresh
 PLOTS = (("loss", "Loss"), ("rewards/margins", "Reward margin (chosen - rejected)"), ("rewards/accuracies", "Reward accuracy"))
-VERSION_COLUMNS = ["name", "task", "method", "base", "examples", "steps", "loss", "reward acc.", "reward margin", "created"]
-DEFAULTS = TrainConfig()
+VERSION_COLUMNS = ["name", "task", "recipe", "method", "base", "examples", "steps", "loss", "reward acc.", "reward margin", "created"]
+RECIPE_CHOICES = [DEFAULT_RECIPE, *(n for n in RECIPES if n != DEFAULT_RECIPE), NO_RECIPE]
+# the form's fields by TrainConfig key; "empty" shows where a config value means "the default"
+FORM_KEYS = ["model", "min_agreement", "exclude_failed_gold", "split", "refined_strategy", "weak_strategy", "max_examples",
+             "learning_rate", "num_train_epochs", "max_steps", "batch_size", "lora_r", "loss_type", "loss_weights", "beta",
+             "label_smoothing", "save_steps", "max_length", "gradient_checkpointing"]
+EMPTY = {"learning_rate": 0.0, "max_steps": -1, "label_smoothing": -1.0}
 STRATEGY_NAMES = [n for n in STRATEGIES if n != "model"]  # the stored outputs' strategy names
 
 
@@ -59,13 +66,30 @@ def version_rows(store) -> list[list]:
     for m in model_store.list_models(store, kind="adapter"):
         met, snap = m["metrics"], m["data_snapshot"]
         rows.append([
-            m["name"], names.get(m["task_id"], ""), m["method"] or "", m["base_spec"],
+            m["name"], names.get(m["task_id"], ""), recipe_text(m.get("recipe") or {}), m["method"] or "", m["base_spec"],
             snap.get("n", ""), met.get("global_step", ""), num(met.get("train_loss", met.get("loss"))),
             num(met.get("rewards/accuracies")), num(met.get("rewards/margins")), m["created_at"],
         ])
     if not rows:  # an empty table says why it is empty
         return [["(no trained versions yet: start training above)"] + [""] * (len(VERSION_COLUMNS) - 1)]
     return list(reversed(rows))
+
+
+def recipe_form(name: str) -> tuple[str, TrainConfig, str]:
+    """(method, config, what the recipe is and sets, in Markdown) of a recipe choice (NO_RECIPE: dpo, the defaults)."""
+    if name == NO_RECIPE:
+        return "dpo", TrainConfig(), "No recipe: TrainConfig's defaults (the robust DPO loss at rank 8, the method's rate)."
+    method, config = recipe_method_and_config(name)
+    recipe = RECIPES[name]
+    settings = ", ".join(f"{k} {v}" for k, v in recipe.settings().items())
+    return method, config, html.escape(f"{recipe.describe()}. Settings: {settings}. Change any field below: the version "
+                                       "records the change.")
+
+
+def form_value(key: str, config: TrainConfig):
+    """What the form shows for a config value: empty where the value means the default."""
+    value = getattr(config, key)
+    return None if EMPTY.get(key) == value else value
 
 
 def config_from_form(values: dict) -> TrainConfig:
@@ -80,39 +104,43 @@ def build(ctx) -> None:
     tasks = [t["name"] for t in task_store.list_tasks(store)]
     gr.Markdown("### Train the strong model\nDPO on annotators' preferences, or the paper's SFT baselines; "
                 "runs in the background worker, resumes if the worker restarts.")
+    first_method, first, first_note = recipe_form(DEFAULT_RECIPE)
     with gr.Row():
         task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task", allow_custom_value=True)
-        method = gr.Radio(list(methods.NAMES), value="dpo", label="Method")
+        recipe = gr.Dropdown(RECIPE_CHOICES, value=DEFAULT_RECIPE, label="Recipe")
+        method = gr.Radio(list(methods.NAMES), value=first_method, label="Method")
         model = gr.Textbox(ctx.settings.strong_model, label="Model spec to train")
+    recipe_note = gr.Markdown(first_note, elem_id="refinery-train-recipe")
     with gr.Accordion("Data filters", open=False):
         with gr.Row():
-            min_agreement = gr.Slider(0, 1, value=DEFAULTS.min_agreement, step=0.05, label="Minimum annotator agreement (dpo)")
-            exclude_gold = gr.Checkbox(DEFAULTS.exclude_failed_gold, label="Exclude annotators failing gold checks")
-            split = gr.Radio(list(task_store.SPLITS), value=DEFAULTS.split, label="Prompt split")
+            min_agreement = gr.Slider(0, 1, value=first.min_agreement, step=0.05, label="Minimum annotator agreement (dpo)")
+            exclude_gold = gr.Checkbox(first.exclude_failed_gold, label="Exclude annotators failing gold checks")
+            split = gr.Radio(list(task_store.SPLITS), value=first.split, label="Prompt split")
         with gr.Row():
-            refined = gr.Dropdown(STRATEGY_NAMES, value=DEFAULTS.refined_strategy, allow_custom_value=True,
+            refined = gr.Dropdown(STRATEGY_NAMES, value=first.refined_strategy, allow_custom_value=True,
                                   label="Refined strategy (sft-refined, dpo-refined)")
-            weak = gr.Dropdown(STRATEGY_NAMES, value=DEFAULTS.weak_strategy, allow_custom_value=True,
+            weak = gr.Dropdown(STRATEGY_NAMES, value=first.weak_strategy, allow_custom_value=True,
                                label="Weak strategy (sft-weak, dpo-refined)")
-            max_examples = gr.Number(DEFAULTS.max_examples, label="Max examples (0 = all)", precision=0)
+            max_examples = gr.Number(first.max_examples, label="Max examples (0 = all)", precision=0)
     with gr.Accordion("Hyperparameters", open=False):
         with gr.Row():
             # empty means the default (config_from_form leaves it out), not a magic number
-            lr = gr.Number(None, label=f"Learning rate (empty: the method's, {methods.PREFERENCE_LR:g} DPO/KTO, {methods.SFT_LR:g} SFT)")
-            epochs = gr.Number(DEFAULTS.num_train_epochs, label="Epochs")
-            max_steps = gr.Number(None, label="Max steps (empty: the epochs decide)", precision=0)
-            batch = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0)
+            lr = gr.Number(form_value("learning_rate", first), label=f"Learning rate (empty: the method's, {methods.PREFERENCE_LR:g} DPO/KTO, {methods.SFT_LR:g} SFT)")
+            epochs = gr.Number(first.num_train_epochs, label="Epochs")
+            max_steps = gr.Number(form_value("max_steps", first), label="Max steps (empty: the epochs decide)", precision=0)
+            batch = gr.Number(first.batch_size, label="Batch size", precision=0)
         with gr.Row():
-            lora_r = gr.Number(DEFAULTS.lora_r, label="LoRA rank", precision=0)
-            loss_type = gr.Dropdown(["robust", "sigmoid", "ipo", "hinge"], value=DEFAULTS.loss_type, label="DPO loss", allow_custom_value=True)
-            beta = gr.Number(DEFAULTS.beta, label="DPO beta")
-            smoothing = gr.Number(None, label="Label smoothing (empty: the annotators' measured disagreement)")
+            lora_r = gr.Number(first.lora_r, label="LoRA rank", precision=0)
+            loss_type = gr.Dropdown(["robust", "sigmoid", "ipo", "hinge"], value=first.loss_type, label="DPO loss", allow_custom_value=True)
+            loss_weights = gr.Textbox(first.loss_weights, label="Loss weights (comma-separated; empty: all 1)")
+            beta = gr.Number(first.beta, label="DPO beta")
+            smoothing = gr.Number(form_value("label_smoothing", first), label="Label smoothing (empty: the annotators' measured disagreement)")
         with gr.Row():
-            save_steps = gr.Number(DEFAULTS.save_steps, label="Checkpoint every N steps", precision=0)
-            max_length = gr.Number(DEFAULTS.max_length, label="Max tokens per example", precision=0)
+            save_steps = gr.Number(first.save_steps, label="Checkpoint every N steps", precision=0)
+            max_length = gr.Number(first.max_length, label="Max tokens per example", precision=0)
             # on here, as in the committed experiment runs: a CPU without bf16 trains in fp32, whose
             # activations are what a 16 GB laptop runs out of; it costs about 30% more time
-            checkpointing = gr.Checkbox(True, label="Gradient checkpointing (less memory, ~30% slower)")
+            checkpointing = gr.Checkbox(first.gradient_checkpointing, label="Gradient checkpointing (less memory, ~30% slower)")
     data_note = gr.Markdown("", elem_id="refinery-train-data")  # how many examples the form's choices give (training/data_check.py)
     start = gr.Button("Start training", variant="primary")
     with gr.Row():
@@ -127,10 +155,8 @@ def build(ctx) -> None:
     versions = gr.Dataframe(headers=VERSION_COLUMNS, interactive=False, label="Trained adapters (pick one in the Demo tab to try it)")
 
     form = [model, min_agreement, exclude_gold, split, refined, weak, max_examples, lr, epochs, max_steps, batch, lora_r,
-            loss_type, beta, smoothing, save_steps, max_length, checkpointing]
-    keys = ["model", "min_agreement", "exclude_failed_gold", "split", "refined_strategy", "weak_strategy", "max_examples",
-            "learning_rate", "num_train_epochs", "max_steps", "batch_size", "lora_r", "loss_type", "beta", "label_smoothing",
-            "save_steps", "max_length", "gradient_checkpointing"]
+            loss_type, loss_weights, beta, smoothing, save_steps, max_length, checkpointing]
+    keys = FORM_KEYS
     views = [status, timer, *plots.values()]
 
     def show(job_id, note: str = "") -> dict:
@@ -174,9 +200,17 @@ def build(ctx) -> None:
             config = config_from_form({key: data[component] for component, key in zip(form, keys)})
             # refused here, at once, rather than failing in the worker after whatever is queued before it
             warnings = data_check.check(store, data[task], data[method], config)["warnings"]
-            job_id = train_job.enqueue(store, data[task], data[method], config, created_by=user["username"])
+            job_id = train_job.enqueue(store, data[task], data[method], config, created_by=user["username"],
+                                       recipe=recipe_record(data[recipe] or NO_RECIPE, data[method], config))
         note = f"Queued, with warnings: {'; '.join(warnings)}." if warnings else ""
         return {watched: gr.Dropdown(choices=job_choices(store), value=job_id), **show(job_id, note)}
+
+    def on_recipe(name, request: gr.Request):
+        # the form takes the recipe's method and settings; the model to train stays as typed
+        require(request, ctx, "researcher")
+        with user_errors():
+            chosen_method, config, note = recipe_form(name or NO_RECIPE)
+        return [note, chosen_method, *(gr.skip() if key == "model" else form_value(key, config) for key in keys)]
 
     def on_tick(job_id, request: gr.Request):
         # the job list's labels carry each job's status, and a job that ends adds a model version
@@ -221,7 +255,8 @@ def build(ctx) -> None:
     gr.context.Context.root_block.load(on_open, watched, [watched, versions, task, *views], api_visibility="private")
     gr.on([task.change, method.change, *(c.change for c in form[1:7])], on_form, {task, method, *form}, data_note,
           api_visibility="private")
-    start.click(on_start, {task, method, watched, *form}, [watched, *views], api_name="train_start")
+    recipe.input(on_recipe, recipe, [recipe_note, method, *form], api_name="train_recipe")
+    start.click(on_start, {task, recipe, method, watched, *form}, [watched, *views], api_name="train_start")
     watched.input(on_tick, watched, [watched, versions, *views], api_visibility="private")
     timer.tick(on_tick, watched, [watched, versions, *views], api_visibility="private")
     refresh.click(on_refresh, watched, [watched, versions, task, *views], api_name="train_refresh")
