@@ -102,7 +102,6 @@ def test_accelerate_launch_runs_direct_training(settings, store, tiny_model_dir)
 
 
 def test_train_tab_queues_and_cancels(tmp_path):
-
     from tests.fixtures_app import running_app, signed_in
 
     form = ["", 0.0, False, "train", "icl-refine", "weak", 0, 0.0, 1.0, 3, 2, 4, "robust", "", 0.1, -1.0, 8, 256, True]
