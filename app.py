@@ -35,6 +35,7 @@ COMMANDS: Registry[Command] = Registry("command", (
     Command("models", "models.models_cli", "list model specs and versions, install embedded models"),
     Command("generate", "models.generate_cli", "generate candidate outputs with named strategies"),
     Command("pairs", "feedback.scheduling", "schedule pairs of outputs for annotation"),
+    Command("pilot", "study.pilot", "dry-run a task: simulated weak annotators vote through the web app"),
     Command("train", "training.train_job", "train a LoRA adapter with DPO or SFT"),
     Command("evaluate", "study.evaluate_job", "score a model version on a task's eval split"),
     Command("scorers", "judging.scorers_cli", "calibrate the scorers (heuristic, LLM judge, length baseline) on hand labels and votes"),

@@ -6,8 +6,8 @@ Starts `app.py serve --no-worker` on a temporary data directory and a free port,
 2. --annotators annotators cast --votes votes each, all at once,
 3. with --during-training, a train job runs in a worker process while the same load is repeated.
 Each simulated annotator signs in (Gradio's /login, a session cookie) and calls the Annotate tab's
-JSON routes as the page does (ui/annotate_api.py): fetches a pair, "reads" for
---think seconds on average (people reading two answers take 10-60 s per vote; 5 s is
+JSON routes as the page does (ui/annotate_api.py; the client is study/annotate_client.py, the pilot's):
+fetches a pair, "reads" for --think seconds on average (people reading two answers take 10-60 s per vote; 5 s is
 a fast annotator; with no pause the run would measure the queue of a closed loop that no human
 crowd produces, not latency), votes, and with --retry-rate re-sends the same vote as a
 client would after a lost response. Prints votes stored / expected, duplicates, p50 and p99 vote
@@ -26,7 +26,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,6 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,23 +43,11 @@ from settings import Settings  # noqa: E402
 from storage import jobs, outputs, pairs, tasks  # noqa: E402
 from storage.db import Store, one  # noqa: E402
 from docblocks import replace as replace_block  # noqa: E402
+from study.annotate_client import AnnotatePage, free_port, start_app, stop_app  # noqa: E402
 from ui import serve  # noqa: E402
 
 TASK = "bench"
 PASSWORD = "bench-password"
-
-
-def vote_body(verdict: str) -> dict:
-    """The vote call's body as the page sends it for a verdict with no ratings and no better answer."""
-    ratings = {f"{side}_{kind}": None for side in ("left", "right") for kind in ("concept", "content")}
-    return {"task": TASK, "verdict": verdict, "correction": "", "ratings": ratings}
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -91,71 +77,13 @@ def seed_database(store: Store, n_pairs: int, usernames: list[str]) -> None:
         accounts.create_user(store, name, "annotator", PASSWORD)
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen:
-    """`app.py serve --no-worker` on the bench's data directory, logging to home/serve.log; returns once it answers."""
-    log = home / "serve.log"
-    with open(log, "w") as out:  # a file, not a pipe: a full pipe nobody reads would stall the server
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--home", str(home), "serve", "--port", str(port), "--no-worker"],
-            stdout=out, stderr=subprocess.STDOUT, text=True,
-        )
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the app exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/gradio_api/login_check", timeout=2).status_code in (200, 401):
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the app did not start within 180 s")
-
-
-class ApiSession:
-    """A signed-in browser-like session: a cookie, the pair on screen, and the Annotate tab's calls."""
-
-    def __init__(self, url: str, username: str, password: str):
-        self.http = httpx.Client(base_url=url, timeout=120)
-        self.pair_id = None
-        self.retries = 0
-        self.calls = 0
-        response = self.http.post("/login", data={"username": username, "password": password})
-        response.raise_for_status()
-
-    def call(self, name: str, body: dict) -> dict:
-        """Make an annotate call and return its answer; RuntimeError with the app's message on error.
-
-        A dropped connection is retried once, as the page does; the app must then not count the vote twice.
-        """
-        try:
-            return self._call(name, body)
-        except httpx.TransportError:
-            self.retries += 1
-            return self._call(name, body)
-
-    def _call(self, name: str, body: dict) -> dict:
-        self.calls += 1
-        posted = self.http.post(f"/refinery/annotate/{name}", json={**body, "pair_id": self.pair_id})
-        payload = posted.json()
-        if posted.status_code != 200 or "error" in payload:
-            raise RuntimeError(payload.get("error", payload))
-        self.pair_id = payload.get("pair_id", self.pair_id)
-        return payload
-
-    def close(self) -> None:
-        """Close the connection."""
-        self.http.close()
-
-
 def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float, seed: int, start: threading.Barrier,
              latencies: list[float], fetches: list[float], acks: list[tuple], errors: list[str], retries: list[int],
              calls: list[int]) -> None:
     """One simulated annotator: sign in, then fetch, pause, vote (sometimes twice) n_votes times."""
     rng = random.Random(seed)
     try:
-        client = ApiSession(url, name, PASSWORD)
+        client = AnnotatePage(url, name, PASSWORD)
     except Exception as err:  # noqa: BLE001 - reported in the summary
         errors.append(f"{name}: sign-in failed: {err}")
         start.wait()
@@ -164,7 +92,7 @@ def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float,
     for _ in range(n_votes):
         try:
             t0 = time.perf_counter()
-            shown = client.call("next", {"task": TASK})
+            shown = client.next(TASK)
             fetches.append(time.perf_counter() - t0)
             if shown["pair_id"] is None:
                 errors.append(f"{name}: ran out of pairs")
@@ -172,11 +100,11 @@ def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float,
             time.sleep(rng.uniform(0, 2 * think))
             verdict = rng.choice(["A is better", "B is better", "Tie", "Both bad"])
             t0 = time.perf_counter()
-            ack = client.call("vote", vote_body(verdict))
+            ack = client.vote(TASK, verdict)
             latencies.append(time.perf_counter() - t0)
             acks.append((name, ack))
             if rng.random() < retry_rate:
-                client.call("vote", vote_body(verdict))
+                client.vote(TASK, verdict)
         except Exception as err:  # noqa: BLE001 - reported in the summary
             errors.append(f"{name}: {err}")
     retries.append(client.retries)
@@ -341,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(settings.db_path)
     seed_database(store, n_pairs, ["baseline", *main_names])
     port = free_port()
-    server = start_server(home, port)
+    server = start_app(home, port, home / "serve.log")
     url = f"http://127.0.0.1:{port}"
     worker = None
     print(f"app at {url}, {n_pairs} pairs, think {args.think:.1f} s, retry rate {args.retry_rate}; {where}", flush=True)
@@ -370,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs.request_cancel(store, job_id)
     finally:
         for proc in (worker, server):
-            serve.stop_worker(proc)  # terminate, then kill after 10 s; works for any child process
+            stop_app(proc)  # terminate, then kill after 10 s
         store.close()
         shutil.rmtree(home, ignore_errors=True)
     return 0

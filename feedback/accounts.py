@@ -20,12 +20,13 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def create_user(store: Store, username: str, role: str = "annotator", password: str | None = None) -> str:
-    """Create an account and return its password (a fresh random one unless given)."""
+def create_user(store: Store, username: str, role: str = "annotator", password: str | None = None,
+                simulated: bool = False) -> str:
+    """Create an account (`simulated`: a simulated annotator's) and return its password (a fresh random one unless given)."""
     password = password or new_password()
     if len(password) < 8:
         raise UserError("password must have at least 8 characters")
-    users.add_user(store, username, _hasher.hash(password), role)
+    users.add_user(store, username, _hasher.hash(password), role, simulated)
     return password
 
 
@@ -66,7 +67,7 @@ def cli(parser) -> None:
     add = sub.add_parser("add", help="create an account and print its random password once")
     add.add_argument("username", help="the new account's sign-in name")
     add.add_argument("--role", choices=users.ROLES, default="annotator", help="annotator (default) or researcher")
-    sub.add_parser("list", help="list accounts with role and state")
+    sub.add_parser("list", help="list accounts with role, state and whether a person or the pilot's simulated annotator")
     for action, text in (("disable", "stop an account from signing in"), ("enable", "let a disabled account sign in again"),
                          ("reset", "give an account a new random password, printed once")):
         sub.add_parser(action, help=text).add_argument("username", help="the account's sign-in name")
@@ -83,7 +84,8 @@ def run(args) -> int:
     elif action == "list":
         for user in users.list_users(store):
             state = "active" if user["active"] else "disabled"
-            print(f"{user['username']:<24} {user['role']:<11} {state:<9} {user['created_at']}")
+            kind = "simulated" if user["simulated"] else "person"
+            print(f"{user['username']:<24} {user['role']:<11} {state:<9} {kind:<10} {user['created_at']}")
     elif action in ("disable", "enable"):
         users.set_active(store, args.username, action == "enable")
         print(f"{args.username}: {action}d")

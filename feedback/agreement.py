@@ -95,7 +95,8 @@ def krippendorff_alpha(votes: list[dict]) -> float | None:
 
 
 def annotator_table(votes: list[dict]) -> list[dict]:
-    """One row per annotator: username, votes, median seconds per vote, agreement with majority, gold accuracy and count."""
+    """One row per annotator: username, whether simulated (the pilot's), votes, median seconds per vote, agreement
+    with majority, gold accuracy and count."""
     agree = agreement_with_majority(votes)
     gold = gold_accuracy(votes)
     grouped: dict[int, list[dict]] = defaultdict(list)
@@ -106,6 +107,7 @@ def annotator_table(votes: list[dict]) -> list[dict]:
         seconds = [v["seconds"] for v in user_votes if v.get("seconds") is not None]
         table.append({
             "username": user_votes[0]["username"],
+            "simulated": bool(user_votes[0].get("simulated")),
             "votes": len(user_votes),
             "median_seconds": statistics.median(seconds) if seconds else None,
             "agreement": agree[user_id],

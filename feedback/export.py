@@ -17,7 +17,7 @@ from storage.errors import UserError
 
 FORMATS = ("jsonl", "hf")
 RAW_COLUMNS = (
-    "id", "pair_id", "username", "choice", "swapped", "concept_a", "content_a", "concept_b", "content_b",
+    "id", "pair_id", "username", "simulated", "choice", "swapped", "concept_a", "content_a", "concept_b", "content_b",
     "correction", "seconds", "created_at", "gold", "strategy_a", "strategy_b", "model_a", "model_b",
 )
 

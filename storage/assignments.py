@@ -10,7 +10,7 @@ partial index of unanswered, unskipped ones (`assignments.answered`, kept by tri
 
 from __future__ import annotations
 
-from storage.db import Store, one
+from storage.db import Store, one, rows
 
 # Other annotators' open promises per pair: served, unexpired, unskipped, unanswered.
 _OPEN = """
@@ -149,3 +149,17 @@ def remaining_for(store: Store, user_id: int, task_id: int | None) -> int:
                            SELECT pair_id FROM votes WHERE user_id = :user
                            UNION SELECT pair_id FROM assignments WHERE user_id = :user AND skipped = 1)""", params)["n"]
     return total - done
+
+
+def open_slots(store: Store, task_id: int, user_ids: list[int], n_users: int) -> int:
+    """How many more votes `n_users` annotators (the accounts among them that exist: `user_ids`) could give the
+    task's pairs: per pair wanting votes, the votes it still wants, at most the annotators who have neither
+    voted on nor skipped it."""
+    marks = ",".join("?" for _ in user_ids) or "NULL"
+    wanting = rows(store.read(), f"""
+        SELECT pr.votes_wanted - pr.n_votes AS wanted,
+               (SELECT COUNT(*) FROM (SELECT user_id FROM votes WHERE pair_id = pr.id AND user_id IN ({marks})
+                                      UNION SELECT user_id FROM assignments
+                                            WHERE pair_id = pr.id AND skipped = 1 AND user_id IN ({marks}))) AS done
+        FROM pairs pr WHERE pr.task_id = ? AND pr.n_votes < pr.votes_wanted""", (*user_ids, *user_ids, task_id))
+    return sum(min(r["wanted"], n_users - r["done"]) for r in wanting)

@@ -1,4 +1,4 @@
-"""The users table: accounts with a role, an argon2 password hash and an active flag.
+"""The users table: accounts with a role, an argon2 password hash, an active flag and a simulated flag (the pilot's).
 
 Only hashes reach this module; hashing and verification live in feedback.accounts.
 """
@@ -13,8 +13,9 @@ from storage.errors import UserError
 ROLES = ("annotator", "researcher")
 
 
-def add_user(store: Store, username: str, password_hash: str, role: str) -> int:
-    """Create an active account; UserError if the name is taken or the role unknown. Returns its id."""
+def add_user(store: Store, username: str, password_hash: str, role: str, simulated: bool = False) -> int:
+    """Create an active account (`simulated`: a simulated annotator's, not a person's); UserError if the name
+    is taken or the role unknown. Returns its id."""
     username = username.strip()
     if not username:
         raise UserError("username is empty")
@@ -23,8 +24,8 @@ def add_user(store: Store, username: str, password_hash: str, role: str) -> int:
     try:
         with store.write() as db:
             cur = db.execute(
-                "INSERT INTO users (username, password_hash, role) VALUES (?, ?, ?)",
-                (username, password_hash, role),
+                "INSERT INTO users (username, password_hash, role, simulated) VALUES (?, ?, ?, ?)",
+                (username, password_hash, role, int(simulated)),
             )
             return cur.lastrowid
     except sqlite3.IntegrityError:
@@ -38,7 +39,7 @@ def get_user(store: Store, username: str) -> dict | None:
 
 def list_users(store: Store) -> list[dict]:
     """All accounts without their hashes, by name."""
-    return rows(store.read(), "SELECT id, username, role, active, created_at FROM users ORDER BY username")
+    return rows(store.read(), "SELECT id, username, role, active, simulated, created_at FROM users ORDER BY username")
 
 
 def count_users(store: Store, role: str | None = None, active_only: bool = False) -> int:

@@ -11,7 +11,7 @@ RATINGS = ("concept_a", "content_a", "concept_b", "content_b")
 _OTHER_SIDE = {"a": "b", "b": "a"}
 
 _VOTE_SELECT = """
-SELECT v.*, u.username, pr.task_id, pr.prompt_id, pr.output_a, pr.output_b, pr.gold, pr.votes_wanted,
+SELECT v.*, u.username, u.simulated, pr.task_id, pr.prompt_id, pr.output_a, pr.output_b, pr.gold, pr.votes_wanted,
        oa.strategy AS strategy_a, ob.strategy AS strategy_b, oa.model AS model_a, ob.model AS model_b
 FROM votes v
 JOIN users u ON u.id = v.user_id
@@ -72,7 +72,8 @@ def record_vote(
 
 
 def list_votes(store: Store, task_id: int | None = None, split: str | None = None) -> list[dict]:
-    """Votes with the annotator's name and both sides' strategy and model (of one task, one prompt split, if given)."""
+    """Votes with the annotator's name and simulated flag and both sides' strategy and model (of one task, one
+    prompt split, if given)."""
     where, params = [], []
     if task_id is not None:
         where.append("pr.task_id = ?")

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from storage import jobs, migrations, outputs, pairs
+from storage import jobs, migrations, outputs, pairs, users
 from storage.db import Store, one, rows
 from storage.errors import UserError
 
@@ -118,6 +118,16 @@ def test_validation_split_migration_keeps_prompts_ids_index_and_foreign_keys(tmp
             with s.write() as w:
                 w.execute(bad)
     assert [r["split"] for r in rows(s.read(), "SELECT split FROM prompts ORDER BY id")] == ["train", "eval", "validation"]
+    s.close()
+
+
+def test_accounts_from_before_the_simulated_flag_are_people(tmp_path):
+    # A database from before migration 010: its accounts are people's; the pilot's are marked from then on.
+    _old_database(tmp_path, before=10).close()
+    s = Store(tmp_path / "old.db")
+    assert [(u["username"], u["simulated"]) for u in users.list_users(s)] == [("ann", 0), ("bob", 0)]
+    users.add_user(s, "sim-t-1", "h", "annotator", simulated=True)
+    assert users.get_user(s, "sim-t-1")["simulated"] == 1
     s.close()
 
 

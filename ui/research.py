@@ -17,15 +17,16 @@ from ui.figures import empty_figure
 # (label, stored value): A and B are the pair table's text A and text B, as the verdicts name them
 GOLD_CHOICES = [("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"), ("(clear)", "(clear)")]
 OVERVIEW_COLUMNS = ["task", "pairs", "votes", "votes_wanted", "coverage", "gold_pairs", "alpha"]
-ANNOTATOR_COLUMNS = ["username", "votes", "median_seconds", "agreement", "gold_accuracy", "gold_votes"]
-USER_COLUMNS = ["username", "role", "active", "created_at"]
+ANNOTATOR_COLUMNS = ["username", "simulated", "votes", "median_seconds", "agreement", "gold_accuracy", "gold_votes"]
+USER_COLUMNS = ["username", "role", "active", "simulated", "created_at"]
 PAIR_COLUMNS = ["id", "prompt", "text_a", "strategy_a", "text_b", "strategy_b", "n_votes", "votes_wanted", "gold"]
 HEADERS = {  # column keys as people read them
     "task": "Task", "pairs": "Pairs", "votes": "Votes", "votes_wanted": "Votes wanted", "coverage": "Coverage",
     "gold_pairs": "Gold pairs", "alpha": "Krippendorff's alpha", "username": "User", "median_seconds": "Median seconds per vote",
     "agreement": "Agreement with majority", "gold_accuracy": "Gold accuracy", "gold_votes": "Gold votes", "role": "Role",
-    "active": "Active", "created_at": "Created", "id": "Pair id", "prompt": "Prompt", "text_a": "Text A",
-    "strategy_a": "Strategy A", "text_b": "Text B", "strategy_b": "Strategy B", "n_votes": "Votes so far", "gold": "Gold answer",
+    "active": "Active", "simulated": "Simulated (pilot)", "created_at": "Created", "id": "Pair id", "prompt": "Prompt",
+    "text_a": "Text A", "strategy_a": "Strategy A", "text_b": "Text B", "strategy_b": "Strategy B", "n_votes": "Votes so far",
+    "gold": "Gold answer",
 }
 GOLD_LABELS = {value: label for label, value in GOLD_CHOICES}
 
@@ -39,7 +40,7 @@ def headers(columns: list[str]) -> list[str]:
 
 
 PERCENT_COLUMNS = {"coverage"}  # shares shown as 4%, not 0.041
-YES_NO_COLUMNS = {"active"}  # flags shown as yes/no, not 1/0
+YES_NO_COLUMNS = {"active", "simulated"}  # flags shown as yes/no, not 1/0
 
 
 def _table(rows: list[dict], columns: list[str], empty: str = "") -> list[list]:
