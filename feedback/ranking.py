@@ -18,9 +18,10 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from feedback.bootstrap import bootstrap_ci
+from storage.terms import BOTH_BAD, TIE, A, B
 
 
-CHOICE_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
+CHOICE_SCORE = {A: 1.0, B: 0.0, TIE: 0.5, BOTH_BAD: 0.5}
 
 
 def fit_bradley_terry(

@@ -22,13 +22,13 @@ import numpy as np
 
 from scoring import scorers
 from feedback.tasks import PROMPTS_DIR, Task
+from storage.terms import AXES, CONCEPT, CONTENT
 import docblocks
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS_DIR = ROOT / "tests" / "scorer_labels"
 RESULTS_DIR = ROOT / "results" / "calibration"
 CALIBRATION_START, CALIBRATION_END = "<!-- calibration:start -->", "<!-- calibration:end -->"
-AXES = ("concept", "content")
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -43,7 +43,7 @@ def label_rows(task: Task, labels_dir: Path = LABELS_DIR) -> dict[str, list[dict
     """{axis: [{"prompt", "text", "label"}, ...]}: the scorer's own labelled file plus the task's rows."""
     prompts = _prompts_by_id(task.prompt_set)
     out = {}
-    for axis, scorer in (("concept", task.concept_scorer), ("content", task.content_scorer)):
+    for axis, scorer in ((CONCEPT, task.concept_scorer), (CONTENT, task.content_scorer)):
         rows = [{"prompt": r.get("prompt", {}), "text": r["text"], "label": int(r["label"])}
                 for r in _jsonl(labels_dir / f"{scorer}.jsonl")] if scorer else []
         for r in _jsonl(labels_dir / "tasks" / f"{task.name}.jsonl"):
@@ -97,10 +97,10 @@ def length_score(text: str) -> float:
 
 def scorer_fns(task: Task, axis: str, judge=None) -> dict[str, Callable[[list[dict], list[str]], list[float]]]:
     """{column name: fn(prompts, texts) -> scores} for an axis: the heuristic, length, and the judge if given."""
-    name = task.concept_scorer if axis == "concept" else task.content_scorer
+    name = task.concept_scorer if axis == CONCEPT else task.content_scorer
     fns = {}
     if name:
-        if axis == "concept":
+        if axis == CONCEPT:
             fns["heuristic"] = lambda prompts, texts: [scorers.concept_score(name, t) for t in texts]
         else:
             fns["heuristic"] = lambda prompts, texts: [scorers.content_score(name, t, p) for p, t in zip(prompts, texts)]
@@ -226,7 +226,7 @@ def agreed_concept_rows(task_name: str, split: str = "all", labels_dir: Path = R
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     out = []
     for row in _jsonl(labels_dir / f"{task_name}.jsonl"):
-        a, b = row["concept"]
+        a, b = row[CONCEPT]
         odd = int(row["id"].rsplit("-", 1)[1]) % 2
         if a == b and (split == "all" or odd == (split == "test")):
             out.append({**row, "level": int(a)})

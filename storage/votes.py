@@ -5,10 +5,10 @@ from __future__ import annotations
 from storage import outputs
 from storage.db import Store, one, rows
 from storage.errors import UserError
+from storage.terms import AXES, CHOICES, A, B
 
-CHOICES = ("a", "b", "tie", "both_bad")
-RATINGS = ("concept_a", "content_a", "concept_b", "content_b")
-_OTHER_SIDE = {"a": "b", "b": "a"}
+RATINGS = tuple(f"{axis}_{side}" for side in (A, B) for axis in AXES)  # concept_a, content_a, concept_b, content_b
+_OTHER_SIDE = {A: B, B: A}
 
 _VOTE_SELECT = """
 SELECT v.*, u.username, u.simulated, pr.task_id, pr.prompt_id, pr.output_a, pr.output_b, pr.gold, pr.votes_wanted,

@@ -10,6 +10,7 @@ the eval concept scorer nor fitted to the eval labels; content a weak key-facts 
 from __future__ import annotations
 
 from feedback.simulated_annotator import Scores, crowd_verdicts, judged_verdicts
+from storage.terms import CONCEPT, CONTENT
 from study.evaluation import score_texts
 from study.experiment_rows import matchup_name, matchups
 from study.experiment_stages import fingerprint, free_memory
@@ -40,8 +41,8 @@ def annotate(scores: dict[str, dict], n: int, cfg, concept_p: dict[str, list[flo
 
     def seen(strategy: str, i: int) -> Scores:
         s = scores[strategy]
-        concept = s["concept"][i] if s.get("concept") and concept_p is None else None
-        return Scores(concept, s["content"][i] if s.get("content") else None)
+        concept = s[CONCEPT][i] if s.get(CONCEPT) and concept_p is None else None
+        return Scores(concept, s[CONTENT][i] if s.get(CONTENT) else None)
 
     out = {}
     for m, (a, b) in enumerate(matchups()):  # seeded by the matchup's place among all of them: a subset of rows votes alike
@@ -73,7 +74,7 @@ def judge_concept(cfg, settings, task, prompts: list[dict], texts: dict[str, lis
     from judging.judge import judge_pair, load_judge
 
     judge = load_judge(cfg.annotator_model, settings, device=device, precision=cfg.judge_precision)
-    out = {matchup_name(a, b): [v["p_a"] for v in judge_pair(judge, task, prompts, texts[a], texts[b], axis="concept")]
+    out = {matchup_name(a, b): [v["p_a"] for v in judge_pair(judge, task, prompts, texts[a], texts[b], axis=CONCEPT)]
            for a, b in matchups() if a in texts and b in texts}
     del judge
     clear_cache()

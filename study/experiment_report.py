@@ -11,6 +11,7 @@ from study.formula import formula_share
 from feedback.pair_plan import describe
 from scoring.scorers import threshold
 from storage import evaluations as eval_store
+from storage.terms import AXES, CONCEPT, CONTENT
 from study import report
 from training import methods
 from training.config import MAX_LABEL_SMOOTHING
@@ -51,7 +52,7 @@ def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], see
         per_prompt[key] = score_texts(task, prompts, texts)
         if judged:
             per_prompt[key].update({f"judge_{axis}": v for axis, v in judged[key].items()})
-        concept = per_prompt[key]["concept"]
+        concept = per_prompt[key][CONCEPT]
         rows.append({
             "name": ROW_NAMES.get(key, key), "key": key, **summarize_scores(per_prompt[key], seed=seed),
             "repetition": summarize([repetition(t) for t in texts], seed=seed),
@@ -71,9 +72,9 @@ def differences(per_prompt: dict, seed: int) -> list[dict]:
             out.append({"refined": refined, "naive": naive, **{
                 axis: paired_difference(per_prompt[refined][axis], per_prompt[naive][axis], seed=seed)
                 if per_prompt[refined][axis] is not None else None
-                for axis in ("concept", "content")
+                for axis in AXES
             }})
-    for axis in ("concept", "content"):
+    for axis in AXES:
         tested = [d[axis] for d in out if d[axis] is not None]
         for stat, adjusted in zip(tested, holm([t["p"] for t in tested])):
             stat["p_holm"] = adjusted
@@ -104,7 +105,7 @@ def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
     """One line per DPO row saying which of TARGETS it meets, with the figures."""
     by_key = {r["key"]: r for r in rows}
     base_rep = by_key["strong-base"]["repetition"]["mean"] if "strong-base" in by_key else None
-    content_diff = {d["refined"]: d.get("content") for d in diffs}
+    content_diff = {d["refined"]: d.get(CONTENT) for d in diffs}
     lines = []
     for row in TRAINED:
         r = by_key.get(row.name)
@@ -199,9 +200,9 @@ def train_texts_line(scores: dict[str, dict]) -> str:
     carried = []
     for strategy in ("icl-refine", "icl-restyle", "weak-opening"):
         refined = means.get(strategy, {})
-        if all(axis in m for m in (weak, base, refined) for axis in ("concept", "content")):
-            transferred = report.gap_ratio(refined["concept"], base["concept"], weak["concept"])
-            kept = report.gap_ratio(refined["content"], weak["content"], base["content"])
+        if all(axis in m for m in (weak, base, refined) for axis in AXES):
+            transferred = report.gap_ratio(refined[CONCEPT], base[CONCEPT], weak[CONCEPT])
+            kept = report.gap_ratio(refined[CONTENT], weak[CONTENT], base[CONTENT])
             carried.append(f"{strategy}'s answers carry {report._ratio(transferred)} of the concept and "
                            f"{report._ratio(kept)} of the content")
     if carried:
@@ -288,12 +289,11 @@ def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
         else:
             model, strategy = (cfg.weak if key == "weak" else cfg.strong), STRATEGY_OF.get(key, key)
         eval_store.add_evaluation(
-            runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"], split=split,
+            runner.store, runner.task["id"], model, strategy, len(runner.eval), r[CONCEPT], r[CONTENT], split=split,
             details={"experiment": str(runner.out), "row": r["name"], "prompt_ids": [p["id"] for p in runner.eval],
                      **({"prompt_set": cfg.prompt_set} if cfg.prompt_set else {}),
-                     "concept_scores": per_prompt[key]["concept"], "content_scores": per_prompt[key]["content"],
-                     "repetition": r["repetition"],
-                     **({"judge": cfg.judge, **{f"judge_{axis}": r[f"judge_{axis}"] for axis in ("concept", "content")},
-                         **{f"judge_{axis}_scores": per_prompt[key][f"judge_{axis}"] for axis in ("concept", "content")}}
-                        if "judge_concept" in r else {})},
+                     **{f"{axis}_scores": per_prompt[key][axis] for axis in AXES}, "repetition": r["repetition"],
+                     **({"judge": cfg.judge, **{f"judge_{axis}": r[f"judge_{axis}"] for axis in AXES},
+                         **{f"judge_{axis}_scores": per_prompt[key][f"judge_{axis}"] for axis in AXES}}
+                        if f"judge_{CONCEPT}" in r else {})},
         )

@@ -12,9 +12,8 @@ import gradio as gr
 
 from feedback import ranking
 from feedback.before_after import queue_before_after
-from storage import evaluations as eval_store
-from storage import models as model_store
-from storage import tasks as task_store
+from storage import evaluations as eval_store, models as model_store, tasks as task_store
+from storage.terms import AXES
 from study import evaluate_job, report
 from models.gen_params import DEFAULT_MAX_NEW_TOKENS
 from training.recipe_config import recipe_text
@@ -36,7 +35,7 @@ def _interval(mean, lo, hi) -> str:
 
 def _judged(details: dict) -> str:
     """The LLM judge's concept / content means, when the evaluation was run with --judge ('' otherwise)."""
-    stats = [details.get(f"judge_{axis}") for axis in ("concept", "content")]
+    stats = [details.get(f"judge_{axis}") for axis in AXES]
     if not details.get("judge") or not any(stats):
         return ""
     return " / ".join("n/a" if s is None else _interval(s["mean"], s["lo"], s["hi"]) for s in stats) + f" ({details['judge']})"
@@ -70,7 +69,7 @@ def scatter_rows(evaluations: list[dict]) -> list[dict]:
         plain = e["strategy"] == "strong-base" or e["strategy"].startswith("model:")
         return e["model"] if plain else f"{e['model']} ({e['strategy']})"
 
-    return [{"name": name(e), "concept": _stat(e, "concept"), "content": _stat(e, "content")} for e in evaluations]
+    return [{"name": name(e), **{axis: _stat(e, axis) for axis in AXES}} for e in evaluations]
 
 
 def before_after_rows(votes: list[dict]) -> list[list]:
