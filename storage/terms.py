@@ -10,3 +10,7 @@ AXES = (CONCEPT, CONTENT)  # does the text show the concept; does it get the con
 
 A, B, TIE, BOTH_BAD = "a", "b", "tie", "both_bad"
 CHOICES = (A, B, TIE, BOTH_BAD)  # a tie and "both bad" say nothing about which text is better
+
+# an output's strategy where no prompting strategy of models.strategies wrote it
+MODEL_PREFIX = "model:"  # model:<version>: a trained version's answer to the plain prompt
+HUMAN, CORRECTION = "human", "correction"  # the model and strategy of an annotator's written answer, stored with the vote

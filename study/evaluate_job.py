@@ -19,6 +19,7 @@ from storage.errors import UserError
 from storage.terms import AXES
 from study import evaluation
 from models.gen_params import DEFAULT_MAX_NEW_TOKENS, GenParams
+from models.strategies import STRONG_BASE
 from jobs import JobContext, handler
 
 
@@ -28,7 +29,7 @@ class EvalJob:
 
     task: str
     model: str
-    strategy: str = "strong-base"
+    strategy: str = STRONG_BASE
     n: int | None = None  # None: the whole split
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0
@@ -97,7 +98,7 @@ def cli(parser) -> None:
     """`evaluate --task T --model SPEC_OR_VERSION [--strategy S] [--n N] [--wait]`."""
     parser.add_argument("--task", required=True, help="task name (see `python app.py tasks list`)")
     parser.add_argument("--model", required=True, help="model spec or trained version name (see `python app.py models list`)")
-    parser.add_argument("--strategy", default="strong-base",
+    parser.add_argument("--strategy", default=STRONG_BASE,
                         help="how a base model is prompted: strong-base, strong-instructed or weak (versions: plain prompt)")
     parser.add_argument("--split", choices=SPLITS, default="eval",
                         help="prompts to score on (default eval; validation to choose rows, rates and steps)")

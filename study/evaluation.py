@@ -73,10 +73,10 @@ def generate_job_for(store: Store, settings, task_name: str, model: str, strateg
     """
     from storage.models import get_adapter
     from models import generate_spec
-    from models.strategies import get_strategy
+    from models.strategies import MODEL_PREFIX, get_strategy
 
     if get_adapter(store, model) is not None:
-        strategy = f"model:{model}"
+        strategy = MODEL_PREFIX + model
     else:
         from models.specs import resolve
 

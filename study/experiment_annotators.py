@@ -10,12 +10,13 @@ the eval concept scorer nor fitted to the eval labels; content a weak key-facts 
 from __future__ import annotations
 
 from feedback.simulated_annotator import Scores, crowd_verdicts, judged_verdicts
+from models.strategies import STRONG_BASE, WEAK
 from storage.terms import CONCEPT, CONTENT
 from study.evaluation import score_texts
 from study.experiment_rows import matchup_name, matchups
 from study.experiment_stages import fingerprint, free_memory
 
-TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
+TRAIN_STRATEGIES = tuple(dict.fromkeys(s for pair in matchups() for s in pair))  # the train-prompt texts annotators judge
 
 
 def annotator_name(cfg, device: str) -> str:
@@ -63,7 +64,7 @@ def contrast_concept(texts: dict[str, list[str]]) -> tuple[dict[str, list[float]
     train answers against the strong base's (feedback.contrast_view)."""
     from feedback.contrast_view import fit
 
-    view = fit(texts["weak"], texts["strong-base"])
+    view = fit(texts[WEAK], texts[STRONG_BASE])
     return ({matchup_name(a, b): [view.p_better(x, y) for x, y in zip(texts[a], texts[b])]
              for a, b in matchups() if a in texts and b in texts}, view.marks)
 
@@ -86,7 +87,7 @@ def stage_key(cfg, task, texts: dict[str, list[str]], device: str) -> str:
     """The judge stage's fingerprint: the train texts, matchups, annotator settings and scorers. A single annotator's
     stage keeps the key it had before several could vote, a scorer annotator's the key it had before the judge one."""
     crowd = (cfg.annotators,) if cfg.annotators > 1 else ()
-    return fingerprint({s: texts[s] for s in TRAIN_STRATEGIES if s in texts}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
+    return fingerprint({s: texts[s] for s in texts if s in TRAIN_STRATEGIES}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
                        task["concept_scorer"], task["content_scorer"], *crowd, *annotator_key_parts(cfg, device))
 
 
@@ -102,7 +103,7 @@ def annotator_stage(runner, texts: dict[str, list[str]]) -> dict:
         return runner.step("judge", lambda: found, cached=True)
 
     def run() -> dict:
-        scores = {s: score_texts(runner.task, runner.train, texts[s]) for s in TRAIN_STRATEGIES if s in texts}
+        scores = {s: score_texts(runner.task, runner.train, texts[s]) for s in texts if s in TRAIN_STRATEGIES}  # in the run's order
         concept_p, marks = None, None
         if cfg.annotator == "contrast":
             concept_p, marks = contrast_concept(texts)

@@ -9,6 +9,7 @@ import random
 from scoring.fluency import repetition
 from study.formula import formula_share
 from feedback.pair_plan import describe
+from models.strategies import REFERENCES, STRONG_BASE, WEAK, WEAK_OPENING
 from scoring.scorers import threshold
 from storage import evaluations as eval_store
 from storage.terms import AXES, CONCEPT, CONTENT
@@ -19,9 +20,9 @@ from feedback.bootstrap import holm
 from study.evaluation import paired_difference, score_texts, summarize, summarize_scores
 from study.experiment_rows import COMPARISONS, EXPERIMENT_TRAIN, ROWS, TRAINED
 
-ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instructed": "strong instructed",
-             "forced-opening": "forced opening"}
-STRATEGY_OF = {"forced-opening": "weak-opening"}  # untrained rows named apart from the strategy that wrote them
+# an untrained row's name in the report: its key in words, the weak teacher's "weak model"
+ROW_NAMES = {key: key.replace("-", " ") for key in (*REFERENCES, "forced-opening")} | {WEAK: "weak model"}
+STRATEGY_OF = {"forced-opening": WEAK_OPENING}  # untrained rows named apart from the strategy that wrote them
 N_SAMPLES = 3  # eval prompts whose answers report.md quotes (every row's), drawn by the run's seed
 # what a DPO row on weak votes must reach (issue: the core loop must move the strong model)
 TARGETS = {"transferred": 0.5, "kept": 0.9, "repetition_vs_base": 1.5}
@@ -104,12 +105,12 @@ def own_steps(rows, cfg) -> str:
 def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
     """One line per DPO row saying which of TARGETS it meets, with the figures."""
     by_key = {r["key"]: r for r in rows}
-    base_rep = by_key["strong-base"]["repetition"]["mean"] if "strong-base" in by_key else None
+    base_rep = by_key[STRONG_BASE]["repetition"]["mean"] if STRONG_BASE in by_key else None
     content_diff = {d["refined"]: d.get(CONTENT) for d in diffs}
     lines = []
     for row in TRAINED:
         r = by_key.get(row.name)
-        if r is None or not row.plan or row.plan == "naive":
+        if r is None or not row.plan or not row.baseline:  # DPO rows with a naive one to beat
             continue
         checks = []
         for name, value, goal in (("concept transferred", r.get("transferred"), TARGETS["transferred"]),
@@ -196,10 +197,10 @@ def train_texts_line(scores: dict[str, dict]) -> str:
     means = {s: {axis: sum(v) / len(v) for axis, v in by_axis.items() if v} for s, by_axis in scores.items()}
     line = "- Train-prompt texts the rows learn from (same scorers): " + "; ".join(
         f"{s} " + ", ".join(f"{axis} {value:.2f}" for axis, value in m.items()) for s, m in means.items())
-    weak, base = means.get("weak", {}), means.get("strong-base", {})
+    weak, base = means.get(WEAK, {}), means.get(STRONG_BASE, {})
     carried = []
-    for strategy in ("icl-refine", "icl-restyle", "weak-opening"):
-        refined = means.get(strategy, {})
+    for strategy in (s for s in means if s not in (WEAK, STRONG_BASE)):  # the refinements the annotators judged
+        refined = means[strategy]
         if all(axis in m for m in (weak, base, refined) for axis in AXES):
             transferred = report.gap_ratio(refined[CONCEPT], base[CONCEPT], weak[CONCEPT])
             kept = report.gap_ratio(refined[CONTENT], weak[CONTENT], base[CONTENT])
@@ -243,7 +244,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         train_texts_line(judge["scores"]),
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
-        f"(learning rate 0: {_rate(methods.get('dpo').default_lr)} DPO, {_rate(methods.get('sft-weak').default_lr)} SFT; rest: TrainConfig defaults; "
+        f"(learning rate 0: {_rate(methods.PREFERENCE_LR)} DPO, {_rate(methods.SFT_LR)} SFT; rest: TrainConfig defaults; "
         f"DPO rows: loss {'; '.join(f'{r.name} {_loss(r)}' for r in TRAINED if r.plan)}; "
         f"label smoothing, where not given, = verdict noise, clipped to {MAX_LABEL_SMOOTHING}).",
         "- Concept transferred = (concept − strong base) / (weak − strong base); "
@@ -285,9 +286,9 @@ def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
     for r in rows:
         key = r["key"]
         if key in ROWS:
-            model, strategy = f"{run}/{key}", "strong-base"
+            model, strategy = f"{run}/{key}", STRONG_BASE
         else:
-            model, strategy = (cfg.weak if key == "weak" else cfg.strong), STRATEGY_OF.get(key, key)
+            model, strategy = (cfg.weak if key == WEAK else cfg.strong), STRATEGY_OF.get(key, key)
         eval_store.add_evaluation(
             runner.store, runner.task["id"], model, strategy, len(runner.eval), r[CONCEPT], r[CONTENT], split=split,
             details={"experiment": str(runner.out), "row": r["name"], "prompt_ids": [p["id"] for p in runner.eval],

@@ -35,9 +35,11 @@ def matchups(rows=TRAINED) -> list[tuple[str, str]]:
     return seen
 
 
-def strategies_needed(rows) -> set[str]:
-    """The train-prompt strategies whose texts `rows` learn from: SFT labels and both sides of every DPO matchup."""
-    return {row.labels for row in rows if row.labels} | {s for pair in matchups(rows) for s in pair}
+def strategies_needed(rows) -> tuple[str, ...]:
+    """The train-prompt strategies whose texts `rows` learn from (SFT labels and both sides of every DPO matchup), in
+    the order the rows first need them."""
+    return tuple(dict.fromkeys(s for row in rows for s in (
+        ((row.labels,) if row.labels else ()) + (sum(plan_pairs(row.plan), ()) if row.plan else ()))))
 
 
 def matchup_name(a: str, b: str) -> str:

@@ -16,6 +16,7 @@ from storage import evaluations as eval_store, models as model_store, tasks as t
 from storage.terms import AXES
 from study import evaluate_job, report
 from models.gen_params import DEFAULT_MAX_NEW_TOKENS
+from models.strategies import MODEL_PREFIX, REFERENCES, STRONG_BASE
 from training.recipe_config import recipe_text
 from storage import jobs
 from ui import fields, job_view
@@ -25,7 +26,6 @@ from ui.auth import refuse, require, user_errors
 EVAL_COLUMNS = ["model", "recipe", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source", "LLM judge concept / content"]
 WIN_COLUMNS = ["base", "version", "version wins [95% CI]", "votes", "wins / ties / losses"]
 RANK_COLUMNS = ["rank", "strategy [model]", "strength [95% CI]", "comparisons"]
-EVAL_STRATEGIES = ["strong-base", "strong-instructed", "weak"]
 N_BOOT = 1000
 
 
@@ -44,7 +44,7 @@ def _judged(details: dict) -> str:
 def evaluation_rows(evaluations: list[dict], recipes: dict[str, str] | None = None) -> list[list]:
     """Table rows of the latest evaluation per (model, strategy), strong-base first within a model; `recipes`: a
     trained version's recipe by its name (training.recipe_config.recipe_text)."""
-    ordered = sorted(evaluations, key=lambda e: (e["model"], e["strategy"] != "strong-base", e["strategy"]))
+    ordered = sorted(evaluations, key=lambda e: (e["model"], e["strategy"] != STRONG_BASE, e["strategy"]))
     return [
         [
             e["model"], (recipes or {}).get(e["model"], ""), e["strategy"], e["n"],
@@ -66,7 +66,7 @@ def scatter_rows(evaluations: list[dict]) -> list[dict]:
     """One point per evaluation in study.report's row format, named by the model (and its prompting,
     unless that is the plain prompt)."""
     def name(e: dict) -> str:
-        plain = e["strategy"] == "strong-base" or e["strategy"].startswith("model:")
+        plain = e["strategy"] == STRONG_BASE or e["strategy"].startswith(MODEL_PREFIX)
         return e["model"] if plain else f"{e['model']} ({e['strategy']})"
 
     return [{"name": name(e), **{axis: _stat(e, axis) for axis in AXES}} for e in evaluations]
@@ -77,7 +77,7 @@ def before_after_rows(votes: list[dict]) -> list[list]:
     matchups = sorted({
         (v[f"model_{base}"], v[f"model_{after}"])
         for v in votes for base, after in (("a", "b"), ("b", "a"))
-        if v[f"strategy_{after}"].startswith("model:") and not v[f"strategy_{base}"].startswith("model:")
+        if v[f"strategy_{after}"].startswith(MODEL_PREFIX) and not v[f"strategy_{base}"].startswith(MODEL_PREFIX)
     })
     out = []
     for base, version in matchups:
@@ -174,7 +174,7 @@ def build(ctx) -> None:
     with gr.Accordion("Evaluate a model", open=False):
         with gr.Row():
             eval_model = gr.Dropdown([], label="Model spec or trained version", allow_custom_value=True)
-            eval_strategy = gr.Dropdown(EVAL_STRATEGIES, value="strong-base", label="Prompting (base models)")
+            eval_strategy = gr.Dropdown(list(REFERENCES), value=STRONG_BASE, label="Prompting (base models)")
             eval_n = gr.Textbox("", label="Eval prompts (empty: all)")
             eval_tokens = gr.Number(DEFAULT_MAX_NEW_TOKENS, label="Max new tokens", precision=0)
         eval_go = gr.Button("Queue evaluate job", variant="primary")
