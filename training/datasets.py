@@ -62,7 +62,9 @@ def snapshot(examples: list[dict]) -> dict:
 
 
 def voted_pair_examples(store: Store, task_name: str, config: TrainConfig) -> list[dict]:
-    """dpo pairs: majority-vote preference pairs of a task, filtered by agreement, gold trust and split."""
+    """dpo pairs: majority-vote preference pairs of a task, filtered by agreement, gold trust and split; a pair with an
+    empty side or two equal texts is left out. (The experiment's pairs come from simulated verdicts instead:
+    study.experiment_rows.voted_examples says how they differ.)"""
     from feedback.preferences import preference_pairs
 
     pairs = preference_pairs(
