@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from feedback.bootstrap import bootstrap_means, percentile_interval, resample
 from scoring import scorers
 from feedback.tasks import PROMPTS_DIR, Task
 from storage.terms import AXES, CONCEPT, CONTENT
@@ -66,7 +67,7 @@ def auc(scores: Sequence[float], labels: Sequence[int]) -> float | None:
 
 
 def _interval(values: list[float], point: float, n: int) -> dict:
-    lo, hi = np.percentile(values, [2.5, 97.5]) if values else (point, point)
+    lo, hi = percentile_interval(values) if values else (point, point)
     return {"value": point, "lo": float(lo), "hi": float(hi), "n": n}
 
 
@@ -76,8 +77,7 @@ def auc_interval(scores: Sequence[float], labels: Sequence[int], n_boot: int = 1
     if point is None:
         return None
     s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=int)
-    rng = np.random.default_rng(seed)
-    boots = [v for idx in rng.integers(0, len(s), (n_boot, len(s))) if (v := auc(s[idx], y[idx])) is not None]
+    boots = [v for idx in resample(len(s), n_boot, seed) if (v := auc(s[idx], y[idx])) is not None]
     return _interval(boots, point, len(s))
 
 
@@ -86,7 +86,7 @@ def agreement_interval(chosen: Sequence[float], rejected: Sequence[float], n_boo
     if not chosen:
         return None
     hits = np.asarray([1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen, rejected)])
-    boots = list(hits[np.random.default_rng(seed).integers(0, hits.size, (n_boot, hits.size))].mean(axis=1))
+    boots = list(bootstrap_means(hits, n_boot, seed))
     return _interval(boots, float(hits.mean()), int(hits.size))
 
 

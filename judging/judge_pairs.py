@@ -26,6 +26,7 @@ Instrument = Callable[[list[dict], list[str], list[str], str], list[dict]]
 
 import numpy as np
 
+from feedback.bootstrap import percentile_interval, resample
 from feedback.tasks import PROMPTS_DIR
 from storage.terms import AXES, CONCEPT, CONTENT
 
@@ -108,12 +109,12 @@ def summarize(readings: Sequence[dict], n_boot: int = 1000, seed: int = 0) -> di
     n = len(readings)
     if n == 0:
         return {"n": 0}
-    idx = np.random.default_rng(seed).integers(0, n, (n_boot, n))
+    idx = resample(n, n_boot, seed)
     every = np.arange(n)
     out: dict = {"n": n}
     for name, fn in stats.items():
         boots = [fn(i) for i in idx]
-        lo, hi = np.percentile(boots, [2.5, 97.5])
+        lo, hi = percentile_interval(boots)
         out[name] = {"value": float(fn(every)), "lo": float(lo), "hi": float(hi)}
     return out
 
