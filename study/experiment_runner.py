@@ -35,7 +35,11 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
     """The TrainConfig a trained row of experiment `cfg` uses: EXPERIMENT_TRAIN, the run's steps, rate and
     seed (a row may set its own steps, rate and LoRA rank); a DPO row uses the row's losses and smooths its labels by the annotator's flip rate unless the
     row sets its own. `overrides` (TrainConfig fields) come last: bench/dpo_sweep.py trains a row under
-    other settings with them."""
+    other settings with them.
+
+    The flip rate here is a known fact, the verdict noise the simulation draws (clipped to MAX_LABEL_SMOOTHING), not
+    what training.trainers.label_smoothing_for measures: that estimates an unknown rate from real annotators'
+    disagreement, which a single simulated annotator per pair never shows."""
     from training.config import TrainConfig
 
     smoothing = min(cfg.noise, MAX_LABEL_SMOOTHING) if row.label_smoothing is None else row.label_smoothing
