@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from feedback.simulated_annotator import DEFAULT_CONTENT_NOISE, DEFAULT_NOISE  # noqa: E402
 from judging import annotator_check as A  # noqa: E402
 from judging import judge_pairs as P  # noqa: E402
+from storage.terms import AXES  # noqa: E402
 
 
 def contrast_view(task: str, fit_run: str):
@@ -65,7 +66,7 @@ def table(data: dict, noise: float, content_noise: float, draws: int, fit_run: s
         task = load_task_file(P.ROOT / "data" / "tasks" / f"{name}.toml")
         contrast = contrast_view(name, fit_run)
         one, three = {}, {}
-        for axis in ("concept", "content"):  # concept: the pairs the judge read; content needs no judge
+        for axis in AXES:  # concept: the pairs the judge read; content needs no judge
             if axis not in readings and axis == "concept":
                 continue
             got, m = readings.get(axis, []), data["results"][name].get(axis, {})

@@ -51,6 +51,7 @@ def main() -> int:
     import torch
 
     from settings import Settings
+    from storage.terms import AXES
     from study.evaluation import score_texts
     from judging.judge import judge_scores, load_judge, segments
 
@@ -65,7 +66,7 @@ def main() -> int:
     scores = judge_scores(judge, task, prompts, texts)
     judge_s = time.perf_counter() - start
     mean = {axis: sum(v) / len(v) for axis, v in scores.items()}
-    prefix, bodies, asks = segments(judge.tokenizer, task, prompts, texts, ("concept", "content"))
+    prefix, bodies, asks = segments(judge.tokenizer, task, prompts, texts, AXES)
     tokens = len(prefix) + sum(map(len, bodies)) + len(texts) * sum(map(len, asks.values()))
     print(f"prompt tokens: {tokens} (shared prefix {len(prefix)} once, bodies {sum(map(len, bodies))}, asks "
           f"{' + '.join(str(len(a)) for a in asks.values())} per answer); {tokens / judge_s:.1f} tok/s; torch threads {torch.get_num_threads()}")

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from judging import judge_pairs as P  # noqa: E402
+from storage.terms import AXES  # noqa: E402
 
 OUT = P.ROOT / "results" / "calibration"
 TASKS = ("pirate", "analogy")
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pairs", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--task", action="append", choices=TASKS)
-    parser.add_argument("--axis", action="append", choices=("concept", "content"))
+    parser.add_argument("--axis", action="append", choices=AXES)
     parser.add_argument("--job", action="append", default=[], metavar="TASK:AXIS:MAX_PAIRS",
                         help="instead of every task and axis at --max-pairs: these, in order (one model load)")
     parser.add_argument("--out", default=str(OUT / "judge-pairs.json"))
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     data.setdefault("readings", {})
     seconds, cpu, pairs = 0.0, 0.0, 0  # the cost is this run's
     jobs = [(t, a, int(m)) for t, a, m in (j.split(":") for j in args.job)] or [
-        (t, a, args.max_pairs) for t in args.task or TASKS for a in args.axis or ("concept", "content")]
+        (t, a, args.max_pairs) for t in args.task or TASKS for a in args.axis or AXES]
     for name, axis, max_pairs in jobs:
         task = load_task_file(P.ROOT / "data" / "tasks" / f"{name}.toml")
         kept: list[dict] = []

@@ -23,19 +23,18 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.strategies import STRATEGIES, Context, Messages, _assistant, _user, example_contexts  # noqa: E402
+from models.strategies import ICL_REFINE, STRATEGIES, WEAK_OPENING, Context, Messages, example_contexts  # noqa: E402
 
 
 def _as_chat(task: dict, prompt: str, ctx: Context, request: str) -> Messages:
     """icl-refine's conversation (the weak examples as prior chat turns) with `request`, which holds the
     plain answer, after the prompt."""
-    return STRATEGIES["icl-refine"].build(task, f"{prompt}\n\n{request.format(answer=ctx.base_answer.strip())}", ctx)
+    return STRATEGIES[ICL_REFINE].build(task, f"{prompt}\n\n{request.format(answer=ctx.base_answer.strip())}", ctx)
 
 
 FORMS = {
@@ -77,6 +76,7 @@ def main() -> None:
     from settings import Settings
     from storage import tasks as task_store
     from storage.db import Store
+    from storage.terms import AXES
     from study.evaluation import score_texts
     from models.generation import GenParams, generate
     from models.loading import load
@@ -89,8 +89,7 @@ def main() -> None:
     sync_shipped(store)
     task = task_store.get_task(store, cfg["task"])
     train = task_store.list_prompts(store, task["prompt_set"], "train", limit=cfg["n_train"])
-    contexts = [replace(c, base_answer=b) for c, b in
-                zip(example_contexts(train, stage("weak-train"), cfg["n_icl"], cfg["seed"]), stage("strong-base-train"))][:args.n]
+    contexts = example_contexts(train, stage("weak-train"), cfg["n_icl"], cfg["seed"], stage("strong-base-train"))[:args.n]
     prompts = train[:args.n]
     params = GenParams(max_new_tokens=cfg["max_new_tokens"], temperature=0.0, seed=cfg["seed"],
                        batch_size=cfg["batch_size"], repetition_penalty=cfg["repetition_penalty"])
@@ -99,17 +98,16 @@ def main() -> None:
     if args.probe == "forms":
         jobs = {f"restyle form {form}": [FORMS[form](task, p["text"], c) for p, c in zip(prompts, contexts)]
                 for form in args.forms.split(",")}
-    else:  # a final assistant message is continued, so each answer begins with the forced opening
-        jobs = {f"plain answer opening {prefix!r}": [[_user(p["text"])] + ([_assistant(prefix)] if prefix else []) for p in prompts]
+    else:  # weak-opening's messages: a final assistant message is continued, so each answer begins with the forced opening
+        jobs = {f"plain answer opening {prefix!r}": [STRATEGIES[WEAK_OPENING].build(task, p["text"], Context(opening=prefix)) for p in prompts]
                 for prefix in (args.prefix or ["", "Arrr, matey!"])}
     log = Path(args.log)
     for name, conversations in jobs.items():
         start = time.perf_counter()
         texts = generate(model, tokenizer, conversations, params)
         scores = score_texts(task, prompts, texts)
-        line = {"run": run.name, "probe": name, "n": len(prompts), "concept": mean(scores["concept"]),
-                "content": mean(scores["content"]), "words": mean([len(t.split()) for t in texts]),
-                "seconds": round(time.perf_counter() - start, 1), "texts": texts}
+        line = {"run": run.name, "probe": name, "n": len(prompts), **{axis: mean(scores[axis]) for axis in AXES},
+                "words": mean([len(t.split()) for t in texts]), "seconds": round(time.perf_counter() - start, 1), "texts": texts}
         print({k: v for k, v in line.items() if k != "texts"}, flush=True)
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a") as f:

@@ -38,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from feedback import accounts  # noqa: E402
+from feedback import accounts, assignment  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage import jobs, outputs, pairs, tasks  # noqa: E402
 from storage.db import Store, one  # noqa: E402
@@ -98,7 +98,7 @@ def annotate(url: str, name: str, n_votes: int, think: float, retry_rate: float,
                 errors.append(f"{name}: ran out of pairs")
                 return
             time.sleep(rng.uniform(0, 2 * think))
-            verdict = rng.choice(["A is better", "B is better", "Tie", "Both bad"])
+            verdict = rng.choice(assignment.VERDICTS)
             t0 = time.perf_counter()
             ack = client.vote(TASK, verdict)
             latencies.append(time.perf_counter() - t0)

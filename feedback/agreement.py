@@ -20,7 +20,7 @@ from storage import pairs as pair_store
 from storage import tasks as task_store
 from storage import votes as vote_store
 from storage.db import Store
-from storage.votes import CHOICES
+from storage.terms import CHOICES
 
 
 def by_pair(votes: Iterable[dict]) -> dict[int, list[dict]]:

@@ -20,9 +20,12 @@ from feedback import cut_answers
 from storage import assignments, pairs, votes
 from storage.db import Store
 from storage.errors import UserError
+from storage.terms import AXES, BOTH_BAD, TIE, A, B
 
-# Screen verdicts: what the annotator clicks.
-VERDICTS = ("A is better", "B is better", "Tie", "Both bad")
+# Screen verdicts: what the annotator clicks (A = left), and the choice each stands for as the annotator saw it.
+A_BETTER, B_BETTER = "A is better", "B is better"
+VERDICT_CHOICES = {A_BETTER: A, B_BETTER: B, "Tie": TIE, "Both bad": BOTH_BAD}
+VERDICTS = tuple(VERDICT_CHOICES)
 
 OVERLAP_PAIRS = 10  # a task's first pairs that every annotator meets first ...
 OVERLAP_VOTES = 2  # ... until each has this many votes, the fewest agreement can be measured on
@@ -48,7 +51,7 @@ def next_pair(store: Store, user_id: int, task_id: int | None, timeout_s: float,
 
 def on_screen(pair: dict, swapped: bool) -> dict:
     """A pair laid out left/right: with swapped, output_b is on the left."""
-    left, right = ("b", "a") if swapped else ("a", "b")
+    left, right = (B, A) if swapped else (A, B)
     view = {
         "pair_id": pair["id"], "task_id": pair["task_id"], "prompt_text": pair["prompt_text"], "swapped": swapped,
         "reference": pair.get("prompt_reference"),
@@ -67,9 +70,8 @@ def screen_terms(verdict: str, left: dict | None = None, right: dict | None = No
     """
     if verdict not in VERDICTS:
         raise UserError(f"choose one of: {', '.join(VERDICTS)}")
-    choice = {"A is better": "a", "B is better": "b", "Tie": "tie", "Both bad": "both_bad"}[verdict]
-    sides = {"a": left or {}, "b": right or {}}
-    return choice, {f"{kind}_{key}": sides[key].get(kind) for key in ("a", "b") for kind in ("concept", "content")}
+    sides = {A: left or {}, B: right or {}}
+    return VERDICT_CHOICES[verdict], {f"{axis}_{key}": sides[key].get(axis) for key in (A, B) for axis in AXES}
 
 
 def submit(store: Store, user_id: int, pair_id: int, verdict: str, left: dict | None = None, right: dict | None = None,

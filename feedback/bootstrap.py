@@ -1,4 +1,7 @@
-"""The one percentile bootstrap interval: evaluation scores (study.evaluation) and vote win rates (feedback.ranking)."""
+"""The one percentile bootstrap: evaluation scores (study.evaluation), vote win rates and rankings (feedback.ranking),
+and the instruments' AUCs and agreements (judging.calibration, judging.judge_pairs) all resample with `resample` and
+read their interval with `percentile_interval`, so one seed draws the same resamples everywhere.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +16,21 @@ def bootstrap_ci(values: Sequence[float], n: int = 1000, seed: int = 0, level: f
     One value gives a zero-width interval; no values raise ValueError.
     """
     x = np.asarray(values, dtype=float)
-    means = bootstrap_means(x, n=n, seed=seed)
-    tail = (1.0 - level) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
+    lo, hi = percentile_interval(bootstrap_means(x, n=n, seed=seed), level)
     return float(x.mean()), float(lo), float(hi)
+
+
+def resample(size: int, n: int = 1000, seed: int = 0) -> np.ndarray:
+    """The indices of `n` seeded resamples of `size` items, one row each; a statistic that is no mean (an AUC, a
+    Bradley-Terry fit) is computed on each row."""
+    return np.random.default_rng(seed).integers(0, size, (n, size))
+
+
+def percentile_interval(statistics, level: float = 0.95, axis: int | None = None):
+    """(lo, hi): the central `level` share of a statistic's bootstrap values (along `axis`: one interval per column)."""
+    tail = round((1.0 - level) * 50, 9)  # 2.5 at 0.95, not the 2.500000000000002 of (1 - 0.95) / 2 * 100
+    lo, hi = np.percentile(statistics, [tail, 100 - tail], axis=axis)
+    return lo, hi
 
 
 def bootstrap_means(values: Sequence[float], n: int = 1000, seed: int = 0) -> np.ndarray:
@@ -24,7 +38,7 @@ def bootstrap_means(values: Sequence[float], n: int = 1000, seed: int = 0) -> np
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         raise ValueError("bootstrap_ci needs at least one value")
-    return x[np.random.default_rng(seed).integers(0, x.size, (n, x.size))].mean(axis=1)
+    return x[resample(x.size, n, seed)].mean(axis=1)
 
 
 def bootstrap_p(differences: Sequence[float], n: int = 1000, seed: int = 0) -> float:

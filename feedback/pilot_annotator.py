@@ -16,7 +16,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from feedback.assignment import VERDICTS
+from feedback.assignment import A_BETTER, B_BETTER
 from feedback.contrast_view import ContrastView
 from feedback.simulated_annotator import Scores, judged_verdicts
 from scoring import scorers
@@ -51,7 +51,7 @@ class PageAnnotator:
         seen = [Scores(None, self._content(text, prompt)) for text in (left, right)]
         [judged] = judged_verdicts([(self.view.p_better(left, right), *seen)], self.noise, self.content_noise,
                                    f"{self.seed}/{screen['pair_id']}")
-        return VERDICTS[0] if judged["prefers_a"] else VERDICTS[1]
+        return A_BETTER if judged["prefers_a"] else B_BETTER
 
     def _content(self, text: str, prompt: dict) -> float | None:
         return None if not self.content_scorer else scorers.content_score(self.content_scorer, text, prompt)

@@ -12,6 +12,7 @@ from feedback.agreement import by_pair, failed_gold, majority
 from storage import pairs as pair_store
 from storage import tasks, votes as vote_store
 from storage.db import Store
+from storage.terms import CHOICES, A, B
 
 
 def trusted_votes(store: Store, task: dict, exclude_failed_gold: bool = False, split: str | None = None) -> list[dict]:
@@ -39,9 +40,9 @@ def preference_pairs(store: Store, task_name: str, min_agreement: float = 0.0, e
         if not pair_votes:
             continue
         winner, agreement = majority(v["choice"] for v in pair_votes)
-        if winner not in ("a", "b") or agreement < min_agreement:
+        if winner not in (A, B) or agreement < min_agreement:
             continue
-        loser = "b" if winner == "a" else "a"
+        loser = B if winner == A else A
         counts = Counter(v["choice"] for v in pair_votes)
         out.append({
             "pair_id": pair["id"], "prompt_id": pair["prompt_id"], "prompt": pair["prompt_text"],
@@ -49,6 +50,6 @@ def preference_pairs(store: Store, task_name: str, min_agreement: float = 0.0, e
             "agreement": agreement, "n_votes": len(pair_votes),
             "chosen_output": pair[f"output_{winner}"], "rejected_output": pair[f"output_{loser}"],
             "chosen_strategy": pair[f"strategy_{winner}"], "rejected_strategy": pair[f"strategy_{loser}"],
-            "votes": {c: counts.get(c, 0) for c in vote_store.CHOICES}, "split": pair["split"],
+            "votes": {c: counts.get(c, 0) for c in CHOICES}, "split": pair["split"],
         })
     return out

@@ -17,10 +17,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from feedback.bootstrap import bootstrap_ci
+from feedback.bootstrap import bootstrap_ci, percentile_interval, resample
+from storage.terms import BOTH_BAD, TIE, A, B
 
 
-CHOICE_SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
+CHOICE_SCORE = {A: 1.0, B: 0.0, TIE: 0.5, BOTH_BAD: 0.5}
 
 
 def fit_bradley_terry(
@@ -76,13 +77,10 @@ def bradley_terry(
     ia = np.array([index[a] for a, _, _ in comparisons])
     ib = np.array([index[b] for _, b, _ in comparisons])
     s = np.array([float(v) for _, _, v in comparisons])
-    rng = np.random.default_rng(seed)
     start = np.array([point[n] for n in names])  # resamples sit near the full fit: few Newton steps each
-    boots = np.empty((n_boot, len(names)))
-    for i in range(n_boot):
-        pick = rng.integers(0, len(s), len(s))
-        boots[i] = _newton(len(names), ia[pick], ib[pick], s[pick], l2, 100, 1e-9, start)
-    lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
+    boots = np.array([_newton(len(names), ia[pick], ib[pick], s[pick], l2, 100, 1e-9, start)
+                      for pick in resample(len(s), n_boot, seed)])
+    lo, hi = percentile_interval(boots, axis=0)
     counts = np.bincount(ia, minlength=len(names)) + np.bincount(ib, minlength=len(names))
     out = [
         {"item": n, "theta": point[n], "lo": float(lo[index[n]]), "hi": float(hi[index[n]]), "n": int(counts[index[n]])}

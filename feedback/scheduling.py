@@ -20,6 +20,7 @@ from storage import pairs as pair_store
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
+from storage.terms import MODEL_PREFIX
 
 
 class MissingSide(UserError):
@@ -31,8 +32,8 @@ def parse_side(side: str) -> tuple[str, str | None]:
     side = side.strip()
     if not side:
         raise UserError("name a strategy or model:<version> for each side")
-    if side.startswith("model:"):
-        return side, side[len("model:"):]
+    if side.startswith(MODEL_PREFIX):
+        return side, side[len(MODEL_PREFIX):]
     strategy, _, model = side.partition("@")
     return strategy, (model or None)
 

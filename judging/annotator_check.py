@@ -13,6 +13,7 @@ from __future__ import annotations
 from scoring import scorers
 from feedback.simulated_annotator import Scores, crowd_verdicts, judged_verdicts, weak_verdicts
 from judging import judge_pairs as P
+from storage.terms import AXES, CONCEPT
 
 
 def _share(verdicts: list[dict]) -> float:
@@ -20,7 +21,7 @@ def _share(verdicts: list[dict]) -> float:
 
 
 def agreement(task, readings: dict, noise: float, content_noise: float, annotators: int = 1, draws: int = 200,
-              max_pairs: int = 120, seed: int = 0, axes=("concept", "content"), contrast: tuple | None = None) -> dict:
+              max_pairs: int = 120, seed: int = 0, axes=AXES, contrast: tuple | None = None) -> dict:
     """{kind: {"n", "judge", "scorer"[, "contrast", "n_contrast"]}}: the share of label pairs where the judge annotator,
     the legacy scorer annotator (and the contrast annotator) prefer the higher-labelled answer. `readings`: {axis: [{"p_first", "p_swapped"}, ...]} of the judge
     on measure()'s pairs (the same max_pairs and seed), as bench/judge_pairs.py stores them."""
@@ -29,7 +30,7 @@ def agreement(task, readings: dict, noise: float, content_noise: float, annotato
     for axis in axes:
         pairs = P.label_pairs(P.agreed(task.name, axis), axis, max_pairs, seed)
         got = readings.get(axis, [])
-        judged_here = axis != "concept" or len(got) == len(pairs)  # else the judge has not read these pairs (yet)
+        judged_here = axis != CONCEPT or len(got) == len(pairs)  # else the judge has not read these pairs (yet)
         for kind in P.KINDS[axis]:
             idx = [i for i, p in enumerate(pairs) if p["kind"] == kind]
             if not idx:
@@ -43,7 +44,7 @@ def agreement(task, readings: dict, noise: float, content_noise: float, annotato
             sides = [(seen(pairs[i]["hi"], pairs[i]["prompt_id"]), seen(pairs[i]["lo"], pairs[i]["prompt_id"])) for i in idx]
             share = lambda pairs, vote: sum(  # noqa: E731
                 _share(crowd_verdicts(pairs, noise, content_noise, d, annotators, vote=vote)) for d in range(draws)) / draws
-            if axis == "concept":
+            if axis == CONCEPT:
                 judged = [((got[i]["p_first"] + got[i]["p_swapped"]) / 2, a, b) for i, (a, b) in zip(idx, sides)] if judged_here else []
                 legacy = sides
             else:  # the content view alone
@@ -54,7 +55,7 @@ def agreement(task, readings: dict, noise: float, content_noise: float, annotato
             if contrast is not None:
                 view, fitted = contrast
                 keep = [k for k, i in enumerate(idx) if not {pairs[i]["hi"]["answer"].strip(), pairs[i]["lo"]["answer"].strip()} & fitted]
-                seen_by = [(view.p_better(pairs[idx[k]]["hi"]["answer"], pairs[idx[k]]["lo"]["answer"]) if axis == "concept" else None,
+                seen_by = [(view.p_better(pairs[idx[k]]["hi"]["answer"], pairs[idx[k]]["lo"]["answer"]) if axis == CONCEPT else None,
                             *sides[k]) for k in keep]
                 out[kind] |= {"n_contrast": len(keep), "contrast": share(seen_by, judged_verdicts) if keep else float("nan")}
     return out

@@ -20,15 +20,16 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from feedback.bootstrap import bootstrap_means, percentile_interval, resample
 from scoring import scorers
 from feedback.tasks import PROMPTS_DIR, Task
+from storage.terms import AXES, CONCEPT, CONTENT
 import docblocks
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS_DIR = ROOT / "tests" / "scorer_labels"
 RESULTS_DIR = ROOT / "results" / "calibration"
 CALIBRATION_START, CALIBRATION_END = "<!-- calibration:start -->", "<!-- calibration:end -->"
-AXES = ("concept", "content")
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -43,7 +44,7 @@ def label_rows(task: Task, labels_dir: Path = LABELS_DIR) -> dict[str, list[dict
     """{axis: [{"prompt", "text", "label"}, ...]}: the scorer's own labelled file plus the task's rows."""
     prompts = _prompts_by_id(task.prompt_set)
     out = {}
-    for axis, scorer in (("concept", task.concept_scorer), ("content", task.content_scorer)):
+    for axis, scorer in ((CONCEPT, task.concept_scorer), (CONTENT, task.content_scorer)):
         rows = [{"prompt": r.get("prompt", {}), "text": r["text"], "label": int(r["label"])}
                 for r in _jsonl(labels_dir / f"{scorer}.jsonl")] if scorer else []
         for r in _jsonl(labels_dir / "tasks" / f"{task.name}.jsonl"):
@@ -66,7 +67,7 @@ def auc(scores: Sequence[float], labels: Sequence[int]) -> float | None:
 
 
 def _interval(values: list[float], point: float, n: int) -> dict:
-    lo, hi = np.percentile(values, [2.5, 97.5]) if values else (point, point)
+    lo, hi = percentile_interval(values) if values else (point, point)
     return {"value": point, "lo": float(lo), "hi": float(hi), "n": n}
 
 
@@ -76,8 +77,7 @@ def auc_interval(scores: Sequence[float], labels: Sequence[int], n_boot: int = 1
     if point is None:
         return None
     s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=int)
-    rng = np.random.default_rng(seed)
-    boots = [v for idx in rng.integers(0, len(s), (n_boot, len(s))) if (v := auc(s[idx], y[idx])) is not None]
+    boots = [v for idx in resample(len(s), n_boot, seed) if (v := auc(s[idx], y[idx])) is not None]
     return _interval(boots, point, len(s))
 
 
@@ -86,7 +86,7 @@ def agreement_interval(chosen: Sequence[float], rejected: Sequence[float], n_boo
     if not chosen:
         return None
     hits = np.asarray([1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen, rejected)])
-    boots = list(hits[np.random.default_rng(seed).integers(0, hits.size, (n_boot, hits.size))].mean(axis=1))
+    boots = list(bootstrap_means(hits, n_boot, seed))
     return _interval(boots, float(hits.mean()), int(hits.size))
 
 
@@ -97,10 +97,10 @@ def length_score(text: str) -> float:
 
 def scorer_fns(task: Task, axis: str, judge=None) -> dict[str, Callable[[list[dict], list[str]], list[float]]]:
     """{column name: fn(prompts, texts) -> scores} for an axis: the heuristic, length, and the judge if given."""
-    name = task.concept_scorer if axis == "concept" else task.content_scorer
+    name = task.concept_scorer if axis == CONCEPT else task.content_scorer
     fns = {}
     if name:
-        if axis == "concept":
+        if axis == CONCEPT:
             fns["heuristic"] = lambda prompts, texts: [scorers.concept_score(name, t) for t in texts]
         else:
             fns["heuristic"] = lambda prompts, texts: [scorers.content_score(name, t, p) for p, t in zip(prompts, texts)]
@@ -226,7 +226,7 @@ def agreed_concept_rows(task_name: str, split: str = "all", labels_dir: Path = R
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     out = []
     for row in _jsonl(labels_dir / f"{task_name}.jsonl"):
-        a, b = row["concept"]
+        a, b = row[CONCEPT]
         odd = int(row["id"].rsplit("-", 1)[1]) % 2
         if a == b and (split == "all" or odd == (split == "test")):
             out.append({**row, "level": int(a)})

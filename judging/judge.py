@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import torch
 
 from storage.errors import UserError
+from storage.terms import AXES, CONCEPT, TIE, A, B
 from judging.judge_rubric import ASK, body_text, check_axis, pair_rubric, shared_text
 
 OPTIONS = ("1", "2", "3", "4", "5")
@@ -229,7 +230,7 @@ def score_axis(judge: Judge, axis: str, task, prompts: Sequence[dict], texts: Se
     return judge_scores(judge, task, prompts, texts, axes=(axis,))[axis]
 
 
-def judge_scores(judge: Judge, task, prompts: Sequence[dict], texts: Sequence[str], axes=("concept", "content")) -> dict[str, list[float]]:
+def judge_scores(judge: Judge, task, prompts: Sequence[dict], texts: Sequence[str], axes=AXES) -> dict[str, list[float]]:
     """{"concept": [...], "content": [...]}: the judge's score of each text on each axis, each body read once."""
     if len(prompts) != len(texts):
         raise ValueError("one text per prompt")
@@ -242,10 +243,10 @@ def combine_orders(first: str, swapped: str) -> str:
     `first` is the verdict with a shown as A; `swapped` is the verdict with b shown as A,
     already mapped back to 'a'/'b'.
     """
-    return first if first == swapped else "tie"
+    return first if first == swapped else TIE
 
 
-def judge_pair(judge: Judge, task, prompts: Sequence[dict], texts_a: Sequence[str], texts_b: Sequence[str], axis: str = "concept") -> list[dict]:
+def judge_pair(judge: Judge, task, prompts: Sequence[dict], texts_a: Sequence[str], texts_b: Sequence[str], axis: str = CONCEPT) -> list[dict]:
     """Pairwise verdicts: for each prompt, {"winner": "a"|"b"|"tie", "p_a": P(a better) averaged over both orders,
     "p_first": P(a) with a shown as A, "p_swapped": P(a) with a shown as B}."""
     if not (len(prompts) == len(texts_a) == len(texts_b)):
@@ -257,8 +258,8 @@ def judge_pair(judge: Judge, task, prompts: Sequence[dict], texts_a: Sequence[st
     verdicts = []
     for i in range(n):
         p_first, p_swapped = float(probs[i, 0]), float(probs[n + i, 1])  # P(a) with a shown first, then second
-        first = "a" if p_first >= 0.5 else "b"
-        swapped = "a" if p_swapped >= 0.5 else "b"
+        first = A if p_first >= 0.5 else B
+        swapped = A if p_swapped >= 0.5 else B
         verdicts.append({"winner": combine_orders(first, swapped), "p_a": (p_first + p_swapped) / 2,
                          "p_first": p_first, "p_swapped": p_swapped})
     return verdicts

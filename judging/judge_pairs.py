@@ -26,14 +26,16 @@ Instrument = Callable[[list[dict], list[str], list[str], str], list[dict]]
 
 import numpy as np
 
+from feedback.bootstrap import percentile_interval, resample
 from feedback.tasks import PROMPTS_DIR
+from storage.terms import AXES, CONCEPT, CONTENT
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "data" / "labels"
 CONCEPT_NAMES = {2: "voice", 1: "formula", 0: "none"}
 CALIBRATION = ROOT / "results" / "calibration" / "judge-pairs.json"  # written by bench/judge_pairs.py
 MIN_AUC = 0.80  # a report shows a judge column only where the judge's pairwise AUC on the task's label pairs reaches this
-KINDS = {"concept": ("voice>formula", "voice>none", "formula>none"), "content": ("correct>wrong",)}
+KINDS = {CONCEPT: ("voice>formula", "voice>none", "formula>none"), CONTENT: ("correct>wrong",)}
 
 
 _jsonl = lambda path: [json.loads(line) for line in path.read_text().splitlines() if line.strip()]  # noqa: E731
@@ -47,7 +49,7 @@ def agreed(task: str, axis: str, labels_dir: Path = LABELS) -> list[dict]:
 
 def kind_of(axis: str, hi: int, lo: int) -> str:
     """The name of a pair kind, e.g. 'voice>formula' (concept 2 vs 1) or 'correct>wrong' (content 1 vs 0)."""
-    return f"{CONCEPT_NAMES[hi]}>{CONCEPT_NAMES[lo]}" if axis == "concept" else "correct>wrong"
+    return f"{CONCEPT_NAMES[hi]}>{CONCEPT_NAMES[lo]}" if axis == CONCEPT else "correct>wrong"
 
 
 def label_pairs(rows: Sequence[dict], axis: str, max_pairs: int = 150, seed: int = 0) -> list[dict]:
@@ -107,12 +109,12 @@ def summarize(readings: Sequence[dict], n_boot: int = 1000, seed: int = 0) -> di
     n = len(readings)
     if n == 0:
         return {"n": 0}
-    idx = np.random.default_rng(seed).integers(0, n, (n_boot, n))
+    idx = resample(n, n_boot, seed)
     every = np.arange(n)
     out: dict = {"n": n}
     for name, fn in stats.items():
         boots = [fn(i) for i in idx]
-        lo, hi = np.percentile(boots, [2.5, 97.5])
+        lo, hi = percentile_interval(boots)
         out[name] = {"value": float(fn(every)), "lo": float(lo), "hi": float(hi)}
     return out
 
@@ -161,7 +163,7 @@ def judge_gate(judge: str, task: str, path: Path = CALIBRATION) -> dict[str, tup
     words that say so."""
     data = json.loads(path.read_text()) if path.is_file() else {}
     out = {}
-    for axis in ("concept", "content"):
+    for axis in AXES:
         found = data.get("results", {}).get(task, {}).get(axis, {}).get("all", {}).get("auc") if data.get("judge") == judge else None
         if found is None:
             out[axis] = (False, f"{axis} absent: not calibrated on {task} label pairs")

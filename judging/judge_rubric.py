@@ -5,6 +5,8 @@ Pure string work (no torch), so calibration and reports can show a rubric withou
 
 from __future__ import annotations
 
+from storage.terms import CONCEPT, CONTENT
+
 MAX_ANSWER_CHARS = 1000  # longer answers are cut: the rubric needs the gist, and cost grows with length
 # Prompt tokens are the whole cost (one forward pass each, ~2 x params FLOPs per token). So a rubric
 # is three segments: the task's SHARED instructions (one forward pass per call, its keys and values
@@ -24,7 +26,7 @@ PAIR_DEGENERATE = "A looping, repeated, keyword-stuffed, cut-off or off-topic an
 PAIR_FORMULA = ("The style must run through the whole answer. A formula is weak: one interjection, greeting or stock "
                 "phrase stuck on an otherwise plain answer, or only the topic's words, counts as almost no style.")
 BODY = "QUESTION: {question}\n{reference}ANSWER: {answer}\n"
-ASK = {"concept": "Grade STYLE only. Reply with one digit, 1-5.", "content": "Grade FACTS only. Reply with one digit, 1-5."}
+ASK = {CONCEPT: "Grade STYLE only. Reply with one digit, 1-5.", CONTENT: "Grade FACTS only. Reply with one digit, 1-5."}
 
 PAIR_RUBRIC = """Compare two answers on one criterion only: {criterion}
 QUESTION: {question}
@@ -87,9 +89,9 @@ def rubric(axis: str, task, prompt: dict, text: str) -> str:
 
 def pair_rubric(axis: str, task, prompt: dict, a: str, b: str) -> str:
     """The filled rubric asking which of two answers is better on `axis`."""
-    criterion = (f"which better shows this target: {_field(task, 'concept')}" if axis == "concept"
+    criterion = (f"which better shows this target: {_field(task, 'concept')}" if axis == CONCEPT
                  else "which is factually right (ignore style)")
-    reference = reference_text(prompt) if axis == "content" else ""
-    formula = PAIR_FORMULA + " " if axis == "concept" else ""
+    reference = reference_text(prompt) if axis == CONTENT else ""
+    formula = PAIR_FORMULA + " " if axis == CONCEPT else ""
     return PAIR_RUBRIC.format(criterion=criterion, question=_question(prompt), reference=reference,
                               a=_cut(a), b=_cut(b), formula=formula, degenerate=PAIR_DEGENERATE)

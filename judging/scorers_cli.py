@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from storage.errors import UserError
+from storage.terms import AXES
 from judging import calibration
 
 README = calibration.ROOT / "docs" / "scorers.md"  # the page --update-readme rewrites
@@ -24,7 +25,7 @@ def cli(parser: argparse.ArgumentParser) -> None:
     cal = sub.add_parser("calibrate", help="AUC of each scorer on the hand labels (and agreement with votes), as a table")
     cal.add_argument("--judge", help="also measure an LLM judge: a model spec (embedded name, hub id or local directory)")
     cal.add_argument("--task", action="append", help="a shipped task (repeatable; default: every shipped task)")
-    cal.add_argument("--axis", action="append", choices=calibration.AXES,
+    cal.add_argument("--axis", action="append", choices=AXES,
                      help="axes the judge scores (repeatable; default both; heuristics always score both)")
     cal.add_argument("--batch-size", type=int, default=8, help="judge prompts per forward pass")
     cal.add_argument("--judge-precision", choices=JUDGE_PRECISIONS, default="auto",
@@ -72,7 +73,7 @@ def run_calibrate(args) -> int:
     for name in args.task or sorted(tasks):
         start = time.perf_counter()
         fresh = calibration.calibrate_task(tasks[name], judge=judge, votes=_majority_pairs(args.settings, name),
-                                           judge_axes=args.axis or calibration.AXES)
+                                           judge_axes=args.axis or AXES)
         results[name] = calibration.keep_judge(fresh, results.get(name))  # a one-axis judge run keeps the other axis
         print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
     md = calibration.save_results(results, results_dir)

@@ -21,8 +21,9 @@ from __future__ import annotations
 from storage import outputs
 from storage import tasks as task_store
 from storage.models import require_adapter
+from storage.terms import HUMAN
 from jobs import JobContext, handler
-from models.strategies import STRATEGIES, Context, get_strategy, select_examples, shared_opening
+from models.strategies import STRATEGIES, STRONG_BASE, WEAK, Context, context_of, get_strategy, select_examples, shared_opening
 
 from models.generate_spec import Job, output_params
 
@@ -82,7 +83,7 @@ class _Runner:
 
 def _model_of(job: Job, strategy: str) -> str:
     spec, version = get_strategy(strategy)
-    return {"weak": job.weak, "strong": job.strong, "adapter": version, "human": "human"}[spec.role]
+    return {"weak": job.weak, "strong": job.strong, "adapter": version, "human": HUMAN}[spec.role]
 
 
 @handler("generate")
@@ -141,25 +142,26 @@ class _Run(_Runner):
                 copied = [p for p in ps if self.copy_from_other_task(p, _model_of(job, name), name)]
                 self.todo[name] = [p for p in ps if p not in copied]
                 self.shared += len(copied)
-        need_weak = {p["id"]: p for name, ps in self.todo.items() if name == "weak" or specs[name].needs_weak_label for p in ps}
+        need_weak = {p["id"]: p for name, ps in self.todo.items() if specs[name].role == "weak" or specs[name].needs_weak_label for p in ps}
         need_weak.update({e["id"]: e for name, ps in self.todo.items() if specs[name].needs_examples
                           for p in ps for e in self.examples[p["id"]]})
         if any(ps and specs[name].needs_opening for name, ps in self.todo.items()):
             need_weak.update({p["id"]: p for p in self.pool})
-        self.weak_labels = {pid: found["text"] for pid, p in need_weak.items() if (found := self.find(p, job.weak, "weak"))}
+        self.weak_labels = {pid: found["text"] for pid, p in need_weak.items() if (found := self.find(p, job.weak, WEAK))}
         self.weak_todo = [p for pid, p in need_weak.items() if pid not in self.weak_labels]
         need_base = {p["id"]: p for name, ps in self.todo.items() if specs[name].needs_base_answer for p in ps}
         for pid, p in need_base.items():
-            found = self.find(p, job.strong, "strong-base")
-            if found is None and self.copy_from_other_task(p, job.strong, "strong-base"):
-                found = self.find(p, job.strong, "strong-base")
+            found = self.find(p, job.strong, STRONG_BASE)
+            if found is None and self.copy_from_other_task(p, job.strong, STRONG_BASE):
+                found = self.find(p, job.strong, STRONG_BASE)
                 self.shared += 1
             if found is not None:
                 self.base_answers[pid] = found["text"]
         self.base_todo = [p for pid, p in need_base.items() if pid not in self.base_answers]
-        if "strong-base" in self.todo:  # generated once, as the answers icl-restyle rewrites
-            self.todo["strong-base"] = [p for p in self.todo["strong-base"] if p not in self.base_todo]
-        self.total = len(self.weak_todo) + len(self.base_todo) + sum(len(ps) * (2 if specs[n].describe else 1) for n, ps in self.todo.items() if n != "weak")
+        if STRONG_BASE in self.todo:  # generated once, as the answers icl-restyle rewrites
+            self.todo[STRONG_BASE] = [p for p in self.todo[STRONG_BASE] if p not in self.base_todo]
+        self.total = len(self.weak_todo) + len(self.base_todo) + sum(
+            len(ps) * (2 if specs[n].describe else 1) for n, ps in self.todo.items() if specs[n].role != "weak")
         self.skipped = sum(len(self.targets) - len(ps) for ps in self.todo.values()) - self.shared
         self.ctx.progress(0, self.total, f"{self.total} texts to generate, {self.skipped} outputs already stored, "
                                          f"{self.shared} shared from other tasks")
@@ -170,11 +172,11 @@ class _Run(_Runner):
 
         def store_weak(items, texts):
             for p, text in zip(items, texts):
-                self.store_output(p, job.weak, "weak", text)
+                self.store_output(p, job.weak, WEAK, text)
                 self.weak_labels[p["id"]] = text
 
         self.generate("weak model " + job.weak, job.weak,
-                      [(p, STRATEGIES["weak"].build(self.task, p["text"], Context())) for p in self.weak_todo], store_weak)
+                      [(p, STRATEGIES[WEAK].build(self.task, p["text"], Context())) for p in self.weak_todo], store_weak)
         pool_labels = [self.weak_labels.get(p["id"]) for p in self.pool]
         if pool_labels and None not in pool_labels:  # every pool label is known once a weak-opening strategy has work
             self.opening = shared_opening(pool_labels)
@@ -185,18 +187,15 @@ class _Run(_Runner):
 
         def store_base(items, texts):
             for p, text in zip(items, texts):
-                self.store_output(p, job.strong, "strong-base", text)
+                self.store_output(p, job.strong, STRONG_BASE, text)
                 self.base_answers[p["id"]] = text
 
         self.generate(f"strong model {job.strong}", job.strong,
-                      [(p, STRATEGIES["strong-base"].build(self.task, p["text"], Context())) for p in self.base_todo], store_base)
+                      [(p, STRATEGIES[STRONG_BASE].build(self.task, p["text"], Context())) for p in self.base_todo], store_base)
 
     def context(self, p: dict, description: str | None = None) -> Context:
-        """What a strategy's messages for prompt `p` may use: its weak label, its ICL examples, its
-        strong-base answer, a description."""
-        shots = tuple((e["text"], self.weak_labels[e["id"]]) for e in self.examples.get(p["id"], ()))
-        return Context(weak_label=self.weak_labels.get(p["id"]), examples=shots, description=description,
-                       base_answer=self.base_answers.get(p["id"]), opening=self.opening)
+        """What a strategy's messages for prompt `p` may use (strategies.context_of)."""
+        return context_of(p, self.weak_labels, self.examples.get(p["id"], ()), self.base_answers, self.opening, description)
 
     def strategy(self, name: str, spec) -> None:
         """Generate strategy `name`'s missing outputs (its descriptions first, for Infer-and-Respond)."""
@@ -235,8 +234,8 @@ class _Run(_Runner):
         """The job's result: counts, and the ids of every output (and correction) its prompts now have."""
         covered = [found["id"] for name, spec in self.specs.items() if spec.role != "human"
                    for p in self.targets if (found := self.find(p, _model_of(self.job, name), name))]
-        corrections = (outputs.list_outputs(self.store, self.task["id"], strategy="correction", prompt_ids=[p["id"] for p in self.targets])
-                       if "correction" in self.specs else [])
+        corrections = [o for name, spec in self.specs.items() if spec.role == "human"  # written at vote time, never generated
+                       for o in outputs.list_outputs(self.store, self.task["id"], strategy=name, prompt_ids=[p["id"] for p in self.targets])]
         self.ctx.log(f"generated {self.done} texts; {self.skipped} outputs were already stored, {self.shared} shared from other tasks; "
                      f"{len(corrections)} corrections listed")
         return {"generated": self.done, "skipped": self.skipped, "shared": self.shared, "outputs": covered,

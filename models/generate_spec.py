@@ -62,7 +62,7 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
         spec, version = get_strategy(name)
         if version is not None:
             require_adapter(store, version)
-        if spec.role == "weak" or spec.needs_weak_label or spec.needs_examples or spec.needs_opening:
+        if spec.role == "weak" or spec.takes_weak_labels:
             resolve(job.weak)
         if spec.role == "strong":
             resolve(job.strong)
@@ -73,16 +73,16 @@ def make_job(store: Store, settings, task: str, strategies: list[str] | str, n: 
     job.gen_params()  # GenParams refuses bad sampling values with a UserError
     if not task_store.count_prompts(store, task_row["prompt_set"], job.split):
         raise UserError(f"task {job.task!r} has no {job.split or ''} prompts in set {task_row['prompt_set']!r}")
-    if any(get_strategy(s)[0].needs_examples for s in job.strategies):
+    if with_examples := [s for s in job.strategies if get_strategy(s)[0].needs_examples]:
         if not 1 <= job.n_icl < job.icl_pool:
             raise UserError("--n-icl must be at least 1 and below --icl-pool (one pool prompt may be the prompt itself)")
         if task_store.count_prompts(store, task_row["prompt_set"], "train") <= job.n_icl:
-            raise UserError(f"icl-refine, icl-restyle and infer-and-respond need more than {job.n_icl} train prompts in set "
+            raise UserError(f"{', '.join(with_examples)} need more than {job.n_icl} train prompts in set "
                             f"{task_row['prompt_set']!r}; lower --n-icl or import train prompts")
-    if any(get_strategy(s)[0].needs_opening for s in job.strategies):
+    if with_opening := [s for s in job.strategies if get_strategy(s)[0].needs_opening]:
         if job.icl_pool < 1 or not task_store.count_prompts(store, task_row["prompt_set"], "train"):
-            raise UserError(f"weak-opening takes its opening from the weak labels of train prompts; set {task_row['prompt_set']!r} "
-                            "has none (or --icl-pool is below 1); import train prompts")
+            raise UserError(f"{', '.join(with_opening)} takes its opening from the weak labels of train prompts; set "
+                            f"{task_row['prompt_set']!r} has none (or --icl-pool is below 1); import train prompts")
     return job
 
 
@@ -99,7 +99,7 @@ def output_params(job: Job, strategy: str) -> dict:
     """
     params = {k: v for k, v in job.gen_params().to_dict().items() if k not in ("seed", "batch_size")}
     spec, _ = get_strategy(strategy)
-    if spec.needs_weak_label or spec.needs_examples or spec.needs_opening:
+    if spec.takes_weak_labels:
         params["weak"] = job.weak
     if spec.needs_examples:
         params.update(n_icl=job.n_icl, icl_pool=job.icl_pool)

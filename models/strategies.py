@@ -28,12 +28,16 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from registry import Registry
 from storage.errors import UserError
+from storage.terms import CORRECTION, MODEL_PREFIX
 
 Messages = list[dict[str, str]]
+# the names other modules say: the weak labels, the strong model's plain answer, the default refined labels (the paper's
+# Algorithm 1) and the plain answer begun with the weak labels' opening; every other name stays in STRATEGIES only
+WEAK, STRONG_BASE, ICL_REFINE, WEAK_OPENING = "weak", "strong-base", "icl-refine", "weak-opening"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,13 @@ class Strategy:
     needs_opening: bool = False  # the weak labels of the whole train pool, for their shared opening
     describe: Callable[[dict, Context], Messages] | None = field(default=None)  # a first generation step
     uses_task: bool = True  # False: the same messages for every task, so outputs can be shared between tasks
+    reference: bool = False  # a reference point every evaluation shows: the weak teacher, the strong model without and with the concept
+
+    @property
+    def takes_weak_labels(self) -> bool:
+        """Whether its messages hold weak labels (the prompt's own, the ICL examples' or the pool's shared opening), so
+        the weak model answers first."""
+        return self.needs_weak_label or self.needs_examples or self.needs_opening
 
 
 def _system(text: str) -> dict[str, str]:
@@ -198,10 +209,11 @@ def adapter(task: dict, prompt: str, ctx: Context) -> Messages:
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy", (
-        Strategy("weak", "weak", weak, "weak model + concept instruction and the task's demonstrations (the weak label)"),
-        Strategy("strong-base", "strong", strong_base, "strong model, plain prompt", uses_task=False),
-        Strategy("strong-instructed", "strong", strong_instructed, "strong model + concept instruction"),
-        Strategy("icl-refine", "strong", icl_refine, "strong model, weak-labelled examples in context (Algorithm 1)",
+        Strategy(WEAK, "weak", weak, "weak model + concept instruction and the task's demonstrations (the weak label)",
+                 reference=True),
+        Strategy(STRONG_BASE, "strong", strong_base, "strong model, plain prompt", uses_task=False, reference=True),
+        Strategy("strong-instructed", "strong", strong_instructed, "strong model + concept instruction", reference=True),
+        Strategy(ICL_REFINE, "strong", icl_refine, "strong model, weak-labelled examples in context (Algorithm 1)",
                  needs_examples=True),
         Strategy("infer-and-respond", "strong", infer_and_respond,
                  "strong model infers the style of the weak examples, then answers in it (Algorithm 2)",
@@ -211,13 +223,14 @@ STRATEGIES: Registry[Strategy] = Registry("strategy", (
         Strategy("icl-restyle", "strong", icl_restyle,
                  "strong model rewrites its own plain answer in the style of the weak examples",
                  needs_examples=True, needs_base_answer=True),
-        Strategy("weak-opening", "strong", weak_opening,
+        Strategy(WEAK_OPENING, "strong", weak_opening,
                  "strong model, plain prompt, its reply begun with the words most weak labels open with",
                  needs_opening=True),
-        Strategy("correction", "human", None, "annotators' written corrections (stored at vote time)"),
+        Strategy(CORRECTION, "human", None, "annotators' written corrections (stored at vote time)"),
         Strategy("model", "adapter", adapter, "model:<version>: a trained adapter, plain prompt", uses_task=False),
 ))
-MODEL_PREFIX = "model:"
+REFERENCES = tuple(name for name, s in STRATEGIES.items() if s.reference)
+NAMED_OUTPUTS = tuple(name for name, s in STRATEGIES.items() if s.role != "adapter")  # a version's are under model:<version>
 
 
 def get_strategy(name: str) -> tuple[Strategy, str | None]:
@@ -231,12 +244,23 @@ def get_strategy(name: str) -> tuple[Strategy, str | None]:
     return STRATEGIES.get("" if name == "model" else name, hint=f"{MODEL_PREFIX}<version>"), None
 
 
-def example_contexts(prompts: list[dict], weak_labels: list[str], n: int, seed: int) -> list[Context]:
-    """Each of `prompts`' Context for icl-refine and icl-restyle: `n` of the other prompts with their weak
-    labels (`weak_labels`, the weak model's answers to `prompts`, in order), chosen by select_examples."""
+def context_of(prompt: dict, weak_labels: Mapping[int, str], examples: Sequence[dict] = (),
+               base_answers: Mapping[int, str] | None = None, opening: str | None = None,
+               description: str | None = None) -> Context:
+    """Everything a strategy may take for `prompt` (a prompt row), from what is known so far: its weak label and its
+    strong-base answer (by prompt id), its ICL `examples` (prompt rows) with their weak labels, the train pool's shared
+    opening and a described style. Each strategy reads only what its needs_* flags (and describe) name."""
+    return Context(weak_label=weak_labels.get(prompt["id"]), examples=tuple((e["text"], weak_labels[e["id"]]) for e in examples),
+                   description=description, base_answer=(base_answers or {}).get(prompt["id"]), opening=opening)
+
+
+def example_contexts(prompts: list[dict], weak_labels: list[str], n: int, seed: int, base_answers: list[str] | None = None,
+                     opening: str | None = None) -> list[Context]:
+    """Each of `prompts`' context_of, its ICL examples `n` of the other prompts (select_examples), from `weak_labels` (and
+    `base_answers`, the strong-base answers), both in `prompts`' order."""
     labels = {p["id"]: t for p, t in zip(prompts, weak_labels)}
-    return [Context(examples=tuple((e["text"], labels[e["id"]]) for e in select_examples(prompts, p, n, seed)))
-            for p in prompts]
+    base = {p["id"]: t for p, t in zip(prompts, base_answers or ())}
+    return [context_of(p, labels, select_examples(prompts, p, n, seed), base, opening) for p in prompts]
 
 
 def select_examples(pool: list[dict], prompt: dict, n: int, seed: int) -> list[dict]:

@@ -7,6 +7,7 @@ import time
 from storage import outputs, pairs, votes
 from storage import tasks as task_store
 from storage.db import Store, one, rows
+from storage.terms import A, B
 
 STRATEGIES = ("imported-chosen", "imported-rejected")
 
@@ -37,6 +38,6 @@ def import_preferences(store: Store, task_id: int, prompt_set: str, model: str, 
                        (chosen, rejected, rejected, chosen))
             db.execute("INSERT OR IGNORE INTO assignments (pair_id, user_id, swapped, served_at) VALUES (?, ?, 0, ?)",
                        (pair["id"], voter_id, time.time()))
-            _, created = votes.record_vote(store, pair["id"], voter_id, "a" if pair["output_a"] == chosen else "b")
+            _, created = votes.record_vote(store, pair["id"], voter_id, A if pair["output_a"] == chosen else B)
             counts["votes"] += created
     return counts

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from storage.db import Store, one, rows
 from storage.errors import UserError
-
-GOLD_CHOICES = ("a", "b", "tie", "both_bad")
+from storage.terms import CHOICES
 
 _PAIR_SELECT = """
 SELECT pr.id, pr.task_id, pr.prompt_id, pr.output_a, pr.output_b, pr.votes_wanted, pr.gold, pr.batch, pr.created_at,
@@ -70,8 +69,8 @@ def list_pairs(store: Store, task_id: int | None = None) -> list[dict]:
 
 def set_gold(store: Store, pair_id: int, gold: str | None) -> None:
     """Mark a pair's known answer (a, b, tie, both_bad), or clear it with None."""
-    if gold is not None and gold not in GOLD_CHOICES:
-        raise UserError(f"gold answer must be one of {', '.join(GOLD_CHOICES)}")
+    if gold is not None and gold not in CHOICES:
+        raise UserError(f"gold answer must be one of {', '.join(CHOICES)}")
     get_pair(store, pair_id)
     with store.write() as db:
         db.execute("UPDATE pairs SET gold = ? WHERE id = ?", (gold, pair_id))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from storage import outputs
 from storage.db import Store, one, rows
 from storage.errors import UserError
+from storage.terms import AXES, CHOICES, CORRECTION, HUMAN, A, B
 
-CHOICES = ("a", "b", "tie", "both_bad")
-RATINGS = ("concept_a", "content_a", "concept_b", "content_b")
-_OTHER_SIDE = {"a": "b", "b": "a"}
+RATINGS = tuple(f"{axis}_{side}" for side in (A, B) for axis in AXES)  # concept_a, content_a, concept_b, content_b
+_OTHER_SIDE = {A: B, B: A}
 
 _VOTE_SELECT = """
 SELECT v.*, u.username, u.simulated, pr.task_id, pr.prompt_id, pr.output_a, pr.output_b, pr.gold, pr.votes_wanted,
@@ -65,7 +65,7 @@ def record_vote(
         if correction:
             pair = one(db, "SELECT task_id, prompt_id FROM pairs WHERE id = ?", (pair_id,))
             outputs.add_output(
-                store, pair["task_id"], pair["prompt_id"], model="human", strategy="correction",
+                store, pair["task_id"], pair["prompt_id"], model=HUMAN, strategy=CORRECTION,
                 params={"pair_id": pair_id, "user_id": user_id}, seed=0, text=correction, source="human",
             )
         return one(db, "SELECT * FROM votes WHERE id = ?", (cur.lastrowid,)), True

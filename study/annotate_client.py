@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from storage.errors import UserError
+from storage.terms import AXES
 
 APP_PY = Path(__file__).resolve().parent.parent / "app.py"
 START_TIMEOUT_S = 180
@@ -100,8 +101,7 @@ class AnnotatePage:
     def vote(self, task: str, verdict: str, ratings: dict | None = None, correction: str = "") -> dict:
         """Vote on the pair on screen: `verdict` one of the tab's (e.g. "A is better"), `ratings` as
         {left_concept, left_content, right_concept, right_content} (each "1"-"5" or None). Returns reveal and progress."""
-        ratings = {f"{side}_{kind}": (ratings or {}).get(f"{side}_{kind}")
-                   for side in ("left", "right") for kind in ("concept", "content")}
+        ratings = {f"{side}_{axis}": (ratings or {}).get(f"{side}_{axis}") for side in ("left", "right") for axis in AXES}
         return self.call("vote", {"task": task, "verdict": verdict, "correction": correction,
                                   "pair_id": self.pair_id, "ratings": ratings})
 

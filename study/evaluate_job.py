@@ -16,8 +16,10 @@ from storage import jobs
 from storage.db import Store
 from storage.tasks import SPLITS
 from storage.errors import UserError
+from storage.terms import AXES
 from study import evaluation
 from models.gen_params import DEFAULT_MAX_NEW_TOKENS, GenParams
+from models.strategies import STRONG_BASE
 from jobs import JobContext, handler
 
 
@@ -27,7 +29,7 @@ class EvalJob:
 
     task: str
     model: str
-    strategy: str = "strong-base"
+    strategy: str = STRONG_BASE
     n: int | None = None  # None: the whole split
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0
@@ -74,18 +76,18 @@ def summary(row: dict) -> dict:
     out = {k: row[k] for k in keys}
     details = row.get("details") or {}
     if details.get("judge"):  # the judge's summaries, when the job was run with --judge
-        out["details"] = {k: details[k] for k in ("judge", "judge_concept", "judge_content")}
+        out["details"] = {k: details[k] for k in ("judge", *(f"judge_{axis}" for axis in AXES))}
     return out
 
 
 def format_summary(row: dict) -> str:
     """One line per axis: mean [lo, hi]."""
     lines = [f"{row['model']} ({row['strategy']}), {row['n']} {row.get('split', 'eval')} prompts:"]
-    for axis in ("concept", "content"):
+    for axis in AXES:
         mean = row[f"{axis}_mean"]
         lines.append(f"  {axis}: " + ("n/a" if mean is None else f"{mean:.3f} [{row[f'{axis}_lo']:.3f}, {row[f'{axis}_hi']:.3f}]"))
     details = row.get("details") or {}
-    for axis in ("concept", "content"):
+    for axis in AXES:
         stat = details.get(f"judge_{axis}")
         if stat:
             lines.append(f"  {axis} (judge {details['judge']}): {stat['mean']:.3f} [{stat['lo']:.3f}, {stat['hi']:.3f}]")
@@ -96,7 +98,7 @@ def cli(parser) -> None:
     """`evaluate --task T --model SPEC_OR_VERSION [--strategy S] [--n N] [--wait]`."""
     parser.add_argument("--task", required=True, help="task name (see `python app.py tasks list`)")
     parser.add_argument("--model", required=True, help="model spec or trained version name (see `python app.py models list`)")
-    parser.add_argument("--strategy", default="strong-base",
+    parser.add_argument("--strategy", default=STRONG_BASE,
                         help="how a base model is prompted: strong-base, strong-instructed or weak (versions: plain prompt)")
     parser.add_argument("--split", choices=SPLITS, default="eval",
                         help="prompts to score on (default eval; validation to choose rows, rates and steps)")

@@ -18,6 +18,7 @@ from storage import evaluations as eval_store
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
+from storage.terms import AXES, CONCEPT, CONTENT
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], n: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
@@ -49,8 +50,8 @@ def score_texts(task: dict, prompts: Sequence[dict], texts: Sequence[str], judge
         raise ValueError("one text per prompt")
     concept, content = task.get("concept_scorer"), task.get("content_scorer")
     scores = {
-        "concept": [float(scorers.concept_score(concept, t)) for t in texts] if concept else None,
-        "content": [float(scorers.content_score(content, t, p)) for p, t in zip(prompts, texts)] if content else None,
+        CONCEPT: [float(scorers.concept_score(concept, t)) for t in texts] if concept else None,
+        CONTENT: [float(scorers.content_score(content, t, p)) for p, t in zip(prompts, texts)] if content else None,
     }
     if judge is not None:
         from judging.judge import judge_scores
@@ -72,10 +73,10 @@ def generate_job_for(store: Store, settings, task_name: str, model: str, strateg
     """
     from storage.models import get_adapter
     from models import generate_spec
-    from models.strategies import get_strategy
+    from models.strategies import MODEL_PREFIX, get_strategy
 
     if get_adapter(store, model) is not None:
-        strategy = f"model:{model}"
+        strategy = MODEL_PREFIX + model
     else:
         from models.specs import resolve
 
@@ -123,16 +124,15 @@ def evaluate(ctx, gen_job, judge_spec: str | None = None) -> dict:
         "params": params,
         "seed": gen_job.seed,
         "output_ids": [o["id"] for o in found],
-        "concept_scores": scores["concept"],
-        "content_scores": scores["content"],
+        **{f"{axis}_scores": scores[axis] for axis in AXES},
     }
     if judge is not None:
         details["judge"] = judge.name
-        for axis in ("concept", "content"):
+        for axis in AXES:
             details[f"judge_{axis}_scores"] = scores[f"judge_{axis}"]
             details[f"judge_{axis}"] = summary[f"judge_{axis}"]
     eval_id = eval_store.add_evaluation(
-        store, task["id"], model, strategy, len(prompts), summary["concept"], summary["content"],
+        store, task["id"], model, strategy, len(prompts), summary[CONCEPT], summary[CONTENT],
         split=gen_job.split, details=details, job_id=ctx.id,
     )
     return eval_store.get_evaluation(store, eval_id)

@@ -43,8 +43,8 @@ from storage.db import Store
 from storage.errors import UserError
 from study import report
 from study.experiment_report import slug
-from study.experiment_rows import ROWS
-from study.experiment_rows import EXPERIMENT_TRAIN
+from storage.terms import AXES
+from study.experiment_rows import EXPERIMENT_TRAIN, ROWS
 from study.experiment_runner import Runner
 from study.experiment_stages import check_config
 from jobs import JobContext, handler
@@ -171,7 +171,7 @@ def run_job(ctx: JobContext) -> dict:
     cfg = ExperimentConfig(**ctx.params)
     result = run_experiment(cfg, ctx.settings, ctx.store, progress=lambda i, n, msg: ctx.progress(i, n, msg))
     return {"out": result["out"], "rows": [
-        {k: r[k] for k in ("name", "concept", "content", "transferred", "kept")} for r in result["rows"]
+        {k: r[k] for k in ("name", *AXES, "transferred", "kept")} for r in result["rows"]
     ]}
 
 

@@ -10,11 +10,13 @@ the eval concept scorer nor fitted to the eval labels; content a weak key-facts 
 from __future__ import annotations
 
 from feedback.simulated_annotator import Scores, crowd_verdicts, judged_verdicts
+from models.strategies import STRONG_BASE, WEAK
+from storage.terms import CONCEPT, CONTENT
 from study.evaluation import score_texts
 from study.experiment_rows import matchup_name, matchups
 from study.experiment_stages import fingerprint, free_memory
 
-TRAIN_STRATEGIES = ("weak", "icl-refine", "strong-base", "icl-restyle", "weak-opening")  # the train-prompt texts rows and matchups draw on
+TRAIN_STRATEGIES = tuple(dict.fromkeys(s for pair in matchups() for s in pair))  # the train-prompt texts annotators judge
 
 
 def annotator_name(cfg, device: str) -> str:
@@ -40,8 +42,8 @@ def annotate(scores: dict[str, dict], n: int, cfg, concept_p: dict[str, list[flo
 
     def seen(strategy: str, i: int) -> Scores:
         s = scores[strategy]
-        concept = s["concept"][i] if s.get("concept") and concept_p is None else None
-        return Scores(concept, s["content"][i] if s.get("content") else None)
+        concept = s[CONCEPT][i] if s.get(CONCEPT) and concept_p is None else None
+        return Scores(concept, s[CONTENT][i] if s.get(CONTENT) else None)
 
     out = {}
     for m, (a, b) in enumerate(matchups()):  # seeded by the matchup's place among all of them: a subset of rows votes alike
@@ -62,7 +64,7 @@ def contrast_concept(texts: dict[str, list[str]]) -> tuple[dict[str, list[float]
     train answers against the strong base's (feedback.contrast_view)."""
     from feedback.contrast_view import fit
 
-    view = fit(texts["weak"], texts["strong-base"])
+    view = fit(texts[WEAK], texts[STRONG_BASE])
     return ({matchup_name(a, b): [view.p_better(x, y) for x, y in zip(texts[a], texts[b])]
              for a, b in matchups() if a in texts and b in texts}, view.marks)
 
@@ -73,7 +75,7 @@ def judge_concept(cfg, settings, task, prompts: list[dict], texts: dict[str, lis
     from judging.judge import judge_pair, load_judge
 
     judge = load_judge(cfg.annotator_model, settings, device=device, precision=cfg.judge_precision)
-    out = {matchup_name(a, b): [v["p_a"] for v in judge_pair(judge, task, prompts, texts[a], texts[b], axis="concept")]
+    out = {matchup_name(a, b): [v["p_a"] for v in judge_pair(judge, task, prompts, texts[a], texts[b], axis=CONCEPT)]
            for a, b in matchups() if a in texts and b in texts}
     del judge
     clear_cache()
@@ -85,7 +87,7 @@ def stage_key(cfg, task, texts: dict[str, list[str]], device: str) -> str:
     """The judge stage's fingerprint: the train texts, matchups, annotator settings and scorers. A single annotator's
     stage keeps the key it had before several could vote, a scorer annotator's the key it had before the judge one."""
     crowd = (cfg.annotators,) if cfg.annotators > 1 else ()
-    return fingerprint({s: texts[s] for s in TRAIN_STRATEGIES if s in texts}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
+    return fingerprint({s: texts[s] for s in texts if s in TRAIN_STRATEGIES}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
                        task["concept_scorer"], task["content_scorer"], *crowd, *annotator_key_parts(cfg, device))
 
 
@@ -101,7 +103,7 @@ def annotator_stage(runner, texts: dict[str, list[str]]) -> dict:
         return runner.step("judge", lambda: found, cached=True)
 
     def run() -> dict:
-        scores = {s: score_texts(runner.task, runner.train, texts[s]) for s in TRAIN_STRATEGIES if s in texts}
+        scores = {s: score_texts(runner.task, runner.train, texts[s]) for s in texts if s in TRAIN_STRATEGIES}  # in the run's order
         concept_p, marks = None, None
         if cfg.annotator == "contrast":
             concept_p, marks = contrast_concept(texts)

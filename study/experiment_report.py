@@ -9,8 +9,10 @@ import random
 from scoring.fluency import repetition
 from study.formula import formula_share
 from feedback.pair_plan import describe
+from models.strategies import REFERENCES, STRONG_BASE, WEAK, WEAK_OPENING
 from scoring.scorers import threshold
 from storage import evaluations as eval_store
+from storage.terms import AXES, CONCEPT, CONTENT
 from study import report
 from training import methods
 from training.config import MAX_LABEL_SMOOTHING
@@ -18,9 +20,9 @@ from feedback.bootstrap import holm
 from study.evaluation import paired_difference, score_texts, summarize, summarize_scores
 from study.experiment_rows import COMPARISONS, EXPERIMENT_TRAIN, ROWS, TRAINED
 
-ROW_NAMES = {"weak": "weak model", "strong-base": "strong base", "strong-instructed": "strong instructed",
-             "forced-opening": "forced opening"}
-STRATEGY_OF = {"forced-opening": "weak-opening"}  # untrained rows named apart from the strategy that wrote them
+# an untrained row's name in the report: its key in words, the weak teacher's "weak model"
+ROW_NAMES = {key: key.replace("-", " ") for key in (*REFERENCES, "forced-opening")} | {WEAK: "weak model"}
+STRATEGY_OF = {"forced-opening": WEAK_OPENING}  # untrained rows named apart from the strategy that wrote them
 N_SAMPLES = 3  # eval prompts whose answers report.md quotes (every row's), drawn by the run's seed
 # what a DPO row on weak votes must reach (issue: the core loop must move the strong model)
 TARGETS = {"transferred": 0.5, "kept": 0.9, "repetition_vs_base": 1.5}
@@ -51,7 +53,7 @@ def score_rows(task: dict, prompts: list[dict], evals: dict[str, list[str]], see
         per_prompt[key] = score_texts(task, prompts, texts)
         if judged:
             per_prompt[key].update({f"judge_{axis}": v for axis, v in judged[key].items()})
-        concept = per_prompt[key]["concept"]
+        concept = per_prompt[key][CONCEPT]
         rows.append({
             "name": ROW_NAMES.get(key, key), "key": key, **summarize_scores(per_prompt[key], seed=seed),
             "repetition": summarize([repetition(t) for t in texts], seed=seed),
@@ -71,9 +73,9 @@ def differences(per_prompt: dict, seed: int) -> list[dict]:
             out.append({"refined": refined, "naive": naive, **{
                 axis: paired_difference(per_prompt[refined][axis], per_prompt[naive][axis], seed=seed)
                 if per_prompt[refined][axis] is not None else None
-                for axis in ("concept", "content")
+                for axis in AXES
             }})
-    for axis in ("concept", "content"):
+    for axis in AXES:
         tested = [d[axis] for d in out if d[axis] is not None]
         for stat, adjusted in zip(tested, holm([t["p"] for t in tested])):
             stat["p_holm"] = adjusted
@@ -103,12 +105,12 @@ def own_steps(rows, cfg) -> str:
 def target_lines(rows: list[dict], diffs: list[dict]) -> list[str]:
     """One line per DPO row saying which of TARGETS it meets, with the figures."""
     by_key = {r["key"]: r for r in rows}
-    base_rep = by_key["strong-base"]["repetition"]["mean"] if "strong-base" in by_key else None
-    content_diff = {d["refined"]: d.get("content") for d in diffs}
+    base_rep = by_key[STRONG_BASE]["repetition"]["mean"] if STRONG_BASE in by_key else None
+    content_diff = {d["refined"]: d.get(CONTENT) for d in diffs}
     lines = []
     for row in TRAINED:
         r = by_key.get(row.name)
-        if r is None or not row.plan or row.plan == "naive":
+        if r is None or not row.plan or not row.baseline:  # DPO rows with a naive one to beat
             continue
         checks = []
         for name, value, goal in (("concept transferred", r.get("transferred"), TARGETS["transferred"]),
@@ -195,13 +197,13 @@ def train_texts_line(scores: dict[str, dict]) -> str:
     means = {s: {axis: sum(v) / len(v) for axis, v in by_axis.items() if v} for s, by_axis in scores.items()}
     line = "- Train-prompt texts the rows learn from (same scorers): " + "; ".join(
         f"{s} " + ", ".join(f"{axis} {value:.2f}" for axis, value in m.items()) for s, m in means.items())
-    weak, base = means.get("weak", {}), means.get("strong-base", {})
+    weak, base = means.get(WEAK, {}), means.get(STRONG_BASE, {})
     carried = []
-    for strategy in ("icl-refine", "icl-restyle", "weak-opening"):
-        refined = means.get(strategy, {})
-        if all(axis in m for m in (weak, base, refined) for axis in ("concept", "content")):
-            transferred = report.gap_ratio(refined["concept"], base["concept"], weak["concept"])
-            kept = report.gap_ratio(refined["content"], weak["content"], base["content"])
+    for strategy in (s for s in means if s not in (WEAK, STRONG_BASE)):  # the refinements the annotators judged
+        refined = means[strategy]
+        if all(axis in m for m in (weak, base, refined) for axis in AXES):
+            transferred = report.gap_ratio(refined[CONCEPT], base[CONCEPT], weak[CONCEPT])
+            kept = report.gap_ratio(refined[CONTENT], weak[CONTENT], base[CONTENT])
             carried.append(f"{strategy}'s answers carry {report._ratio(transferred)} of the concept and "
                            f"{report._ratio(kept)} of the content")
     if carried:
@@ -242,7 +244,7 @@ def write_report(runner, evals: dict[str, list[str]], judge: dict, n_examples: d
         train_texts_line(judge["scores"]),
         f"- Training examples per row: {', '.join(f'{m} {n}' for m, n in n_examples.items())}.",
         f"- Training config: {json.dumps({**EXPERIMENT_TRAIN, 'max_steps': cfg.train_steps, 'learning_rate': cfg.learning_rate})} "
-        f"(learning rate 0: {_rate(methods.get('dpo').default_lr)} DPO, {_rate(methods.get('sft-weak').default_lr)} SFT; rest: TrainConfig defaults; "
+        f"(learning rate 0: {_rate(methods.PREFERENCE_LR)} DPO, {_rate(methods.SFT_LR)} SFT; rest: TrainConfig defaults; "
         f"DPO rows: loss {'; '.join(f'{r.name} {_loss(r)}' for r in TRAINED if r.plan)}; "
         f"label smoothing, where not given, = verdict noise, clipped to {MAX_LABEL_SMOOTHING}).",
         "- Concept transferred = (concept − strong base) / (weak − strong base); "
@@ -284,16 +286,15 @@ def store_evaluations(runner, rows: list[dict], per_prompt: dict) -> None:
     for r in rows:
         key = r["key"]
         if key in ROWS:
-            model, strategy = f"{run}/{key}", "strong-base"
+            model, strategy = f"{run}/{key}", STRONG_BASE
         else:
-            model, strategy = (cfg.weak if key == "weak" else cfg.strong), STRATEGY_OF.get(key, key)
+            model, strategy = (cfg.weak if key == WEAK else cfg.strong), STRATEGY_OF.get(key, key)
         eval_store.add_evaluation(
-            runner.store, runner.task["id"], model, strategy, len(runner.eval), r["concept"], r["content"], split=split,
+            runner.store, runner.task["id"], model, strategy, len(runner.eval), r[CONCEPT], r[CONTENT], split=split,
             details={"experiment": str(runner.out), "row": r["name"], "prompt_ids": [p["id"] for p in runner.eval],
                      **({"prompt_set": cfg.prompt_set} if cfg.prompt_set else {}),
-                     "concept_scores": per_prompt[key]["concept"], "content_scores": per_prompt[key]["content"],
-                     "repetition": r["repetition"],
-                     **({"judge": cfg.judge, **{f"judge_{axis}": r[f"judge_{axis}"] for axis in ("concept", "content")},
-                         **{f"judge_{axis}_scores": per_prompt[key][f"judge_{axis}"] for axis in ("concept", "content")}}
-                        if "judge_concept" in r else {})},
+                     **{f"{axis}_scores": per_prompt[key][axis] for axis in AXES}, "repetition": r["repetition"],
+                     **({"judge": cfg.judge, **{f"judge_{axis}": r[f"judge_{axis}"] for axis in AXES},
+                         **{f"judge_{axis}_scores": per_prompt[key][f"judge_{axis}"] for axis in AXES}}
+                        if f"judge_{CONCEPT}" in r else {})},
         )

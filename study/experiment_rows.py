@@ -35,9 +35,11 @@ def matchups(rows=TRAINED) -> list[tuple[str, str]]:
     return seen
 
 
-def strategies_needed(rows) -> set[str]:
-    """The train-prompt strategies whose texts `rows` learn from: SFT labels and both sides of every DPO matchup."""
-    return {row.labels for row in rows if row.labels} | {s for pair in matchups(rows) for s in pair}
+def strategies_needed(rows) -> tuple[str, ...]:
+    """The train-prompt strategies whose texts `rows` learn from (SFT labels and both sides of every DPO matchup), in
+    the order the rows first need them."""
+    return tuple(dict.fromkeys(s for row in rows for s in (
+        ((row.labels,) if row.labels else ()) + (sum(plan_pairs(row.plan), ()) if row.plan else ()))))
 
 
 def matchup_name(a: str, b: str) -> str:
@@ -64,7 +66,13 @@ def preference_examples(prompts: list[dict], chosen: list[str], rejected: list[s
 def voted_examples(prompts: list[dict], texts: dict[str, list[str]], verdicts: dict[str, list[dict]], plan: str,
                    min_agreement: float = 0.0) -> list[dict]:
     """Preference examples from the annotator's verdicts on every matchup of `plan`: chosen = the side it
-    (or the majority of several annotators) preferred, with the majority's agreement."""
+    (or the majority of several annotators) preferred, with the majority's agreement.
+
+    The product's pairs (training.datasets.voted_pair_examples) are the same idea on stored votes, not this function:
+    there a majority of "tie" or "both bad", or a tie for first, drops the pair and annotators failing gold checks
+    can be left out, while a simulated crowd always picks a side (its tie goes to the first annotator's) and has no
+    gold; and this one compares texts stripped and keeps an empty answer, as it always has: every trained row's
+    examples are hashed into the committed runs' stage keys."""
     out = []
     for a, b in plan_pairs(plan):
         votes = verdicts[matchup_name(a, b)]

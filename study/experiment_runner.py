@@ -27,14 +27,19 @@ from study.experiment_report import write_report
 from study.experiment_rows import EXPERIMENT_TRAIN, TRAINED, Row, strategies_needed, training_data
 from study.experiment_annotators import annotator_stage
 from study.experiment_stages import Stages, fingerprint, free_memory
-from models.strategies import STRATEGIES, Context, example_contexts, shared_opening
+from models.strategies import (ICL_REFINE, REFERENCES, STRATEGIES, STRONG_BASE, WEAK, WEAK_OPENING, Context,
+                               example_contexts, shared_opening)
 
 
 def row_train_config(cfg, row: Row, device: str, **overrides):
     """The TrainConfig a trained row of experiment `cfg` uses: EXPERIMENT_TRAIN, the run's steps, rate and
     seed (a row may set its own steps, rate and LoRA rank); a DPO row uses the row's losses and smooths its labels by the annotator's flip rate unless the
     row sets its own. `overrides` (TrainConfig fields) come last: bench/dpo_sweep.py trains a row under
-    other settings with them."""
+    other settings with them.
+
+    The flip rate here is a known fact, the verdict noise the simulation draws (clipped to MAX_LABEL_SMOOTHING), not
+    what training.trainers.label_smoothing_for measures: that estimates an unknown rate from real annotators'
+    disagreement, which a single simulated annotator per pair never shows."""
     from training.config import TrainConfig
 
     smoothing = min(cfg.noise, MAX_LABEL_SMOOTHING) if row.label_smoothing is None else row.label_smoothing
@@ -45,18 +50,25 @@ def row_train_config(cfg, row: Row, device: str, **overrides):
     return TrainConfig.from_dict({**values, **overrides}).validate()
 
 
-# train-prompt answers only some rows learn from, by strategy: their stages (run only for those rows)
-EXTRA_LABELS = {"ask-to-improve": ("ask-to-improve-train",),
-                "infer-and-respond": ("infer-and-respond-style-train", "infer-and-respond-train")}
-OPTIONAL_LABELS = {"icl-restyle": ("icl-restyle-train",), "weak-opening": ("weak-opening-train",), **EXTRA_LABELS}
+def train_stages(strategy: str) -> tuple[str, ...]:
+    """The stages of `strategy`'s train-prompt answers: its first step's (a described style), then its answers'."""
+    return ((f"{strategy}-style-train",) if STRATEGIES[strategy].describe else ()) + (f"{strategy}-train",)
+
+
+# the train-prompt answers every run makes: the weak labels, the default refined labels and the strong model's plain
+# answers (the contrast annotator's other pole); then the rest some row learns from, in the rows' order, each made only
+# when a chosen row learns from it
+ALWAYS = (WEAK, ICL_REFINE, STRONG_BASE)
+TRAIN_TEXTS = tuple(dict.fromkeys(ALWAYS + strategies_needed(TRAINED)))
+OPTIONAL_LABELS = {s: train_stages(s) for s in TRAIN_TEXTS if s not in ALWAYS}
 
 
 class Runner:
     """One experiment run over a resolved ExperimentConfig (see study.experiment)."""
 
     PLAN = (
-        ["weak-train", "weak-eval", "strong-base-eval", "strong-instructed-eval", "forced-opening-eval", "icl-refine-train",
-         "strong-base-train", "icl-restyle-train", "weak-opening-train", *(s for v in EXTRA_LABELS.values() for s in v), "judge"]
+        [*train_stages(WEAK), *(f"{s}-eval" for s in REFERENCES), "forced-opening-eval",
+         *(n for s in TRAIN_TEXTS if s != WEAK for n in train_stages(s)), "judge"]
         + [s for r in TRAINED for s in (f"train-{r.name}", f"{r.name}-eval")]
         + ["report"]
     )
@@ -70,7 +82,7 @@ class Runner:
         optional = {s for v in OPTIONAL_LABELS.values() for s in v}
         # an optional stage runs when a chosen row learns from it and is read back when the folder holds it (so a run
         # on some rows of a complete folder sees the same train texts and annotator verdicts as the complete run)
-        self.needed = strategies_needed(self.rows) | {
+        self.needed = set(strategies_needed(self.rows)) | {
             strategy for strategy, names in OPTIONAL_LABELS.items() if all(self.stages.path(n).is_file() for n in names)}
         extra = {s for strategy in self.needed for s in OPTIONAL_LABELS.get(strategy, ())}
         self.plan = ([s for s in self.PLAN[:self.PLAN.index("judge") + 1] if s not in optional or s in extra] + [s for r in self.rows for s in (f"train-{r.name}", f"{r.name}-eval")]
@@ -164,21 +176,25 @@ class Runner:
         contexts = contexts or [Context()] * len(prompts)
         return [build(self.task, p["text"], c) for p, c in zip(prompts, contexts)]
 
-    def extra_labels(self, weak_train: list[str], contexts: list[Context]) -> dict[str, list[str]]:
-        """The train-prompt answers of the paper's Algorithms 3 and 2, generated only when a chosen row trains on them:
-        ask-to-improve (each weak label with its facts fixed) and infer-and-respond (a style inferred, then answered in)."""
-        wanted, out = self.needed, {}
-        if "ask-to-improve" in wanted:
-            fixed = [Context(weak_label=t) for t in weak_train]
-            out["ask-to-improve"] = self.texts("ask-to-improve-train", self.cfg.strong,
-                                               self.messages("ask-to-improve", self.train, fixed))
-        if "infer-and-respond" in wanted:
-            spec = STRATEGIES["infer-and-respond"]
-            styles = self.texts("infer-and-respond-style-train", self.cfg.strong, [spec.describe(self.task, c) for c in contexts])
-            described = [replace(c, description=d) for c, d in zip(contexts, styles)]
-            out["infer-and-respond"] = self.texts("infer-and-respond-train", self.cfg.strong,
-                                                  self.messages("infer-and-respond", self.train, described))
-        return out
+    def model_of(self, strategy: str) -> str:
+        """The model spec that runs `strategy`: the weak model for the weak labels, else the strong one."""
+        return self.cfg.weak if STRATEGIES[strategy].role == "weak" else self.cfg.strong
+
+    def train_texts(self, weak_train: list[str], opening: str) -> dict[str, list[str]]:
+        """Every train-prompt answer the run makes (TRAIN_TEXTS: ALWAYS, and the rest only when needed), each strategy
+        given what it takes (strategies.context_of: weak labels, ICL examples, the plain answers made before it, the
+        shared opening) and, for one with a first step, the style that step described."""
+        cfg, texts = self.cfg, {WEAK: weak_train}
+        for name in TRAIN_TEXTS:
+            if name in texts or (name not in ALWAYS and name not in self.needed):
+                continue
+            spec = STRATEGIES[name]
+            contexts = example_contexts(self.train, weak_train, cfg.n_icl, cfg.seed, texts.get(STRONG_BASE), opening)
+            if spec.describe:
+                styles = self.texts(f"{name}-style-train", self.model_of(name), [spec.describe(self.task, c) for c in contexts])
+                contexts = [replace(c, description=d) for c, d in zip(contexts, styles)]
+            texts[name] = self.texts(f"{name}-train", self.model_of(name), self.messages(name, self.train, contexts))
+        return texts
 
     def train_config(self, row: Row):
         """The TrainConfig of a trained row of this run (row_train_config on the run's device)."""
@@ -233,33 +249,18 @@ class Runner:
     def run(self) -> dict:
         """Every stage, then report.md and report.png; returns the report rows."""
         cfg = self.cfg
-        weak_train = self.texts("weak-train", cfg.weak, self.messages("weak", self.train))
-        evals = {"weak": self.texts("weak-eval", cfg.weak, self.messages("weak", self.eval))}
-        for strategy in ("strong-base", "strong-instructed"):
-            evals[strategy] = self.texts(f"{strategy}-eval", cfg.strong, self.messages(strategy, self.eval))
-
+        weak_train = self.texts(f"{WEAK}-train", cfg.weak, self.messages(WEAK, self.train))
+        evals = {s: self.texts(f"{s}-eval", self.model_of(s), self.messages(s, self.eval)) for s in REFERENCES}
         opening = shared_opening(weak_train)  # the floor a formula reaches untrained: the base made to open like the weak labels
         evals["forced-opening"] = self.texts("forced-opening-eval", cfg.strong,
-                                             self.messages("weak-opening", self.eval, [Context(opening=opening)] * len(self.eval)))
-        contexts = example_contexts(self.train, weak_train, cfg.n_icl, cfg.seed)
-        texts = {
-            "weak": weak_train,
-            "icl-refine": self.texts("icl-refine-train", cfg.strong, self.messages("icl-refine", self.train, contexts)),
-            "strong-base": self.texts("strong-base-train", cfg.strong, self.messages("strong-base", self.train)),
-        }
-        if "icl-restyle" in self.needed:
-            restyle = [replace(c, base_answer=t) for c, t in zip(contexts, texts["strong-base"])]
-            texts["icl-restyle"] = self.texts("icl-restyle-train", cfg.strong, self.messages("icl-restyle", self.train, restyle))
-        if "weak-opening" in self.needed:
-            texts["weak-opening"] = self.texts("weak-opening-train", cfg.strong,
-                                               self.messages("weak-opening", self.train, [Context(opening=opening)] * len(self.train)))
-        texts.update(self.extra_labels(weak_train, contexts))
+                                             self.messages(WEAK_OPENING, self.eval, [Context(opening=opening)] * len(self.eval)))
+        texts = self.train_texts(weak_train, opening)
         judge = self.judge(texts)
         data = {row.name: training_data(row, self.train, texts, judge["verdicts"]) for row in self.rows}
         from models.loading import clear_cache
 
         clear_cache()  # from here on each stage loads its own copy of the strong model; keep one in memory
-        plain = self.messages("strong-base", self.eval)
+        plain = self.messages(STRONG_BASE, self.eval)
         for row in self.rows:
             evals[row.name] = self.trained_texts(row, data[row.name], plain)
 

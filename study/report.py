@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import docblocks
+from storage.terms import AXES, CONCEPT, CONTENT
 
 SUMMARY_END = "<!-- end of summary -->"
 README_START = "<!-- results:start -->"
 README_END = "<!-- results:end -->"
 HEADLINE_START = "<!-- headline:start -->"
 HEADLINE_END = "<!-- headline:end -->"
-HEADLINE_COLUMNS = ("concept", "formula", "content", "repetition")
+HEADLINE_COLUMNS = (CONCEPT, "formula", CONTENT, "repetition")
 
 
 def gap_ratio(value: float | None, start: float | None, end: float | None) -> float | None:
@@ -42,8 +43,8 @@ def add_ratios(rows: list[dict], weak: str = "weak model", strong: str = "strong
     for r in rows:
         out.append({
             **r,
-            "transferred": gap_ratio(mean(r, "concept"), mean(s, "concept"), mean(w, "concept")),
-            "kept": gap_ratio(mean(r, "content"), mean(w, "content"), mean(s, "content")),
+            "transferred": gap_ratio(mean(r, CONCEPT), mean(s, CONCEPT), mean(w, CONCEPT)),
+            "kept": gap_ratio(mean(r, CONTENT), mean(w, CONTENT), mean(s, CONTENT)),
         })
     return out
 
@@ -64,7 +65,7 @@ def markdown_table(rows: list[dict]) -> str:
     of the row's answers and an LLM judge's scores."""
     formulas = any("formula" in r for r in rows)
     repeats = any("repetition" in r for r in rows)
-    judged = [axis for axis in ("concept", "content") if any(f"judge_{axis}" in r for r in rows)]  # an axis may be gated off
+    judged = [axis for axis in AXES if any(f"judge_{axis}" in r for r in rows)]  # an axis may be gated off
     extra_head = (" formula |" if formulas else "") + (" repetition |" if repeats else "") \
         + "".join(f" judge {axis} |" for axis in judged)
     lines = [
@@ -76,7 +77,7 @@ def markdown_table(rows: list[dict]) -> str:
         extra += (f" {_ratio(r['repetition']['mean']) if r.get('repetition') else 'n/a'} |" if repeats else "")
         extra += "".join(f" {_interval(r.get(f'judge_{axis}'))} |" for axis in judged)
         lines.append(
-            f"| {r['name']} | {_interval(r.get('concept'))} | {_interval(r.get('content'))} "
+            f"| {r['name']} | {_interval(r.get(CONCEPT))} | {_interval(r.get(CONTENT))} "
             f"| {_ratio(r.get('transferred'))} | {_ratio(r.get('kept'))} |" + extra
         )
     return "\n".join(lines)
@@ -98,7 +99,7 @@ def differences_table(differences: list[dict]) -> str:
 
     lines = ["| refined − naive | concept [95% paired CI] | content [95% paired CI] |", "|---|---|---|"]
     for d in differences:
-        lines.append(f"| {d['refined']} − {d['naive']} | {cell(d.get('concept'))} | {cell(d.get('content'))} |")
+        lines.append(f"| {d['refined']} − {d['naive']} | {cell(d.get(CONCEPT))} | {cell(d.get(CONTENT))} |")
     return "\n".join(lines)
 
 
@@ -199,7 +200,7 @@ def scatter_figure(rows: list[dict], title: str):
     fig = Figure(figsize=(6.4, 4.8), dpi=120)
     ax = fig.subplots()
     for r in rows:
-        c, k = r.get("concept"), r.get("content")
+        c, k = r.get(CONCEPT), r.get(CONTENT)
         if not c or not k:
             continue
         ax.errorbar(

@@ -77,6 +77,16 @@ def test_label_smoothing_comes_from_disagreement():
     assert trainers.label_smoothing_for(TrainConfig(label_smoothing=0.1), [{"agreement": 0.5}]) == 0.1
 
 
+def test_a_checkpoint_cut_off_while_saving_is_never_resumed_from(tmp_path):
+    """A worker killed mid-save leaves a checkpoint without its trainer state, or with part of it: the last whole one counts."""
+    for step, state in ((4, '{"global_step": 4}'), (8, None), (12, ""), (16, '{"global_st')):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if state is not None:
+            (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
+    assert trainers.last_checkpoint(tmp_path) == tmp_path / "checkpoint-4"
+    assert trainers.last_checkpoint(tmp_path / "none") is None
+
+
 def test_trl_dataset_is_conversational_and_length_sorted():
     examples = [{"id": 1, "prompt": "long question?", "chosen": "a" * 50, "rejected": "b"}, {"id": 2, "prompt": "q?", "chosen": "c", "rejected": "d"}]
     ds = methods.to_trl_dataset("dpo", examples)

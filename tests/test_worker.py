@@ -19,6 +19,7 @@ from tests.tiny import tiny_model_dir  # noqa: F401  (fixture)
 from tests.fixtures_trainer import task_with_outputs
 from training import train_job
 from training.config import TrainConfig
+from training.trainers import last_checkpoint
 from jobs import HANDLERS, JobCancelled
 from jobs.worker import failure_message, run_worker
 
@@ -42,6 +43,21 @@ def wait_for(predicate, timeout: float, every: float = 0.05):
         if value:
             return value
         time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s")
+
+
+def run_in_slices(proc: subprocess.Popen, until, timeout: float, slice_s: float = 0.02) -> None:
+    """Let `proc` run a short slice at a time (SIGCONT, then SIGSTOP, waiting until it is stopped) and return, with it
+    stopped, once until() holds: a stopped process cannot move on between the look and what the caller does next."""
+    end = time.time() + timeout
+    while time.time() < end:
+        proc.send_signal(signal.SIGSTOP)
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), "the worker exited"
+        if until():
+            return
+        proc.send_signal(signal.SIGCONT)
+        time.sleep(slice_s)
     raise AssertionError(f"timed out after {timeout}s")
 
 
@@ -123,12 +139,16 @@ def test_killed_worker_job_resumes_from_checkpoint(settings, store, tiny):
     env = {**os.environ, "REFINERY_HOME": str(settings.home)}
     cmd = [sys.executable, str(ROOT / "app.py"), "worker", "--poll", "0.2"]
     first = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = settings.jobs_dir / str(job_id) / "checkpoints" / "checkpoint-4" / "trainer_state.json"
+
+    def resumable_and_unfinished() -> bool:
+        job = jobs.get(store, job_id)
+        # a slice is a small share of the run; should the job still reach its end in one, the test fails, never passes
+        assert job["status"] not in jobs.FINISHED and (job["step"] or 0) < total, "the job ran to its end before it was stopped"
+        return last_checkpoint(settings.jobs_dir / str(job_id) / "checkpoints") is not None
+
     try:
-        wait_for(lambda: checkpoint.is_file() or first.poll() is not None or jobs.get(store, job_id)["status"] in jobs.FINISHED,
-                 timeout=300, every=0.02)
-        assert checkpoint.is_file(), jobs.get(store, job_id)["message"]
-        first.send_signal(signal.SIGKILL)
+        run_in_slices(first, resumable_and_unfinished, timeout=300)
+        first.send_signal(signal.SIGKILL)  # the worker is stopped: the kill lands where the look saw it
         first.wait()
     finally:
         if first.poll() is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import confargs
+from models.strategies import ICL_REFINE, WEAK
 from storage.errors import UserError
 from storage.tasks import SPLITS
 
@@ -33,8 +34,8 @@ class TrainConfig:
     min_agreement: float = _f(0.0, "keep only preference pairs whose annotator agreement is at least this (0-1)")  # 0: all majority votes count
     exclude_failed_gold: bool = _f(False, "drop votes of annotators who fail gold checks")  # off: a fresh task has no gold pairs yet
     split: str = _f("train", "prompt split to train on: train, validation or eval", choices=SPLITS)  # validation and eval stay held out: validation chooses rows, rates and steps, eval is scored once
-    refined_strategy: str = _f("icl-refine", "strategy whose outputs are the refined labels (sft-refined, dpo-refined)")  # the paper's Algorithm 1
-    weak_strategy: str = _f("weak", "strategy whose outputs are the weak labels (sft-weak, dpo-refined)")  # the weak teacher's answers
+    refined_strategy: str = _f(ICL_REFINE, "strategy whose outputs are the refined labels (sft-refined, dpo-refined)")  # the paper's Algorithm 1
+    weak_strategy: str = _f(WEAK, "strategy whose outputs are the weak labels (sft-weak, dpo-refined)")  # the weak teacher's answers
     max_examples: int = _f(0, "use at most this many examples (0: all)")  # 0: no cap
     kto_threshold: int = _f(4, "kto: a 1-5 rating at or above this is desirable; at or below 6 minus it, undesirable")  # 4/2 split, 3 is neutral
     # --- model and LoRA ---

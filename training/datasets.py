@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from storage import outputs as output_store
 from storage import tasks as task_store
 from storage.db import Store
-from storage.errors import UserError
+from storage.terms import AXES, A, B
 
 if TYPE_CHECKING:
     from training.config import TrainConfig
@@ -62,7 +62,9 @@ def snapshot(examples: list[dict]) -> dict:
 
 
 def voted_pair_examples(store: Store, task_name: str, config: TrainConfig) -> list[dict]:
-    """dpo pairs: majority-vote preference pairs of a task, filtered by agreement, gold trust and split."""
+    """dpo pairs: majority-vote preference pairs of a task, filtered by agreement, gold trust and split; a pair with an
+    empty side or two equal texts is left out. (The experiment's pairs come from simulated verdicts instead:
+    study.experiment_rows.voted_examples says how they differ.)"""
     from feedback.preferences import preference_pairs
 
     pairs = preference_pairs(
@@ -113,8 +115,8 @@ def rating_examples(store: Store, task_name: str, config: TrainConfig) -> list[d
     task = task_store.get_task(store, task_name)
     ratings: dict[int, list[float]] = defaultdict(list)
     for vote in trusted_votes(store, task, config.exclude_failed_gold, config.split):
-        for side in ("a", "b"):
-            given = [vote[f"{axis}_{side}"] for axis in ("concept", "content") if vote[f"{axis}_{side}"] is not None]
+        for side in (A, B):
+            given = [vote[f"{axis}_{side}"] for axis in AXES if vote[f"{axis}_{side}"] is not None]
             if given:
                 ratings[vote[f"output_{side}"]].append(sum(given) / len(given))
     examples = []

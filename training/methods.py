@@ -98,6 +98,7 @@ _ENTRIES = (
 )
 REGISTRY: Registry[Method] = Registry("method", _ENTRIES)
 NAMES = REGISTRY.names
+DEFAULT_METHOD = "dpo"  # a run without a recipe (`--recipe none`): DPO on the votes, at TrainConfig's defaults
 get = REGISTRY.get  # the entry of a method by name; UserError naming the choices
 
 

@@ -8,6 +8,7 @@ of similar length so little compute is spent on padding.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,12 +198,20 @@ def lora_inputs_stay_bf16(model, active: bool):
 def last_checkpoint(folder: str | Path) -> Path | None:
     """The newest complete checkpoint in `folder`, or None.
 
-    Transformers writes trainer_state.json last, so a directory without it was cut off mid-write
-    (the worker was killed while saving) and is skipped.
+    Transformers writes trainer_state.json last (and not atomically), so a directory without it, or with a
+    file that is not whole JSON, was cut off mid-write (the worker was killed while saving) and is skipped.
     """
     folder = Path(folder)
-    done = [p for p in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if (p / "trainer_state.json").is_file()] if folder.is_dir() else []
+    done = [p for p in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if _whole_json(p / "trainer_state.json")] if folder.is_dir() else []
     return max(done, key=lambda p: int(p.name.rsplit("-", 1)[1]), default=None)
+
+
+def _whole_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def final_metrics(log_history: list[dict]) -> dict:

@@ -13,9 +13,8 @@ import nh3
 from markdown_it import MarkdownIt
 
 from feedback import agreement, assignment, cut_answers
-from storage import pairs
-from storage import tasks as task_store
-from storage import votes as vote_store
+from storage import pairs, tasks as task_store, votes as vote_store
+from storage.terms import AXES, BOTH_BAD, TIE, A, B
 from ui import auth, lanes
 
 RATING_CHOICES = ["1", "2", "3", "4", "5"]
@@ -83,11 +82,11 @@ def reveal_text(view: dict, choice: str, first_time: bool = True) -> str:
     def side(s):
         names = (view[f"{s}_strategy"], view[f"{s}_model"])
         return "`{}` from `{}`".format(*(n.replace("`", "'") for n in names))  # a backtick would end the code span
-    if choice in ("a", "b"):
-        on_left = (choice == "a") != view["swapped"]
+    if choice in (A, B):
+        on_left = (choice == A) != view["swapped"]
         picked = "A better" if on_left else "B better"
     else:
-        picked = {"tie": "a tie", "both_bad": "both bad"}[choice]
+        picked = {TIE: "a tie", BOTH_BAD: "both bad"}[choice]
     voted = (f"You voted: **{picked}**." if first_time else
              f"**Already recorded:** you voted **{picked}** on this pair before; this submit changed nothing.")
     return f"### Revealed\n- **A** was {side('left')}\n- **B** was {side('right')}\n\n{voted} Press Enter for the next pair."
@@ -171,7 +170,7 @@ def vote(ctx, name: str, body: dict) -> dict:
         raise auth.refuse("The ratings must be a JSON object.")
     with auth.user_errors():
         task_id = _task_id(ctx.store, body.get("task"))  # before the vote: a bad task name changes nothing
-        side = {s: {kind: _rating(ratings.get(f"{s}_{kind}")) for kind in ("concept", "content")} for s in ("left", "right")}
+        side = {s: {axis: _rating(ratings.get(f"{s}_{axis}")) for axis in AXES} for s in ("left", "right")}
         stored, created = assignment.submit(ctx.store, user["id"], pair_id, verdict, left=side["left"], right=side["right"],
                                             correction=correction, max_chars=ctx.settings.max_text_chars)
         view = assignment.on_screen(pairs.get_pair(ctx.store, pair_id), bool(stored["swapped"]))

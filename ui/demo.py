@@ -132,7 +132,7 @@ def open_streams(ctx, task_name, text, base_spec, version_name, weak_too, max_ne
     from storage.models import require_adapter
     from models.generation import GenParams, Generator
     from models.loading import load, load_host
-    from models.strategies import STRATEGIES, Context
+    from models.strategies import STRATEGIES, WEAK, Context
 
     params = GenParams(max_new_tokens=max_new, temperature=temp, top_p=top, seed=seed, batch_size=1)
     plain = [{"role": "user", "content": text}]
@@ -150,7 +150,7 @@ def open_streams(ctx, task_name, text, base_spec, version_name, weak_too, max_ne
     if weak_too:
         if not task_name:
             raise UserError("pick a task: the weak model answers with the task's concept instruction")
-        messages = STRATEGIES["weak"].build(task_store.get_task(ctx.store, task_name), text, Context())
+        messages = STRATEGIES[WEAK].build(task_store.get_task(ctx.store, task_name), text, Context())
         model, tokenizer = load(ctx.settings.weak_model, ctx.settings, device=device)
         streams["weak"], titles["weak"] = (Generator(model, tokenizer, backend="transformers").stream(messages, params),
                                            f"weak: {ctx.settings.weak_model}")

@@ -17,14 +17,14 @@ from storage import jobs, outputs
 from storage import tasks as task_store
 from models.gen_params import DEFAULT_MAX_NEW_TOKENS
 from models.generate_spec import DEFAULT_ICL_POOL, DEFAULT_N_ICL, enqueue, make_job
-from models.strategies import STRATEGIES
+from models.strategies import ICL_REFINE, MODEL_PREFIX, NAMED_OUTPUTS, STRATEGIES, WEAK
 from ui import fields
 from ui.auth import refuse, require, user_errors
 from ui.job_view import progress_html
 
 POLL_S = 2.0  # how often a watched job's progress is refreshed
 GENERATED = [n for n, s in STRATEGIES.items() if s.role in ("weak", "strong")]
-SIDES = [n for n in STRATEGIES if n != "model"]
+SIDES = list(NAMED_OUTPUTS)  # model:<version> is typed, not picked
 CUSTOM_SIDES = "the two sides below"
 ALL_SPLITS = "all"  # the split choice that means every prompt of the set
 # Generate's default strategies are the weak teacher's (icl-refine's examples, the weak side of naive pairs) and
@@ -85,8 +85,8 @@ def build(ctx) -> None:
     with gr.Row():
         pair_task = gr.Dropdown(tasks, value=tasks[0] if tasks else None, label="Task")
         pair_plan = gr.Dropdown(PAIR_CHOICES, value=PAIR_CHOICES[0], label="Recipe's pairs")
-        side_a = gr.Dropdown(SIDES, value="icl-refine", allow_custom_value=True, label="A (strategy or model:<version>; with the two sides below)")
-        side_b = gr.Dropdown(SIDES, value="weak", allow_custom_value=True, label="B")
+        side_a = gr.Dropdown(SIDES, value=ICL_REFINE, allow_custom_value=True, label="A (strategy or model:<version>; with the two sides below)")
+        side_b = gr.Dropdown(SIDES, value=WEAK, allow_custom_value=True, label="B")
     with gr.Row():
         pair_n = gr.Number(40, label="Pairs", precision=0)
         pair_split = gr.Radio([ALL_SPLITS, *task_store.SPLITS], value="train", label="Split")
@@ -119,7 +119,7 @@ def build(ctx) -> None:
 
     def queue_job(user, task_name, chosen, extra_versions, n_value, split_value, n_icl_value, max_new, temp, top, seed_value,
                   weak_spec, strong_spec):
-        names = list(chosen or []) + [f"model:{v.strip()}" for v in (extra_versions or "").split(",") if v.strip()]
+        names = list(chosen or []) + [MODEL_PREFIX + v.strip() for v in (extra_versions or "").split(",") if v.strip()]
         with user_errors():
             job = make_job(
                 ctx.store, ctx.settings, task_name, names, fields.whole(n_value, "Prompts", 1),

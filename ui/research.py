@@ -7,6 +7,7 @@ import gradio as gr
 from matplotlib.figure import Figure
 
 from feedback import accounts, agreement, export
+from feedback.assignment import VERDICT_CHOICES
 from storage import pairs as pair_store
 from storage import tasks as task_store
 from storage import users as user_store
@@ -15,7 +16,7 @@ from ui import auth, export_files, fields
 from ui.figures import empty_figure
 
 # (label, stored value): A and B are the pair table's text A and text B, as the verdicts name them
-GOLD_CHOICES = [("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"), ("(clear)", "(clear)")]
+GOLD_CHOICES = [*VERDICT_CHOICES.items(), ("(clear)", "(clear)")]
 OVERVIEW_COLUMNS = ["task", "pairs", "votes", "votes_wanted", "coverage", "gold_pairs", "alpha"]
 ANNOTATOR_COLUMNS = ["username", "simulated", "votes", "median_seconds", "agreement", "gold_accuracy", "gold_votes"]
 USER_COLUMNS = ["username", "role", "active", "simulated", "created_at"]
@@ -94,7 +95,7 @@ def build(ctx) -> None:
         pair_table = gr.Dataframe(headers=headers(PAIR_COLUMNS), wrap=True, label="Pairs of this task", interactive=False)
         with gr.Row():
             gold_pair = gr.Textbox("", label="Pair id")
-            gold_value = gr.Dropdown(GOLD_CHOICES, label="Known answer (A and B as in the table)", value="a")
+            gold_value = gr.Dropdown(GOLD_CHOICES, label="Known answer (A and B as in the table)", value=GOLD_CHOICES[0][1])
             gold_btn = gr.Button("Mark gold")
         gold_msg = gr.Markdown()
     with gr.Accordion("Export preferences", open=False):

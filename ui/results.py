@@ -12,11 +12,11 @@ import gradio as gr
 
 from feedback import ranking
 from feedback.before_after import queue_before_after
-from storage import evaluations as eval_store
-from storage import models as model_store
-from storage import tasks as task_store
+from storage import evaluations as eval_store, models as model_store, tasks as task_store
+from storage.terms import AXES
 from study import evaluate_job, report
 from models.gen_params import DEFAULT_MAX_NEW_TOKENS
+from models.strategies import MODEL_PREFIX, REFERENCES, STRONG_BASE
 from training.recipe_config import recipe_text
 from storage import jobs
 from ui import fields, job_view
@@ -26,7 +26,6 @@ from ui.auth import refuse, require, user_errors
 EVAL_COLUMNS = ["model", "recipe", "strategy", "n", "concept [95% CI]", "content [95% CI]", "when", "source", "LLM judge concept / content"]
 WIN_COLUMNS = ["base", "version", "version wins [95% CI]", "votes", "wins / ties / losses"]
 RANK_COLUMNS = ["rank", "strategy [model]", "strength [95% CI]", "comparisons"]
-EVAL_STRATEGIES = ["strong-base", "strong-instructed", "weak"]
 N_BOOT = 1000
 
 
@@ -36,7 +35,7 @@ def _interval(mean, lo, hi) -> str:
 
 def _judged(details: dict) -> str:
     """The LLM judge's concept / content means, when the evaluation was run with --judge ('' otherwise)."""
-    stats = [details.get(f"judge_{axis}") for axis in ("concept", "content")]
+    stats = [details.get(f"judge_{axis}") for axis in AXES]
     if not details.get("judge") or not any(stats):
         return ""
     return " / ".join("n/a" if s is None else _interval(s["mean"], s["lo"], s["hi"]) for s in stats) + f" ({details['judge']})"
@@ -45,7 +44,7 @@ def _judged(details: dict) -> str:
 def evaluation_rows(evaluations: list[dict], recipes: dict[str, str] | None = None) -> list[list]:
     """Table rows of the latest evaluation per (model, strategy), strong-base first within a model; `recipes`: a
     trained version's recipe by its name (training.recipe_config.recipe_text)."""
-    ordered = sorted(evaluations, key=lambda e: (e["model"], e["strategy"] != "strong-base", e["strategy"]))
+    ordered = sorted(evaluations, key=lambda e: (e["model"], e["strategy"] != STRONG_BASE, e["strategy"]))
     return [
         [
             e["model"], (recipes or {}).get(e["model"], ""), e["strategy"], e["n"],
@@ -67,10 +66,10 @@ def scatter_rows(evaluations: list[dict]) -> list[dict]:
     """One point per evaluation in study.report's row format, named by the model (and its prompting,
     unless that is the plain prompt)."""
     def name(e: dict) -> str:
-        plain = e["strategy"] == "strong-base" or e["strategy"].startswith("model:")
+        plain = e["strategy"] == STRONG_BASE or e["strategy"].startswith(MODEL_PREFIX)
         return e["model"] if plain else f"{e['model']} ({e['strategy']})"
 
-    return [{"name": name(e), "concept": _stat(e, "concept"), "content": _stat(e, "content")} for e in evaluations]
+    return [{"name": name(e), **{axis: _stat(e, axis) for axis in AXES}} for e in evaluations]
 
 
 def before_after_rows(votes: list[dict]) -> list[list]:
@@ -78,7 +77,7 @@ def before_after_rows(votes: list[dict]) -> list[list]:
     matchups = sorted({
         (v[f"model_{base}"], v[f"model_{after}"])
         for v in votes for base, after in (("a", "b"), ("b", "a"))
-        if v[f"strategy_{after}"].startswith("model:") and not v[f"strategy_{base}"].startswith("model:")
+        if v[f"strategy_{after}"].startswith(MODEL_PREFIX) and not v[f"strategy_{base}"].startswith(MODEL_PREFIX)
     })
     out = []
     for base, version in matchups:
@@ -175,7 +174,7 @@ def build(ctx) -> None:
     with gr.Accordion("Evaluate a model", open=False):
         with gr.Row():
             eval_model = gr.Dropdown([], label="Model spec or trained version", allow_custom_value=True)
-            eval_strategy = gr.Dropdown(EVAL_STRATEGIES, value="strong-base", label="Prompting (base models)")
+            eval_strategy = gr.Dropdown(list(REFERENCES), value=STRONG_BASE, label="Prompting (base models)")
             eval_n = gr.Textbox("", label="Eval prompts (empty: all)")
             eval_tokens = gr.Number(DEFAULT_MAX_NEW_TOKENS, label="Max new tokens", precision=0)
         eval_go = gr.Button("Queue evaluate job", variant="primary")

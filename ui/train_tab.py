@@ -16,7 +16,7 @@ from training import data_check, methods
 from training.config import TrainConfig
 from training.recipe_config import NO_RECIPE, recipe_method_and_config, recipe_record, recipe_text
 from feedback.recipes import DEFAULT_RECIPE, RECIPES
-from models.strategies import STRATEGIES
+from models.strategies import NAMED_OUTPUTS
 from ui.auth import allowed, current_user, refuse, require, user_errors
 from ui.figures import line_plot
 from ui.job_view import progress_html
@@ -30,7 +30,7 @@ FORM_KEYS = ["model", "min_agreement", "exclude_failed_gold", "split", "refined_
              "learning_rate", "num_train_epochs", "max_steps", "batch_size", "lora_r", "loss_type", "loss_weights", "beta",
              "label_smoothing", "save_steps", "max_length", "gradient_checkpointing"]
 EMPTY = {"learning_rate": 0.0, "max_steps": -1, "label_smoothing": -1.0}
-STRATEGY_NAMES = [n for n in STRATEGIES if n != "model"]  # the stored outputs' strategy names
+STRATEGY_NAMES = list(NAMED_OUTPUTS)  # the stored outputs' strategy names
 
 
 def job_choices(store) -> list[tuple[str, int]]:
@@ -78,7 +78,7 @@ def version_rows(store) -> list[list]:
 def recipe_form(name: str) -> tuple[str, TrainConfig, str]:
     """(method, config, what the recipe is and sets, in Markdown) of a recipe choice (NO_RECIPE: dpo, the defaults)."""
     if name == NO_RECIPE:
-        return "dpo", TrainConfig(), "No recipe: TrainConfig's defaults (the robust DPO loss at rank 8, the method's rate)."
+        return methods.DEFAULT_METHOD, TrainConfig(), "No recipe: TrainConfig's defaults (the robust DPO loss at rank 8, the method's rate)."
     method, config = recipe_method_and_config(name)
     recipe = RECIPES[name]
     settings = ", ".join(f"{k} {v}" for k, v in recipe.settings().items())
