@@ -24,7 +24,9 @@ import sys
 import time
 from pathlib import Path
 
+from models.strategies import ICL_REFINE, STRONG_BASE, WEAK
 from settings import Settings
+from storage.terms import MODEL_PREFIX
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,13 +45,13 @@ def phases(task: str, weak: str, strong: str, more: dict[str, list[str]] | None 
     """(name, app.py arguments) of every phase, in order; `{version}` is filled with the trained version's name.
     `more`: extra arguments by phase (the tiny end-to-end test's shorter answers); the measured run has none."""
     listed = [
-        ("generate", ["generate", "--task", task, "--strategies", "weak,strong-base,icl-refine", "--n", "40", "--wait"]),
+        ("generate", ["generate", "--task", task, "--strategies", ",".join((WEAK, STRONG_BASE, ICL_REFINE)), "--n", "40", "--wait"]),
         ("pairs", ["pairs", "--task", task, "--n", "40"]),
         ("pilot", ["pilot", "--task", task]),
         ("train", ["train", "--task", task, "--wait"]),
         ("evaluate-version", ["evaluate", "--task", task, "--model", "{version}", "--wait"]),
         ("evaluate-strong-base", ["evaluate", "--task", task, "--model", strong, "--wait"]),
-        ("evaluate-weak", ["evaluate", "--task", task, "--model", weak, "--strategy", "weak", "--wait"]),
+        ("evaluate-weak", ["evaluate", "--task", task, "--model", weak, "--strategy", WEAK, "--wait"]),
     ]
     return [(name, argv + (more or {}).get(name, [])) for name, argv in listed]
 
@@ -95,14 +97,15 @@ def write_report(record: dict, home: Path, out: Path, settings: Settings) -> str
     store = Store(home / "refinery.db")
     task = task_store.get_task(store, record["task"])
     version = record["version"]
-    names = {f"model:{version}": f"loop adapter ({version})", "strong-base": "strong-base", "weak": "weak"}
+    adapter = MODEL_PREFIX + version
+    names = {adapter: f"loop adapter ({version})", STRONG_BASE: STRONG_BASE, WEAK: WEAK}
     latest = {}
     for e in eval_store.list_evaluations(store, task["id"]):  # oldest first: the newest of each row wins
         if e["split"] == "eval" and e["strategy"] in names:
             latest[names[e["strategy"]]] = e
     prompts = {p["id"]: p for p in task_store.list_prompts(store, task["prompt_set"], "eval")}
     evals, order = {}, None
-    for key in ("weak", "strong-base", names[f"model:{version}"]):
+    for key in (WEAK, STRONG_BASE, names[adapter]):
         found = [outputs.get_output(store, i) for i in latest[key]["details"]["output_ids"]]
         order = order or [o["prompt_id"] for o in found]
         by_prompt = {o["prompt_id"]: o["text"] for o in found}

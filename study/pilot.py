@@ -33,7 +33,8 @@ from feedback import accounts
 from feedback.contrast_view import ContrastView, fit
 from feedback.pilot_annotator import PageAnnotator
 from feedback.simulated_annotator import DEFAULT_CONTENT_NOISE, DEFAULT_NOISE
-from models import embeddings  # importing it gives the 'embedding' content scorer its encoder
+from models import embeddings
+from models.strategies import STRONG_BASE, WEAK  # importing it gives the 'embedding' content scorer its encoder
 from storage import assignments, outputs, pairs, users
 from storage import tasks as task_store
 from storage import votes as vote_store
@@ -50,7 +51,7 @@ def account_names(task: str, n: int) -> list[str]:
 def concept_view(store: Store, task: dict) -> ContrastView:
     """The simulated annotators' concept view, fitted on the task's newest weak and strong-base outputs to the
     train prompts both answered (non-blank); UserError if there are none, or if the task's content scorer cannot run."""
-    weak, base = (outputs.newest_per_prompt(store, task["id"], s, split="train", non_empty=True) for s in ("weak", "strong-base"))
+    weak, base = (outputs.newest_per_prompt(store, task["id"], s, split="train", non_empty=True) for s in (WEAK, STRONG_BASE))
     both = sorted(set(weak) & set(base))
     if not both:
         raise UserError(

@@ -131,14 +131,17 @@ def test_pairs_cli(store, task, settings, capsys):
     assert "give both --a and --b" in capsys.readouterr().err
 
 
-def test_pairs_cli_schedules_the_refined_plan_by_default(store, task, settings, capsys):
-    """Without --a/--b: icl-refine against strong-base (the concept) and against weak (the content)."""
+def test_pairs_cli_schedules_the_default_recipes_plan_and_others_on_request(store, task, settings, capsys):
+    """Without --a/--b: the default recipe's plan (icl-refine against strong-base, the concept); --recipe dpo-refined
+    adds icl-refine against weak (the content); a matchup without outputs says which side is missing."""
     import app
 
     for i in range(4):
         add(store, task, i, "weak", f"arr {i}")
         add(store, task, i, "icl-refine", f"refined {i}")
-    assert app.main(["pairs", "--task", "toyp", "--votes", "1"]) == 0
+    assert app.main(["pairs", "--task", "toyp", "--votes", "1"]) == 2
+    assert "no outputs of 'strong-base'" in capsys.readouterr().err
+    assert app.main(["pairs", "--task", "toyp", "--recipe", "dpo-refined", "--votes", "1"]) == 0
     out = capsys.readouterr().out
     assert "icl-refine vs weak: created 4 pairs" in out and "icl-refine vs strong-base: no outputs of 'strong-base'" in out
     for i in range(4):
