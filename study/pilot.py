@@ -33,8 +33,8 @@ from feedback import accounts
 from feedback.contrast_view import ContrastView, fit
 from feedback.pilot_annotator import PageAnnotator
 from feedback.simulated_annotator import DEFAULT_CONTENT_NOISE, DEFAULT_NOISE
-from models import embeddings
-from models.strategies import STRONG_BASE, WEAK  # importing it gives the 'embedding' content scorer its encoder
+from models import embeddings  # importing it gives the 'embedding' content scorer its encoder
+from models.strategies import STRONG_BASE, WEAK
 from storage import assignments, outputs, pairs, users
 from storage import tasks as task_store
 from storage import votes as vote_store
