@@ -43,7 +43,8 @@ from settings import Settings  # noqa: E402
 from storage import jobs, outputs, pairs, tasks  # noqa: E402
 from storage.db import Store, one  # noqa: E402
 from docblocks import replace as replace_block  # noqa: E402
-from study.annotate_client import AnnotatePage, free_port, start_app, stop_app  # noqa: E402
+from jobs.worker import stop_child  # noqa: E402
+from study.annotate_client import AnnotatePage, free_port, start_app  # noqa: E402
 from ui import serve  # noqa: E402
 
 TASK = "bench"
@@ -298,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs.request_cancel(store, job_id)
     finally:
         for proc in (worker, server):
-            stop_app(proc)  # terminate, then kill after 10 s
+            stop_child(proc)  # terminate, then kill after 10 s
         store.close()
         shutil.rmtree(home, ignore_errors=True)
     return 0

@@ -152,3 +152,16 @@ def run(args) -> int:
         print("worker stopped", flush=True)
     return 0
 
+
+def stop_child(proc) -> None:
+    """Ask a child process (a worker, an app) to stop, and kill it if it has not within 10 seconds."""
+    import subprocess
+
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

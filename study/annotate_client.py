@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from jobs.worker import stop_child
 from storage.errors import UserError
 from storage.terms import AXES
 
@@ -56,20 +57,8 @@ def start_app(home: Path, port: int, log: Path, config: str | None = None) -> su
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    stop_app(proc)
+    stop_child(proc)
     raise UserError(f"the app did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
-
-
-def stop_app(proc: subprocess.Popen | None) -> None:
-    """Ask a child process to stop, and kill it if it has not within 10 seconds."""
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class AnnotatePage:

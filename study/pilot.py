@@ -40,7 +40,8 @@ from storage import tasks as task_store
 from storage import votes as vote_store
 from storage.db import Store
 from storage.errors import UserError
-from study.annotate_client import AnnotatePage, Refused, free_port, start_app, stop_app
+from jobs.worker import stop_child
+from study.annotate_client import AnnotatePage, Refused, free_port, start_app
 
 
 def account_names(task: str, n: int) -> list[str]:
@@ -151,7 +152,7 @@ def app_url(args, store: Store) -> Iterator[str]:
             try:
                 yield f"http://127.0.0.1:{port}"
             finally:
-                stop_app(app)
+                stop_child(app)
     finally:
         signal.signal(signal.SIGTERM, previous)
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jobs.worker import stop_child
 from feedback import accounts
 from storage.db import Store
 
@@ -70,16 +71,7 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def stop_worker(worker: subprocess.Popen | None) -> None:
-    """Ask the worker to stop, and kill it if it has not within 10 seconds."""
-    if worker is None or worker.poll() is not None:
-        return
-    worker.terminate()
-    try:
-        worker.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+
 
 
 def run(args) -> int:
@@ -110,5 +102,5 @@ def run(args) -> int:
             print(login_banner(*login), flush=True)
         demo.block_thread()
     finally:
-        stop_worker(worker)
+        stop_child(worker)
     return 0
