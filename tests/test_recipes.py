@@ -57,8 +57,8 @@ def test_train_defaults_to_the_default_recipe_and_records_what_was_changed(setti
 
 
 def test_a_changed_recipe_reads_as_changed():
-    method, _ = RECIPES[DEFAULT_RECIPE].method, None
-    record = recipe_record(DEFAULT_RECIPE, method, TrainConfig.from_dict({**RECIPES[DEFAULT_RECIPE].settings(), "lora_r": 4}))
+    recipe = RECIPES[DEFAULT_RECIPE]
+    record = recipe_record(DEFAULT_RECIPE, recipe.method, TrainConfig.from_dict({**recipe.settings(), "lora_r": 4}))
     assert record == {"name": DEFAULT_RECIPE, "changed": {"lora_r": 4}}
     assert recipe_text(record) == f"{DEFAULT_RECIPE} (changed: lora_r 4)" and recipe_text({}) == ""
 
