@@ -30,7 +30,7 @@ def annotator_name(cfg, device: str) -> str:
 
 def annotator_key_parts(cfg, device: str) -> tuple:
     """What the judge stage's key adds for the annotator: nothing for the legacy scorer annotator (its stages keep
-    their keys), else ("annotator", the judge's name)."""
+    their keys), else ("annotator", annotator_name)."""
     return () if cfg.annotator == "scorer" else ("annotator", annotator_name(cfg, device))
 
 
@@ -38,7 +38,7 @@ def annotate(scores: dict[str, dict], n: int, cfg, concept_p: dict[str, list[flo
     """The simulated annotators' verdicts on every matchup of the n train prompts, from their texts'
     scores by strategy ({strategy: {"concept": [...], "content": [...]}}) and experiment `cfg`'s
     annotator settings. With `concept_p` ({matchup: P(a shows the concept better) per prompt}, the
-    judge annotator) the concept scores are never read."""
+    contrast or judge annotator) the concept scores are never read."""
 
     def seen(strategy: str, i: int) -> Scores:
         s = scores[strategy]

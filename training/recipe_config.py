@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from feedback.recipes import RECIPES
 from training.config import TrainConfig
+from training.methods import DEFAULT_METHOD
 
 NO_RECIPE = "none"  # `train --recipe none`: TrainConfig's defaults and --method, as before recipes
 NOT_RECIPE_SETTINGS = ("model", "device")  # what to train and where: not part of how, so never a change to the recipe
 
 
 def recipe_method_and_config(name: str) -> tuple[str, TrainConfig]:
-    """(method, TrainConfig) of recipe `name` as the product trains it; UserError naming the recipes."""
+    """(method, TrainConfig) of recipe `name` as the product trains it (NO_RECIPE: DEFAULT_METHOD at TrainConfig's
+    defaults); UserError naming the recipes."""
+    if name == NO_RECIPE:
+        return DEFAULT_METHOD, TrainConfig()
     recipe = RECIPES.get(name)
     return recipe.method, TrainConfig.from_dict(recipe.settings()).validate()
 

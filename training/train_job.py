@@ -180,7 +180,7 @@ def run(args) -> int:
     """Queue a train job (or run it here with --wait, or in this process with --direct)."""
     store = Store(args.settings.db_path)
     try:
-        own_method, own = (methods.DEFAULT_METHOD, TrainConfig()) if args.recipe == NO_RECIPE else recipe_method_and_config(args.recipe)
+        own_method, own = recipe_method_and_config(args.recipe)
         config = train_config.from_args(args, args.train_config, base=own.to_dict())
         method = args.method or own_method
         recipe = recipe_record(args.recipe, method, config)

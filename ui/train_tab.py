@@ -77,9 +77,9 @@ def version_rows(store) -> list[list]:
 
 def recipe_form(name: str) -> tuple[str, TrainConfig, str]:
     """(method, config, what the recipe is and sets, in Markdown) of a recipe choice (NO_RECIPE: dpo, the defaults)."""
-    if name == NO_RECIPE:
-        return methods.DEFAULT_METHOD, TrainConfig(), "No recipe: TrainConfig's defaults (the robust DPO loss at rank 8, the method's rate)."
     method, config = recipe_method_and_config(name)
+    if name == NO_RECIPE:
+        return method, config, "No recipe: TrainConfig's defaults (the robust DPO loss at rank 8, the method's rate)."
     recipe = RECIPES[name]
     settings = ", ".join(f"{k} {v}" for k, v in recipe.settings().items())
     return method, config, html.escape(f"{recipe.describe()}. Settings: {settings}. Change any field below: the version "
