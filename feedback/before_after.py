@@ -15,7 +15,7 @@ from storage import pairs as pair_store
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
-from storage.terms import MODEL_PREFIX
+from storage.terms import MODEL_PREFIX, STRONG_BASE
 
 
 def sides(store: Store, version: str, base: str | None = None) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -23,7 +23,7 @@ def sides(store: Store, version: str, base: str | None = None) -> tuple[tuple[st
     from storage.models import require_adapter
 
     row = require_adapter(store, version)
-    return (base or row["base_spec"], "strong-base"), (version, MODEL_PREFIX + version)
+    return (base or row["base_spec"], STRONG_BASE), (version, MODEL_PREFIX + version)
 
 
 def _unfinished(store: Store, params: dict) -> int | None:

@@ -21,12 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from registry import Registry
+from storage.terms import ICL_REFINE, ICL_RESTYLE, STRONG_BASE, WEAK, WEAK_OPENING
 
-REFINED = (("icl-refine", "strong-base"), ("icl-refine", "weak"))
-CONCEPT = (("icl-refine", "strong-base"),)
-RESTYLE = (("icl-restyle", "strong-base"),)
-OPENING = (("weak-opening", "strong-base"),)
-NAIVE = (("weak", "strong-base"),)
+REFINED = ((ICL_REFINE, STRONG_BASE), (ICL_REFINE, WEAK))
+CONCEPT = ((ICL_REFINE, STRONG_BASE),)
+RESTYLE = ((ICL_RESTYLE, STRONG_BASE),)
+OPENING = ((WEAK_OPENING, STRONG_BASE),)
+NAIVE = ((WEAK, STRONG_BASE),)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from feedback.pair_plan import plan_pairs
 from registry import Registry
+from storage.terms import ASK_TO_IMPROVE, ICL_REFINE, ICL_RESTYLE, INFER_AND_RESPOND, WEAK, WEAK_OPENING
 
 # Few LoRA steps at a high rate: 16 steps of 4 examples cover 64 train prompts once; the train command's
 # per-method rates (5e-5 DPO, 2e-4 SFT) suit hundreds of steps and moved no row of the 0.5B or 1.5B model
@@ -87,8 +88,8 @@ class Recipe:
 
 
 RECIPES: Registry[Recipe] = Registry("recipe", (
-    Recipe("sft-weak", "sft-weak", labels="weak", purpose="the paper's naive baseline: imitate the weak labels"),
-    Recipe("sft-refined", "sft-refined", labels="icl-refine", baseline="sft-weak",
+    Recipe("sft-weak", "sft-weak", labels=WEAK, purpose="the paper's naive baseline: imitate the weak labels"),
+    Recipe("sft-refined", "sft-refined", labels=ICL_REFINE, baseline="sft-weak",
            purpose="the paper's method (Algorithm 1): imitate the strong model's refinements of the weak labels"),
     Recipe("dpo-weak", "dpo", plan="naive", loss_type="robust", purpose="DPO on votes over the naive pairs (weak vs strong-base)"),
     Recipe("dpo-refined", "dpo", plan="refined", loss_type="robust", baseline="dpo-weak",
@@ -102,21 +103,21 @@ RECIPES: Registry[Recipe] = Registry("recipe", (
     Recipe("dpo-concept-sft", "dpo", plan="concept", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0,
            steps=16, min_agreement=1.0, baseline="dpo-weak",
            purpose="the concept pairs the annotators agree on, with a strong SFT term: the voice without the weak facts"),
-    Recipe("sft-restyle", "sft-refined", labels="icl-restyle", baseline="sft-weak",
+    Recipe("sft-restyle", "sft-refined", labels=ICL_RESTYLE, baseline="sft-weak",
            purpose="imitate the strong model's own answers rewritten in the weak style (formula-prone)"),
     # LoRA rank 2 and the SFT term 16x: the held-out sweep's most content (results/sweeps/dpo-sweep.md)
     Recipe("dpo-restyle-sft", "dpo", plan="restyle", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0,
            steps=16, min_agreement=1.0, lora_r=2, baseline="dpo-weak",
            purpose="votes over restyled answers; learned a formula, not a voice (results/README.md)"),
-    Recipe("sft-opening", "sft-refined", labels="weak-opening", baseline="sft-weak",
+    Recipe("sft-opening", "sft-refined", labels=WEAK_OPENING, baseline="sft-weak",
            purpose="imitate plain answers begun with the weak labels' opening (a formula by construction)"),
     Recipe("dpo-opening-sft", "dpo", plan="opening", loss_type="sigmoid,sft", loss_weights="1,16", label_smoothing=0.0,
            steps=16, min_agreement=1.0, lora_r=2, baseline="dpo-weak",
            purpose="votes over opening pairs; learned a formula, not a voice (results/README.md)"),
     # the paper's Algorithms 3 and 2 as SFT labels
-    Recipe("sft-ask-to-improve", "sft-refined", labels="ask-to-improve", baseline="sft-weak",
+    Recipe("sft-ask-to-improve", "sft-refined", labels=ASK_TO_IMPROVE, baseline="sft-weak",
            purpose="the paper's Algorithm 3: imitate the weak labels with their facts fixed by the strong model"),
-    Recipe("sft-infer-and-respond", "sft-refined", labels="infer-and-respond", baseline="sft-weak",
+    Recipe("sft-infer-and-respond", "sft-refined", labels=INFER_AND_RESPOND, baseline="sft-weak",
            purpose="the paper's Algorithm 2: imitate the strong model's answers in the style it inferred"),
 ), name_of=lambda r: r.name)
 DEFAULT_RECIPE = "dpo-concept-sft"

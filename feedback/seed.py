@@ -18,11 +18,12 @@ from storage import outputs
 from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
+from storage.terms import ASK_TO_IMPROVE, STRONG_BASE, WEAK
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 # the refined pair plan first (what DPO on the votes learns the concept and the content from), then
 # the naive one, then Ask-to-Improve's labels against the same two sides
-SEED_PAIRS = REFINED + NAIVE + (("ask-to-improve", "strong-base"), ("ask-to-improve", "weak"))
+SEED_PAIRS = REFINED + NAIVE + ((ASK_TO_IMPROVE, STRONG_BASE), (ASK_TO_IMPROVE, WEAK))
 REQUIRED = ("task", "prompt_set", "prompt_ext_id", "prompt", "model", "strategy", "params", "seed", "text")
 
 

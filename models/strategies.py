@@ -32,12 +32,12 @@ from typing import Callable, Mapping, Sequence
 
 from registry import Registry
 from storage.errors import UserError
-from storage.terms import CORRECTION, MODEL_PREFIX
+from storage.terms import (ASK_TO_IMPROVE, CORRECTION, ICL_REFINE, ICL_RESTYLE, INFER_AND_RESPOND, MODEL_PREFIX,  # noqa: F401
+                           STRONG_BASE, STRONG_INSTRUCTED, WEAK, WEAK_OPENING)
 
 Messages = list[dict[str, str]]
 # the names other modules say: the weak labels, the strong model's plain answer, the default refined labels (the paper's
 # Algorithm 1) and the plain answer begun with the weak labels' opening; every other name stays in STRATEGIES only
-WEAK, STRONG_BASE, ICL_REFINE, WEAK_OPENING = "weak", "strong-base", "icl-refine", "weak-opening"
 
 
 @dataclass(frozen=True)
@@ -212,15 +212,15 @@ STRATEGIES: Registry[Strategy] = Registry("strategy", (
         Strategy(WEAK, "weak", weak, "weak model + concept instruction and the task's demonstrations (the weak label)",
                  reference=True),
         Strategy(STRONG_BASE, "strong", strong_base, "strong model, plain prompt", uses_task=False, reference=True),
-        Strategy("strong-instructed", "strong", strong_instructed, "strong model + concept instruction", reference=True),
+        Strategy(STRONG_INSTRUCTED, "strong", strong_instructed, "strong model + concept instruction", reference=True),
         Strategy(ICL_REFINE, "strong", icl_refine, "strong model, weak-labelled examples in context (Algorithm 1)",
                  needs_examples=True),
-        Strategy("infer-and-respond", "strong", infer_and_respond,
+        Strategy(INFER_AND_RESPOND, "strong", infer_and_respond,
                  "strong model infers the style of the weak examples, then answers in it (Algorithm 2)",
                  needs_examples=True, describe=describe_style),
-        Strategy("ask-to-improve", "strong", ask_to_improve,
+        Strategy(ASK_TO_IMPROVE, "strong", ask_to_improve,
                  "strong model fixes the weak label's content, keeping its style (Algorithm 3)", needs_weak_label=True),
-        Strategy("icl-restyle", "strong", icl_restyle,
+        Strategy(ICL_RESTYLE, "strong", icl_restyle,
                  "strong model rewrites its own plain answer in the style of the weak examples",
                  needs_examples=True, needs_base_answer=True),
         Strategy(WEAK_OPENING, "strong", weak_opening,

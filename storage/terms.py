@@ -14,3 +14,8 @@ CHOICES = (A, B, TIE, BOTH_BAD)  # a tie and "both bad" say nothing about which 
 # an output's strategy where no prompting strategy of models.strategies wrote it
 MODEL_PREFIX = "model:"  # model:<version>: a trained version's answer to the plain prompt
 HUMAN, CORRECTION = "human", "correction"  # the model and strategy of an annotator's written answer, stored with the vote
+
+# the prompting strategies' names, stored with every output: models.strategies is their registry; feedback's pair
+# plans and recipes, a room below it, name them from here
+WEAK, STRONG_BASE, STRONG_INSTRUCTED, ICL_REFINE = "weak", "strong-base", "strong-instructed", "icl-refine"
+INFER_AND_RESPOND, ASK_TO_IMPROVE, ICL_RESTYLE, WEAK_OPENING = "infer-and-respond", "ask-to-improve", "icl-restyle", "weak-opening"
