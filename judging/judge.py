@@ -72,26 +72,6 @@ def default_name(spec: str, device: str = "auto") -> str:
     return judge_name(spec, pick_precision("auto", pick_device(device)))
 
 
-def quantize_int8(model) -> None:
-    """Swap the transformer blocks' Linear layers for dynamic int8 ones, in place: int8 weights per output
-    channel, activations quantized per batch.
-
-    Two layers stay in full precision: every block's MLP down projection, whose inputs carry the
-    few huge activations of Qwen-style models (per-tensor activation scales crush the rest; with
-    it quantized the 1.5B's rubric scores lost most of their correlation with fp32's), and the
-    output projection, of which the rubric reads five logits.
-    """
-    import warnings
-
-    from torch.ao.quantization import per_channel_dynamic_qconfig
-
-    spec = {name: per_channel_dynamic_qconfig for name, module in model.model.named_modules()
-            if isinstance(module, torch.nn.Linear) and not name.endswith("down_proj")}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.ao quantization warns that it is deprecated (torchao replaces it; torch is pinned)
-        torch.ao.quantization.quantize_dynamic(model.model, spec, dtype=torch.qint8, inplace=True)
-
-
 def load_judge(spec: str, settings, device: str = "auto", batch_size: int = 8, precision: str = "auto") -> Judge:
     """Load `spec` (embedded name, hub id or local directory) through models.loading as a Judge.
 
@@ -106,7 +86,7 @@ def load_judge(spec: str, settings, device: str = "auto", batch_size: int = 8, p
     if precision == "int8":  # never quantize the cached model that generation shares
         # dynamic int8 layers take fp32 activations: load fp32 even where the loader would pick bf16
         model, tokenizer = loading.load_uncached(spec, settings, device=device, dtype=torch.float32)
-        quantize_int8(model)
+        loading.to_int8(model)
     else:
         model, tokenizer = loading.load(spec, settings, device=device)
     return Judge(spec=spec, model=model, tokenizer=tokenizer, batch_size=batch_size, precision=precision)

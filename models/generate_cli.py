@@ -48,11 +48,13 @@ def cli(parser) -> None:
     parser.add_argument("--split", choices=task_store.SPLITS, help="only prompts of this split (default: all)")
     parser.add_argument("--weak", help="weak model spec (default: settings weak_model)")
     parser.add_argument("--strong", help="strong model spec (default: settings strong_model)")
-    confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed"))
+    confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed", "repetition_penalty"))
     parser.add_argument("--n-icl", type=int, default=DEFAULT_N_ICL, help="weak-labelled examples in context")
     parser.add_argument("--icl-pool", type=int, default=DEFAULT_ICL_POOL,
                         help="examples are drawn from this many first train prompts")
     confargs.add_arguments(parser, GenParams, "gen_", only=("batch_size",))
+    parser.add_argument("--full-precision", action="store_true",
+                        help="keep the weights' own precision on a CPU without native bf16 (default there: int8 linear layers in models of 1B parameters or more, about 2x faster)")
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.add_argument("--export", metavar="FILE", help="with --wait: also write the outputs to FILE as JSON lines (seed format)")
     parser.set_defaults(func=run)
@@ -68,7 +70,7 @@ def run(args) -> int:
     sync_shipped(store)
     job = make_job(
         store, args.settings, args.task, args.strategies, args.n, args.split, args.weak, args.strong,
-        n_icl=args.n_icl, icl_pool=args.icl_pool, **confargs.typed_flags(args, GenParams, "gen_"),
+        n_icl=args.n_icl, icl_pool=args.icl_pool, int8=not args.full_precision, **confargs.typed_flags(args, GenParams, "gen_"),
     )
     job_id = enqueue(store, job, created_by="cli")
     if not args.wait:

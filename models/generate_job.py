@@ -47,7 +47,7 @@ class _Runner:
         from models.loading import load
 
         self.ctx.log(f"loading {key}")
-        model, tokenizer = load(spec, self.ctx.settings, device=self.ctx.settings.device, adapter_path=adapter_path)
+        model, tokenizer = load(spec, self.ctx.settings, device=self.ctx.settings.device, adapter_path=adapter_path, int8=self.job.int8)
         ordered = sorted(conversations, key=lambda c: sum(len(m["content"]) for m in c[1]))
         size = self.gen.batch_size * CHUNK_BATCHES
         for start in range(0, len(ordered), size):

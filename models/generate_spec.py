@@ -11,7 +11,7 @@ from storage import tasks as task_store
 from storage.db import Store
 from storage.errors import UserError
 from storage.models import require_adapter
-from models.gen_params import DEFAULT_MAX_NEW_TOKENS
+from models.gen_params import DEFAULT_MAX_NEW_TOKENS, DEFAULT_REPETITION_PENALTY
 from models.specs import resolve
 from models.strategies import get_strategy
 
@@ -36,6 +36,11 @@ class Job:
     n_icl: int = DEFAULT_N_ICL
     icl_pool: int = DEFAULT_ICL_POOL
     batch_size: int = 32
+    repetition_penalty: float = DEFAULT_REPETITION_PENALTY
+    # int8 linear layers where they pay (models.loading.int8_pays): candidates for votes come 2-3x faster.
+    # Like bf16 against fp32 it changes how the texts are computed, not what identifies them; an evaluate
+    # job turns it off, so that scores are measured on the weights as trained.
+    int8: bool = True
 
     def gen_params(self):
         """The GenParams of every generation step of this job."""
@@ -43,7 +48,7 @@ class Job:
 
         return GenParams(
             max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p,
-            seed=self.seed, batch_size=self.batch_size,
+            seed=self.seed, batch_size=self.batch_size, repetition_penalty=self.repetition_penalty,
         )
 
 

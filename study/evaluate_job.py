@@ -18,7 +18,7 @@ from storage.tasks import SPLITS
 from storage.errors import UserError
 from storage.terms import AXES
 from study import evaluation
-from models.gen_params import DEFAULT_MAX_NEW_TOKENS, GenParams
+from models.gen_params import DEFAULT_MAX_NEW_TOKENS, DEFAULT_REPETITION_PENALTY, GenParams
 from models.strategies import STRONG_BASE
 from jobs import JobContext, handler
 
@@ -36,6 +36,7 @@ class EvalJob:
     top_p: float = 1.0
     seed: int = 0
     batch_size: int = 32
+    repetition_penalty: float = DEFAULT_REPETITION_PENALTY
     judge: str | None = None  # model spec of an LLM judge scoring beside the heuristics
     split: str = "eval"  # validation chooses rows, rates and steps; eval is scored once
 
@@ -44,7 +45,7 @@ class EvalJob:
         return evaluation.generate_job_for(
             store, settings, self.task, self.model, self.strategy, self.n, split=self.split,
             max_new_tokens=self.max_new_tokens, temperature=self.temperature, top_p=self.top_p, seed=self.seed,
-            batch_size=self.batch_size,
+            batch_size=self.batch_size, repetition_penalty=self.repetition_penalty, int8=False,
         )
 
 
@@ -103,7 +104,7 @@ def cli(parser) -> None:
     parser.add_argument("--split", choices=SPLITS, default="eval",
                         help="prompts to score on (default eval; validation to choose rows, rates and steps)")
     parser.add_argument("--n", type=int, help="first N prompts of the split (default: all)")
-    confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed", "batch_size"))
+    confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed", "batch_size", "repetition_penalty"))
     parser.add_argument("--judge", help="also score with this LLM judge (model spec), stored beside the heuristic scores")
     parser.add_argument("--wait", action="store_true", help="run the job here with a progress bar instead of leaving it to a worker")
     parser.set_defaults(func=run)

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import confargs
 from feedback.simulated_annotator import ANNOTATORS, DEFAULT_CONTENT_NOISE, DEFAULT_NOISE
+from models.gen_params import DEFAULT_REPETITION_PENALTY
 from storage.db import Store
 from storage.errors import UserError
 from study import report
@@ -57,7 +58,8 @@ EXPERIMENT_LR = 1e-3
 # The 135M weak model's greedy answers loop ("It's a spell of magic, aye! It's a spell of magic, aye!")
 # in about half its pirate labels; labels that loop teach loops. A mild penalty on tokens the answer
 # already holds, the same for every row, keeps labels and answers readable; repetition is still reported.
-EXPERIMENT_REPETITION_PENALTY = 1.15
+# The product's default (models.gen_params), so that what the experiment measures is what generate does.
+EXPERIMENT_REPETITION_PENALTY = DEFAULT_REPETITION_PENALTY
 # Three votes per pair, as the product collects several per pair: a majority and its agreement let a
 # row train on the pairs the weak annotators agree on (held-out sweep, results/sweeps/dpo-sweep.md).
 DEFAULT_ANNOTATORS = 3

@@ -32,7 +32,8 @@ def tiny(tiny_model_dir, tmp_path_factory):  # noqa: F811
 
 
 def test_params_to_dict_holds_every_field():
-    assert GenParams(max_new_tokens=12).to_dict() == {"max_new_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": 0, "batch_size": 32}
+    assert GenParams(max_new_tokens=12).to_dict() == {
+        "max_new_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": 0, "batch_size": 32, "repetition_penalty": 1.15}
 
 
 @pytest.mark.parametrize("bad", [{"max_new_tokens": 0}, {"temperature": -1}, {"top_p": 0}, {"top_p": 1.5}, {"batch_size": 0}])
@@ -47,7 +48,7 @@ def test_longest_prompts_are_admitted_first():
 
 def test_batched_greedy_matches_model_generate_one_by_one_in_order(tiny):
     model, tokenizer = tiny
-    params = GenParams(max_new_tokens=12, batch_size=4)
+    params = GenParams(max_new_tokens=12, batch_size=4, repetition_penalty=1.0)
     batched = generate(model, tokenizer, CONVERSATIONS, params)
     reference = []
     for conv in CONVERSATIONS:
@@ -56,7 +57,7 @@ def test_batched_greedy_matches_model_generate_one_by_one_in_order(tiny):
         reference.append(tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True))
     assert batched == reference
     assert len(set(batched)) > 1  # the prompts really got different answers
-    assert generate(model, tokenizer, CONVERSATIONS, GenParams(max_new_tokens=12, batch_size=1)) == batched
+    assert generate(model, tokenizer, CONVERSATIONS, GenParams(max_new_tokens=12, batch_size=1, repetition_penalty=1.0)) == batched
 
 
 def test_order_follows_the_input(tiny):
@@ -159,7 +160,7 @@ def test_repetition_penalty_lowers_the_logits_of_tokens_already_in_the_answer():
     out = penalize_repeats(logits, [[0, 1, 1], []], 2.0)
     assert out.tolist() == [[1.0, -2.0, 3.0], [2.0, -1.0, 3.0]]  # seen: positive halved, negative doubled
     assert logits[0, 0] == 2.0  # the input is left alone
-    assert "repetition_penalty" not in GenParams().to_dict()  # off: stored keys stay as they were
+    assert "repetition_penalty" not in GenParams(repetition_penalty=1.0).to_dict()  # off: stored keys stay as they were
     assert GenParams(repetition_penalty=1.2).to_dict()["repetition_penalty"] == 1.2
     with pytest.raises(UserError, match="repetition_penalty"):
         GenParams(repetition_penalty=0.9)
@@ -173,3 +174,4 @@ def test_repetition_penalty_changes_greedy_answers_of_a_model_that_repeats(tiny)
     ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in penalized]
     plain_ids = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in plain]
     assert sum(len(set(i)) / max(1, len(i)) for i in ids) > sum(len(set(i)) / max(1, len(i)) for i in plain_ids)
+

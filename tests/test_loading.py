@@ -113,3 +113,24 @@ def test_cpu_in_words_names_cores_and_whether_bf16_is_native():
     words = loading.cpu_in_words()
     assert f"{os.cpu_count()} cores" in words
     assert words.split(", ")[-1] == ("native bf16" if loading.cpu_has_native_bf16() else "no native bf16")
+
+
+def test_int8_weights_only_where_they_pay_and_only_for_large_models(tiny_model_dir, tmp_path, monkeypatch):  # noqa: F811
+    """A CPU with native bf16 (or a GPU) keeps the weights; the tiny model is below INT8_MIN_PARAMS; to_int8 keeps the
+    MLP down projections and the output layer in float, and the quantized model still generates."""
+    from models.generation import GenParams, generate
+
+    def int8_linears(model):
+        return [n for n, m in model.named_modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
+
+    settings = Settings(home=tmp_path / "home")
+    monkeypatch.setattr(loading, "int8_pays", lambda device: False)
+    assert not int8_linears(loading.load(str(tiny_model_dir), settings, device="cpu", int8=True)[0])
+    monkeypatch.setattr(loading, "int8_pays", lambda device: True)
+    assert not int8_linears(loading.load(str(tiny_model_dir), settings, device="cpu", int8=True)[0])
+    model, tokenizer = loading.load_uncached(str(tiny_model_dir), settings, device="cpu")
+    quantized = int8_linears(loading.to_int8(model))
+    assert quantized and not any(n.endswith("down_proj") for n in quantized)
+    assert type(model.lm_head) is torch.nn.Linear
+    texts = generate(model, tokenizer, [[{"role": "user", "content": q}] for q in ("hi", "7 times 8?")], GenParams(max_new_tokens=8, batch_size=2))
+    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
