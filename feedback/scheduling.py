@@ -136,7 +136,8 @@ def cli(parser) -> None:
     parser.add_argument("--a", help="instead of a plan: a strategy (weak, icl-refine, ...), model:<version>, or either @model")
     parser.add_argument("--b", help="the other side, same forms as --a")
     parser.add_argument("--n", type=int, default=40, help="at most this many new pairs per matchup (one per prompt)")
-    parser.add_argument("--split", choices=task_store.SPLITS, help="only prompts of this split")
+    parser.add_argument("--split", choices=(*task_store.SPLITS, task_store.ALL_SPLITS), default=task_store.DEFAULT_SPLIT,
+                        help=f"prompts of this split (default {task_store.DEFAULT_SPLIT})")
     parser.add_argument("--votes", type=int, help="distinct annotators wanted per pair (default: the task's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the A/B placement")
     parser.set_defaults(func=run)
@@ -151,9 +152,9 @@ def run(args) -> int:
     store = Store(args.settings.db_path)
     sync_shipped(store)
     if args.a:
-        results = [{"a": args.a, "b": args.b, **schedule_pairs(store, args.task, args.a, args.b, args.n, args.split, args.votes, args.seed)}]
+        results = [{"a": args.a, "b": args.b, **schedule_pairs(store, args.task, args.a, args.b, args.n, task_store.split_choice(args.split), args.votes, args.seed)}]
     else:
-        results = schedule_plan(store, args.task, args.plan or RECIPES[args.recipe].plan, args.n, args.split, args.votes, args.seed)
+        results = schedule_plan(store, args.task, args.plan or RECIPES[args.recipe].plan, args.n, task_store.split_choice(args.split), args.votes, args.seed)
     for result in results:
         print(summary_line(result))
     return 0

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from feedback.pair_plan import NAIVE, REFINED
-from feedback.scheduling import schedule_pairs
+from feedback.scheduling import schedule_pairs, side_outputs
 from feedback.tasks import sync_shipped
 from storage import outputs
 from storage import tasks as task_store
@@ -73,8 +73,12 @@ def load_seed(store: Store, seed_dir: str | Path = SEED_DIR) -> dict:
             loaded += 1
             loaded_strategies.setdefault(task["name"], set()).add(record["strategy"])
         for task_name, strategies in sorted(loaded_strategies.items()):
+            task_id = task_store.get_task(store, task_name)["id"]
+            # a record whose output was generated before (same key, source 'model') is not a seed output: its
+            # matchups are left to whoever generated it
+            seeded = {s for s in strategies if side_outputs(store, task_id, s, source="seed")}
             for a, b in SEED_PAIRS:
-                if a in strategies and b in strategies:
+                if a in seeded and b in seeded:
                     result = schedule_pairs(store, task_name, a, b, n=len(records), seed=0, source="seed")
                     created += len(result["created"])
     return {"outputs": loaded, "pairs": created, "skipped": skipped}

@@ -45,7 +45,8 @@ def cli(parser) -> None:
     parser.add_argument("--task", required=True, help="task name (see `python app.py tasks list`)")
     parser.add_argument("--strategies", required=True, help=f"comma-separated strategies: {names}")
     parser.add_argument("--n", type=int, default=40, help="how many prompts (the first n of the set or split)")
-    parser.add_argument("--split", choices=task_store.SPLITS, help="only prompts of this split (default: all)")
+    parser.add_argument("--split", choices=(*task_store.SPLITS, task_store.ALL_SPLITS), default=task_store.DEFAULT_SPLIT,
+                        help=f"prompts of this split (default {task_store.DEFAULT_SPLIT}; eval prompts are for scoring)")
     parser.add_argument("--weak", help="weak model spec (default: settings weak_model)")
     parser.add_argument("--strong", help="strong model spec (default: settings strong_model)")
     confargs.add_arguments(parser, GenParams, "gen_", only=("max_new_tokens", "temperature", "top_p", "seed", "repetition_penalty"))
@@ -69,7 +70,7 @@ def run(args) -> int:
     store = Store(args.settings.db_path)
     sync_shipped(store)
     job = make_job(
-        store, args.settings, args.task, args.strategies, args.n, args.split, args.weak, args.strong,
+        store, args.settings, args.task, args.strategies, args.n, task_store.split_choice(args.split), args.weak, args.strong,
         n_icl=args.n_icl, icl_pool=args.icl_pool, int8=not args.full_precision, **confargs.typed_flags(args, GenParams, "gen_"),
     )
     job_id = enqueue(store, job, created_by="cli")

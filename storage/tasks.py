@@ -23,6 +23,13 @@ PROMPT_FIELDS = ("ext_id", "text", "reference", "key_facts", "answer", "split")
 # for choosing rows, rates and steps; `eval` stays held out and is scored once (migration 008).
 SPLITS = ("train", "validation", "eval")
 SPLIT_NAMES = ", ".join(repr(s) for s in SPLITS)
+# Candidates, pairs and votes come from train prompts unless asked otherwise: eval prompts are scored, never voted on.
+DEFAULT_SPLIT, ALL_SPLITS = "train", "all"  # ALL_SPLITS: the choice that means every prompt of the set
+
+
+def split_choice(value: str) -> str | None:
+    """A split as a form or flag gives it (a split or ALL_SPLITS) as the functions below take it (None: all)."""
+    return None if value == ALL_SPLITS else value
 
 
 def upsert_task(store: Store, task: dict) -> int:

@@ -20,6 +20,16 @@ def test_default_strategies_cover_the_default_recipes_plan_and_train_uses_them()
     assert {TrainConfig().refined_strategy, TrainConfig().weak_strategy} <= set(PLAN_STRATEGIES)
 
 
+def test_candidates_and_pairs_come_from_train_prompts_unless_asked():
+    """README's generate and pairs commands, as typed, never put an eval prompt before annotators or a trainer."""
+    import app
+
+    parser = app.build_parser()
+    for argv in (["generate", "--task", "pirate", "--strategies", "weak"], ["pairs", "--task", "pirate"]):
+        assert task_store.split_choice(parser.parse_args(argv).split) == "train"
+        assert task_store.split_choice(parser.parse_args(argv + ["--split", "all"]).split) is None
+
+
 def test_one_token_limit_the_seeds_use():
     records = [r for path in sorted(seed.SEED_DIR.glob("*.jsonl")) for r in seed.read_seed_file(path)]
     assert {r["params"]["max_new_tokens"] for r in records} == {DEFAULT_MAX_NEW_TOKENS}

@@ -56,6 +56,18 @@ def test_load_seed_creates_outputs_and_pairs_once(store, seeded_task, tmp_path):
     assert len(pairs.list_pairs(store, seeded_task["id"])) == 24
 
 
+def test_seed_answers_generated_before_the_first_start_load_without_pairs_of_their_own(store, seeded_task, tmp_path):
+    """`generate` before the first `serve` stores the seed answers' keys as model outputs: the seed adds the rest."""
+    for i in range(3):
+        r = record(i, "icl-refine")
+        prompt = task_store.list_prompts(store, "toy", "train")[i]
+        outputs.add_output(store, seeded_task["id"], prompt["id"], r["model"], r["strategy"], r["params"], 0, r["text"])
+    write_seed(tmp_path / "toy.jsonl", [record(i, s) for i in range(3) for s in ("weak", "strong-base", "icl-refine")])
+    loaded = load_seed(store, tmp_path)
+    assert loaded["skipped"] == 0 and loaded["pairs"] == 3
+    assert {p["batch"] for p in pairs.list_pairs(store, seeded_task["id"])} == {"weak vs strong-base"}
+
+
 def test_seed_pairs_ignore_outputs_generated_later(store, seeded_task, tmp_path):
     write_seed(tmp_path / "toy.jsonl", [record(i, s) for i in range(3) for s in ("weak", "icl-refine")])
     load_seed(store, tmp_path)

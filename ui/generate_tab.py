@@ -26,7 +26,6 @@ POLL_S = 2.0  # how often a watched job's progress is refreshed
 GENERATED = [n for n, s in STRATEGIES.items() if s.role in ("weak", "strong")]
 SIDES = list(NAMED_OUTPUTS)  # model:<version> is typed, not picked
 CUSTOM_SIDES = "the two sides below"
-ALL_SPLITS = "all"  # the split choice that means every prompt of the set
 # Generate's default strategies are the weak teacher's (icl-refine's examples, the weak side of naive pairs) and
 # the sides of the default recipe's pair plan, so "Create pairs" right after a default generate run has both
 # sides of every pair (and reuses the shipped seeds: same strategies, limit).
@@ -61,7 +60,7 @@ def build(ctx) -> None:
     versions = gr.Textbox(label="Trained model versions to run too (comma-separated, optional)", placeholder="pirate-dpo-1")
     with gr.Row():
         n = gr.Number(40, label="Prompts", precision=0)
-        split = gr.Radio([ALL_SPLITS, *task_store.SPLITS], value="train", label="Split")
+        split = gr.Radio([task_store.ALL_SPLITS, *task_store.SPLITS], value=task_store.DEFAULT_SPLIT, label="Split")
         n_icl = gr.Number(DEFAULT_N_ICL, label="ICL examples", precision=0)
     with gr.Row():
         max_new_tokens = gr.Number(DEFAULT_MAX_NEW_TOKENS, label="Max new tokens", precision=0)
@@ -89,7 +88,7 @@ def build(ctx) -> None:
         side_b = gr.Dropdown(SIDES, value=WEAK, allow_custom_value=True, label="B")
     with gr.Row():
         pair_n = gr.Number(40, label="Pairs", precision=0)
-        pair_split = gr.Radio([ALL_SPLITS, *task_store.SPLITS], value="train", label="Split")
+        pair_split = gr.Radio([task_store.ALL_SPLITS, *task_store.SPLITS], value=task_store.DEFAULT_SPLIT, label="Split")
         votes = gr.Textbox("", label="Votes per pair (empty: the task's)")
     schedule = gr.Button("Create pairs", variant="primary")
     pair_result = gr.Markdown()
@@ -123,7 +122,7 @@ def build(ctx) -> None:
         with user_errors():
             job = make_job(
                 ctx.store, ctx.settings, task_name, names, fields.whole(n_value, "Prompts", 1),
-                None if split_value == ALL_SPLITS else split_value, weak_spec.strip() or None, strong_spec.strip() or None,
+                task_store.split_choice(split_value), weak_spec.strip() or None, strong_spec.strip() or None,
                 max_new_tokens=fields.whole(max_new, "Max new tokens", 1),
                 temperature=fields.decimal(temp, "Temperature", 0), top_p=fields.decimal(top, "Top-p", 0, 1),
                 seed=fields.whole(seed_value, "Seed"), n_icl=fields.whole(n_icl_value, "ICL examples", 1),
@@ -150,7 +149,7 @@ def build(ctx) -> None:
 
     def on_schedule(task_name, plan, a, b, n_value, split_value, votes_value, request: gr.Request):
         require(request, ctx, "researcher")
-        split_value = None if split_value == ALL_SPLITS else split_value
+        split_value = task_store.split_choice(split_value)
         with user_errors():
             votes_value = fields.whole(votes_value, "Votes per pair", 1, optional=True)
             n_value = fields.whole(n_value, "Pairs", 1)
