@@ -3,7 +3,7 @@
 Loaded models are kept in a small per-process LRU so the worker and the demo tab do not reload
 weights for every request. The dtype is bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16
 or AMX), where it is 2-3x faster than fp32; fp32 elsewhere, where bf16 would be emulated. There,
-`load(..., int8=True)` makes a large model generate about 2x faster with int8 weights in most linear layers
+`load(..., int8=True)` makes a large model generate about 1.6x faster with int8 weights in most linear layers
 (bench/loop_generate.py measures it and how the texts read).
 """
 
@@ -167,8 +167,8 @@ INT8_MIN_PARAMS = 1_000_000_000
 
 
 def int8_pays(device: str) -> bool:
-    """Whether int8 weights speed up generation on `device`: on a CPU without native bf16, where the
-    weights are otherwise fp32 (dynamic int8 matmuls ran 3-5x faster than fp32 ones there)."""
+    """Whether int8 weights speed up a large model on `device`: on a CPU without native bf16, where the
+    weights are otherwise fp32 (the loop's generate phase ran 1.6x faster there, bench/README.md)."""
     return pick_device(device) == "cpu" and not cpu_has_native_bf16()
 
 
