@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scoring import scorers  # noqa: E402
-from training import calibration  # noqa: E402
+from judging import calibration  # noqa: E402
 
 TASKS = ("pirate", "analogy")
 

@@ -121,3 +121,49 @@ def test_modules_and_rooms_stay_small():
 def test_every_room_is_named_in_architecture():
     text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
     assert [room for room in ROOMS if f"{room}/" not in text] == []
+
+
+def top_level_names(path: Path) -> set[str]:
+    """The names a module binds at its top level (definitions, assignments, imports)."""
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.If, ast.Try)):
+            names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def missing_imports(paths) -> list[str]:
+    """`from project_module import name` lines whose name is neither bound in that module nor a submodule of it."""
+    modules = project_modules()
+    missing = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and not node.level and node.module in modules):
+                continue
+            bound = top_level_names(modules[node.module])
+            missing += [f"{path.relative_to(ROOT)}:{node.lineno}: {node.module}.{a.name}" for a in node.names
+                        if a.name != "*" and a.name not in bound and f"{node.module}.{a.name}" not in modules]
+    return missing
+
+
+def test_missing_imports_are_found():
+    probe = ROOT / "tests" / "_probe_missing_import.py"
+    probe.write_text("from training import no_such_module\nfrom storage.db import Store\n", encoding="utf-8")
+    try:
+        assert missing_imports([probe]) == ["tests/_probe_missing_import.py:1: training.no_such_module"]
+    finally:
+        probe.unlink()
+
+
+def test_every_project_import_exists():
+    """A module moved between rooms leaves no script or test importing it from the old room (bench/ is not
+    imported by any test, so only this catches it)."""
+    paths = [p for p in ROOT.rglob("*.py") if not p.relative_to(ROOT).parts[0].startswith(".")]
+    assert missing_imports(paths) == []
