@@ -7,6 +7,7 @@ generate (README's strategies and prompt count), pairs (the default recipe's pla
 voting through the Annotate routes), train (the default recipe, through the job queue), then evaluate on the eval
 split: the trained version, the strong base and the weak model. Each phase's command, wall time and output tail go
 to results/loop-<task>-<strong>/record.json as it ends, so a killed run resumes at the first unfinished phase.
+answers.json keeps every row's eval answers by prompt, votes.json every vote (annotator, pair sides, choice);
 loop.md then scores the stored eval answers as the experiment does (concept, formula share, content, repetition,
 concept transferred and content kept; study.experiment_report.score_rows), says which CPU ran it (and whether it has
 native bf16), the votes, and quotes three answers of every row chosen by a fixed seed.
@@ -85,7 +86,9 @@ def run_phases(task: str, home: Path, out: Path, settings: Settings, env: dict |
 
 
 def write_report(record: dict, home: Path, out: Path, settings: Settings) -> str:
-    """loop.md: the rows' scores on the eval split, the votes, the phase times and three answers of every row."""
+    """loop.md: the rows' scores on the eval split, the votes, the phase times and three answers of every row; beside
+    it answers.json (every row's eval answers) and votes.json (every vote), so the run can be read and relabelled
+    after its data directory is gone."""
     from storage import evaluations as eval_store
     from storage import models as model_store
     from storage import outputs, votes
@@ -113,6 +116,12 @@ def write_report(record: dict, home: Path, out: Path, settings: Settings) -> str
     eval_prompts = [prompts[i] for i in order]
     rows, _ = score_rows(task, eval_prompts, evals, seed=0)
     voted = votes.list_votes(store, task["id"])
+    (out / "answers.json").write_text(json.dumps(
+        {"prompts": [{"id": p["ext_id"], "prompt": p["text"]} for p in eval_prompts], "rows": evals}, indent=1))
+    ext_ids = {p["id"]: p["ext_id"] for p in task_store.list_prompts(store, task["prompt_set"])}
+    (out / "votes.json").write_text(json.dumps(
+        [{"prompt": ext_ids[v["prompt_id"]], **{k: v[k] for k in ("username", "simulated", "strategy_a", "strategy_b", "choice", "swapped")}}
+         for v in voted], indent=1))
     recipe = model_store.get_model(store, version)["recipe"]
     c = record["cpu"]
     lines = [

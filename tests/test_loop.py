@@ -54,3 +54,8 @@ def test_the_product_loop_runs_end_to_end_on_tiny_models(tmp_path, tiny_model_di
     text = loop_run.write_report(record, home, out, settings)
     assert "| weak model |" in text and "| strong base |" in text and f"| loop adapter ({record['version']}) |" in text
     assert (out / "loop.md").read_text() == text and "python app.py pilot --task pirate" in text
+    answers = json.loads((out / "answers.json").read_text())
+    assert len(answers["prompts"]) == 6 and all(len(texts) == 6 for texts in answers["rows"].values())
+    assert f"loop adapter ({record['version']})" in answers["rows"]
+    stored = json.loads((out / "votes.json").read_text())
+    assert len(stored) == votes.count_votes(store, task_id=task["id"]) and all(v["simulated"] for v in stored)
