@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", action="append", choices=TASKS, help="a task with real labels (default: both)")
     args = parser.parse_args(argv)
-    print(f"{'task':<8} {'split':<5} {'n':>4} {'2/1/0':>10} {'AUC 2v1':>8} {'AUC 2v01':>9}   at threshold: passing / texts per level")
+    print(f"{'task':<8} {'split':<7} {'n':>4} {'2/1/0':>10} {'AUC 2v1':>8} {'AUC 2v01':>9}   at threshold: passing / texts per level")
     for task in args.task or TASKS:
         threshold = scorers.threshold(task)
         for split in calibration.SPLITS:
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             passing = calibration.passing_by_level(scores, levels, threshold)
             counts = "/".join(str(passing[lv][1]) for lv in (2, 1, 0))
             confusion = ", ".join(f"{lv}: {passing[lv][0]}/{passing[lv][1]}" for lv in (2, 1, 0))
-            print(f"{task:<8} {split:<5} {len(rows):>4} {counts:>10} {_fmt(a['voice_vs_formula']):>8} "
+            print(f"{task:<8} {split:<7} {len(rows):>4} {counts:>10} {_fmt(a['voice_vs_formula']):>8} "
                   f"{_fmt(a['voice_vs_rest']):>9}   >= {threshold}: {confusion}")
     return 0
 
