@@ -14,8 +14,10 @@ from storage import tasks as task_store
 from storage.errors import UserError
 
 SHIPPED = {"pirate", "shakespeare", "analogy", "socratic", "female-pronouns", "math-steps"}
-MIN_SIZE = {"general": 150, "people": 60, "math": 200, "wide": 480}
-WIDE_SPLITS = {"eval": 240, "validation": 96, "train": 160}  # frozen: data/prompts/README.md
+MIN_SIZE = {"general": 150, "people": 60, "math": 200, "wide": 480, "people-wide": 320}
+FROZEN_SPLITS = {"wide": {"eval": 240, "validation": 96, "train": 160},  # frozen: data/prompts/README.md
+                 "people-wide": {"eval": 192, "validation": 64, "train": 64}}
+WIDE_SPLITS = FROZEN_SPLITS["wide"]
 
 
 def _jsonl(name):
@@ -39,8 +41,8 @@ def test_prompt_sets_are_large_enough_with_both_splits_and_unique_ids(name):
     assert len({r["id"] for r in rows}) == len(rows)
     assert len({r["prompt"].strip().lower() for r in rows}) == len(rows)
     splits = [r["split"] for r in rows]
-    if name == "wide":
-        assert collections.Counter(splits) == WIDE_SPLITS
+    if name in FROZEN_SPLITS:
+        assert collections.Counter(splits) == FROZEN_SPLITS[name]
     else:
         assert 0.2 <= splits.count("eval") / len(rows) <= 0.4  # about 70/30
     for r in rows:
@@ -62,6 +64,17 @@ def test_wide_is_half_open_ended_in_every_split_its_references_state_their_key_f
         assert r["domain"].strip() and scorers.key_facts(r["reference"], r) == 1.0, r["id"]
     others = {r["prompt"].strip().lower() for name in ("general", "people", "math") for r in _jsonl(name)}
     assert not others & {r["prompt"].strip().lower() for r in rows}
+
+
+def test_people_wide_names_no_gender_spreads_its_kinds_and_shares_no_prompt_with_people():
+    rows = _jsonl("people-wide")
+    gendered = re.compile(r"\b(he|she|his|her|hers|him|man|woman|mother|father|son|daughter|wife|husband|boy|girl|mr|mrs|ms)\b", re.I)
+    assert [r["id"] for r in rows if gendered.search(r["prompt"])] == []
+    for split, n in FROZEN_SPLITS["people-wide"].items():
+        kinds = collections.Counter(r["kind"] for r in rows if r["split"] == split)
+        assert set(kinds) == {"story", "describe", "advice"} and max(kinds.values()) - min(kinds.values()) <= 1, split
+    people = {r["prompt"].strip().lower() for r in _jsonl("people")}
+    assert not people & {r["prompt"].strip().lower() for r in rows}
 
 
 def test_a_malformed_shipped_prompt_is_refused_with_its_file_line_and_field(store, tmp_path, monkeypatch):
