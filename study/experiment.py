@@ -40,6 +40,7 @@ from pathlib import Path
 import confargs
 from feedback.simulated_annotator import ANNOTATORS, DEFAULT_CONTENT_NOISE, DEFAULT_NOISE
 from models.gen_params import DEFAULT_REPETITION_PENALTY
+from models.generate_spec import DEFAULT_N_ICL
 from storage.db import Store
 from storage.errors import UserError
 from study import report
@@ -80,7 +81,7 @@ class ExperimentConfig:
     annotator: str = field(default="", metadata={"help": "what perceives the concept for the simulated annotators: contrast (a word contrast learned from the run's weak and strong-base train answers; results/calibration/annotator-agreement.md), judge (a pairwise LLM judge, --annotator-model; at or below chance on the concept at 1.5B, about 20 s a pair) or scorer (the eval concept scorer itself, legacy); default: the folder's own, contrast for a new folder, scorer for one whose config.json predates this option"})
     annotator_model: str = field(default="", metadata={"help": "the judge annotator's model spec (default: the strong model); its precision is --judge-precision"})
     annotators: int = field(default=DEFAULT_ANNOTATORS, metadata={"help": "simulated weak annotators voting on each pair; the majority's verdict is the pair's (1: a single vote)"})
-    n_icl: int = field(default=4, metadata={"help": "weak-labelled examples in context for icl-refine"})
+    n_icl: int = field(default=DEFAULT_N_ICL, metadata={"help": "weak-labelled examples in context for icl-refine"})
     max_new_tokens: int = field(default=128, metadata={"help": "longest generated answer, in tokens"})
     repetition_penalty: float = field(default=EXPERIMENT_REPETITION_PENALTY, metadata={"help": "penalty on tokens an answer already holds, for every row (1: off)"})
     batch_size: int = field(default=32, metadata={"help": "prompts per generation batch"})
