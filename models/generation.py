@@ -157,7 +157,7 @@ def decode(
     stop: set[int],
     order: Sequence[int] | None = None,
     on_token: Callable[[int, int], None] | None = None,
-    on_finish: Callable[[int], None] | None = None,
+    on_finish: Callable[[int, list[int]], None] | None = None,
 ) -> list[list[int]]:
     """New token ids for each prompt (EOS excluded), decoding up to `params.batch_size` prompts at once.
 
@@ -165,7 +165,7 @@ def decode(
     leaves the batch at once, and once a quarter of the slots is free the next prompts are
     prefilled and join the running batch (continuous batching on a DynamicCache): every forward
     pass works on live rows only. `on_token(prompt_index, token_id)` sees each kept token
-    (streaming), `on_finish(prompt_index)` each finished prompt.
+    (streaming), `on_finish(prompt_index, token_ids)` each finished prompt with its new ids.
     """
     sampler = _Sampler(params, prompts, model.device)
     pending = list(order if order is not None else range(len(prompts)))[::-1]  # pop() takes the next one
@@ -189,7 +189,7 @@ def decode(
                     on_token(row, token)
             if token in stop or len(out[row]) >= params.max_new_tokens:
                 if on_finish is not None:
-                    on_finish(row)
+                    on_finish(row, out[row])
             else:
                 keep.append(i)
         if not keep:
@@ -223,20 +223,33 @@ class Generator:
         self.stop = eos_ids(model, tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.stop)
 
-    def generate(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None) -> list[str]:
-        """One answer per conversation, in order. `progress(done, total)` is called as answers finish."""
+    def generate(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None,
+                 on_text: Callable[[int, str], None] | None = None) -> list[str]:
+        """One answer per conversation, in order. `progress(done, total)` is called as answers finish, and
+        `on_text(index, answer)` with each finished answer (so a caller can keep them before the last one is done)."""
         if self.backend == "vllm":
-            return vllm_generate(self.model, self.tokenizer, conversations, params) if conversations else []
-        return [opening(c) + self.tokenizer.decode(ids, skip_special_tokens=True)
-                for c, ids in zip(conversations, self.generate_ids(conversations, params, progress))]
+            texts = vllm_generate(self.model, self.tokenizer, conversations, params) if conversations else []
+            for i, text in enumerate(texts if on_text is not None else ()):
+                on_text(i, text)
+            return texts
 
-    def generate_ids(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None) -> list[list[int]]:
-        """New token ids per conversation (EOS excluded), in order; transformers backend."""
+        def text_of(row: int, ids: list[int]) -> str:
+            return opening(conversations[row]) + self.tokenizer.decode(ids, skip_special_tokens=True)
+
+        finished = None if on_text is None else (lambda row, ids: on_text(row, text_of(row, ids)))
+        return [text_of(i, ids) for i, ids in enumerate(self.generate_ids(conversations, params, progress, finished))]
+
+    def generate_ids(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None,
+                     on_ids: Callable[[int, list[int]], None] | None = None) -> list[list[int]]:
+        """New token ids per conversation (EOS excluded), in order; transformers backend. `on_ids(index, ids)` sees each
+        finished one."""
         prompts = [encode(self.tokenizer, c) for c in conversations]
         finished = []
 
-        def on_finish(_row: int) -> None:
-            finished.append(_row)
+        def on_finish(row: int, ids: list[int]) -> None:
+            finished.append(row)
+            if on_ids is not None:
+                on_ids(row, ids)
             if progress is not None:
                 progress(len(finished), len(prompts))
 
@@ -269,6 +282,7 @@ class Generator:
             raise failure[0]
 
 
-def generate(model, tokenizer, conversations: Sequence[Conversation], params: GenParams | None = None, progress: Callable[[int, int], None] | None = None) -> list[str]:
-    """One answer per conversation (chat message lists or raw prompt strings), in order."""
-    return Generator(model, tokenizer).generate(conversations, params or GenParams(), progress)
+def generate(model, tokenizer, conversations: Sequence[Conversation], params: GenParams | None = None, progress: Callable[[int, int], None] | None = None,
+             on_text: Callable[[int, str], None] | None = None) -> list[str]:
+    """One answer per conversation (chat message lists or raw prompt strings), in order (Generator.generate)."""
+    return Generator(model, tokenizer).generate(conversations, params or GenParams(), progress, on_text)

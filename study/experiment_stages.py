@@ -3,6 +3,8 @@
 Each stage (a generation, the annotator's verdicts, a trained adapter) is written atomically with
 the hash of everything it was computed from; on resume a stage whose inputs hash the same is read
 back instead of run, and one whose inputs changed (say, a strategy's wording) is stale and runs again.
+A generation stage keeps its finished answers in <stage>.partial.json while it runs (committed with the
+folder), so a run stopped mid-stage, here or on another machine, resumes after them.
 """
 
 from __future__ import annotations
@@ -38,17 +40,35 @@ class Stages:
         return value if value is not None and value.get("key") == key else None
 
     def put(self, name: str, key: str, value: dict) -> dict:
-        """Store the stage's value with its inputs' fingerprint."""
-        path = self.path(name)
-        tmp = path.with_suffix(".tmp")
+        """Store the stage's value with its inputs' fingerprint (and drop its partial file)."""
         value = {"key": key, **value}
-        tmp.write_text(json.dumps(value, indent=1, ensure_ascii=False))
-        os.replace(tmp, path)  # a kill mid-write never leaves a half stage behind
+        _write(self.path(name), value)
+        self.partial_path(name).unlink(missing_ok=True)
         return value
+
+    def partial_path(self, name: str) -> Path:
+        """Where the finished part of a generation stage is kept while it runs."""
+        return self.out / "stages" / f"{name}.partial.json"
+
+    def partial(self, name: str, key: str) -> dict[int, str]:
+        """{index: text} a killed run of stage `name` finished with inputs `key` (empty for other inputs)."""
+        path = self.partial_path(name)
+        value = json.loads(path.read_text()) if path.is_file() else None
+        return {int(i): t for i, t in value["texts"].items()} if value and value.get("key") == key else {}
+
+    def put_partial(self, name: str, key: str, texts: dict[int, str]) -> None:
+        """Keep the texts stage `name` has finished so far, so a killed run (or a session's end) resumes after them."""
+        _write(self.partial_path(name), {"key": key, "texts": {str(i): t for i, t in sorted(texts.items())}})
 
     def adapter_dir(self, row: str) -> Path:
         """Checkpoints and adapter of trained row `row` (not committed: the row's eval stage is)."""
         return self.out / "adapters" / row
+
+
+def _write(path: Path, value: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(value, indent=1, ensure_ascii=False))
+    os.replace(tmp, path)  # a kill mid-write never leaves a half file behind
 
 
 def check_config(out: Path, pinned: dict) -> None:

@@ -462,3 +462,45 @@ def test_a_judge_column_is_shown_only_where_its_pairwise_auc_reaches_080(tmp_pat
     stat = {"mean": 0.5, "lo": 0.4, "hi": 0.6}
     table = report.markdown_table([{"name": "weak model", "concept": stat, "content": stat, "judge_content": stat}])
     assert "| judge content |" in table and "judge concept" not in table
+
+
+def test_a_generation_stage_killed_midway_resumes_after_the_answers_it_finished(tmp_path, settings, store, tiny_task, monkeypatch):
+    from models import generation
+    from tests.tiny import make_tiny_model
+
+    spec = str(make_tiny_model(tmp_path / "tiny"))
+    real = generation.generate
+    asked: list[int] = []
+
+    def dies_after_two(model, tokenizer, conversations, params=None, progress=None, on_text=None):
+        asked.append(len(conversations))
+        seen = []
+
+        def keep(i, text):
+            on_text(i, text)
+            seen.append(i)
+            if len(seen) == 2:
+                raise KeyboardInterrupt  # the session ends mid-stage
+
+        return real(model, tokenizer, conversations, params, progress, keep)
+
+    def runner(out):
+        cfg = ExperimentConfig(task=tiny_task, weak=spec, strong=spec, n_train=6, n_eval=2, n_icl=2,
+                               max_new_tokens=6, batch_size=2, out=str(out)).resolved(settings, store)
+        return Runner(cfg, settings, store)
+
+    conversations = runner(tmp_path / "a").messages("weak", runner(tmp_path / "a").train)
+    whole = runner(tmp_path / "whole").texts("weak-train", spec, conversations)
+
+    monkeypatch.setattr(generation, "generate", dies_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        runner(tmp_path / "a").texts("weak-train", spec, conversations)
+    partial = tmp_path / "a" / "stages" / "weak-train.partial.json"
+    assert len(json.loads(partial.read_text())["texts"]) == 2 and not (tmp_path / "a" / "stages" / "weak-train.json").exists()
+
+    monkeypatch.setattr(generation, "generate", real)
+    calls = []
+    monkeypatch.setattr(generation, "generate", lambda m, t, c, *a, **k: calls.append(len(c)) or real(m, t, c, *a, **k))
+    assert runner(tmp_path / "a").texts("weak-train", spec, conversations) == whole
+    assert asked == [6] and calls == [4]  # only the four answers the killed run had not finished
+    assert not partial.exists() and json.loads((tmp_path / "a" / "stages" / "weak-train.json").read_text())["texts"] == whole

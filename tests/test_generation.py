@@ -106,7 +106,7 @@ def test_prompts_joining_a_running_batch_get_the_same_answers(tiny, monkeypatch)
     real_extend = generation._Batch.extend
     monkeypatch.setattr(generation._Batch, "extend", lambda self, other: merges.append(len(other.rows)) or real_extend(self, other))
     finished = []
-    together = decode(model, prompts, GenParams(max_new_tokens=12, batch_size=2), pad, stop=stop, order=longest_first([len(p) for p in prompts]), on_finish=finished.append)
+    together = decode(model, prompts, GenParams(max_new_tokens=12, batch_size=2), pad, stop=stop, order=longest_first([len(p) for p in prompts]), on_finish=lambda row, _ids: finished.append(row))
     assert together == alone
     assert merges and sorted(finished) == list(range(len(prompts)))
 
