@@ -229,15 +229,19 @@ class Generator:
         `on_text(index, answer)` with each finished answer (so a caller can keep them before the last one is done)."""
         if self.backend == "vllm":
             texts = vllm_generate(self.model, self.tokenizer, conversations, params) if conversations else []
-            for i, text in enumerate(texts if on_text is not None else ()):
-                on_text(i, text)
+            if on_text is not None:
+                for i, text in enumerate(texts):
+                    on_text(i, text)
             return texts
+        texts = [""] * len(conversations)
 
-        def text_of(row: int, ids: list[int]) -> str:
-            return opening(conversations[row]) + self.tokenizer.decode(ids, skip_special_tokens=True)
+        def finished(row: int, ids: list[int]) -> None:
+            texts[row] = opening(conversations[row]) + self.tokenizer.decode(ids, skip_special_tokens=True)
+            if on_text is not None:
+                on_text(row, texts[row])
 
-        finished = None if on_text is None else (lambda row, ids: on_text(row, text_of(row, ids)))
-        return [text_of(i, ids) for i, ids in enumerate(self.generate_ids(conversations, params, progress, finished))]
+        self.generate_ids(conversations, params, progress, finished)  # every row finishes, by EOS or by the length limit
+        return texts
 
     def generate_ids(self, conversations: Sequence[Conversation], params: GenParams, progress: Callable[[int, int], None] | None = None,
                      on_ids: Callable[[int, list[int]], None] | None = None) -> list[list[int]]:

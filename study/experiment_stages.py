@@ -35,9 +35,7 @@ class Stages:
 
     def get(self, name: str, key: str) -> dict | None:
         """The stage's stored value if its inputs had fingerprint `key`, else None."""
-        path = self.path(name)
-        value = json.loads(path.read_text()) if path.is_file() else None
-        return value if value is not None and value.get("key") == key else None
+        return _read(self.path(name), key)
 
     def put(self, name: str, key: str, value: dict) -> dict:
         """Store the stage's value with its inputs' fingerprint (and drop its partial file)."""
@@ -52,9 +50,8 @@ class Stages:
 
     def partial(self, name: str, key: str) -> dict[int, str]:
         """{index: text} a killed run of stage `name` finished with inputs `key` (empty for other inputs)."""
-        path = self.partial_path(name)
-        value = json.loads(path.read_text()) if path.is_file() else None
-        return {int(i): t for i, t in value["texts"].items()} if value and value.get("key") == key else {}
+        value = _read(self.partial_path(name), key)
+        return {int(i): t for i, t in value["texts"].items()} if value else {}
 
     def put_partial(self, name: str, key: str, texts: dict[int, str]) -> None:
         """Keep the texts stage `name` has finished so far, so a killed run (or a session's end) resumes after them."""
@@ -63,6 +60,11 @@ class Stages:
     def adapter_dir(self, row: str) -> Path:
         """Checkpoints and adapter of trained row `row` (not committed: the row's eval stage is)."""
         return self.out / "adapters" / row
+
+
+def _read(path: Path, key: str) -> dict | None:
+    value = json.loads(path.read_text()) if path.is_file() else None
+    return value if value is not None and value.get("key") == key else None
 
 
 def _write(path: Path, value: dict) -> None:

@@ -106,7 +106,7 @@ def write_report(record: dict, home: Path, out: Path, settings: Settings) -> str
     for e in eval_store.list_evaluations(store, task["id"]):  # oldest first: the newest of each row wins
         if e["split"] == "eval" and e["strategy"] in names:
             latest[names[e["strategy"]]] = e
-    prompts = {p["id"]: p for p in task_store.list_prompts(store, task["prompt_set"], "eval")}
+    prompts = {p["id"]: p for p in task_store.list_prompts(store, task["prompt_set"])}  # the votes' prompts too
     evals, order = {}, None
     for key in (WEAK, STRONG_BASE, names[adapter]):
         found = [outputs.get_output(store, i) for i in latest[key]["details"]["output_ids"]]
@@ -118,9 +118,8 @@ def write_report(record: dict, home: Path, out: Path, settings: Settings) -> str
     voted = votes.list_votes(store, task["id"])
     (out / "answers.json").write_text(json.dumps(
         {"prompts": [{"id": p["ext_id"], "prompt": p["text"]} for p in eval_prompts], "rows": evals}, indent=1))
-    ext_ids = {p["id"]: p["ext_id"] for p in task_store.list_prompts(store, task["prompt_set"])}
     (out / "votes.json").write_text(json.dumps(
-        [{"prompt": ext_ids[v["prompt_id"]], **{k: v[k] for k in ("username", "simulated", "strategy_a", "strategy_b", "choice", "swapped")}}
+        [{"prompt": prompts[v["prompt_id"]]["ext_id"], **{k: v[k] for k in ("username", "simulated", "strategy_a", "strategy_b", "choice", "swapped")}}
          for v in voted], indent=1))
     recipe = model_store.get_model(store, version)["recipe"]
     c = record["cpu"]

@@ -70,7 +70,7 @@ def test_people_wide_names_no_gender_spreads_its_kinds_and_shares_no_prompt_with
     rows = _jsonl("people-wide")
     gendered = re.compile(r"\b(he|she|his|her|hers|him|man|woman|mother|father|son|daughter|wife|husband|boy|girl|mr|mrs|ms)\b", re.I)
     assert [r["id"] for r in rows if gendered.search(r["prompt"])] == []
-    for split, n in FROZEN_SPLITS["people-wide"].items():
+    for split in FROZEN_SPLITS["people-wide"]:
         kinds = collections.Counter(r["kind"] for r in rows if r["split"] == split)
         assert set(kinds) == {"story", "describe", "advice"} and max(kinds.values()) - min(kinds.values()) <= 1, split
     people = {r["prompt"].strip().lower() for r in _jsonl("people")}
