@@ -96,6 +96,7 @@ class Runner:
         self.report_progress = progress
         self.timings_path = self.out / "timings.json"
         self.timings: dict[str, float] = json.loads(self.timings_path.read_text()) if self.timings_path.is_file() else {}
+        self.earlier_seconds: dict[str, float] = {}  # time killed runs spent on a stage this run resumes
         self.done = 0
 
     # -- helpers --
@@ -124,8 +125,8 @@ class Runner:
             self.report_progress(self.done, len(self.plan), f"{name}{' (cached)' if cached else ''}")
         start = time.perf_counter()
         value = fn()
-        if not cached and name != "report":
-            self.timings[name] = round(time.perf_counter() - start, 1)
+        if not cached and name != "report":  # a resumed stage adds the time its killed runs spent
+            self.timings[name] = round(time.perf_counter() - start + self.earlier_seconds.pop(name, 0.0), 1)
             self.timings_path.write_text(json.dumps(self.timings, indent=1))
         self.done += 1
         return value
@@ -153,7 +154,9 @@ class Runner:
                 model, tokenizer = load(spec, self.settings, device=self.settings.device)
             else:
                 model, tokenizer = load_uncached(spec, self.settings, device=self.settings.device, adapter_path=adapter[0])
-            kept = self.stages.partial(name, key)  # answers a killed run of this stage already finished
+            kept, earlier = self.stages.partial(name, key)  # answers a killed run of this stage already finished
+            self.earlier_seconds[name] = earlier
+            start = time.perf_counter()
             todo = [i for i in range(len(conversations)) if i not in kept]
             with tqdm(total=len(conversations), initial=len(kept), desc=name, unit="text", leave=False) as bar:
 
@@ -164,7 +167,7 @@ class Runner:
 
                 def keep(i: int, text: str) -> None:
                     kept[todo[i]] = text
-                    self.stages.put_partial(name, key, kept)
+                    self.stages.put_partial(name, key, kept, earlier + time.perf_counter() - start)
 
                 generate(model, tokenizer, [conversations[i] for i in todo], self.gen_params(), progress=advance, on_text=keep)
             texts = [kept[i] for i in range(len(conversations))]

@@ -48,14 +48,17 @@ class Stages:
         """Where the finished part of a generation stage is kept while it runs."""
         return self.out / "stages" / f"{name}.partial.json"
 
-    def partial(self, name: str, key: str) -> dict[int, str]:
-        """{index: text} a killed run of stage `name` finished with inputs `key` (empty for other inputs)."""
+    def partial(self, name: str, key: str) -> tuple[dict[int, str], float]:
+        """({index: text}, seconds spent on them) a killed run of stage `name` finished with inputs `key`
+        (({}, 0.0) for other inputs)."""
         value = _read(self.partial_path(name), key)
-        return {int(i): t for i, t in value["texts"].items()} if value else {}
+        return ({int(i): t for i, t in value["texts"].items()}, value.get("seconds", 0.0)) if value else ({}, 0.0)
 
-    def put_partial(self, name: str, key: str, texts: dict[int, str]) -> None:
-        """Keep the texts stage `name` has finished so far, so a killed run (or a session's end) resumes after them."""
-        _write(self.partial_path(name), {"key": key, "texts": {str(i): t for i, t in sorted(texts.items())}})
+    def put_partial(self, name: str, key: str, texts: dict[int, str], seconds: float) -> None:
+        """Keep the texts stage `name` has finished so far and the seconds they took, so a killed run (or a
+        session's end) resumes after them and the stage's time counts every run of it."""
+        _write(self.partial_path(name), {"key": key, "seconds": round(seconds, 1),
+                                         "texts": {str(i): t for i, t in sorted(texts.items())}})
 
     def adapter_dir(self, row: str) -> Path:
         """Checkpoints and adapter of trained row `row` (not committed: the row's eval stage is)."""

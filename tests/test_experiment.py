@@ -497,6 +497,8 @@ def test_a_generation_stage_killed_midway_resumes_after_the_answers_it_finished(
         runner(tmp_path / "a").texts("weak-train", spec, conversations)
     partial = tmp_path / "a" / "stages" / "weak-train.partial.json"
     assert len(json.loads(partial.read_text())["texts"]) == 2 and not (tmp_path / "a" / "stages" / "weak-train.json").exists()
+    spent = json.loads(partial.read_text())["seconds"]
+    assert spent > 0
 
     monkeypatch.setattr(generation, "generate", real)
     calls = []
@@ -504,3 +506,4 @@ def test_a_generation_stage_killed_midway_resumes_after_the_answers_it_finished(
     assert runner(tmp_path / "a").texts("weak-train", spec, conversations) == whole
     assert asked == [6] and calls == [4]  # only the four answers the killed run had not finished
     assert not partial.exists() and json.loads((tmp_path / "a" / "stages" / "weak-train.json").read_text())["texts"] == whole
+    assert json.loads((tmp_path / "a" / "timings.json").read_text())["weak-train"] >= spent  # the killed run's time counts
