@@ -139,6 +139,17 @@ class _LRU:
                 return self.items[key]
             return None
 
+    def peek(self, key: tuple):
+        """The cached value of `key`, or None (never loads)."""
+        return self._hit(key)
+
+    def add(self, key: tuple, value) -> None:
+        """Cache `value` under `key` too (a second key for a model already loaded)."""
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
     def get(self, key: tuple, make):
         value = self._hit(key)
         if value is not None:
@@ -147,10 +158,7 @@ class _LRU:
             value = self._hit(key)  # loaded by another thread while we waited
             if value is None:
                 value = make()
-                with self.lock:
-                    self.items[key] = value
-                    while len(self.items) > self.size:
-                        self.items.popitem(last=False)
+                self.add(key, value)
             return value
 
     def clear(self) -> None:
@@ -211,8 +219,16 @@ def load(spec_or_name: str, settings: Settings, device: str = "auto", adapter_pa
 
     def make():
         model, tokenizer = load_uncached(spec, settings, device, adapter, dtype)
-        big = sum(p.numel() for p in model.parameters()) >= INT8_MIN_PARAMS
-        return (to_int8(model), tokenizer) if int8 and big else (model, tokenizer)
+        if not int8:
+            return model, tokenizer
+        if sum(p.numel() for p in model.parameters()) >= INT8_MIN_PARAMS:
+            return to_int8(model), tokenizer
+        plain = key[:-1] + (False,)  # a small model stays plain: one copy serves both keys
+        found = _loaded.peek(plain)
+        if found is not None:
+            return found
+        _loaded.add(plain, (model, tokenizer))
+        return model, tokenizer
 
     return _loaded.get(key, make)
 

@@ -134,3 +134,16 @@ def test_int8_weights_only_where_they_pay_and_only_for_large_models(tiny_model_d
     assert type(model.lm_head) is torch.nn.Linear
     texts = generate(model, tokenizer, [[{"role": "user", "content": q}] for q in ("hi", "7 times 8?")], GenParams(max_new_tokens=8, batch_size=2))
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+
+
+def test_a_small_model_asked_for_in_int8_is_cached_once(tiny_model_dir, tmp_path, monkeypatch):  # noqa: F811
+    """A model below INT8_MIN_PARAMS stays plain when int8 is asked, so the plain and the int8 request share one copy,
+    whichever comes first."""
+    settings = Settings(home=tmp_path / "home")
+    monkeypatch.setattr(loading, "int8_pays", lambda device: True)
+    for first in (True, False):
+        loading.clear_cache()
+        a = loading.load(str(tiny_model_dir), settings, device="cpu", int8=first)[0]
+        b = loading.load(str(tiny_model_dir), settings, device="cpu", int8=not first)[0]
+        assert a is b
+    loading.clear_cache()
