@@ -6,7 +6,8 @@ keeps the rows whose labellers agree on concept. For each task and split (dev = 
 the scorers were tuned; test = odd ids, measured once; all) it prints n, the AUC of voice vs
 formula (2 vs 1) and of voice vs the rest (2 vs 0 and 1) for the shipped scorer
 (scoring.scorers.concept_score, so a loop scores 0), and how many texts of each level reach the
-scorer's threshold.
+scorer's threshold. Splits heldout and wide read the later sets (<task>-heldout.jsonl, <task>-wide.jsonl) where a
+task has them.
 
     .venv/bin/python bench/concept_scorer_auc.py
     .venv/bin/python bench/concept_scorer_auc.py --task pirate
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'task':<8} {'split':<7} {'n':>4} {'2/1/0':>10} {'AUC 2v1':>8} {'AUC 2v01':>9}   at threshold: passing / texts per level")
     for task in args.task or TASKS:
         threshold = scorers.threshold(task)
-        for split in calibration.SPLITS:
+        for split in (s for s in calibration.SPLITS if calibration.has_split(task, s)):
             rows = calibration.agreed_concept_rows(task, split)
             scores = [scorers.concept_score(task, r["answer"]) for r in rows]
             levels = [r["level"] for r in rows]

@@ -215,24 +215,30 @@ def replace_readme_block(readme_text: str, block: str) -> str:
 
 REAL_LABELS_DIR = ROOT / "data" / "labels"
 # dev: even ids (tune here), test: odd ids (measure once), all: both; heldout: <task>-heldout.jsonl, drawn later from
-# texts not in the first file (newer runs among them) and labelled the same way, for checking after the tuning
-SPLITS = ("dev", "test", "all", "heldout")
+# texts not in the first file (newer runs among them) and labelled the same way, for checking after the tuning;
+# wide: <task>-wide.jsonl, a third set drawn from the wide run's eval answers (pirate only so far)
+SPLITS = ("dev", "test", "all", "heldout", "wide")
+SPLIT_FILES = {"heldout": "-heldout", "wide": "-wide"}
+
+
+def has_split(task_name: str, split: str, labels_dir: Path = REAL_LABELS_DIR) -> bool:
+    """Whether `task_name` has labelled answers for `split` (the later sets exist for some tasks only)."""
+    return (labels_dir / f"{task_name}{SPLIT_FILES.get(split, '')}.jsonl").is_file()
 
 
 def agreed_concept_rows(task_name: str, split: str = "all", labels_dir: Path = REAL_LABELS_DIR) -> list[dict]:
-    """The rows of data/labels/<task>.jsonl (split "heldout": <task>-heldout.jsonl) whose two labellers agree on
-    concept, each with "level" (0, 1, 2).
+    """The rows of data/labels/<task>.jsonl (split "heldout": <task>-heldout.jsonl, "wide": <task>-wide.jsonl) whose
+    two labellers agree on concept, each with "level" (0, 1, 2).
 
     split "dev" keeps even id numbers (pirate-000, -002, ...), "test" odd ones, "all" both.
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     out = []
-    name = f"{task_name}-heldout" if split == "heldout" else task_name
-    for row in _jsonl(labels_dir / f"{name}.jsonl"):
+    for row in _jsonl(labels_dir / f"{task_name}{SPLIT_FILES.get(split, '')}.jsonl"):
         a, b = row[CONCEPT]
         odd = int(row["id"].rsplit("-", 1)[1]) % 2
-        if a == b and (split in ("all", "heldout") or odd == (split == "test")):
+        if a == b and (split in ("all", *SPLIT_FILES) or odd == (split == "test")):
             out.append({**row, "level": int(a)})
     return out
 

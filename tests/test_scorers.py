@@ -335,3 +335,13 @@ def test_formula_share_counts_a_repeated_opening_without_the_concept():
     assert share(voice) == 0.0
     assert share(plain) == 0.0  # a plain row's commonest opening scores 0: no formula
     assert share(formula + voice) == 3 / 5
+
+
+def test_later_label_sets_are_their_own_splits():
+    """heldout and wide read their own files, only where a task has one; every agreed row keeps its level."""
+    from judging.calibration import agreed_concept_rows, has_split
+
+    assert has_split("pirate", "wide") and not has_split("analogy", "wide") and has_split("analogy", "heldout")
+    wide = agreed_concept_rows("pirate", "wide")
+    assert len(wide) >= 80 and all(r["id"].startswith("pirate-wide-") and r["level"] in (0, 1, 2) for r in wide)
+    assert not {r["answer"] for r in wide} & {r["answer"] for r in agreed_concept_rows("pirate", "all")}
