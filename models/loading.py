@@ -132,16 +132,13 @@ class _LRU:
         self.lock = threading.Lock()
         self.load_lock = threading.Lock()
 
-    def _hit(self, key: tuple):
+    def peek(self, key: tuple):
+        """The cached value of `key` (now the most recently used), or None; never loads."""
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
             return None
-
-    def peek(self, key: tuple):
-        """The cached value of `key`, or None (never loads)."""
-        return self._hit(key)
 
     def add(self, key: tuple, value) -> None:
         """Cache `value` under `key` too (a second key for a model already loaded)."""
@@ -151,11 +148,11 @@ class _LRU:
                 self.items.popitem(last=False)
 
     def get(self, key: tuple, make):
-        value = self._hit(key)
+        value = self.peek(key)
         if value is not None:
             return value
         with self.load_lock:
-            value = self._hit(key)  # loaded by another thread while we waited
+            value = self.peek(key)  # loaded by another thread while we waited
             if value is None:
                 value = make()
                 self.add(key, value)
