@@ -57,7 +57,7 @@ class Stages:
     def put_partial(self, name: str, key: str, texts: dict[int, str], seconds: float) -> None:
         """Keep the texts stage `name` has finished so far and the seconds they took, so a killed run (or a
         session's end) resumes after them and the stage's time counts every run of it."""
-        _write(self.partial_path(name), {"key": key, "seconds": round(seconds, 1),
+        _write(self.partial_path(name), {"key": key, "seconds": seconds,
                                          "texts": {str(i): t for i, t in sorted(texts.items())}})
 
     def adapter_dir(self, row: str) -> Path:
