@@ -265,7 +265,6 @@ def ui_client(url, name):
 
 
 def test_generate_tab_queues_watches_and_cancels(ui_app):
-    from gradio_client.exceptions import AppError
 
     url, store = ui_app
     res = ui_client(url, "res")
