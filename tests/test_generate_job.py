@@ -265,7 +265,6 @@ def ui_client(url, name):
 
 
 def test_generate_tab_queues_watches_and_cancels(ui_app):
-
     url, store = ui_app
     res = ui_client(url, "res")
     # a mistake in the form is said in the status (and a toast), not raised: a raised error marks every
