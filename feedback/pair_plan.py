@@ -10,7 +10,10 @@ The concept plan asks only the first question: it keeps the weak annotator away 
 facts, which it does poorly. The restyle plan asks it of icl-restyle, the strong model's own
 plain answer rewritten in the weak examples' style, so the two sides share their facts by construction;
 the opening plan asks it of weak-opening, the strong model's plain answer begun with the words most
-weak labels open with, which leaves the facts to the strong model after a few words. The naive counterpart compares the weak teacher with the plain strong model: what a study that
+weak labels open with, which leaves the facts to the strong model after a few words. The pick plan puts two
+strong-model attempts at the concept side by side (icl-refine against strong-instructed, both with the strong
+model's facts): where one shows a voice and the other only a formula, the annotators' pick is the voice, so its
+chosen side holds a voice more often than either attempt alone and its rejected side is the formula. The naive counterpart compares the weak teacher with the plain strong model: what a study that
 skips refinement would put before annotators. `pairs` and the Generate tab schedule the plan of a
 recipe (feedback.recipes; the default recipe's unless told otherwise), and the experiment trains its
 DPO rows, which are those recipes, on the same kinds of pairs.
@@ -21,13 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from registry import Registry
-from storage.terms import ICL_REFINE, ICL_RESTYLE, STRONG_BASE, WEAK, WEAK_OPENING
+from storage.terms import ICL_REFINE, ICL_RESTYLE, STRONG_BASE, STRONG_INSTRUCTED, WEAK, WEAK_OPENING
 
 REFINED = ((ICL_REFINE, STRONG_BASE), (ICL_REFINE, WEAK))
 CONCEPT = ((ICL_REFINE, STRONG_BASE),)
 RESTYLE = ((ICL_RESTYLE, STRONG_BASE),)
 OPENING = ((WEAK_OPENING, STRONG_BASE),)
 NAIVE = ((WEAK, STRONG_BASE),)
+PICK = ((ICL_REFINE, STRONG_INSTRUCTED),)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Plan:
 
 PLANS: Registry[Plan] = Registry("pair plan", (
     Plan("refined", REFINED), Plan("concept", CONCEPT), Plan("restyle", RESTYLE), Plan("opening", OPENING), Plan("naive", NAIVE),
+    Plan("pick", PICK),
 ))
 
 

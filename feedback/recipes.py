@@ -119,6 +119,10 @@ RECIPES: Registry[Recipe] = Registry("recipe", (
            purpose="the paper's Algorithm 3: imitate the weak labels with their facts fixed by the strong model"),
     Recipe("sft-infer-and-respond", "sft-refined", labels=INFER_AND_RESPOND, baseline="sft-weak",
            purpose="the paper's Algorithm 2: imitate the strong model's answers in the style it inferred"),
+    # dpo-concept-sft's settings on other pairs: the annotators pick between two strong-model attempts at the concept
+    Recipe("dpo-pick-sft", "dpo", plan="pick", loss_type="sigmoid,sft", loss_weights="1,64", label_smoothing=0.0,
+           steps=16, min_agreement=1.0, baseline="dpo-weak",
+           purpose="the annotators' pick of two strong-model attempts at the concept (icl-refine vs strong-instructed)"),
 ), name_of=lambda r: r.name)
 DEFAULT_RECIPE = "dpo-concept-sft"
 

@@ -84,10 +84,12 @@ def judge_concept(cfg, settings, task, prompts: list[dict], texts: dict[str, lis
 
 
 def stage_key(cfg, task, texts: dict[str, list[str]], device: str) -> str:
-    """The judge stage's fingerprint: the train texts, matchups, annotator settings and scorers. A single annotator's
+    """The judge stage's fingerprint: the train texts, the matchups voted on (those whose two sides' texts the run made,
+    so a plan added later leaves older runs' keys alone), annotator settings and scorers. A single annotator's
     stage keeps the key it had before several could vote, a scorer annotator's the key it had before the judge one."""
     crowd = (cfg.annotators,) if cfg.annotators > 1 else ()
-    return fingerprint({s: texts[s] for s in texts if s in TRAIN_STRATEGIES}, matchups(), cfg.noise, cfg.content_noise, cfg.seed,
+    voted = [(a, b) for a, b in matchups() if a in texts and b in texts]
+    return fingerprint({s: texts[s] for s in texts if s in TRAIN_STRATEGIES}, voted, cfg.noise, cfg.content_noise, cfg.seed,
                        task["concept_scorer"], task["content_scorer"], *crowd, *annotator_key_parts(cfg, device))
 
 

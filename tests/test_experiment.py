@@ -37,7 +37,7 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
         "weak vs strong-base": [{"prefers_a": True}, {"prefers_a": True}],
     }
     assert set(matchups()) == {("icl-refine", "strong-base"), ("icl-refine", "weak"), ("weak", "strong-base"),
-                               ("icl-restyle", "strong-base"), ("weak-opening", "strong-base")}
+                               ("icl-restyle", "strong-base"), ("weak-opening", "strong-base"), ("icl-refine", "strong-instructed")}
     refined = voted_examples(prompts, texts, verdicts, "refined")
     assert [(e["chosen"], e["rejected"]) for e in refined] == [("r1", "s1"), ("s2", "r2"), ("r1", "w1"), ("r2", "w2")]
     naive = voted_examples(prompts, texts, verdicts, "naive")
@@ -50,9 +50,12 @@ def test_dpo_rows_train_on_the_annotators_verdicts_over_their_plans_pairs():
     texts["weak-opening"], verdicts["weak-opening vs strong-base"] = ["o1", "o2"], [{"prefers_a": False}, {"prefers_a": True}]
     opening = voted_examples(prompts, texts, verdicts, "opening")
     assert [(e["chosen"], e["rejected"]) for e in opening] == [("s1", "o1"), ("o2", "s2")]
+    texts["strong-instructed"], verdicts["icl-refine vs strong-instructed"] = ["i1", "i2"], [{"prefers_a": True}, {"prefers_a": False}]
+    pick = voted_examples(prompts, texts, verdicts, "pick")
+    assert [(e["chosen"], e["rejected"]) for e in pick] == [("r1", "i1"), ("i2", "r2")]
     assert {r.name for r in TRAINED} == {"sft-weak", "sft-refined", "dpo-weak", "dpo-refined", "dpo-refined-sft", "dpo-concept-sft",
                                         "sft-restyle", "dpo-restyle-sft", "sft-opening", "dpo-opening-sft",
-                                        "sft-ask-to-improve", "sft-infer-and-respond"}
+                                        "sft-ask-to-improve", "sft-infer-and-respond", "dpo-pick-sft"}
     config = row_train_config(ExperimentConfig(train_steps=8, learning_rate=1e-3), ROWS["dpo-concept-sft"], "cpu")
     assert (config.max_steps, config.learning_rate, config.loss_weights) == (16, 1e-3, "1,64")  # its own steps
     assert (config.lora_r, config.lora_alpha) == (8, 16)  # TrainConfig's rank
@@ -185,7 +188,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
     text = (out / "report.md").read_text()
     assert "| sft-refined |" in text and "concept transferred" in text and "repetition |" in text
     assert "| dpo-refined − dpo-weak |" in text and "Targets, dpo-refined-sft:" in text
-    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft: 16 steps at 1e-3; dpo-restyle-sft, dpo-opening-sft: 16 steps at 1e-3, LoRA rank 2)" in text
+    assert "concept: icl-refine vs strong-base (dpo-concept-sft)" in text and "(dpo-concept-sft, dpo-pick-sft: 16 steps at 1e-3; dpo-restyle-sft, dpo-opening-sft: 16 steps at 1e-3, LoRA rank 2)" in text
     assert json.loads((out / "stages" / "sft-weak-eval.json").read_text())["device_dtype"].startswith("cpu/")
     assert "- Generation stages by device/dtype: cpu/" in text
     assert "- Train-prompt texts the rows learn from (same scorers): weak concept " in text
@@ -197,7 +200,7 @@ def test_experiment_end_to_end_on_tiny_models_and_resume(tmp_path, settings, sto
         assert (out / "adapters" / row.name / "adapter" / "adapter_config.json").is_file()
     judge = json.loads((out / "stages" / "judge.json").read_text())
     assert judge["annotator"].startswith(spec) and set(judge["concept_p"]) == set(judge["verdicts"])  # the judge annotator read every matchup
-    assert len(judge["verdicts"]) == 5 and all(len(v) == 6 for v in judge["verdicts"].values())
+    assert len(judge["verdicts"]) == len(matchups()) and all(len(v) == 6 for v in judge["verdicts"].values())
     stage = lambda name: json.loads((out / "stages" / f"{name}.json").read_text())["texts"]  # noqa: E731
     opening = shared_opening(stage("weak-train"))
     assert opening and all(t.startswith(opening) for t in stage("weak-opening-train") + stage("forced-opening-eval"))
@@ -346,7 +349,8 @@ def test_committed_runs_resolve_the_prompts_their_stages_were_made_on(run, tmp_p
     # made before the judge annotator: the folder resolves to the scorer annotator, whose judge stage keeps its key
     from study.experiment_annotators import TRAIN_STRATEGIES, stage_key
 
-    texts = {s: json.loads((folder / "stages" / f"{s}-train.json").read_text())["texts"] for s in TRAIN_STRATEGIES}
+    texts = {s: json.loads((folder / "stages" / f"{s}-train.json").read_text())["texts"] for s in TRAIN_STRATEGIES
+             if (folder / "stages" / f"{s}-train.json").is_file()}  # a run made the texts of the matchups its rows needed
     assert cfg.annotator == "scorer" and "annotator" not in cfg.pinned()
     assert json.loads((folder / "stages" / "judge.json").read_text())["key"] == stage_key(cfg, runner.task, texts, "cpu")
     judged = dataclasses.replace(cfg, annotator="judge", annotator_model=cfg.strong)
@@ -398,7 +402,7 @@ def test_the_contrast_annotator_reads_the_run_texts_not_the_eval_scorer():
     plain = [f"The answer to question {i} is that the value is {i} and that is all." for i in range(n)]
     voice = [f"Arr matey, the answer be {i}, ye see, an' that be the truth o' the sea, savvy?" for i in range(n)]
     formula = [f"Arr! {t}" for t in plain]
-    texts = {s: plain for s in ("strong-base", "icl-refine", "icl-restyle")} | {"weak": voice, "weak-opening": formula}
+    texts = {s: plain for s in ("strong-base", "icl-refine", "icl-restyle", "strong-instructed")} | {"weak": voice, "weak-opening": formula}
     concept_p, marks = contrast_concept(texts)
     assert {"arr", "matey", "be", "ye"} <= set(marks) and "answer" not in marks
     assert set(concept_p) == {matchup_name(a, b) for a, b in matchups()}
