@@ -17,6 +17,7 @@ from training.config import TrainConfig
 from training.recipe_config import NO_RECIPE, recipe_method_and_config, recipe_record, recipe_text
 from feedback.recipes import DEFAULT_RECIPE, RECIPES
 from models.strategies import NAMED_OUTPUTS
+from study.recipe_figures import figures_text
 from ui.auth import allowed, current_user, refuse, require, user_errors
 from ui.figures import line_plot
 from ui.job_view import progress_html
@@ -82,8 +83,8 @@ def recipe_form(name: str) -> tuple[str, TrainConfig, str]:
         return method, config, "No recipe: TrainConfig's defaults (the robust DPO loss at rank 8, the method's rate)."
     recipe = RECIPES[name]
     settings = ", ".join(f"{k} {v}" for k, v in recipe.settings().items())
-    return method, config, html.escape(f"{recipe.describe()}. Settings: {settings}. Change any field below: the version "
-                                       "records the change.")
+    return method, config, html.escape(f"{recipe.describe()}. Settings: {settings}. {figures_text(name)}. Change any field "
+                                       "below: the version records the change.")
 
 
 def form_value(key: str, config: TrainConfig):
