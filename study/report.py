@@ -138,7 +138,7 @@ def replace_readme_results(readme_text: str, block: str, start: str = README_STA
     return docblocks.replace(readme_text, block, start, end)
 
 
-def _summary_rows(summary: str) -> tuple[str, list[dict[str, str]]]:
+def summary_rows(summary: str) -> tuple[str, list[dict[str, str]]]:
     """A report summary's title and its results table as {column header: cell} per row (first table only)."""
     title = next((line[4:].strip() for line in summary.splitlines() if line.startswith("### ")), "")
     lines = [line for line in summary.splitlines() if line.startswith("|")]
@@ -153,7 +153,7 @@ def _summary_rows(summary: str) -> tuple[str, list[dict[str, str]]]:
     return title, rows
 
 
-def _mean(cell: str | None) -> str:
+def cell_mean(cell: str | None) -> str:
     """A table cell's figure without its interval ('0.63 [0.57, 0.69]' -> '0.63'); '—' when the report lacks it."""
     return cell.split(" [")[0] if cell else "—"
 
@@ -162,11 +162,11 @@ def headline_block(results_root: Path) -> str:
     """README.md's headline: per report, its title and a compact table (row, concept, formula, content, repetition)."""
     parts = []
     for path in latest_reports(results_root):
-        title, rows = _summary_rows(summary_of(path.read_text()))
+        title, rows = summary_rows(summary_of(path.read_text()))
         heads = {c: next((h for h in (rows[0] if rows else {}) if h.split(" [")[0] == c), None) for c in HEADLINE_COLUMNS}
         table = ["| row | " + " | ".join(HEADLINE_COLUMNS) + " |", "|---|" + "---|" * len(HEADLINE_COLUMNS)]
         for r in rows:
-            table.append(f"| {r['row']} | " + " | ".join(_mean(r.get(heads[c])) if heads[c] else "—" for c in HEADLINE_COLUMNS) + " |")
+            table.append(f"| {r['row']} | " + " | ".join(cell_mean(r.get(heads[c])) if heads[c] else "—" for c in HEADLINE_COLUMNS) + " |")
         parts.append(f"**{title}** ({path.parent.name})\n\n" + "\n".join(table))
     return "\n\n".join(parts)
 

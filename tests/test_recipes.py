@@ -83,9 +83,10 @@ def test_a_recipes_figures_are_read_from_the_committed_reports(tmp_path):
     (run / "report.md").write_text(
         "### toy\n\n| row | concept [95% CI] | content [95% CI] | concept transferred | content kept | formula | repetition |\n"
         "|---|---|---|---|---|---|---|\n| strong base | 0.01 [0.00, 0.01] | 0.75 [0.70, 0.80] | 0.00 | 1.00 | 0.02 | 0.01 |\n"
-        f"| {DEFAULT_RECIPE} | 0.33 [0.31, 0.35] | 0.62 [0.57, 0.68] | 0.34 | 0.74 | 0.54 | 0.01 |\n\n| sft-weak | 0.1 | 0.2 |\n")
+        f"| {DEFAULT_RECIPE} | 0.33 [0.31, 0.35] | 0.62 [0.57, 0.68] | 0.34 | 0.74 | 0.54 | 0.01 |\n\n<!-- end of summary -->\n\n"
+        "| row | concept |\n|---|---|\n| sft-weak | 0.1 |\n")
     assert recipe_figures(DEFAULT_RECIPE, tmp_path) == ["validation/toy-run: concept 0.33, content 0.62, formula 0.54"]
-    assert recipe_figures("sft-weak", tmp_path) == []  # a row outside the summary table is not a measurement
+    assert recipe_figures("sft-weak", tmp_path) == []  # a row below the summary (the details) is not a measurement
     assert figures_text("sft-weak", tmp_path) == "Not measured in a committed run yet"
     # the Train tab shows the committed runs' figures of the default recipe beside its settings
     assert figures_text(DEFAULT_RECIPE) in recipe_form(DEFAULT_RECIPE)[2] and "Measured (results/): " in recipe_form(DEFAULT_RECIPE)[2]
